@@ -1,0 +1,208 @@
+// Package ciscolog parses one Cisco ASA (and FTD/PIX) or IOS syslog frame into an Event value.
+//
+// The parser does no I/O and keeps no clock of its own: the year of a yearless timestamp comes
+// from an injected clock, and each device's time zone from an injected lookup.
+//
+// Ownership: string fields of an Event alias the frame that was parsed (no copy is made on the
+// hot path). They are valid only while that frame is unmodified; call Event.Clone to keep an
+// event beyond that.
+package ciscolog
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Family is the device family that produced a message.
+type Family uint8
+
+const (
+	FamilyUnknown Family = iota
+	FamilyASA            // %ASA-, %FTD-, %PIX- tags
+	FamilyIOS            // %FAC[-SUB]-SEV-MNEMONIC tags
+)
+
+func (f Family) String() string {
+	switch f {
+	case FamilyASA:
+		return "asa"
+	case FamilyIOS:
+		return "ios"
+	}
+	return "unknown"
+}
+
+// Kind says how much of a frame was understood.
+type Kind uint8
+
+const (
+	// KindUnparsed: no Cisco tag was found; only Raw (and perhaps a header time and host) is set.
+	KindUnparsed Kind = iota
+	// KindHeader: the tag was understood (family, id or mnemonic, severity) but not the body;
+	// Text holds the message body.
+	KindHeader
+	// KindTyped: the body was parsed into typed fields.
+	KindTyped
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindHeader:
+		return "header"
+	case KindTyped:
+		return "typed"
+	}
+	return "unparsed"
+}
+
+// Action is what the message reports.
+type Action uint8
+
+const (
+	ActionNone Action = iota
+	ActionBuilt
+	ActionTeardown
+	ActionDeny
+	ActionPermit
+	ActionDrop // dropped without an ACL decision (e.g. 106006/106007/106010, 313004)
+	ActionTranslate
+	ActionTranslateEnd
+	ActionLogin
+	ActionLogout
+	ActionLoginFailed
+	ActionSessionStart
+	ActionSessionEnd
+	ActionThreat // 733100 drop-rate
+	ActionConfig // 111008 command executed
+	ActionRateLimit
+)
+
+var actionNames = [...]string{
+	ActionNone:         "",
+	ActionBuilt:        "built",
+	ActionTeardown:     "teardown",
+	ActionDeny:         "deny",
+	ActionPermit:       "permit",
+	ActionDrop:         "drop",
+	ActionTranslate:    "translate",
+	ActionTranslateEnd: "translate-end",
+	ActionLogin:        "login",
+	ActionLogout:       "logout",
+	ActionLoginFailed:  "login-failed",
+	ActionSessionStart: "session-start",
+	ActionSessionEnd:   "session-end",
+	ActionThreat:       "threat",
+	ActionConfig:       "config",
+	ActionRateLimit:    "rate-limit",
+}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "unknown"
+}
+
+// Direction is the ASA's notion of inbound or outbound for a connection.
+type Direction uint8
+
+const (
+	DirectionUnknown Direction = iota
+	DirectionInbound
+	DirectionOutbound
+)
+
+func (d Direction) String() string {
+	switch d {
+	case DirectionInbound:
+		return "inbound"
+	case DirectionOutbound:
+		return "outbound"
+	}
+	return ""
+}
+
+// Side names one endpoint of an event.
+type Side uint8
+
+const (
+	SideUnknown Side = iota
+	SideSrc
+	SideDst
+)
+
+// Proto is an IP protocol number. The zero value means "not known"; ProtoNumber distinguishes a
+// real protocol 0 (HOPOPT), which Cisco never logs.
+type Proto uint8
+
+const (
+	ProtoICMP   Proto = 1
+	ProtoTCP    Proto = 6
+	ProtoUDP    Proto = 17
+	ProtoGRE    Proto = 47
+	ProtoESP    Proto = 50
+	ProtoICMPv6 Proto = 58
+)
+
+// Endpoint is one side of a flow as the message names it.
+type Endpoint struct {
+	Addr  netip.Addr // zero (invalid) when the slot held a name or an unparseable address
+	Port  uint16
+	Iface string // interface name as logged (may contain ':' or spaces)
+	// Name holds the text of the address slot when it was not a valid address (the ASA `names`
+	// feature, or a malformed address). Addr stays invalid in that case.
+	Name       string
+	MappedAddr netip.Addr // NAT: the translated address, when the message gives one
+	MappedPort uint16
+	User       string // identity suffix, e.g. `LOCAL\alice` from `(LOCAL\alice)`
+}
+
+// Event is one parsed syslog frame. It is a value: copy it freely. See the package doc for how
+// long its string fields stay valid.
+type Event struct {
+	Kind Kind
+
+	Time time.Time // UTC; zero when the frame carried no timestamp
+	Host string    // device hostname from the header or tag area; may be empty
+	// Sender is the address the frame came from; set by the collector, not by the parser.
+	Sender netip.Addr
+
+	Family   Family
+	MsgID    uint32 // ASA message id (302013); 0 for IOS
+	Facility string // IOS facility (SEC); "ASA"/"FTD"/"PIX" for ASA
+	Mnemonic string // IOS mnemonic (IPACCESSLOGP); empty for ASA
+	Severity int8   // 0..7; -1 when unknown
+
+	Action    Action
+	Proto     Proto
+	HasProto  bool
+	Src, Dst  Endpoint
+	Direction Direction
+	// Initiator is the side that opened the connection. For `Built outbound ... for A to B` it
+	// is SideDst (B, the inside host); for `Built inbound ... for A to B` it is SideSrc.
+	Initiator Side
+
+	Bytes    uint64
+	Duration time.Duration
+	ConnID   uint64
+	ACL      string // access-list or access-group name
+	User     string // user of a VPN/AAA/config event
+	ICMPType int16  // -1 when absent
+	ICMPCode int16  // -1 when absent
+	Reason   string // teardown reason, deny reason, or similar free text
+	// Count is how many occurrences the frame stands for: hit-cnt (106100), `N packets` (IOS),
+	// `message repeated N times`; 1 otherwise.
+	Count uint32
+
+	Text string // the message body after the tag
+	Raw  string // the whole frame as received
+}
+
+// Initiating returns the endpoint that opened the connection and the one it reached. When the
+// initiator is unknown it returns Src, Dst.
+func (e *Event) Initiating() (client, server Endpoint) {
+	if e.Initiator == SideDst {
+		return e.Dst, e.Src
+	}
+	return e.Src, e.Dst
+}
