@@ -1,0 +1,523 @@
+package fakeasa
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+type mode int
+
+const (
+	modeExec mode = iota
+	modePriv
+	modeConfig
+	modeNetGroup
+)
+
+// cliSession is the per-SSH-session CLI state; the device model it edits is
+// shared and guarded by Server.mu.
+type cliSession struct {
+	srv   *Server
+	mode  mode
+	group string
+	pager int
+	width int
+}
+
+func (s *cliSession) prompt() string {
+	s.srv.mu.Lock()
+	h := s.srv.m.hostname
+	s.srv.mu.Unlock()
+	switch s.mode {
+	case modeExec:
+		return h + "> "
+	case modePriv:
+		return h + "# "
+	case modeConfig:
+		return h + "(config)# "
+	default:
+		return h + "(config-network-object-group)# "
+	}
+}
+
+func (s *cliSession) inConfig() bool { return s.mode == modeConfig || s.mode == modeNetGroup }
+
+// result is the reply to one command line.
+type result struct {
+	out   string
+	close bool
+	// enable asks the session to read a secret with echo off.
+	enable bool
+}
+
+func render(line string, err *cliError) string {
+	if err.caret < 0 {
+		return err.text + "\n"
+	}
+	return line + "\n" + strings.Repeat(" ", err.caret) + "^\n" + err.text + "\n"
+}
+
+// run executes one command line; the caller holds no lock.
+func (s *cliSession) run(line string) result {
+	line = strings.TrimRight(line, " \t")
+	toks := tokenize(line)
+	if len(toks) == 0 {
+		return result{}
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	out, err := s.dispatch(line, toks)
+	if err != nil {
+		out.out += render(line, err)
+	}
+	return out
+}
+
+func (s *cliSession) dispatch(line string, toks []token) (result, *cliError) {
+	w := toks[0].s
+	switch s.mode {
+	case modeExec:
+		switch w {
+		case "enable":
+			return result{enable: true}, nil
+		case "exit", "logout", "quit":
+			return result{close: true}, nil
+		}
+		return result{}, invalidAt(toks[0].pos)
+	case modeNetGroup:
+		if r, handled, err := s.groupCmd(line, toks); handled {
+			return r, err
+		}
+		// A global command typed in a sub-mode leaves the sub-mode.
+		s.mode, s.group = modeConfig, ""
+		return s.configCmd(line, toks)
+	case modeConfig:
+		return s.configCmd(line, toks)
+	}
+	return s.privCmd(line, toks)
+}
+
+func (s *cliSession) privCmd(line string, toks []token) (result, *cliError) {
+	m := s.srv.m
+	w := toks[0].s
+	args := words(toks[1:])
+	switch w {
+	case "show":
+		return s.show(toks)
+	case "configure":
+		if len(args) == 1 && strings.HasPrefix("terminal", args[0]) {
+			s.mode = modeConfig
+			return result{}, nil
+		}
+		if len(args) == 0 {
+			return result{}, incomplete()
+		}
+		return result{}, invalidAt(toks[1].pos)
+	case "enable":
+		return result{}, nil
+	case "disable":
+		s.mode = modeExec
+		return result{}, nil
+	case "exit", "logout", "quit":
+		return result{close: true}, nil
+	case "terminal":
+		return s.terminal(toks, false)
+	case "write":
+		if len(args) == 1 && (args[0] == "memory" || args[0] == "mem") {
+			return s.writeMemory(), nil
+		}
+		return result{}, invalidAt(toks[len(toks)-1].pos)
+	case "shun":
+		if len(toks) < 2 {
+			return result{}, incomplete()
+		}
+		a, err := netip.ParseAddr(toks[1].s)
+		if err != nil || !a.Is4() {
+			return result{}, invalidAt(toks[1].pos)
+		}
+		if slices.Contains(m.shuns, a) {
+			return result{}, devErr("ERROR: Shun %s already exists", a)
+		}
+		m.shuns = append(m.shuns, a)
+		return result{out: fmt.Sprintf("Shun %s added in context: single_vf\nShun %s successful\n", a, a)}, nil
+	case "no":
+		if len(toks) >= 3 && toks[1].s == "shun" {
+			a, err := netip.ParseAddr(toks[2].s)
+			if err != nil || !a.Is4() {
+				return result{}, invalidAt(toks[2].pos)
+			}
+			i := slices.Index(m.shuns, a)
+			if i < 0 {
+				return result{}, devErr("ERROR: Unable to find shun %s", a)
+			}
+			m.shuns = slices.Delete(m.shuns, i, i+1)
+			return result{}, nil
+		}
+		return result{}, invalidAt(toks[0].pos)
+	case "clear":
+		if len(args) == 1 && args[0] == "shun" {
+			m.shuns = nil
+			return result{}, nil
+		}
+		if len(args) == 3 && args[0] == "access-list" && args[2] == "counters" {
+			a := m.acls[args[1]]
+			if a == nil {
+				return result{}, devErr("ERROR: access-list <%s> does not exist", args[1])
+			}
+			for _, e := range a.entries {
+				clear(e.hits)
+			}
+			return result{}, nil
+		}
+		return result{}, invalidAt(toks[len(toks)-1].pos)
+	}
+	return result{}, invalidAt(toks[0].pos)
+}
+
+func words(toks []token) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.s
+	}
+	return out
+}
+
+func (s *cliSession) writeMemory() result {
+	m := s.srv.m
+	m.startup = m.render()
+	sum := hash32(m.startup)
+	return result{out: fmt.Sprintf("Building configuration...\nCryptochecksum: %08x %08x %08x %08x \n\n%d bytes copied in 1.10 secs (%d bytes/sec)\n[OK]\n",
+		sum, sum^0x5a5a5a5a, sum^0xa5a5a5a5, sum^0x0f0f0f0f, len(m.startup), len(m.startup))}
+}
+
+func (s *cliSession) terminal(toks []token, config bool) (result, *cliError) {
+	if len(toks) < 2 {
+		return result{}, incomplete()
+	}
+	switch toks[1].s {
+	case "pager":
+		// "terminal pager 0" and "terminal pager lines 0".
+		rest := toks[2:]
+		if len(rest) > 0 && rest[0].s == "lines" {
+			rest = rest[1:]
+		}
+		if len(rest) != 1 {
+			return result{}, incomplete()
+		}
+		n, err := strconv.Atoi(rest[0].s)
+		if err != nil || n < 0 || n > 2147483647 {
+			return result{}, invalidAt(rest[0].pos)
+		}
+		s.pager = n
+		return result{}, nil
+	case "width":
+		if !config {
+			// The ASA only takes "terminal width" in configuration mode.
+			return result{}, invalidAt(toks[1].pos)
+		}
+		if len(toks) != 3 {
+			return result{}, incomplete()
+		}
+		n, err := strconv.Atoi(toks[2].s)
+		if err != nil || n < 40 || n > 511 {
+			return result{}, invalidAt(toks[2].pos)
+		}
+		s.width = n
+		return result{}, nil
+	}
+	return result{}, invalidAt(toks[1].pos)
+}
+
+func (s *cliSession) show(toks []token) (result, *cliError) {
+	m := s.srv.m
+	if len(toks) < 2 {
+		return result{}, incomplete()
+	}
+	args := words(toks[2:])
+	switch toks[1].s {
+	case "running-config", "run":
+		return result{out: m.showRunning(args)}, nil
+	case "access-list":
+		name := ""
+		if len(args) > 0 {
+			name = args[0]
+		}
+		out, err := m.showAccessList(name)
+		return result{out: out}, err
+	case "shun":
+		var b strings.Builder
+		ifname := "outside"
+		if !m.hasNameif(ifname) && len(m.ifaces) > 0 {
+			ifname = m.ifaces[0].nameif
+		}
+		for _, a := range m.shuns {
+			fmt.Fprintf(&b, "shun (%s) %s 0.0.0.0 0 0 0\n", ifname, a)
+		}
+		return result{out: b.String()}, nil
+	case "hostname":
+		return result{out: m.hostname + "\n"}, nil
+	case "version":
+		return result{out: "Cisco Adaptive Security Appliance Software Version 8.2(5)\n\n" + m.hostname + " up 1 day 2 hours\n"}, nil
+	}
+	return result{}, invalidAt(toks[1].pos)
+}
+
+func (s *cliSession) configCmd(line string, toks []token) (result, *cliError) {
+	m := s.srv.m
+	w := toks[0].s
+	switch w {
+	case "show":
+		return s.show(toks)
+	case "exit":
+		s.mode = modePriv
+		return result{}, nil
+	case "end":
+		s.mode, s.group = modePriv, ""
+		return result{}, nil
+	case "terminal":
+		return s.terminal(toks, true)
+	case "write":
+		return s.privCmd(line, toks)
+	case "hostname":
+		if len(toks) != 2 {
+			return result{}, incomplete()
+		}
+		if !validName(toks[1].s) {
+			return result{}, invalidAt(toks[1].pos)
+		}
+		m.hostname = toks[1].s
+		return result{}, nil
+	case "object-group":
+		if len(toks) < 3 {
+			return result{}, incomplete()
+		}
+		if toks[1].s != "network" {
+			return result{}, invalidAt(toks[1].pos)
+		}
+		name := toks[2].s
+		if !validName(name) {
+			return result{}, invalidAt(toks[2].pos)
+		}
+		if len(toks) > 3 {
+			return result{}, invalidAt(toks[3].pos)
+		}
+		if g := m.groups[name]; g != nil && g.kind != "network" {
+			return result{}, devErr("ERROR: Object-group %s already exists with a different type", name)
+		}
+		if m.groups[name] == nil {
+			m.groups[name] = &objGroup{kind: "network", name: name}
+			m.groupOrder = append(m.groupOrder, name)
+		}
+		s.mode, s.group = modeNetGroup, name
+		return result{}, nil
+	case "access-list":
+		return result{}, m.addACE(line, true)
+	case "access-group":
+		return result{}, s.accessGroup(toks, false)
+	case "route":
+		r, err := parseRoute(toks[1:])
+		if err != nil {
+			return result{}, err
+		}
+		if len(m.ifaces) > 0 && !m.hasNameif(r.ifname) {
+			return result{}, invalidAt(toks[1].pos)
+		}
+		for _, x := range m.routes {
+			if x.ifname == r.ifname && x.dest == r.dest && x.mask == r.mask && x.gw == r.gw {
+				return result{}, devErr("Route already exists")
+			}
+		}
+		m.routes = append(m.routes, r)
+		return result{}, nil
+	case "clear":
+		if len(toks) == 4 && toks[1].s == "configure" && toks[2].s == "access-list" {
+			m.deleteACL(toks[3].s)
+			return result{}, nil
+		}
+		return result{}, invalidAt(toks[len(toks)-1].pos)
+	case "no":
+		return s.noCmd(line, toks)
+	case "shun":
+		return result{}, invalidAt(toks[0].pos)
+	}
+	return result{}, invalidAt(toks[0].pos)
+}
+
+func (s *cliSession) noCmd(line string, toks []token) (result, *cliError) {
+	m := s.srv.m
+	if len(toks) < 2 {
+		return result{}, incomplete()
+	}
+	switch toks[1].s {
+	case "object-group":
+		if len(toks) < 4 {
+			return result{}, incomplete()
+		}
+		name := toks[3].s
+		g := m.groups[name]
+		if g == nil || g.kind != toks[2].s {
+			return result{}, devErr("ERROR: specified object group <%s> not found", name)
+		}
+		if m.groupInUse(name) {
+			return result{}, devErr("Removing object-group (%s) not allowed, it is being used.", name)
+		}
+		delete(m.groups, name)
+		m.groupOrder = slices.DeleteFunc(m.groupOrder, func(n string) bool { return n == name })
+		return result{}, nil
+	case "access-list":
+		if len(toks) < 4 {
+			return result{}, incomplete()
+		}
+		return result{}, m.removeACE(line)
+	case "access-group":
+		return result{}, s.accessGroup(toks[1:], true)
+	case "route":
+		r, err := parseRoute(toks[2:])
+		if err != nil {
+			return result{}, err
+		}
+		m.routes = slices.DeleteFunc(m.routes, func(x route) bool {
+			return x.ifname == r.ifname && x.dest == r.dest && x.mask == r.mask && x.gw == r.gw
+		})
+		return result{}, nil
+	}
+	return result{}, invalidAt(toks[1].pos)
+}
+
+// accessGroup handles "access-group NAME in|out interface IF" (toks start at
+// "access-group").
+func (s *cliSession) accessGroup(toks []token, remove bool) *cliError {
+	m := s.srv.m
+	if len(toks) < 5 {
+		return incomplete()
+	}
+	name, dir, kw, ifname := toks[1], toks[2], toks[3], toks[4]
+	if dir.s != "in" && dir.s != "out" {
+		return invalidAt(dir.pos)
+	}
+	if kw.s != "interface" {
+		return invalidAt(kw.pos)
+	}
+	if len(m.ifaces) > 0 && !m.hasNameif(ifname.s) {
+		return invalidAt(ifname.pos)
+	}
+	if len(toks) > 5 {
+		return invalidAt(toks[5].pos)
+	}
+	text := strings.Join([]string{"access-group", name.s, dir.s, "interface", ifname.s}, " ")
+	if remove {
+		m.accessGroups = slices.DeleteFunc(m.accessGroups, func(l string) bool { return l == text })
+		return nil
+	}
+	if m.acls[name.s] == nil {
+		return devErr("ERROR: access-list <%s> does not exist", name.s)
+	}
+	// One ACL per interface and direction: a new binding replaces the old.
+	suffix := " " + dir.s + " interface " + ifname.s
+	m.accessGroups = slices.DeleteFunc(m.accessGroups, func(l string) bool { return strings.HasSuffix(l, suffix) })
+	m.accessGroups = append(m.accessGroups, text)
+	return nil
+}
+
+// groupCmd handles object-group sub-mode commands; handled is false for
+// commands that belong to global configuration.
+func (s *cliSession) groupCmd(line string, toks []token) (r result, handled bool, err *cliError) {
+	m := s.srv.m
+	g := m.groups[s.group]
+	if g == nil {
+		s.mode = modeConfig
+		return result{}, false, nil
+	}
+	w := toks[0].s
+	neg := false
+	if w == "no" && len(toks) > 1 {
+		neg = true
+		toks = toks[1:]
+		w = toks[0].s
+	}
+	switch w {
+	case "exit":
+		if neg {
+			return result{}, true, invalidAt(toks[0].pos)
+		}
+		s.mode, s.group = modeConfig, ""
+		return result{}, true, nil
+	case "end":
+		s.mode, s.group = modePriv, ""
+		return result{}, true, nil
+	case "description":
+		if neg {
+			g.desc = ""
+			return result{}, true, nil
+		}
+		if len(toks) < 2 {
+			return result{}, true, incomplete()
+		}
+		text := strings.TrimRight(line[toks[1].pos:], " ")
+		if len(text) > 200 {
+			return result{}, true, invalidAt(toks[1].pos + 200)
+		}
+		g.desc = text
+		return result{}, true, nil
+	case "network-object":
+		member, cerr := parseMember(toks)
+		if cerr != nil {
+			return result{}, true, cerr
+		}
+		i := slices.Index(g.children, member)
+		if neg {
+			if i < 0 {
+				return result{}, true, devErr("obj does not exist in this group")
+			}
+			if len(g.children) == 1 && m.groupInUse(g.name) {
+				return result{}, true, devErr("Removing obj from object-group not allowed; object-group (%s), being used in access-list or threat-detection or NAT, would become empty", g.name)
+			}
+			g.children = slices.Delete(g.children, i, i+1)
+			return result{}, true, nil
+		}
+		if i >= 0 {
+			return result{}, true, devErr("Adding obj (%s) to grp (%s) failed; object already exists", member, g.name)
+		}
+		g.children = append(g.children, member)
+		return result{}, true, nil
+	}
+	return result{}, false, nil
+}
+
+// parseMember parses "network-object host A" or "network-object A MASK"
+// into its canonical text.
+func parseMember(toks []token) (string, *cliError) {
+	if len(toks) < 2 {
+		return "", incomplete()
+	}
+	if toks[1].s == "host" {
+		if len(toks) < 3 {
+			return "", incomplete()
+		}
+		a, err := netip.ParseAddr(toks[2].s)
+		if err != nil || !a.Is4() {
+			return "", invalidAt(toks[2].pos)
+		}
+		if len(toks) > 3 {
+			return "", invalidAt(toks[3].pos)
+		}
+		return "network-object host " + a.String(), nil
+	}
+	if len(toks) < 3 {
+		return "", incomplete()
+	}
+	p, cerr := parseAddrMask(toks[1], toks[2])
+	if cerr != nil {
+		return "", cerr
+	}
+	if len(toks) > 3 {
+		return "", invalidAt(toks[3].pos)
+	}
+	if p.Bits() == 32 {
+		return "network-object host " + p.Addr().String(), nil
+	}
+	return "network-object " + p.Addr().String() + " " + toks[2].s, nil
+}
