@@ -1,16 +1,10 @@
-// Package ciscolog parses one Cisco ASA (and FTD/PIX) or IOS syslog frame into an Event value.
-//
-// The parser does no I/O and keeps no clock of its own: the year of a yearless timestamp comes
-// from an injected clock, and each device's time zone from an injected lookup.
-//
-// Ownership: string fields of an Event alias the frame that was parsed (no copy is made on the
-// hot path). They are valid only while that frame is unmodified; call Event.Clone to keep an
-// event beyond that.
 package ciscolog
 
 import (
 	"net/netip"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 // Family is the device family that produced a message.
@@ -167,11 +161,18 @@ type Event struct {
 	// Sender is the address the frame came from; set by the collector, not by the parser.
 	Sender netip.Addr
 
+	// Priority is the syslog PRI (facility*8+severity); -1 when the frame had none.
+	Priority int16
+	// Seq is the device's IOS sequence number (`000123:`); 0 when absent.
+	Seq uint32
+
 	Family   Family
 	MsgID    uint32 // ASA message id (302013); 0 for IOS
 	Facility string // IOS facility (SEC); "ASA"/"FTD"/"PIX" for ASA
 	Mnemonic string // IOS mnemonic (IPACCESSLOGP); empty for ASA
-	Severity int8   // 0..7; -1 when unknown
+	Severity int8   // 0..7 from the tag, else from PRI; -1 when unknown
+	// Class is the ASA class word of tags such as %ASA-session-5-106100; empty otherwise.
+	Class string
 
 	Action    Action
 	Proto     Proto
@@ -205,4 +206,41 @@ func (e *Event) Initiating() (client, server Endpoint) {
 		return e.Dst, e.Src
 	}
 	return e.Src, e.Dst
+}
+
+// Clone returns a copy of e whose strings no longer alias the parsed frame, so that it can be
+// kept after the frame's buffer is reused. It makes one allocation (a copy of Raw) when every
+// string is a part of Raw, as Parse makes them.
+func (e Event) Clone() Event {
+	raw := strings.Clone(e.Raw)
+	re := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		if off, ok := within(e.Raw, s); ok {
+			return raw[off : off+len(s)]
+		}
+		return strings.Clone(s)
+	}
+	c := e
+	c.Raw = raw
+	c.Host, c.Facility, c.Mnemonic, c.Class = re(e.Host), re(e.Facility), re(e.Mnemonic), re(e.Class)
+	c.ACL, c.User, c.Reason, c.Text = re(e.ACL), re(e.User), re(e.Reason), re(e.Text)
+	for _, p := range [...][2]*Endpoint{{&c.Src, &e.Src}, {&c.Dst, &e.Dst}} {
+		p[0].Iface, p[0].Name, p[0].User = re(p[1].Iface), re(p[1].Name), re(p[1].User)
+	}
+	return c
+}
+
+// within reports whether s lies inside the memory of base, and at which offset.
+func within(base, s string) (int, bool) {
+	if len(base) == 0 || len(s) > len(base) {
+		return 0, false
+	}
+	b := uintptr(unsafe.Pointer(unsafe.StringData(base)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < b || p+uintptr(len(s)) > b+uintptr(len(base)) {
+		return 0, false
+	}
+	return int(p - b), true
 }

@@ -1,0 +1,324 @@
+package ciscolog
+
+import (
+	"strings"
+	"time"
+)
+
+// Helpers that read typed fields out of message bodies. They work on substrings of the frame
+// and never allocate.
+
+// cut returns s[:i] and s[i+len(sep):] around the first sep, like strings.Cut.
+func cut(s, sep string) (string, string, bool) {
+	return strings.Cut(s, sep)
+}
+
+// uintAt reads a decimal number at the start of s.
+func uintAt(s string) (v uint64, rest string, ok bool) {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		if i >= 19 {
+			return 0, s, false
+		}
+		v = v*10 + uint64(s[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return 0, s, false
+	}
+	return v, s[i:], true
+}
+
+// word returns the text up to the first space.
+func word(s string) (string, string) {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// parsePort reads a port number or, for a few services the ASA prints by name, its number.
+func parsePort(s string) (uint16, bool) {
+	if v, rest, ok := uintAt(s); ok && rest == "" && v <= 65535 {
+		return uint16(v), true
+	}
+	switch s {
+	case "http", "www":
+		return 80, true
+	case "https":
+		return 443, true
+	case "ssh":
+		return 22, true
+	case "telnet":
+		return 23, true
+	case "domain":
+		return 53, true
+	case "ftp":
+		return 21, true
+	case "smtp":
+		return 25, true
+	case "snmp":
+		return 161, true
+	}
+	return 0, false
+}
+
+// setAddr fills ep.Addr from an address slot, or ep.Name when the slot holds a name or an
+// address that does not parse (`OCSP_Server`, `1192.168.2.2`).
+func setAddr(ep *Endpoint, s string) {
+	if a, ok := parseAddr(s); ok {
+		ep.Addr = a
+		return
+	}
+	ep.Name = s
+}
+
+// addrPort reads `addr[/port]` (port after the last '/').
+func addrPort(ep *Endpoint, s string) {
+	if k := strings.LastIndexByte(s, '/'); k >= 0 {
+		if p, ok := parsePort(s[k+1:]); ok {
+			ep.Port = p
+			s = s[:k]
+		} else if a, ok := parseAddr(s[:k]); ok {
+			ep.Addr = a // service name we do not know
+			return
+		}
+	}
+	setAddr(ep, s)
+}
+
+// mappedPort reads a NAT mapping `addr/port` into ep.MappedAddr/MappedPort. A name in the
+// mapped slot leaves MappedAddr invalid.
+func mappedPort(ep *Endpoint, s string) {
+	var m Endpoint
+	addrPort(&m, s)
+	ep.MappedAddr, ep.MappedPort = m.Addr, m.Port
+}
+
+// ifAddr reads `iface:addr[/port]` where the interface may itself contain ':' (`v1:outside`)
+// or spaces and the address may be IPv6. It picks the first ':' after which a valid address
+// follows; failing that, the last ':' (the address slot holds a name).
+func ifAddr(ep *Endpoint, s string) {
+	first := -1
+	for k := 0; k < len(s); k++ {
+		if s[k] != ':' {
+			continue
+		}
+		if first < 0 {
+			first = k
+		}
+		rest := s[k+1:]
+		if j := strings.LastIndexByte(rest, '/'); j >= 0 {
+			rest = rest[:j]
+		}
+		if _, ok := parseAddr(rest); ok {
+			ep.Iface = s[:k]
+			addrPort(ep, s[k+1:])
+			return
+		}
+	}
+	if first < 0 {
+		addrPort(ep, s)
+		return
+	}
+	k := strings.LastIndexByte(s, ':')
+	ep.Iface = s[:k]
+	addrPort(ep, s[k+1:])
+}
+
+// endpoint reads an ASA endpoint with its decorations from seg:
+//
+//	[iface:]addr[/port][(identity)][ (mapped/port)][(identity)]
+//
+// and returns what follows. withIface says whether the slot starts with `iface:`; withMapped
+// whether a ` (mapped/port)` may follow. The slot itself ends at the first space or '(' after
+// the interface's colon (an interface name may contain spaces: `NP Identity Ifc`).
+func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
+	start := 0
+	if withIface {
+		if k := strings.IndexByte(seg, ':'); k >= 0 {
+			start = k + 1
+		}
+	}
+	end := len(seg)
+	for k := start; k < len(seg); k++ {
+		if seg[k] == ' ' || seg[k] == '(' {
+			end = k
+			break
+		}
+	}
+	if withIface {
+		ifAddr(ep, seg[:end])
+	} else {
+		addrPort(ep, seg[:end])
+	}
+	rest := seg[end:]
+	rest = identity(ep, rest)
+	if withMapped && strings.HasPrefix(rest, " (") {
+		inner, after, ok := cut(rest[2:], ")")
+		if ok && isMappedSlot(inner) {
+			mappedPort(ep, inner)
+			rest = identity(ep, after)
+		}
+	}
+	return rest
+}
+
+// identity reads a glued `(LOCAL\user)`, `(user@dom)`, `(9999:sgt)` or `(LOCAL\alice, 123)`
+// into ep.User (the part before ", ") and returns the rest.
+func identity(ep *Endpoint, s string) string {
+	if len(s) < 2 || s[0] != '(' {
+		return s
+	}
+	inner, after, ok := cut(s[1:], ")")
+	if !ok || strings.HasPrefix(inner, "type ") || isMappedSlot(inner) {
+		return s
+	}
+	if ep.User == "" {
+		if u, _, ok := cut(inner, ", "); ok {
+			ep.User = u
+		} else {
+			ep.User = inner
+		}
+	}
+	return after
+}
+
+func isMappedSlot(s string) bool {
+	return strings.IndexByte(s, '/') > 0 && strings.IndexByte(s, ' ') < 0 &&
+		strings.IndexByte(s, '\\') < 0 && strings.IndexByte(s, '@') < 0
+}
+
+// trailingUser reads a final ` (user)` after the endpoints.
+func trailingUser(ev *Event, s string) {
+	s = trimRight(s)
+	k := strings.LastIndex(s, " (")
+	if k < 0 || len(s) < k+3 || s[len(s)-1] != ')' {
+		return
+	}
+	inner := s[k+2 : len(s)-1]
+	if strings.IndexByte(inner, '(') >= 0 || inner == "" {
+		return
+	}
+	ev.User = inner
+}
+
+// parseDuration reads h:mm:ss where hours may exceed 24 (`92:24:20`).
+func parseDuration(s string) (time.Duration, string, bool) {
+	h, rest, ok := uintAt(s)
+	if !ok || len(rest) < 6 || rest[0] != ':' || rest[3] != ':' || h > 1<<31 {
+		return 0, s, false
+	}
+	m, _, ok1 := digits(rest, 1, 2, 2)
+	sec, end, ok2 := digits(rest, 4, 2, 2)
+	if !ok1 || !ok2 || m > 59 || sec > 59 {
+		return 0, s, false
+	}
+	d := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+	return d, rest[end:], true
+}
+
+// parseHMS reads the VPN form 0h:32m:16s.
+func parseHMS(s string) (time.Duration, bool) {
+	var d time.Duration
+	for _, unit := range [...]struct {
+		c byte
+		d time.Duration
+	}{{'h', time.Hour}, {'m', time.Minute}, {'s', time.Second}} {
+		v, rest, ok := uintAt(s)
+		if !ok || rest == "" || rest[0] != unit.c || v > 1<<31 {
+			return 0, false
+		}
+		d += time.Duration(v) * unit.d
+		s = strings.TrimPrefix(rest[1:], ":")
+	}
+	return d, true
+}
+
+// protoByName maps the protocol words Cisco logs to IANA numbers.
+func protoByName(s string) (Proto, bool) {
+	if len(s) > 8 {
+		return 0, false
+	}
+	var b [8]byte
+	for i := 0; i < len(s); i++ {
+		b[i] = lower(s[i])
+	}
+	switch string(b[:len(s)]) {
+	case "tcp":
+		return ProtoTCP, true
+	case "udp":
+		return ProtoUDP, true
+	case "icmp":
+		return ProtoICMP, true
+	case "icmp6", "icmpv6", "ipv6-icmp":
+		return ProtoICMPv6, true
+	case "igmp":
+		return 2, true
+	case "gre":
+		return ProtoGRE, true
+	case "esp":
+		return ProtoESP, true
+	case "ah":
+		return 51, true
+	case "eigrp":
+		return 88, true
+	case "ospf":
+		return 89, true
+	case "pim":
+		return 103, true
+	case "sctp":
+		return 132, true
+	}
+	if v, rest, ok := uintAt(s); ok && rest == "" && v <= 255 {
+		return Proto(v), true
+	}
+	return 0, false
+}
+
+func setProto(ev *Event, s string) bool {
+	p, ok := protoByName(s)
+	if ok {
+		ev.Proto, ev.HasProto = p, true
+	}
+	return ok
+}
+
+// icmpTypeCode finds `type T, code C` or `type T code C` or `type=T, code=C` in s.
+func icmpTypeCode(ev *Event, s string) {
+	k := strings.Index(s, "type")
+	if k < 0 {
+		return
+	}
+	s = s[k+4:]
+	if len(s) > 0 && (s[0] == ' ' || s[0] == '=') {
+		s = s[1:]
+	}
+	t, rest, ok := uintAt(s)
+	if !ok || t > 255 {
+		return
+	}
+	ev.ICMPType = int16(t)
+	rest = strings.TrimPrefix(rest, ",")
+	rest = strings.TrimPrefix(rest, " ")
+	if !strings.HasPrefix(rest, "code") {
+		return
+	}
+	rest = rest[4:]
+	if len(rest) > 0 && (rest[0] == ' ' || rest[0] == '=') {
+		rest = rest[1:]
+	}
+	if c, _, ok := uintAt(rest); ok && c <= 255 {
+		ev.ICMPCode = int16(c)
+	}
+}
+
+// quoted returns the text between the first pair of double quotes in s.
+func quoted(s string) (string, string, bool) {
+	k := strings.IndexByte(s, '"')
+	if k < 0 {
+		return "", s, false
+	}
+	inner, rest, ok := cut(s[k+1:], "\"")
+	return inner, rest, ok
+}
