@@ -1,0 +1,577 @@
+package asaconfig
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Errors of planning.
+var (
+	ErrProtected      = errors.New("target is protected")
+	ErrTooBroad       = errors.New("target prefix too broad")
+	ErrNoACL          = errors.New("no inbound access-list on interface")
+	ErrNotOwned       = errors.New("group is not exclusively used by deny entries")
+	ErrGroupFull      = errors.New("managed group is full")
+	ErrWrongInterface = errors.New("address is not behind the interface")
+	ErrNotConnected   = errors.New("gateway is not on a connected subnet of the interface")
+)
+
+// ProtectedError names the protection that refused a target.
+type ProtectedError struct {
+	Target netip.Prefix
+	By     Protected
+}
+
+func (e *ProtectedError) Error() string {
+	return fmt.Sprintf("%v is protected by %v (%s)", e.Target, e.By.Prefix, e.By.Reason)
+}
+
+func (e *ProtectedError) Unwrap() error { return ErrProtected }
+
+// Limits bound what a plan may touch. The zero value uses the defaults.
+type Limits struct {
+	// Protected is the operator's set, checked with [Protected.Refuses] in
+	// addition to [Config.SelfProtected].
+	Protected []Protected
+	// MinPrefixLen is the broadest IPv4 target allowed (default 24);
+	// MinPrefixLen6 the same for IPv6 (default 48).
+	MinPrefixLen, MinPrefixLen6 int
+	// MaxGroupMembers caps the managed group (default 2000): each member
+	// is one more expanded ACL element.
+	MaxGroupMembers int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MinPrefixLen == 0 {
+		l.MinPrefixLen = 24
+	}
+	if l.MinPrefixLen6 == 0 {
+		l.MinPrefixLen6 = 48
+	}
+	if l.MaxGroupMembers == 0 {
+		l.MaxGroupMembers = 2000
+	}
+	return l
+}
+
+// Plan is an ordered change list in which every prefix, applied, leaves the
+// device in a safe state. Notes explain no-ops and risks; Advisory is text
+// for a person (the host or 2921 side of a SAN fix), never sent to a device.
+type Plan struct {
+	Changes  []Change
+	Notes    []string
+	Advisory string
+}
+
+// Block asks to block an external address or prefix via a managed network
+// group referenced by one deny ACE in the inbound ACL of Interface.
+type Block struct {
+	ProposalID string
+	Target     netip.Prefix
+	Group      string
+	Interface  string
+}
+
+// Quarantine asks to deny all traffic from an internal host at the top of
+// the inbound ACL of Interface.
+type Quarantine struct {
+	ProposalID string
+	Host       netip.Addr
+	Interface  string
+}
+
+// SANFix asks that SAN be routed via Gateway on Interface; a zero Gateway
+// asks only to delete the static routes for exactly SAN.
+type SANFix struct {
+	ProposalID string
+	SAN        netip.Prefix
+	Interface  string
+	Gateway    netip.Addr
+}
+
+// protections merges the caller's set with the device's own.
+func (c *Config) protections(l Limits) []Protected {
+	return append(slices.Clone(l.Protected), c.SelfProtected()...)
+}
+
+// CheckTarget refuses a target that is invalid, the default route, broader
+// than the limits allow, or protected.
+func (c *Config) CheckTarget(t netip.Prefix, l Limits) error {
+	l = l.withDefaults()
+	if !t.IsValid() {
+		return fmt.Errorf("target %v: %w", t, ErrBadValue)
+	}
+	t = t.Masked()
+	min := l.MinPrefixLen
+	if t.Addr().Is6() {
+		min = l.MinPrefixLen6
+	}
+	if t.Bits() == 0 || t.Bits() < min {
+		return fmt.Errorf("%v broader than /%d: %w", t, min, ErrTooBroad)
+	}
+	a := t.Addr()
+	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || a.IsLinkLocalUnicast() {
+		return fmt.Errorf("target %v: %w", t, ErrBadValue)
+	}
+	for _, p := range c.protections(l) {
+		if p.Refuses(t) {
+			return &ProtectedError{Target: t, By: p}
+		}
+	}
+	return nil
+}
+
+func blockACE(group string) ACE {
+	return ACE{Action: Deny, Protocol: ProtoIP, Src: GroupAddr(group), Dst: AnyAddr()}
+}
+
+var protectedRemark = regexp.MustCompile(`(?i)protect|management|mgmt`)
+
+// flatten resolves a source address to prefixes (nil for any/interface).
+func (c *Config) flatten(a Address) []netip.Prefix {
+	switch a.Kind {
+	case AddrHost, AddrPrefix:
+		return []netip.Prefix{a.Prefix.Masked()}
+	case AddrObject:
+		return c.objectPrefixes(a.Name)
+	case AddrObjectGroup:
+		return c.groupPrefixes(a.Name, map[string]bool{})
+	}
+	return nil
+}
+
+func (c *Config) objectPrefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, o := range c.NetworkObjects() {
+		if o.Name == name && o.Prefix.IsValid() {
+			out = append(out, o.Prefix.Masked())
+		}
+	}
+	return out
+}
+
+func (c *Config) groupPrefixes(name string, seen map[string]bool) []netip.Prefix {
+	if seen[name] {
+		return nil
+	}
+	seen[name] = true
+	g, _ := c.Group(name)
+	var out []netip.Prefix
+	for _, m := range g.Members {
+		switch m.Kind {
+		case MemberHost, MemberPrefix:
+			out = append(out, m.Prefix.Masked())
+		case MemberObject:
+			out = append(out, c.objectPrefixes(m.Name)...)
+		case MemberGroup:
+			out = append(out, c.groupPrefixes(m.Name, seen)...)
+		}
+	}
+	return out
+}
+
+// BlockInsertLine is the line at which a managed deny ACE goes in acl: one
+// past the last protected entry (see the package doc), 1 when none.
+func (c *Config) BlockInsertLine(acl string, l Limits) int {
+	a, _ := c.ACL(acl)
+	prot := c.protections(l)
+	last, inMgmtRemark := 0, false
+	for _, e := range a.Entries {
+		switch e.Kind {
+		case EntryRemark:
+			inMgmtRemark = protectedRemark.MatchString(e.Remark)
+			if inMgmtRemark {
+				last = e.Line
+			}
+		case EntryACE, EntryOther:
+			if inMgmtRemark || (e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceProtected(e.ACE.Src, prot)) {
+				last = e.Line
+			}
+		}
+	}
+	return last + 1
+}
+
+func (c *Config) sourceProtected(src Address, prot []Protected) bool {
+	for _, sp := range c.flatten(src) {
+		for _, p := range prot {
+			if p.Scope == ScopeOverlap && p.Prefix.Masked().Overlaps(sp) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// groupUse checks that every reference to group is a deny ACE naming it as
+// source: only then is adding a member a pure block.
+func (c *Config) groupUse(group string) error {
+	for _, n := range c.nodes {
+		switch v := n.v.(type) {
+		case *aclNode:
+			if aclEntryRefs(v.entry, group) == 0 {
+				continue
+			}
+			e := v.entry
+			if e.Kind != EntryACE || e.ACE.Action != Deny || e.ACE.Dst.Kind == AddrObjectGroup && e.ACE.Dst.Name == group {
+				return fmt.Errorf("%s used by %q: %w", group, e.Text, ErrNotOwned)
+			}
+		case *groupNode:
+			for _, m := range v.g.Members {
+				if m.Kind == MemberGroup && m.Name == group {
+					return fmt.Errorf("%s nested in group %s: %w", group, v.g.Name, ErrNotOwned)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateBlock(b Block) (string, error) {
+	if err := c.Manageable(); err != nil {
+		return "", err
+	}
+	if _, err := NewRemark(b.ProposalID, KindBlock); err != nil {
+		return "", err
+	}
+	if err := ValidateName(b.Group); err != nil {
+		return "", err
+	}
+	if err := ValidateName(b.Interface); err != nil {
+		return "", err
+	}
+	acl, ok := c.InboundACL(b.Interface)
+	if !ok {
+		return "", fmt.Errorf("interface %s: %w", b.Interface, ErrNoACL)
+	}
+	if _, isGroup := c.Group(b.Group); !isGroup && c.objectExists(b.Group) {
+		return "", fmt.Errorf("%s names another object: %w", b.Group, ErrNotOwned)
+	}
+	return acl, c.groupUse(b.Group)
+}
+
+// PlanBlock plans a block: create the group if missing, add the target, and
+// if the ACL has no `deny ip object-group G any` yet, insert it at
+// [Config.BlockInsertLine] followed by its remark. A target already in the
+// group (or covered by a member) with the ACE in place yields an empty plan
+// and a note.
+func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
+	l = l.withDefaults()
+	acl, err := c.validateBlock(b)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := c.CheckTarget(b.Target, l); err != nil {
+		return Plan{}, err
+	}
+	t := b.Target.Masked()
+	var p Plan
+	g, exists := c.Group(b.Group)
+	if !exists {
+		p.Changes = append(p.Changes, CreateGroup{Name: b.Group, Description: Remark{ProposalID: b.ProposalID, Kind: KindManaged}})
+	}
+	covered := false
+	for _, m := range g.Members {
+		if (m.Kind == MemberHost || m.Kind == MemberPrefix) && m.Prefix.Masked().Bits() <= t.Bits() && m.Prefix.Masked().Contains(t.Addr()) {
+			covered = true
+			p.Notes = append(p.Notes, fmt.Sprintf("%v is already in %s as %v", t, b.Group, m.Prefix.Masked()))
+			break
+		}
+	}
+	if !covered {
+		if len(g.Members) >= l.MaxGroupMembers {
+			return Plan{}, fmt.Errorf("%s has %d members: %w", b.Group, len(g.Members), ErrGroupFull)
+		}
+		p.Changes = append(p.Changes, AddGroupMember{Group: b.Group, Member: PrefixMember(t)})
+	}
+	ace := blockACE(b.Group)
+	a, _ := c.ACL(acl)
+	line := 0
+	for _, e := range a.Entries {
+		if e.Kind == EntryACE && sameACE(e.ACE, ace) {
+			line = e.Line
+		}
+	}
+	if line == 0 {
+		line = c.BlockInsertLine(acl, l)
+		p.Changes = append(p.Changes,
+			InsertACE{ACL: acl, Line: line, ACE: ace},
+			AddRemark{ACL: acl, Line: line, Remark: Remark{ProposalID: b.ProposalID, Kind: KindBlock}})
+		line++ // the remark pushed the ACE down
+	} else {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s line %d already denies object-group %s", acl, line, b.Group))
+	}
+	if len(p.Changes) == 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%v already blocked: no change", t))
+	}
+	for _, e := range a.Entries {
+		if e.Line < line && e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceMayMatch(e.ACE.Src, t) {
+			p.Notes = append(p.Notes, fmt.Sprintf("warning: %s line %d comes before the block and still permits %v: %s", acl, e.Line, t, e.Text))
+		}
+	}
+	if _, err := c.Apply(p.Changes); err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	return p, nil
+}
+
+func (c *Config) sourceMayMatch(src Address, t netip.Prefix) bool {
+	switch src.Kind {
+	case AddrAny, AddrAny4:
+		return t.Addr().Is4()
+	case AddrAny6:
+		return t.Addr().Is6()
+	}
+	for _, sp := range c.flatten(src) {
+		if sp.Overlaps(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanUnblock plans the removal of a block: remove the member; if it was
+// the last, first delete every deny ACE naming the group (bottom-up, each
+// followed by its firebreak remark, since the ASA refuses to empty a group
+// in use), then remove the member and delete the group when its
+// description is a firebreak template. Not blocked yields an empty plan.
+func (c *Config) PlanUnblock(b Block) (Plan, error) {
+	if _, err := c.validateBlock(b); err != nil {
+		return Plan{}, err
+	}
+	if !b.Target.IsValid() {
+		return Plan{}, fmt.Errorf("target %v: %w", b.Target, ErrBadValue)
+	}
+	var p Plan
+	m := PrefixMember(b.Target)
+	g, ok := c.Group(b.Group)
+	if !ok || !slices.ContainsFunc(g.Members, func(x Member) bool { return sameMember(x, m) }) {
+		p.Notes = append(p.Notes, fmt.Sprintf("%v is not a member of %s: no change", b.Target.Masked(), b.Group))
+		return p, nil
+	}
+	if len(g.Members) == 1 {
+		for _, name := range c.ACLNames() {
+			a, _ := c.ACL(name)
+			for i := len(a.Entries) - 1; i >= 0; i-- {
+				e := a.Entries[i]
+				if aclEntryRefs(e, b.Group) == 0 {
+					continue
+				}
+				p.Changes = append(p.Changes, DeleteACE{ACL: name, Line: e.Line, ACE: e.ACE})
+				if i > 0 && a.Entries[i-1].Kind == EntryRemark {
+					if r, ok := ParseRemark(a.Entries[i-1].Remark); ok && r.Kind == KindBlock {
+						p.Changes = append(p.Changes, DeleteRemark{ACL: name, Line: e.Line - 1, Remark: r})
+					}
+				}
+			}
+		}
+	}
+	p.Changes = append(p.Changes, RemoveGroupMember{Group: b.Group, Member: m})
+	if len(g.Members) == 1 {
+		if r, ok := ParseRemark(g.Description); ok && r.Kind == KindManaged {
+			p.Changes = append(p.Changes, DeleteGroup{Name: b.Group, Description: r})
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is left empty: its description is not a firebreak template", b.Group))
+		}
+	}
+	if _, err := c.Apply(p.Changes); err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	return p, nil
+}
+
+func quarantineACE(h netip.Addr) ACE {
+	return ACE{Action: Deny, Protocol: ProtoIP, Src: HostAddr(h), Dst: AnyAddr()}
+}
+
+func (c *Config) quarantineACL(q Quarantine) (string, error) {
+	if err := c.Manageable(); err != nil {
+		return "", err
+	}
+	if _, err := NewRemark(q.ProposalID, KindQuarantine); err != nil {
+		return "", err
+	}
+	if err := ValidateName(q.Interface); err != nil {
+		return "", err
+	}
+	if !q.Host.IsValid() {
+		return "", fmt.Errorf("host %v: %w", q.Host, ErrBadValue)
+	}
+	acl, ok := c.InboundACL(q.Interface)
+	if !ok {
+		return "", fmt.Errorf("interface %s: %w", q.Interface, ErrNoACL)
+	}
+	return acl, nil
+}
+
+// behind reports whether a is on a connected subnet of nameif or routed
+// through it by a static route (the default route aside).
+func (c *Config) behind(nameif string, a netip.Addr) bool {
+	if in, ok := c.InterfaceByName(nameif); ok && in.Address.IsValid() && in.Address.Masked().Contains(a) {
+		return true
+	}
+	for _, r := range c.Routes() {
+		if r.Interface == nameif && r.Dest.Bits() > 0 && r.Dest.Masked().Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanQuarantine plans `access-list ACL line 1 extended deny ip host H any`
+// followed by its remark at line 1 (the deny takes effect first). The host
+// must be behind the interface and not protected.
+func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
+	acl, err := c.quarantineACL(q)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := c.CheckTarget(hostPrefix(q.Host), l); err != nil {
+		return Plan{}, err
+	}
+	if !c.behind(q.Interface, q.Host) {
+		return Plan{}, fmt.Errorf("%v on %s: %w", q.Host, q.Interface, ErrWrongInterface)
+	}
+	ace := quarantineACE(q.Host)
+	a, _ := c.ACL(acl)
+	for _, e := range a.Entries {
+		if e.Kind == EntryACE && sameACE(e.ACE, ace) {
+			return Plan{Notes: []string{fmt.Sprintf("%v already quarantined at %s line %d: no change", q.Host, acl, e.Line)}}, nil
+		}
+	}
+	p := Plan{Changes: []Change{
+		InsertACE{ACL: acl, Line: 1, ACE: ace},
+		AddRemark{ACL: acl, Line: 1, Remark: Remark{ProposalID: q.ProposalID, Kind: KindQuarantine}},
+	}}
+	if _, err := c.Apply(p.Changes); err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	return p, nil
+}
+
+// PlanRelease plans the removal of a quarantine ACE and its remark.
+func (c *Config) PlanRelease(q Quarantine) (Plan, error) {
+	acl, err := c.quarantineACL(q)
+	if err != nil {
+		return Plan{}, err
+	}
+	ace := quarantineACE(q.Host)
+	a, _ := c.ACL(acl)
+	var p Plan
+	for i, e := range a.Entries {
+		if e.Kind != EntryACE || !sameACE(e.ACE, ace) {
+			continue
+		}
+		p.Changes = append(p.Changes, DeleteACE{ACL: acl, Line: e.Line, ACE: e.ACE})
+		if i > 0 && a.Entries[i-1].Kind == EntryRemark {
+			if r, ok := ParseRemark(a.Entries[i-1].Remark); ok && r.Kind == KindQuarantine {
+				p.Changes = append(p.Changes, DeleteRemark{ACL: acl, Line: e.Line - 1, Remark: r})
+			}
+		}
+	}
+	if len(p.Changes) == 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%v is not quarantined in %s: no change", q.Host, acl))
+		return p, nil
+	}
+	if _, err := c.Apply(p.Changes); err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	return p, nil
+}
+
+// PlanSANFix plans routing SAN via Gateway on Interface: wrong static routes
+// for exactly SAN are deleted, then the right one is added (send both in one
+// batch: between them SAN follows the covering route). When the ASA already
+// routes SAN that way, the plan is empty and the Advisory says where to fix
+// it instead. The Advisory always gives the host and 2921 equivalents.
+func (c *Config) PlanSANFix(s SANFix, l Limits) (Plan, error) {
+	if err := c.Manageable(); err != nil {
+		return Plan{}, err
+	}
+	if _, err := NewRemark(s.ProposalID, KindSAN); err != nil {
+		return Plan{}, err
+	}
+	if err := ValidateName(s.Interface); err != nil {
+		return Plan{}, err
+	}
+	if !s.SAN.IsValid() || !s.SAN.Addr().Is4() {
+		return Plan{}, fmt.Errorf("san %v: %w", s.SAN, ErrBadValue)
+	}
+	san := s.SAN.Masked()
+	if san.Bits() < 8 {
+		return Plan{}, fmt.Errorf("san %v: %w", san, ErrTooBroad)
+	}
+	in, ok := c.InterfaceByName(s.Interface)
+	if !ok {
+		return Plan{}, fmt.Errorf("interface %s: %w", s.Interface, ErrNotFound)
+	}
+	for _, x := range c.Interfaces() {
+		if x.Address.IsValid() && x.Address.Masked().Overlaps(san) {
+			return Plan{}, fmt.Errorf("%v overlaps connected subnet of %s: %w", san, x.Nameif, ErrBadValue)
+		}
+	}
+	if s.Gateway.IsValid() {
+		if !s.Gateway.Is4() || !in.Address.IsValid() || !in.Address.Masked().Contains(s.Gateway) || in.Address.Addr() == s.Gateway {
+			return Plan{}, fmt.Errorf("%v on %s: %w", s.Gateway, s.Interface, ErrNotConnected)
+		}
+	}
+	want := Route{Interface: s.Interface, Dest: san, Gateway: s.Gateway, Distance: 1}
+	var p Plan
+	have := false
+	for _, r := range c.Routes() {
+		if r.Dest.Masked() != san {
+			continue
+		}
+		if s.Gateway.IsValid() && r.Interface == want.Interface && r.Gateway == want.Gateway {
+			have = true
+			p.Notes = append(p.Notes, fmt.Sprintf("route to %v via %v on %s already present", san, r.Gateway, r.Interface))
+			continue
+		}
+		p.Changes = append(p.Changes, DeleteRoute{Route: r})
+	}
+	if s.Gateway.IsValid() && !have {
+		if cur, ok := c.routeFor(san); ok && cur.Interface == want.Interface && cur.Gateway == want.Gateway {
+			p.Notes = append(p.Notes, fmt.Sprintf("the ASA already routes %v via %v (route to %v): the fault is not on the ASA", san, cur.Gateway, cur.Dest))
+		} else {
+			p.Changes = append(p.Changes, AddRoute{Route: want})
+		}
+	}
+	if len(p.Changes) == 0 {
+		p.Notes = append(p.Notes, "no change on the ASA")
+	}
+	p.Advisory = sanAdvisory(san, s.Gateway)
+	if _, err := c.Apply(p.Changes); err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	return p, nil
+}
+
+// routeFor returns the longest-prefix static route covering p.
+func (c *Config) routeFor(p netip.Prefix) (Route, bool) {
+	var best Route
+	found := false
+	for _, r := range c.Routes() {
+		d := r.Dest.Masked()
+		if d.Bits() <= p.Bits() && d.Contains(p.Addr()) && (!found || d.Bits() > best.Dest.Masked().Bits()) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+func sanAdvisory(san netip.Prefix, gw netip.Addr) string {
+	var b strings.Builder
+	m := mask(san.Bits())
+	fmt.Fprintf(&b, "SAN traffic to %v should not depend on the firewall.\n", san)
+	if gw.IsValid() {
+		fmt.Fprintf(&b, "Hosts on the SAN's clients' subnet: add a direct route, e.g. Linux `ip route add %v via %v`, Windows `route -p add %v mask %s %v`.\n", san, gw, san.Addr(), m, gw)
+		fmt.Fprintf(&b, "Cisco 2921, if it routes these hosts: `ip route %v %s %v`.\n", san.Addr(), m, gw)
+	} else {
+		fmt.Fprintf(&b, "Check the hosts' and the 2921's routes to %v: they should reach it without the ASA.\n", san)
+	}
+	return b.String()
+}
