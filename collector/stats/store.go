@@ -1,0 +1,290 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/tidwall/buntdb"
+)
+
+const (
+	// DBFile and LockFile are the names of the files Open uses in the data dir.
+	DBFile   = "firebreak.db"
+	LockFile = "firebreak.lock"
+
+	schemaKey     = "meta|schema"
+	schemaVersion = "1"
+)
+
+// ErrCorrupt is returned (wrapped) by Open when the database file is damaged in a way buntdb
+// cannot repair (anything other than a partial last write).
+var ErrCorrupt = errors.New("database file is damaged")
+
+// LockedError is returned by Open when another process holds the data dir's lock.
+type LockedError struct {
+	PID  int    // the owner's process id, 0 when the lock file did not say
+	Cmd  string // the owner's command line, as it wrote it
+	Path string // the lock file
+}
+
+func (e *LockedError) Error() string {
+	if e.PID == 0 {
+		return fmt.Sprintf("data dir is in use: %s is locked by another process", e.Path)
+	}
+	return fmt.Sprintf("data dir is in use by pid %d (%s): %s is locked", e.PID, e.Cmd, e.Path)
+}
+
+// Retention says how long each kind of data is kept. A bucket's time to live runs from the end
+// of the bucket, not from the time it was written.
+type Retention struct {
+	Hourly    time.Duration // hourly buckets; default 35 days
+	Daily     time.Duration // daily buckets; default 400 days; never less than Hourly
+	Seen      time.Duration // first/last-seen records (VPN sources, pairs, resolvers, hosts), from the last sighting; default 400 days
+	Exemplars time.Duration // raw exemplar lines, from the line's time; default 35 days
+}
+
+// Options configures Open. Zero values take the defaults shown.
+type Options struct {
+	Logger    *slog.Logger // default: discard
+	Now       func() time.Time
+	Retention Retention
+	// Command is written into the lock file so a second process can name the owner.
+	// Default: the process's arguments.
+	Command string
+	// AutoShrinkPercentage and AutoShrinkMinSize tune buntdb's compaction of its append-only
+	// file (defaults 100 and 32 MiB); AutoShrinkDisabled turns it off.
+	AutoShrinkPercentage int
+	AutoShrinkMinSize    int
+	AutoShrinkDisabled   bool
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	r := &o.Retention
+	if r.Hourly <= 0 {
+		r.Hourly = 35 * 24 * time.Hour
+	}
+	if r.Daily <= 0 {
+		r.Daily = 400 * 24 * time.Hour
+	}
+	if r.Daily < r.Hourly {
+		r.Daily = r.Hourly
+	}
+	if r.Seen <= 0 {
+		r.Seen = 400 * 24 * time.Hour
+	}
+	if r.Exemplars <= 0 {
+		r.Exemplars = 35 * 24 * time.Hour
+	}
+	if o.Command == "" {
+		o.Command = strings.Join(os.Args, " ")
+	}
+	if o.AutoShrinkPercentage <= 0 {
+		o.AutoShrinkPercentage = 100
+	}
+	if o.AutoShrinkMinSize <= 0 {
+		o.AutoShrinkMinSize = 32 << 20
+	}
+}
+
+// Store is the single owner of the data dir's buntdb file. All methods are safe for concurrent
+// use; buntdb serialises writers and lets readers run in parallel with a stable view.
+type Store struct {
+	db   *buntdb.DB
+	lock *flock.Flock
+	path string
+	opts Options
+	log  *slog.Logger
+
+	mu sync.Mutex
+	m  Metrics
+}
+
+// Metrics describe the store for status output and Prometheus.
+type Metrics struct {
+	Path              string
+	FileSize          int64 // bytes of the append-only file
+	Keys              int
+	Flushes           uint64
+	KeysWritten       uint64 // keys set by flushes since Open
+	LastFlush         time.Time
+	LastFlushDuration time.Duration
+}
+
+// Open locks dir (creating it if needed) and opens dir/firebreak.db. It fails with a
+// *LockedError when another process owns dir. The returned Store must be closed.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	lk, err := acquire(filepath.Join(dir, LockFile), opts.Command)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, DBFile)
+	db, err := buntdb.Open(path)
+	if err != nil {
+		release(lk)
+		if errors.Is(err, buntdb.ErrInvalid) {
+			return nil, fmt.Errorf("open %s: %w: restore a backup or move the file aside (%w)", path, ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	cfg := buntdb.Config{
+		SyncPolicy:           buntdb.EverySecond,
+		AutoShrinkPercentage: opts.AutoShrinkPercentage,
+		AutoShrinkMinSize:    opts.AutoShrinkMinSize,
+		AutoShrinkDisabled:   opts.AutoShrinkDisabled,
+	}
+	if err := db.SetConfig(cfg); err != nil {
+		_ = db.Close()
+		release(lk)
+		return nil, fmt.Errorf("configure %s: %w", path, err)
+	}
+	// The schema uses no buntdb indexes (they are not persisted and cost a full scan to
+	// rebuild); every query is a key-range scan. Check the schema version instead.
+	err = db.Update(func(tx *buntdb.Tx) error {
+		v, err := tx.Get(schemaKey)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			_, _, err = tx.Set(schemaKey, schemaVersion, nil)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if v != schemaVersion {
+			return fmt.Errorf("schema version %q, this program understands %q", v, schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		release(lk)
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	st := &Store{db: db, lock: lk, path: path, opts: opts, log: opts.Logger}
+	st.m.Path = path
+	opts.Logger.Debug("stats store open", "path", path)
+	return st, nil
+}
+
+// acquire takes the exclusive lock and writes "pid\ncommand\n" into the lock file.
+func acquire(path, cmd string) (*flock.Flock, error) {
+	lk := flock.New(path, flock.SetPermissions(0o640))
+	ok, err := lk.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !ok {
+		return nil, lockedError(path)
+	}
+	cmd = strings.Map(func(r rune) rune {
+		if r < ' ' {
+			return ' '
+		}
+		return r
+	}, cmd)
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"+cmd+"\n"), 0o640); err != nil {
+		release(lk)
+		return nil, fmt.Errorf("write lock owner: %w", err)
+	}
+	return lk, nil
+}
+
+func lockedError(path string) *LockedError {
+	e := &LockedError{Path: path}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return e
+	}
+	pid, cmd, _ := strings.Cut(string(b), "\n")
+	e.PID, _ = strconv.Atoi(strings.TrimSpace(pid))
+	e.Cmd = strings.TrimSpace(cmd)
+	return e
+}
+
+func release(lk *flock.Flock) {
+	_ = os.Truncate(lk.Path(), 0) // the owner's details are stale once it lets go
+	_ = lk.Unlock()
+}
+
+// Close syncs and closes the database and releases the lock. Pending aggregator data is not
+// the store's: flush it before Close.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	release(s.lock)
+	if err != nil {
+		return fmt.Errorf("close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Metrics returns the store's counters and the current file size.
+func (s *Store) Metrics() Metrics {
+	s.mu.Lock()
+	m := s.m
+	s.mu.Unlock()
+	if fi, err := os.Stat(s.path); err == nil {
+		m.FileSize = fi.Size()
+	}
+	_ = s.db.View(func(tx *buntdb.Tx) error {
+		m.Keys, _ = tx.Len()
+		return nil
+	})
+	return m
+}
+
+// Shrink compacts the append-only file now (buntdb only auto-shrinks at twice the size it had
+// at open; call this after large expiries).
+func (s *Store) Shrink(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Shrink(); err != nil {
+		return fmt.Errorf("shrink %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Backup writes a consistent snapshot of the database (buntdb's file format) to w. Writers
+// wait while it runs; readers do not.
+func (s *Store) Backup(ctx context.Context, w io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Save(w); err != nil {
+		return fmt.Errorf("backup %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) recordFlush(start time.Time, d time.Duration, keys int) {
+	s.mu.Lock()
+	s.m.Flushes++
+	s.m.KeysWritten += uint64(keys)
+	s.m.LastFlush = start
+	s.m.LastFlushDuration = d
+	s.mu.Unlock()
+}
