@@ -1,0 +1,84 @@
+package policies
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Error is one problem found in a policy: where it is and what is wrong. Line and Column are
+// 1-based and zero when the problem has no place in a file (a missing file, a default value).
+// Field is the YAML path inside File, without the leading "$." (e.g. "networks[2].prefixes[0]").
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Field  string
+	Msg    string
+}
+
+// Error formats as "file:line:col: field: msg", leaving out the parts that are unknown.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one Load, sorted by file, line and column. Load returns it
+// (as error) whenever it finds at least one problem, so `policy check` can show them all; use
+// errors.As to get at the list.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+func (es Errors) sort() {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// errorList collects problems while loading; err returns nil when there were none.
+type errorList struct{ list Errors }
+
+func (l *errorList) add(e *Error) { l.list = append(l.list, e) }
+
+func (l *errorList) err() error {
+	if len(l.list) == 0 {
+		return nil
+	}
+	l.list.sort()
+	return l.list
+}
