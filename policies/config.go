@@ -18,19 +18,19 @@ type Config struct {
 	Timezone string `yaml:"timezone"` // IANA zone; default for devices and schedules (default UTC)
 	// Internal lists address ranges that are the site's own but belong to no network below
 	// (e.g. RFC 1918 space not yet described); IsInternal is true for them.
-	Internal    []netip.Prefix      `yaml:"internal"`
-	Collector   Collector           `yaml:"collector"`
-	Devices     []Device            `yaml:"devices"`
-	Networks    []Network           `yaml:"networks"`
-	Flows       []Flow              `yaml:"flows"`
-	DNS         DNS                 `yaml:"dns"`
-	Ports       map[string][]Port   `yaml:"ports"` // role (or "default") -> conventional ports
-	Protected   []netip.Prefix      `yaml:"protected"`
-	Detectors   Detectors           `yaml:"detectors"`
-	Schedules   Schedules           `yaml:"schedules"`
-	Retention   Retention           `yaml:"retention"`
-	Remediation Remediation         `yaml:"remediation"`
-	Report      Report              `yaml:"report"`
+	Internal    []netip.Prefix    `yaml:"internal"`
+	Collector   Collector         `yaml:"collector"`
+	Devices     []Device          `yaml:"devices"`
+	Networks    []Network         `yaml:"networks"`
+	Flows       []Flow            `yaml:"flows"`
+	DNS         DNS               `yaml:"dns"`
+	Ports       map[string][]Port `yaml:"ports"` // role (or "default") -> conventional ports
+	Protected   []netip.Prefix    `yaml:"protected"`
+	Detectors   Detectors         `yaml:"detectors"`
+	Schedules   Schedules         `yaml:"schedules"`
+	Retention   Retention         `yaml:"retention"`
+	Remediation Remediation       `yaml:"remediation"`
+	Report      Report            `yaml:"report"`
 
 	loc    *time.Location
 	files  []string // the files the policy was read from, in merge order
@@ -242,9 +242,9 @@ type Volume struct {
 
 // UnusualPorts flags traffic with external addresses on ports not conventional for the role.
 type UnusualPorts struct {
-	Detector   `yaml:",inline"`
-	MinDenies  int      `yaml:"min_denies"` // denies of one external source, default 10
-	Window     Duration `yaml:"window"`     // default 1h
+	Detector  `yaml:",inline"`
+	MinDenies int      `yaml:"min_denies"` // denies of one external source, default 10
+	Window    Duration `yaml:"window"`     // default 1h
 }
 
 // PortScan flags an external source touching many distinct ports.
@@ -316,7 +316,7 @@ type Remediation struct {
 	MaxPrefixLenV6     int            `yaml:"max_prefix_len_v6"` // the same for IPv6, default 64
 	AutoRemoveOnExpiry bool           `yaml:"auto_remove_on_expiry"`
 	PushOnApprove      bool           `yaml:"push_on_approve"`
-	UseShun            bool           `yaml:"use_shun"` // also shun blocked sources for ShunDuration
+	UseShun            bool           `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
 	ShunDuration       Duration       `yaml:"shun_duration"` // default 1h
 }
 

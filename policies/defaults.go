@@ -107,4 +107,3 @@ func deviceDefaults(d *Device) {
 		d.SSH.Timeout = Duration(30 * time.Second)
 	}
 }
-
