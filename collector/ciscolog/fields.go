@@ -1,6 +1,7 @@
 package ciscolog
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -75,16 +76,30 @@ func setAddr(ep *Endpoint, s string) {
 
 // addrPort reads `addr[/port]` (port after the last '/').
 func addrPort(ep *Endpoint, s string) {
+	addr, port, hasPort := s, "", false
 	if k := strings.LastIndexByte(s, '/'); k >= 0 {
-		if p, ok := parsePort(s[k+1:]); ok {
-			ep.Port = p
-			s = s[:k]
-		} else if a, ok := parseAddr(s[:k]); ok {
-			ep.Addr = a // service name we do not know
+		addr, port, hasPort = s[:k], s[k+1:], true
+	}
+	a, ok := parseAddr(addr)
+	setAddrPort(ep, s, addr, a, ok, port, hasPort)
+}
+
+// setAddrPort stores a parsed address slot: whole is the slot text, addr its address part.
+func setAddrPort(ep *Endpoint, whole, addr string, a netip.Addr, ok bool, port string, hasPort bool) {
+	if ok {
+		ep.Addr = a
+		if hasPort {
+			ep.Port, _ = parsePort(port)
+		}
+		return
+	}
+	if hasPort {
+		if p, ok := parsePort(port); ok {
+			ep.Port, ep.Name = p, addr
 			return
 		}
 	}
-	setAddr(ep, s)
+	ep.Name = whole
 }
 
 // mappedPort reads a NAT mapping `addr/port` into ep.MappedAddr/MappedPort. A name in the
@@ -107,13 +122,14 @@ func ifAddr(ep *Endpoint, s string) {
 		if first < 0 {
 			first = k
 		}
-		rest := s[k+1:]
-		if j := strings.LastIndexByte(rest, '/'); j >= 0 {
-			rest = rest[:j]
+		slot := s[k+1:]
+		addr, port, hasPort := slot, "", false
+		if j := strings.LastIndexByte(slot, '/'); j >= 0 {
+			addr, port, hasPort = slot[:j], slot[j+1:], true
 		}
-		if _, ok := parseAddr(rest); ok {
+		if a, ok := parseAddr(addr); ok {
 			ep.Iface = s[:k]
-			addrPort(ep, s[k+1:])
+			setAddrPort(ep, slot, addr, a, true, port, hasPort)
 			return
 		}
 	}

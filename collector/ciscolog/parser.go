@@ -555,6 +555,9 @@ func parseAddr(s string) (netip.Addr, bool) {
 	if len(s) < 2 || len(s) > 45 {
 		return netip.Addr{}, false
 	}
+	if a, ok, sure := parseIPv4(s); sure {
+		return a, ok
+	}
 	colon, dot := false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -584,4 +587,42 @@ func parseAddr(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a, true
+}
+
+// parseIPv4 parses dotted-quad IPv4 text the way netip does (no leading zeros, no more than
+// three digits a field). sure is false when s is not plain IPv4 text and netip must decide.
+func parseIPv4(s string) (a netip.Addr, ok, sure bool) {
+	if strings.IndexByte(s, ':') >= 0 {
+		return a, false, false
+	}
+	var b [4]byte
+	field, val, ndig := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if ndig == 1 && val == 0 {
+				return a, false, true // leading zero
+			}
+			val = val*10 + int(c-'0')
+			ndig++
+			if val > 255 {
+				return a, false, true
+			}
+		case c == '.':
+			if ndig == 0 || field == 3 {
+				return a, false, true
+			}
+			b[field] = byte(val)
+			field++
+			val, ndig = 0, 0
+		default:
+			return a, false, false
+		}
+	}
+	if field != 3 || ndig == 0 {
+		return a, false, true
+	}
+	b[3] = byte(val)
+	return netip.AddrFrom4(b), true, true
 }

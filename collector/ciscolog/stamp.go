@@ -86,18 +86,36 @@ func abbrevOffset(s string) (int, bool) {
 	return 0, false
 }
 
-var monthIndex = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-
 // parseMonth reads a three-letter English month name at s[i:], any case.
 func parseMonth(s string, i int) (time.Month, bool) {
 	if i+3 > len(s) {
 		return 0, false
 	}
-	a, b, c := lower(s[i]), lower(s[i+1]), lower(s[i+2])
-	for m, name := range monthIndex {
-		if name[0] == a && name[1] == b && name[2] == c {
-			return time.Month(m + 1), true
-		}
+	switch uint32(lower(s[i]))<<16 | uint32(lower(s[i+1]))<<8 | uint32(lower(s[i+2])) {
+	case 'j'<<16 | 'a'<<8 | 'n':
+		return time.January, true
+	case 'f'<<16 | 'e'<<8 | 'b':
+		return time.February, true
+	case 'm'<<16 | 'a'<<8 | 'r':
+		return time.March, true
+	case 'a'<<16 | 'p'<<8 | 'r':
+		return time.April, true
+	case 'm'<<16 | 'a'<<8 | 'y':
+		return time.May, true
+	case 'j'<<16 | 'u'<<8 | 'n':
+		return time.June, true
+	case 'j'<<16 | 'u'<<8 | 'l':
+		return time.July, true
+	case 'a'<<16 | 'u'<<8 | 'g':
+		return time.August, true
+	case 's'<<16 | 'e'<<8 | 'p':
+		return time.September, true
+	case 'o'<<16 | 'c'<<8 | 't':
+		return time.October, true
+	case 'n'<<16 | 'o'<<8 | 'v':
+		return time.November, true
+	case 'd'<<16 | 'e'<<8 | 'c':
+		return time.December, true
 	}
 	return 0, false
 }

@@ -1,0 +1,121 @@
+package ciscolog
+
+import (
+	"strconv"
+	"testing"
+)
+
+// benchLines are one realistic line per message id, with RFC 3164 headers as the collector
+// receives them.
+var benchLines = []struct{ name, line string }{
+	{"302013", "<166>Mar  3 08:15:02 fw-clinic %ASA-6-302013: Built outbound TCP connection 4130017 for outside:203.0.113.40/443 (203.0.113.40/443) to inside:10.20.1.15/52114 (198.51.100.7/40112)"},
+	{"302014", "<166>Mar  3 08:15:02 fw-clinic %ASA-6-302014: Teardown TCP connection 4130017 for outside:203.0.113.40/443 to inside:10.20.1.15/52114 duration 0:04:31 bytes 48213 TCP FINs"},
+	{"302015", "<166>Mar  3 08:15:03 fw-clinic %ASA-6-302015: Built outbound UDP connection 4130018 for outside:198.51.100.53/53 (198.51.100.53/53) to inside:10.20.1.15/53211 (198.51.100.7/53211)"},
+	{"302016", "<166>Mar  3 08:15:04 fw-clinic %ASA-6-302016: Teardown UDP connection 4130018 for outside:198.51.100.53/53 to inside:10.20.1.15/53211 duration 0:02:01 bytes 96"},
+	{"106023", `<164>Mar  3 08:15:05 fw-clinic %ASA-4-106023: Deny tcp src outside:192.0.2.77/40022 dst inside:10.20.1.30/3389 by access-group "outside_access_in" [0x5c2f0e31, 0x0]`},
+	{"305011", "<166>Mar  3 08:15:06 fw-clinic %ASA-6-305011: Built dynamic TCP translation from inside:10.20.1.15/52115 to outside:198.51.100.7/40113"},
+	{"305012", "<166>Mar  3 08:15:07 fw-clinic %ASA-6-305012: Teardown dynamic UDP translation from inside:10.20.1.16/5353 to outside:198.51.100.7/21544 duration 0:00:30"},
+	{"106100", "<166>Mar  3 08:15:08 fw-clinic %ASA-6-106100: access-list inside_access_in permitted tcp inside/10.20.1.15(52116) -> outside/203.0.113.40(443) hit-cnt 1 first hit [0x1a2b3c4d, 0x0]"},
+	{"710003", "<167>Mar  3 08:15:22 fw-clinic %ASA-7-710003: TCP access denied by ACL from 192.0.2.98/50000 to outside:198.51.100.7/22"},
+	{"302020", "<166>Mar  3 08:15:10 fw-clinic %ASA-6-302020: Built inbound ICMP connection for faddr 192.0.2.50/1 gaddr 198.51.100.8/0 laddr 10.30.0.5/0 type 8 code 0"},
+	{"IPACCESSLOGP", "<190>120332: rtr-clinic: Mar  3 10:00:02.234 CET: %SEC-6-IPACCESSLOGP: list 101 permitted udp 10.20.1.15(5353) (GigabitEthernet0/1 0011.2233.4455) -> 224.0.0.251(5353), 12 packets"},
+	{"header-only", "<166>Mar  3 09:00:18 fw-clinic %ASA-6-606001: ASDM session number 0 from 10.20.0.50 started"},
+}
+
+// mixedStream is the firewall's everyday traffic: mostly connection build/teardown, NAT and
+// ACL denies.
+func mixedStream() [][]byte {
+	weights := map[string]int{"302013": 20, "302014": 20, "302015": 15, "302016": 15, "106023": 10, "305011": 8, "305012": 6, "106100": 4, "IPACCESSLOGP": 1, "header-only": 1}
+	var out [][]byte
+	for i := 0; i < 4; i++ { // vary the connection id so lines are not byte-identical
+		for _, bl := range benchLines {
+			for range weights[bl.name] {
+				out = append(out, []byte(bl.line))
+			}
+		}
+	}
+	for i := range out {
+		out[i] = append([]byte(nil), out[i]...)
+		if len(out[i]) > 60 {
+			out[i][len(out[i])-1] = "0123456789"[i%10]
+		}
+	}
+	return out
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, bl := range benchLines {
+		b.Run(bl.name, func(b *testing.B) {
+			p := newTestParser()
+			frame := []byte(bl.line)
+			var ev Event
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Parse(frame, &ev)
+			}
+			if ev.Kind == KindUnparsed {
+				b.Fatalf("%s did not parse", bl.name)
+			}
+		})
+	}
+}
+
+func BenchmarkParseMixed(b *testing.B) {
+	lines := mixedStream()
+	total := 0
+	for _, l := range lines {
+		total += len(l)
+	}
+	p := newTestParser()
+	var ev Event
+	b.SetBytes(int64(total / len(lines)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.Parse(lines[i], &ev)
+		i++
+		if i == len(lines) {
+			i = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+func BenchmarkAppendECS(b *testing.B) {
+	p := newTestParser()
+	var ev Event
+	p.ParseString(benchLines[0].line, &ev)
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendECS(buf[:0], &ev)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// TestParseNoAllocs makes the zero-allocation goal of the common path a test.
+func TestParseNoAllocs(t *testing.T) {
+	lines := mixedStream()
+	p := newTestParser()
+	var ev Event
+	for _, bl := range benchLines {
+		frame := []byte(bl.line)
+		if n := testing.AllocsPerRun(100, func() { p.Parse(frame, &ev) }); n != 0 {
+			t.Errorf("Parse(%s) allocates %v times per line, want 0", bl.name, n)
+		}
+	}
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() {
+		p.Parse(lines[i%len(lines)], &ev)
+		i++
+	}); n != 0 {
+		t.Errorf("Parse(mixed stream) allocates %v times per line, want 0", n)
+	}
+	buf := make([]byte, 0, 4096)
+	p.ParseString(benchLines[0].line, &ev)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendECS(buf[:0], &ev) }); n != 0 {
+		t.Errorf("AppendECS allocates %v times with a large enough buffer, want 0", n)
+	}
+	_ = strconv.Itoa
+}
