@@ -177,12 +177,18 @@ func (c *Config) Fingerprint(s Scope) string {
 		seen[g] = true
 		grp, ok := c.Group(g)
 		fmt.Fprintf(&b, "group %s %t %q\n", g, ok, grp.Description)
+		// Member order has no meaning (and is not kept by remove + re-add).
+		var ms []string
 		for _, m := range grp.Members {
 			ml, _ := renderMember(m)
-			fmt.Fprintf(&b, " %s\n", ml)
+			ms = append(ms, ml)
 			if m.Kind == MemberGroup {
 				groups = append(groups, m.Name)
 			}
+		}
+		slices.Sort(ms)
+		for _, ml := range ms {
+			fmt.Fprintf(&b, " %s\n", ml)
 		}
 	}
 	for _, ag := range c.AccessGroups() {

@@ -483,9 +483,9 @@ func (c *Config) PlanRelease(q Quarantine) (Plan, error) {
 	return p, nil
 }
 
-// PlanSANFix plans routing SAN via Gateway on Interface: wrong static routes
-// for exactly SAN are deleted, then the right one is added (send both in one
-// batch: between them SAN follows the covering route). When the ASA already
+// PlanSANFix plans routing SAN via Gateway on Interface: the right route is
+// added and wrong static routes for exactly SAN are deleted (after the add
+// on the same interface, before it on another). When the ASA already
 // routes SAN that way, the plan is empty and the Advisory says where to fix
 // it instead. The Advisory always gives the host and 2921 equivalents.
 func (c *Config) PlanSANFix(s SANFix, l Limits) (Plan, error) {
@@ -522,6 +522,11 @@ func (c *Config) PlanSANFix(s SANFix, l Limits) (Plan, error) {
 	want := Route{Interface: s.Interface, Dest: san, Gateway: s.Gateway, Distance: 1}
 	var p Plan
 	have := false
+	// Wrong routes on the same interface go after the add (the ASA keeps
+	// equal-cost routes per interface, so there is no gap); wrong routes on
+	// another interface go first (it refuses the same destination on two
+	// interfaces), and the delete and add should be sent in one batch.
+	var before, after []Change
 	for _, r := range c.Routes() {
 		if r.Dest.Masked() != san {
 			continue
@@ -531,14 +536,23 @@ func (c *Config) PlanSANFix(s SANFix, l Limits) (Plan, error) {
 			p.Notes = append(p.Notes, fmt.Sprintf("route to %v via %v on %s already present", san, r.Gateway, r.Interface))
 			continue
 		}
-		p.Changes = append(p.Changes, DeleteRoute{Route: r})
+		if s.Gateway.IsValid() && r.Interface == want.Interface {
+			after = append(after, DeleteRoute{Route: r})
+		} else {
+			before = append(before, DeleteRoute{Route: r})
+		}
 	}
+	p.Changes = append(p.Changes, before...)
 	if s.Gateway.IsValid() && !have {
 		if cur, ok := c.routeFor(san); ok && cur.Interface == want.Interface && cur.Gateway == want.Gateway {
 			p.Notes = append(p.Notes, fmt.Sprintf("the ASA already routes %v via %v (route to %v): the fault is not on the ASA", san, cur.Gateway, cur.Dest))
 		} else {
 			p.Changes = append(p.Changes, AddRoute{Route: want})
 		}
+	}
+	p.Changes = append(p.Changes, after...)
+	if len(before) > 0 && s.Gateway.IsValid() && !have {
+		p.Notes = append(p.Notes, "send the route delete and add in one batch: between them the SAN follows the covering route")
 	}
 	if len(p.Changes) == 0 {
 		p.Notes = append(p.Notes, "no change on the ASA")
