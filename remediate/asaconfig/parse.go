@@ -51,9 +51,9 @@ type (
 		name, kind string
 		descs      int // description sub-lines
 	}
-	factNode     struct{ prot []Protected }
-	namesNode    struct{}
-	mgmtNode     struct {
+	factNode  struct{ prot []Protected }
+	namesNode struct{}
+	mgmtNode  struct {
 		proto, nameif, text string
 		prefix              netip.Prefix
 	}
