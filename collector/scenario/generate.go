@@ -105,7 +105,6 @@ const noAddr = ^uint32(0)
 // endpoints in the order the message names them ("for A to B", "src A dst B", "A -> B").
 type rec struct {
 	t      int64 // unix milliseconds
-	seq    uint64
 	bytes  uint64
 	bytes2 uint64 // 113019 bytes received
 	a, b   uint32 // address indices
@@ -141,9 +140,9 @@ type generator struct {
 	rng     *rand.Rand // traffic decisions
 	frng    *rand.Rand // envelope choices; separate so the traffic does not depend on them
 	out     [2]*bufio.Writer
-	queue   []rec // future lines, unsorted
-	emit    []rec // lines of the current hour
-	seq     uint64
+	queue   []rec    // future lines, unsorted
+	emit    []rec    // lines of the current hour
+	order   []uint64 // emit's time-ordered keys
 	conn    uint32
 	iosSeq  [numDevices]uint32
 	start   time.Time // first midnight, site zone
@@ -233,8 +232,6 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 
 // push queues a line; it is written once its hour is flushed.
 func (g *generator) push(r rec) {
-	r.seq = g.seq
-	g.seq++
 	g.queue = append(g.queue, r)
 }
 
@@ -249,20 +246,26 @@ func (g *generator) flushUntil(end int64) error {
 		}
 	}
 	g.queue = keep
-	slices.SortFunc(g.emit, func(x, y rec) int {
-		if x.t != y.t {
-			if x.t < y.t {
-				return -1
+	// Sort by (time, push order) through packed keys: sorting the 80-byte recs themselves
+	// would cost more than formatting them. The partition above keeps push order, so the index
+	// breaks ties in push order.
+	g.order = g.order[:0]
+	if len(g.emit) > 0 {
+		base := g.emit[0].t
+		for i := range g.emit {
+			base = min(base, g.emit[i].t)
+		}
+		for i := range g.emit {
+			d := uint64(g.emit[i].t - base)
+			if d >= 1<<32 {
+				return fmt.Errorf("queued line %d ms after the earliest: %w", d, ErrInvalidConfig)
 			}
-			return 1
+			g.order = append(g.order, d<<32|uint64(i))
 		}
-		if x.seq < y.seq {
-			return -1
-		}
-		return 1
-	})
-	for i := range g.emit {
-		r := &g.emit[i]
+		slices.Sort(g.order)
+	}
+	for _, k := range g.order {
+		r := &g.emit[uint32(k)]
 		line, style := g.fmt.line(g, r)
 		fam := 0
 		if r.dev != devASA {
