@@ -1,0 +1,164 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFrameReader(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		max  int
+		want []string
+		cut  []bool
+	}{
+		{"newline", "<134>a\n<134>b\r\n", 100, []string{"<134>a", "<134>b\r"}, []bool{false, false}},
+		{"octet counting", "6 <134>a6 <134>b", 100, []string{"<134>a", "<134>b"}, []bool{false, false}},
+		{"mixed then trailing without newline", "6 <134>a<134>b\n<134>c", 100, []string{"<134>a", "<134>b", "<134>c"}, []bool{false, false, false}},
+		{"NUL delimited", "<134>a\x00<134>b\x00", 100, []string{"<134>a", "<134>b"}, []bool{false, false}},
+		{"digit-led line is not a count", "2026 Nov 27 x\n", 100, []string{"2026 Nov 27 x"}, []bool{false}},
+		{"oversize newline frame is cut", strings.Repeat("x", 50) + "\nok\n", 10, []string{strings.Repeat("x", 10), "ok"}, []bool{true, false}},
+		{"oversize octet frame is cut and skipped", "20 <" + strings.Repeat("y", 19) + "3 <ok", 10, []string{"<" + strings.Repeat("y", 9), "<ok"}, []bool{true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fr := frameReader{r: bufio.NewReaderSize(strings.NewReader(tt.in), 16), max: tt.max}
+			var got []string
+			var cuts []bool
+			for {
+				p, cut, err := fr.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("next: %v", err)
+				}
+				got = append(got, string(trimFrame(p)))
+				cuts = append(cuts, cut)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("frames = %q, want %q", got, tt.want)
+			}
+			for i := range min(len(cuts), len(tt.cut)) {
+				if cuts[i] != tt.cut[i] {
+					t.Errorf("frame %d cut = %v, want %v", i, cuts[i], tt.cut[i])
+				}
+			}
+		})
+	}
+}
+
+func TestFrameReaderTruncatedOctetFrame(t *testing.T) {
+	fr := frameReader{r: bufio.NewReader(strings.NewReader("100 <134>short")), max: 1000}
+	if _, _, err := fr.next(); err == nil {
+		t.Fatal("a frame shorter than its count must be an error")
+	}
+}
+
+func TestLineScannerKeepsOversizeLines(t *testing.T) {
+	in := "a\n" + strings.Repeat("z", 1000) + "\r\nb"
+	s := NewLineScanner(strings.NewReader(in), 100)
+	var lines []string
+	var over []bool
+	for {
+		o, ok := s.Next(t.Context())
+		if !ok {
+			break
+		}
+		lines = append(lines, string(s.Line()))
+		over = append(over, o)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || lines[0] != "a" || lines[1] != strings.Repeat("z", 100) || lines[2] != "b" {
+		t.Fatalf("lines = %q", lines)
+	}
+	if !over[1] || over[0] || over[2] {
+		t.Errorf("oversize flags = %v, want only the second", over)
+	}
+	if s.Skipped != 900 {
+		t.Errorf("skipped = %d, want 900", s.Skipped)
+	}
+}
+
+func TestOpenLogDetectsGzipByContent(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("line1\nline2\n"))
+	zw.Close()
+	name := filepath.Join(dir, "no-suffix")
+	if err := os.WriteFile(name, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenLog(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, _ := io.ReadAll(r)
+	if string(got) != "line1\nline2\n" {
+		t.Errorf("read %q", got)
+	}
+	if _, err := OpenLog(filepath.Join(dir, "missing"), nil); err == nil {
+		t.Error("missing file: want an error")
+	}
+}
+
+func TestArchiveRotatesAppendsAndPrunes(t *testing.T) {
+	dir := t.TempDir()
+	day1 := time.Date(2026, 11, 1, 23, 59, 0, 0, time.UTC)
+	day2 := day1.Add(2 * time.Minute)
+	a, err := OpenArchive(dir, 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		t    time.Time
+		line string
+	}{{day1, "one"}, {day1, "two"}, {day2, "three"}} {
+		if err := a.Write(w.t, []byte(w.line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A restart appends a second gzip member to the same day's file.
+	a, _ = OpenArchive(dir, 48*time.Hour)
+	if err := a.Write(day2, []byte("four")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	read := func(t0 time.Time) string {
+		r, err := OpenLog(ArchiveName(dir, t0), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, _ := io.ReadAll(r)
+		return string(b)
+	}
+	if got := read(day1); got != "one\ntwo\n" {
+		t.Errorf("day 1 = %q", got)
+	}
+	if got := read(day2); got != "three\nfour\n" {
+		t.Errorf("day 2 = %q", got)
+	}
+	n, err := a.Prune(day2.Add(72 * time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("prune removed %d, %v; want 1 (day 1 only; day 2 is open)", n, err)
+	}
+	a.Close()
+}

@@ -1,0 +1,84 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Drop reasons, the values of the reason label of firebreak_dropped_total.
+const (
+	DropUnknownSource = "unknown_source"
+	DropOversize      = "oversize"
+	DropQueueFull     = "queue_full"
+	DropTooManyConns  = "too_many_connections"
+)
+
+// Metrics are the collector's counters. They are safe for concurrent use. A nil registerer
+// gives working, unregistered metrics (tests, ingest).
+type Metrics struct {
+	Received      *prometheus.CounterVec // by transport
+	ReceivedBytes prometheus.Counter
+	Parsed        *prometheus.CounterVec // by kind: typed, header, unparsed
+	Dropped       *prometheus.CounterVec // by reason
+	Flushes       prometheus.Counter
+	FlushErrors   prometheus.Counter
+	FlushSeconds  prometheus.Histogram
+	LastFlush     prometheus.Gauge // unix seconds
+	DBBytes       prometheus.Gauge
+	TCPConns      prometheus.Gauge
+	ArchiveErrors prometheus.Counter
+}
+
+// NewMetrics creates the collector metrics and registers them with reg when it is not nil.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_received_total", Help: "Syslog frames received, by transport.",
+		}, []string{"transport"}),
+		ReceivedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "firebreak_received_bytes_total", Help: "Bytes of syslog frames received.",
+		}),
+		Parsed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_parsed_total", Help: "Frames parsed, by how far they were understood (typed, header, unparsed).",
+		}, []string{"kind"}),
+		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_dropped_total", Help: "Frames dropped before parsing, by reason.",
+		}, []string{"reason"}),
+		Flushes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "firebreak_flushes_total", Help: "Statistics flushes to the database.",
+		}),
+		FlushErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "firebreak_flush_errors_total", Help: "Statistics flushes that failed.",
+		}),
+		FlushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "firebreak_flush_duration_seconds", Help: "Time one statistics flush took.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
+		}),
+		LastFlush: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "firebreak_last_flush_timestamp_seconds", Help: "Unix time of the last successful flush.",
+		}),
+		DBBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "firebreak_db_size_bytes", Help: "Size of the database file.",
+		}),
+		TCPConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "firebreak_tcp_connections", Help: "Open syslog TCP connections.",
+		}),
+		ArchiveErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "firebreak_archive_errors_total", Help: "Failed writes to the raw archive.",
+		}),
+	}
+	// Pre-create label values so they show as 0 instead of being absent.
+	for _, t := range []string{"udp", "tcp", "file"} {
+		m.Received.WithLabelValues(t)
+	}
+	for _, k := range []string{"typed", "header", "unparsed"} {
+		m.Parsed.WithLabelValues(k)
+	}
+	for _, r := range []string{DropUnknownSource, DropOversize, DropQueueFull, DropTooManyConns} {
+		m.Dropped.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.Flushes, m.FlushErrors,
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.ArchiveErrors)
+	}
+	return m
+}

@@ -1,0 +1,137 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Allow decides whether a sender may deliver syslog. It must be safe for concurrent use.
+type Allow func(netip.Addr) bool
+
+// udpReceiver reads datagrams from one socket into batches.
+type udpReceiver struct {
+	conn    *net.UDPConn
+	allow   Allow
+	out     chan<- *Batch
+	pool    *batchPool
+	metrics *Metrics
+	log     *slog.Logger
+	maxMsg  int
+	linger  time.Duration // how long a partial batch may wait for more datagrams
+}
+
+// ListenUDP opens the syslog UDP socket with a receive buffer of bufBytes (the kernel may cap
+// it at net.core.rmem_max; the effective size is logged).
+func ListenUDP(ctx context.Context, addr string, bufBytes int) (*net.UDPConn, error) {
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+	}
+	conn := pc.(*net.UDPConn)
+	if bufBytes > 0 {
+		if err := conn.SetReadBuffer(bufBytes); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("udp receive buffer: %w", err)
+		}
+	}
+	return conn, nil
+}
+
+// run reads until the connection is closed. It owns no goroutines.
+func (r *udpReceiver) run(ctx context.Context) error {
+	buf := make([]byte, r.maxMsg+1)
+	b := r.pool.get()
+	received := r.metrics.Received.WithLabelValues("udp")
+	unknown := r.metrics.Dropped.WithLabelValues(DropUnknownSource)
+	oversize := r.metrics.Dropped.WithLabelValues(DropOversize)
+	queueFull := r.metrics.Dropped.WithLabelValues(DropQueueFull)
+	var first time.Time
+	send := func() {
+		if b.Len() == 0 {
+			return
+		}
+		select {
+		case r.out <- b:
+		default:
+			// The pipeline is behind: wait briefly (the kernel buffer keeps filling), then drop.
+			t := time.NewTimer(200 * time.Millisecond)
+			select {
+			case r.out <- b:
+				t.Stop()
+			case <-t.C:
+				queueFull.Add(float64(b.Len()))
+				b.Release()
+			case <-ctx.Done():
+				t.Stop()
+				b.Release()
+			}
+		}
+		b = r.pool.get()
+	}
+	defer func() {
+		send()
+		b.Release()
+	}()
+	for {
+		if b.Len() > 0 {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			if err := r.conn.SetReadDeadline(first.Add(r.linger)); err != nil {
+				return fmt.Errorf("udp deadline: %w", err)
+			}
+		}
+		n, src, err := r.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				send()
+				first = time.Time{}
+				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
+					return fmt.Errorf("udp deadline: %w", err)
+				}
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("udp read", "err", err)
+			continue
+		}
+		received.Inc()
+		r.metrics.ReceivedBytes.Add(float64(n))
+		addr := src.Addr().Unmap()
+		if !r.allow(addr) {
+			unknown.Inc()
+			continue
+		}
+		if n > r.maxMsg {
+			// Keep the start of an oversize datagram as a frame: it is counted and kept, not lost.
+			oversize.Inc()
+			n = r.maxMsg
+		}
+		b.add(trimFrame(buf[:n]), addr)
+		if b.full(r.maxMsg) {
+			send()
+			first = time.Time{}
+		}
+	}
+}
+
+// trimFrame drops trailing line endings and NULs that some senders append.
+func trimFrame(p []byte) []byte {
+	for len(p) > 0 {
+		switch p[len(p)-1] {
+		case '\n', '\r', 0:
+			p = p[:len(p)-1]
+			continue
+		}
+		break
+	}
+	return p
+}
