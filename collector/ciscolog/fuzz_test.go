@@ -1,0 +1,91 @@
+package ciscolog
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fuzzMaxInput = 4096
+
+// FuzzParse feeds arbitrary frames to the parser. It must never panic, must keep the Kind
+// invariants, must only call an address valid when the frame holds that address as text,
+// and must always produce valid JSON.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "syslog", "*.log"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f.Add([]byte(line))
+		}
+	}
+	for _, edge := range []string{
+		"", "%", "%%", "%A-1-B:", "%ASA-6-302013", "%ASA-6-302013:", "ASA-6-", "<191>", "<999>x", "<1",
+		"Mar  3 1", "Mar 31 25:00:00 h %ASA-6-302016 x", "2026-13-01T00:00:00Z h %ASA-6-302016 x",
+		"<166>1 2026-03-03T09:00:04Z h a p m [sd x=\"]\"] %ASA-6-302016 x",
+		"%ASA-6-302013: Built outbound TCP connection 1 for a:fe80::1%eth0/1 (x) to b:c/2 (d)",
+		"%ASA-6-302014: Teardown TCP connection 1 for a:1.2.3.4/5 to b:6.7.8.9/10 duration 99999999999:00:00 bytes 99999999999999999999999",
+		"%ASA-6-302016: Teardown UDP connection 1 for : to : duration 0:00:00 bytes 1 ()",
+		"%ASA-4-106023: Deny tcp src : dst : by access-group \"",
+		"%ASA-6-106100: access-list a permitted tcp /( -> /( hit-cnt",
+		"%SEC-6-IPACCESSLOGP: list a denied tcp ( -> , 1 packet",
+		"%SEC-6-IPACCESSLOGS: list a denied  packet",
+		"x message repeated 3 times: [ %ASA-6-302016: Teardown",
+	} {
+		f.Add([]byte(edge))
+	}
+	p := newTestParser()
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		if len(frame) > fuzzMaxInput {
+			return
+		}
+		var ev Event
+		p.Parse(frame, &ev)
+		checkInvariants(t, "fuzz", &ev)
+		for _, a := range []netip.Addr{ev.Src.Addr, ev.Dst.Addr, ev.Src.MappedAddr, ev.Dst.MappedAddr} {
+			if a.IsValid() && !addrInText(string(frame), a) {
+				t.Errorf("address %v is not written in the frame %q", a, frame)
+			}
+		}
+		if ev.Src.Addr.IsValid() && ev.Src.Name != "" {
+			t.Errorf("Src has both an address and a name: %+v", ev.Src)
+		}
+		out := AppendECS(nil, &ev)
+		if !json.Valid(out) {
+			t.Errorf("AppendECS wrote invalid JSON %s for %q", out, frame)
+		}
+		c := ev.Clone()
+		if c.Raw != ev.Raw || c.Text != ev.Text || c.Src != ev.Src || c.Dst != ev.Dst || c.Host != ev.Host {
+			t.Errorf("Clone differs from the event for %q", frame)
+		}
+	})
+}
+
+// addrInText reports whether s contains text that netip parses to a.
+func addrInText(s string, a netip.Addr) bool {
+	isAddrChar := func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == ':' || r == '.')
+	}
+	for _, tok := range strings.FieldsFunc(s, isAddrChar) {
+		for _, cand := range []string{tok, strings.TrimLeft(tok, ":."), strings.TrimRight(tok, ":."), strings.Trim(tok, ":.")} {
+			if b, err := netip.ParseAddr(cand); err == nil && b == a {
+				return true
+			}
+			// `iface:addr` with a hex-looking interface name: try every split at ':'.
+			for i := 0; i < len(cand); i++ {
+				if cand[i] == ':' {
+					if b, err := netip.ParseAddr(cand[i+1:]); err == nil && b == a {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
