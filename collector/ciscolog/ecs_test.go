@@ -120,7 +120,7 @@ func TestAppendECS(t *testing.T) {
 			line: "Mar  3 11:00:00 ntp-1 ntpd[812]: kernel reports TIME_ERROR",
 			want: map[string]any{"message": "Mar  3 11:00:00 ntp-1 ntpd[812]: kernel reports TIME_ERROR",
 				"event.original": "Mar  3 11:00:00 ntp-1 ntpd[812]: kernel reports TIME_ERROR",
-				"tags": []any{UnparsedTag}},
+				"tags":           []any{UnparsedTag}},
 		},
 	}
 	for _, tt := range tests {
