@@ -20,7 +20,7 @@ func TestFrameReader(t *testing.T) {
 		want []string
 		cut  []bool
 	}{
-		{"newline", "<134>a\n<134>b\r\n", 100, []string{"<134>a", "<134>b\r"}, []bool{false, false}},
+		{"newline", "<134>a\n<134>b\r\n", 100, []string{"<134>a", "<134>b"}, []bool{false, false}},
 		{"octet counting", "6 <134>a6 <134>b", 100, []string{"<134>a", "<134>b"}, []bool{false, false}},
 		{"mixed then trailing without newline", "6 <134>a<134>b\n<134>c", 100, []string{"<134>a", "<134>b", "<134>c"}, []bool{false, false, false}},
 		{"NUL delimited", "<134>a\x00<134>b\x00", 100, []string{"<134>a", "<134>b"}, []bool{false, false}},

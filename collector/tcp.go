@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -229,36 +230,34 @@ func (f *frameReader) readDelimited() ([]byte, bool, error) {
 	f.long = f.long[:0]
 	cut := false
 	for {
-		chunk, err := f.r.ReadSlice('\n')
-		if i := indexNUL(chunk); i >= 0 {
-			// NUL also ends a frame (some relays use it); put the rest back by re-slicing.
-			chunk = chunk[:i+1]
-			err = nil
+		// Peek at what is buffered (at least one byte) so that a NUL or LF can end the frame
+		// without consuming the next one.
+		buf, err := f.r.Peek(max(1, f.r.Buffered()))
+		if len(buf) == 0 {
+			if errors.Is(err, io.EOF) && len(f.long) > 0 {
+				return f.long, cut, nil
+			}
+			return nil, false, err
 		}
-		if room := f.max - len(f.long); room > 0 {
-			f.long = append(f.long, chunk[:min(len(chunk), room)]...)
+		i := bytes.IndexAny(buf, "\n\x00")
+		seg := buf
+		if i >= 0 {
+			seg = buf[:i]
 		}
-		if len(chunk) > f.max-len(f.long) && len(f.long) >= f.max {
+		if room := f.max - len(f.long); len(seg) > room {
+			f.long = append(f.long, seg[:max(room, 0)]...)
 			cut = true
+		} else {
+			f.long = append(f.long, seg...)
 		}
-		switch {
-		case err == nil:
+		if i >= 0 {
+			if _, err := f.r.Discard(i + 1); err != nil {
+				return nil, false, err
+			}
 			return f.long, cut, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF) && len(f.long) > 0:
-			return f.long, cut, nil
-		default:
+		}
+		if _, err := f.r.Discard(len(buf)); err != nil {
 			return nil, false, err
 		}
 	}
-}
-
-func indexNUL(p []byte) int {
-	for i, c := range p {
-		if c == 0 {
-			return i
-		}
-	}
-	return -1
 }
