@@ -1,0 +1,269 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Step is one configuration line and the line that undoes it.
+type Step struct {
+	// Mode is the sub-mode header Do and Undo are typed under (for example
+	// "object-group network BLOCK"); zero for global configuration.
+	Mode Command
+	Do   Command
+	// Undo reverses Do; zero when there is nothing to undo (for example
+	// entering an existing object-group).
+	Undo Command
+}
+
+// Configurer is what Apply needs from a session; *ASA implements it.
+type Configurer interface {
+	Configure(ctx context.Context, lines []Command) (Result, error)
+	RunningConfig(ctx context.Context) (string, error)
+	WriteMemory(ctx context.Context) error
+}
+
+var _ Configurer = (*ASA)(nil)
+
+// Plan is a change to push. Order the steps so that every prefix is safe
+// (create a group, add members, then reference it).
+type Plan struct {
+	Steps []Step
+	// Before is the running configuration (as RunningConfig returns it) the
+	// plan was made against; Apply reads it when empty. A rollback must
+	// restore exactly this text.
+	Before string
+	// Verify checks the running configuration read back after the steps;
+	// an error triggers the rollback. Nil skips verification.
+	Verify func(running string) error
+	// Save runs "write memory" after a verified push.
+	Save bool
+}
+
+// Report says what Apply did.
+type Report struct {
+	// Applied are the steps the device accepted, in order (they were undone
+	// again when RolledBack is true).
+	Applied []Step
+	// InFlight is the step whose line was being sent when the connection
+	// broke: it may or may not be applied.
+	InFlight *Step
+	// RolledBack is true when the inverse ran and the configuration equals
+	// Before again.
+	RolledBack bool
+	Saved      bool
+	// Before and After are the running configurations before the push and
+	// at the end (After is empty when it could not be read).
+	Before, After string
+}
+
+// render turns steps into CLI lines, entering sub-modes as needed; owner
+// maps each line to its step (-1 for mode headers).
+func render(steps []Step, undo bool) (lines []Command, owner []int) {
+	var cur Command
+	first := true
+	for i, s := range steps {
+		c := s.Do
+		if undo {
+			c = s.Undo
+		}
+		if c.IsZero() {
+			continue
+		}
+		if first || s.Mode != cur {
+			if !s.Mode.IsZero() {
+				lines, owner = append(lines, s.Mode), append(owner, -1)
+			} else if !first {
+				lines, owner = append(lines, MustCommand("exit")), append(owner, -1)
+			}
+			cur, first = s.Mode, false
+		}
+		lines, owner = append(lines, c), append(owner, i)
+		if s.Mode.IsZero() && strings.HasPrefix(c.String(), "object-group ") {
+			// A header enters its sub-mode; steps under it follow directly.
+			cur = c
+		}
+	}
+	return lines, owner
+}
+
+// Apply pushes p.Steps through dev, stopping at the first refused line;
+// then reads the configuration back and runs p.Verify. On a refusal or a
+// failed verification it sends the Undo lines of the applied steps in
+// reverse order and checks that the configuration equals p.Before again
+// (ErrRollback otherwise). When the connection breaks (ErrConnection) it
+// cannot roll back: the Report says what was applied, and the caller dials
+// again and calls Rollback. The returned error joins every failure.
+func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
+	rep := Report{Before: p.Before}
+	if rep.Before == "" {
+		before, err := dev.RunningConfig(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("read config before push: %w", err)
+		}
+		rep.Before = before
+	}
+	lines, owner := render(p.Steps, false)
+	res, err := dev.Configure(ctx, lines)
+	for i := range res.Applied {
+		if owner[i] >= 0 {
+			rep.Applied = append(rep.Applied, p.Steps[owner[i]])
+		}
+	}
+	if err != nil && errors.Is(err, ErrConnection) {
+		if n := len(res.Applied); n < len(owner) && owner[n] >= 0 && !res.InFlight.IsZero() {
+			s := p.Steps[owner[n]]
+			rep.InFlight = &s
+		}
+		return rep, fmt.Errorf("push: %w", err)
+	}
+	var failure error
+	if err != nil {
+		failure = fmt.Errorf("push: %w", err)
+	} else {
+		after, rerr := dev.RunningConfig(ctx)
+		if rerr != nil {
+			return rep, fmt.Errorf("read config after push: %w", rerr)
+		}
+		rep.After = after
+		if p.Verify != nil {
+			if verr := p.Verify(after); verr != nil {
+				failure = fmt.Errorf("%w: %w", ErrVerify, verr)
+			}
+		}
+	}
+	if failure != nil {
+		rerr := Rollback(ctx, dev, rep.Applied, rep.Before)
+		rep.RolledBack = rerr == nil
+		if after, err := dev.RunningConfig(ctx); err == nil {
+			rep.After = after
+		}
+		return rep, errors.Join(failure, rerr)
+	}
+	if p.Save {
+		if err := dev.WriteMemory(ctx); err != nil {
+			return rep, err
+		}
+		rep.Saved = true
+	}
+	return rep, nil
+}
+
+// Rollback sends the Undo lines of applied in reverse order. A refused undo
+// line is recorded and the rest still sent. Then, when before is not empty,
+// the running configuration must equal it (ErrRollback otherwise, naming
+// the first differing line).
+func Rollback(ctx context.Context, dev Configurer, applied []Step, before string) error {
+	rev := slices.Clone(applied)
+	slices.Reverse(rev)
+	lines, _ := render(rev, true)
+	var errs []error
+	for len(lines) > 0 {
+		res, err := dev.Configure(ctx, lines)
+		if err == nil {
+			break
+		}
+		errs = append(errs, err)
+		if errors.Is(err, ErrConnection) {
+			return fmt.Errorf("%w: %w", ErrRollback, errors.Join(errs...))
+		}
+		// Skip the refused line; re-enter its sub-mode for what follows.
+		next := len(res.Applied) + 1
+		if next >= len(lines) {
+			break
+		}
+		rest := lines[next:]
+		if mode := modeBefore(lines, next); !mode.IsZero() && !isModeLine(rest[0]) {
+			rest = append([]Command{mode}, rest...)
+		}
+		lines = rest
+	}
+	if before != "" {
+		after, err := dev.RunningConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: read config: %w", ErrRollback, errors.Join(append(errs, err)...))
+		}
+		if after != before {
+			errs = append(errs, fmt.Errorf("configuration differs from before the push: %s", firstDiff(before, after)))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrRollback, errors.Join(errs...))
+	}
+	return nil
+}
+
+func isModeLine(c Command) bool {
+	return strings.HasPrefix(c.String(), "object-group ") || c.String() == "exit"
+}
+
+// modeBefore is the sub-mode in effect at lines[i].
+func modeBefore(lines []Command, i int) Command {
+	for j := i - 1; j >= 0; j-- {
+		if c := lines[j]; c.String() == "exit" {
+			return Command{}
+		} else if strings.HasPrefix(c.String(), "object-group ") {
+			return c
+		}
+	}
+	return Command{}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d: want %q, have %q", i+1, x, y)
+		}
+	}
+	return "no difference"
+}
+
+// Locker serialises pushes per device name within this process: Lock
+// blocks while another holder has the same device. It does not coordinate
+// separate processes (firebreak pushes from one process at a time). The
+// zero value is ready to use.
+type Locker struct {
+	mu   sync.Mutex
+	sems map[string]chan struct{}
+}
+
+// Lock waits for device's lock or ctx; the returned unlock must be called
+// exactly once.
+func (l *Locker) Lock(ctx context.Context, device string) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.sems == nil {
+		l.sems = map[string]chan struct{}{}
+	}
+	sem := l.sems[device]
+	if sem == nil {
+		sem = make(chan struct{}, 1)
+		l.sems[device] = sem
+	}
+	l.mu.Unlock()
+	var once sync.Once
+	release := func() { once.Do(func() { <-sem }) }
+	// Try first, so a free lock is taken even with a done ctx.
+	select {
+	case sem <- struct{}{}:
+		return release, nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for device %s lock: %w", device, context.Cause(ctx))
+	}
+}

@@ -1,0 +1,523 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scrapli/scrapligo/channel"
+	"github.com/scrapli/scrapligo/driver/network"
+	"github.com/scrapli/scrapligo/driver/options"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// DefaultTimeout bounds each device operation when Target.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Credentials say where secrets come from; the values themselves are never
+// stored in configuration, logs or transcripts.
+type Credentials struct {
+	// PasswordEnv names the environment variable holding the login
+	// password (password and keyboard-interactive authentication).
+	PasswordEnv string
+	// KeyFile is a private key file; KeyPassphraseEnv names the variable
+	// holding its passphrase, if any.
+	KeyFile          string
+	KeyPassphraseEnv string
+	// Agent uses the ssh-agent at $SSH_AUTH_SOCK.
+	Agent bool
+	// EnableSecretEnv names the variable holding the enable secret; empty
+	// means the account lands in privileged EXEC (auto-enable).
+	EnableSecretEnv string
+}
+
+// Target is one device to dial.
+type Target struct {
+	Name    string // for logs and errors
+	Address string // host name or IP address
+	Port    int    // 22 when zero
+	User    string
+	Auth    Credentials
+	// KnownHostsFile is required: host keys are always verified against
+	// it, unknown and changed keys are refused.
+	KnownHostsFile string
+	// LegacyAlgorithms adds diffie-hellman-group1/14-sha1, aes128-cbc and
+	// 3des-cbc to the defaults, for ASA 8.x images.
+	LegacyAlgorithms bool
+	// Timeout bounds each operation (DefaultTimeout when zero); a context
+	// deadline that is earlier wins.
+	Timeout time.Duration
+}
+
+// ASA is an open privileged session on a Cisco ASA. Methods are serialised
+// by an internal mutex. After an ErrConnection the value is unusable: Close
+// it and dial again.
+type ASA struct {
+	name       string
+	log        *slog.Logger
+	timeout    time.Duration
+	transcript *Transcript
+
+	mu     sync.Mutex
+	tr     *sshTransport
+	d      *network.Driver
+	broken error
+	closer []func() error
+}
+
+func getenv(name, what string) (string, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is not set: %w", what, name, ErrCredentials)
+	}
+	return v, nil
+}
+
+// authMethods builds the SSH authentication methods and lists the secrets
+// to redact.
+func (c Credentials) authMethods() (methods []ssh.AuthMethod, secrets []string, closers []func() error, err error) {
+	if c.Agent {
+		sock := os.Getenv("SSH_AUTH_SOCK")
+		if sock == "" {
+			return nil, nil, nil, fmt.Errorf("ssh-agent: SSH_AUTH_SOCK is not set: %w", ErrCredentials)
+		}
+		conn, derr := net.Dial("unix", sock)
+		if derr != nil {
+			return nil, nil, nil, fmt.Errorf("ssh-agent: %w: %w", ErrCredentials, derr)
+		}
+		closers = append(closers, conn.Close)
+		methods = append(methods, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+	}
+	if c.KeyFile != "" {
+		pem, rerr := os.ReadFile(c.KeyFile)
+		if rerr != nil {
+			return nil, nil, closers, fmt.Errorf("key file: %w: %w", ErrCredentials, rerr)
+		}
+		var signer ssh.Signer
+		if c.KeyPassphraseEnv != "" {
+			pass, perr := getenv(c.KeyPassphraseEnv, "key passphrase")
+			if perr != nil {
+				return nil, nil, closers, perr
+			}
+			secrets = append(secrets, pass)
+			signer, err = ssh.ParsePrivateKeyWithPassphrase(pem, []byte(pass))
+		} else {
+			signer, err = ssh.ParsePrivateKey(pem)
+		}
+		if err != nil {
+			return nil, nil, closers, fmt.Errorf("key file %s: %w: %w", c.KeyFile, ErrCredentials, err)
+		}
+		methods = append(methods, ssh.PublicKeys(signer))
+	}
+	if c.PasswordEnv != "" {
+		pw, perr := getenv(c.PasswordEnv, "login password")
+		if perr != nil {
+			return nil, nil, closers, perr
+		}
+		secrets = append(secrets, pw)
+		methods = append(methods, ssh.Password(pw), ssh.KeyboardInteractive(
+			func(_, _ string, questions []string, _ []bool) ([]string, error) {
+				answers := make([]string, len(questions))
+				for i := range answers {
+					answers[i] = pw
+				}
+				return answers, nil
+			}))
+	}
+	if len(methods) == 0 {
+		return nil, nil, closers, fmt.Errorf("no password, key file or agent configured: %w", ErrCredentials)
+	}
+	return methods, secrets, closers, nil
+}
+
+// DialASA connects to t, verifies the host key, logs in, enters privileged
+// EXEC with the enable secret and prepares the terminal ("terminal pager 0",
+// "terminal width 511"). log may be nil.
+func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if t.Name == "" {
+		t.Name = t.Address
+	}
+	if t.Address == "" || t.User == "" {
+		return nil, fmt.Errorf("device %s: address and user are required: %w", t.Name, ErrCredentials)
+	}
+	if t.KnownHostsFile == "" {
+		return nil, fmt.Errorf("device %s: a known_hosts file is required (host keys are always verified): %w", t.Name, ErrHostKeyUnknown)
+	}
+	if t.Port == 0 {
+		t.Port = 22
+	}
+	if t.Timeout <= 0 {
+		t.Timeout = DefaultTimeout
+	}
+	methods, secrets, closers, err := t.Auth.authMethods()
+	closeAll := func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("device %s: %w", t.Name, err)
+	}
+	enableSecret := ""
+	if t.Auth.EnableSecretEnv != "" {
+		if enableSecret, err = getenv(t.Auth.EnableSecretEnv, "enable secret"); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("device %s: %w", t.Name, err)
+		}
+		secrets = append(secrets, enableSecret)
+	}
+	tr, err := dialSSH(ctx, sshDialConfig{
+		host: t.Address, port: t.Port, knownHosts: t.KnownHostsFile, user: t.User,
+		auth: methods, legacy: t.LegacyAlgorithms, timeout: t.Timeout, termWidth: MaxCommandLen,
+	})
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("device %s: %w", t.Name, err)
+	}
+	a := &ASA{
+		name: t.Name, log: log.With("device", t.Name), timeout: t.Timeout,
+		transcript: newTranscript(secrets...), tr: tr, closer: closers,
+	}
+	a.d, err = network.NewDriver(t.Address,
+		options.WithCustomTransport(tr),
+		options.WithPort(t.Port),
+		options.WithAuthUsername(t.User),
+		options.WithPrivilegeLevels(asaPrivilegeLevels()),
+		options.WithDefaultDesiredPriv(privPrivExec),
+		options.WithFailedWhenContains(failedMarkers),
+		options.WithTimeoutOps(t.Timeout),
+		options.WithTermWidth(MaxCommandLen),
+	)
+	if err != nil {
+		_ = tr.Close()
+		closeAll()
+		return nil, fmt.Errorf("device %s: driver: %w", t.Name, err)
+	}
+	if err := a.open(ctx, enableSecret); err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("device %s: %w", t.Name, err)
+	}
+	a.log.Info("asa session open", "address", t.Address, "port", t.Port)
+	return a, nil
+}
+
+func (a *ASA) open(ctx context.Context, enableSecret string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.guard(ctx, a.d.Open); err != nil {
+		return err
+	}
+	if err := a.enable(ctx, enableSecret); err != nil {
+		return err
+	}
+	if _, err := a.execLocked(ctx, MustCommand("terminal pager 0"), checkConfigOutput); err != nil {
+		return err
+	}
+	_, err := a.configureLocked(ctx, []Command{MustCommand("terminal width 511")})
+	return err
+}
+
+// guard runs f, which talks to the device, bounded by the operation timeout
+// and ctx: when ctx ends first the connection is closed, which unblocks
+// scrapligo's reads. Any failure of f leaves the session broken.
+func (a *ASA) guard(ctx context.Context, f func() error) error {
+	if a.broken != nil || a.d == nil {
+		return fmt.Errorf("%w: %w", ErrConnection, a.broken)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConnection, context.Cause(ctx))
+	}
+	timeout := a.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		if r := time.Until(dl); r < timeout {
+			timeout = r
+		}
+	}
+	if timeout <= 0 {
+		return fmt.Errorf("%w: %w", ErrConnection, context.DeadlineExceeded)
+	}
+	a.d.Channel.TimeoutOps = timeout
+	stop := context.AfterFunc(ctx, a.tr.abort)
+	err := f()
+	if !stop() || ctx.Err() != nil {
+		a.broken = context.Cause(ctx)
+		a.tr.abort()
+		return fmt.Errorf("%w: %w", ErrConnection, a.broken)
+	}
+	if err != nil {
+		a.broken = err
+		a.tr.abort()
+		return fmt.Errorf("%w: %w", ErrConnection, err)
+	}
+	return nil
+}
+
+func (a *ASA) usable() error {
+	if a.broken != nil || a.d == nil {
+		return fmt.Errorf("%w: %w", ErrConnection, a.broken)
+	}
+	return nil
+}
+
+// sendLocked sends one line at the current privilege level and returns the
+// reply without echo and prompt.
+func (a *ASA) sendLocked(ctx context.Context, line string) (string, error) {
+	var out string
+	err := a.guard(ctx, func() error {
+		r, err := a.d.Driver.SendCommand(line)
+		if err != nil {
+			return err
+		}
+		out = r.Result
+		return nil
+	})
+	if err != nil {
+		a.transcript.add(line, "", err)
+	}
+	return out, err
+}
+
+var reEnableDone = regexp.MustCompile(`(?m)^(?:[\w./:-]{1,63}[>#]|[Pp]assword:)\s?$`)
+
+// enable reaches privileged EXEC. The secret is typed once: a refusal
+// returns ErrEnable at once instead of scrapligo's retry loop.
+func (a *ASA) enable(ctx context.Context, secret string) error {
+	var prompt string
+	if err := a.guard(ctx, func() error {
+		p, err := a.d.GetPrompt()
+		prompt = p
+		return err
+	}); err != nil {
+		return err
+	}
+	switch {
+	case rePrivExec.MatchString(prompt):
+		a.d.CurrentPriv = privPrivExec
+		return nil
+	case reConfig.MatchString(prompt):
+		a.d.CurrentPriv = privConfig
+		return a.guard(ctx, func() error { return a.d.AcquirePriv(privPrivExec) })
+	case !reExec.MatchString(prompt):
+		return fmt.Errorf("unrecognised prompt %q: %w", prompt, ErrEnable)
+	}
+	if secret == "" {
+		return fmt.Errorf("device is in user EXEC and no enable secret is configured: %w", ErrEnable)
+	}
+	var out []byte
+	err := a.guard(ctx, func() error {
+		var err error
+		out, err = a.d.Channel.SendInteractive([]*channel.SendInteractiveEvent{
+			{ChannelInput: "enable", ChannelResponse: rePassword.String()},
+			{ChannelInput: secret, ChannelResponse: reEnableDone.String(), HideInput: true},
+		})
+		return err
+	})
+	reply := strings.TrimSpace(string(out))
+	a.transcript.add("enable", "Password:", nil)
+	if err != nil {
+		a.transcript.add(redactedText, "", err)
+		return err
+	}
+	lines := strings.Split(reply, "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if !rePrivExec.MatchString(last) {
+		a.transcript.add(redactedText, reply, ErrEnable)
+		return fmt.Errorf("enable secret refused (device answered %q): %w", strings.TrimSpace(strings.Join(lines[:len(lines)-1], " ")), ErrEnable)
+	}
+	a.transcript.add(redactedText, "", nil)
+	a.d.CurrentPriv = privPrivExec
+	return nil
+}
+
+// execLocked sends line in privileged EXEC and checks the reply.
+func (a *ASA) execLocked(ctx context.Context, c Command, check func(cmd, out string) error) (string, error) {
+	if err := a.usable(); err != nil {
+		return "", err
+	}
+	if a.d.CurrentPriv != privPrivExec {
+		if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privPrivExec) }); err != nil {
+			return "", err
+		}
+	}
+	a.log.Debug("exec", "command", c.String())
+	out, err := a.sendLocked(ctx, c.String())
+	if err != nil {
+		return "", err
+	}
+	if cerr := check(c.String(), out); cerr != nil {
+		e := &CommandError{Command: c.String(), Output: a.transcript.redact(out), Err: cerr}
+		a.transcript.add(c.String(), out, e)
+		return out, e
+	}
+	a.transcript.add(c.String(), out, nil)
+	return out, nil
+}
+
+// Result reports what Configure applied.
+type Result struct {
+	// Applied are the lines the device accepted, in order.
+	Applied []Command
+	// InFlight is the line being sent when the connection broke; the device
+	// may or may not have applied it.
+	InFlight Command
+}
+
+// Configure enters configuration mode (from the top level, so no earlier
+// sub-mode leaks in), sends the lines one by one and checks each reply: only
+// an empty reply, INFO: lines and known harmless warnings are accepted. It
+// stops at the first failure (a *CommandError wrapping ErrRejected or
+// ErrUnexpectedOutput, or an ErrConnection) and always tries to return to
+// privileged EXEC. It does not roll back; see Apply.
+func (a *ASA) Configure(ctx context.Context, lines []Command) (Result, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.configureLocked(ctx, lines)
+}
+
+func (a *ASA) configureLocked(ctx context.Context, lines []Command) (Result, error) {
+	var res Result
+	for _, l := range lines {
+		if l.IsZero() {
+			return res, fmt.Errorf("zero command: %w", ErrBadCommand)
+		}
+	}
+	if err := a.usable(); err != nil {
+		return res, err
+	}
+	// Leave any sub-mode first: scrapligo's configuration level also
+	// matches sub-mode prompts.
+	if a.d.CurrentPriv != privPrivExec {
+		if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privPrivExec) }); err != nil {
+			return res, err
+		}
+	}
+	if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privConfig) }); err != nil {
+		return res, err
+	}
+	a.transcript.add("configure terminal", "", nil)
+	var failure error
+	for _, l := range lines {
+		a.log.Debug("configure", "command", l.String())
+		out, err := a.sendLocked(ctx, l.String())
+		if err != nil {
+			res.InFlight = l
+			return res, err
+		}
+		if cerr := checkConfigOutput(l.String(), out); cerr != nil {
+			failure = &CommandError{Command: l.String(), Output: a.transcript.redact(out), Err: cerr}
+			a.transcript.add(l.String(), out, failure)
+			break
+		}
+		a.transcript.add(l.String(), out, nil)
+		res.Applied = append(res.Applied, l)
+	}
+	if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privPrivExec) }); err != nil {
+		return res, errors.Join(failure, err)
+	}
+	a.transcript.add("end", "", nil)
+	return res, failure
+}
+
+// Exec sends one privileged-EXEC line that is not a show command (for
+// example "shun 203.0.113.7") and returns the reply; a reply carrying an
+// error marker is a *CommandError wrapping ErrRejected.
+func (a *ASA) Exec(ctx context.Context, c Command) (string, error) {
+	if c.IsZero() {
+		return "", fmt.Errorf("zero command: %w", ErrBadCommand)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.execLocked(ctx, c, func(_, out string) error { return checkExecOutput(out) })
+}
+
+// Show runs a read-only command from a fixed allow-list of prefixes (show
+// running-config, show access-list, show shun, show route, ...) and returns
+// its output (lines without trailing spaces, no echo, no prompt).
+func (a *ASA) Show(ctx context.Context, cmd string) (string, error) {
+	if !showAllowed(cmd) {
+		return "", fmt.Errorf("%q is not an allowed show command: %w", cmd, ErrNotAllowed)
+	}
+	c, err := NewCommand(cmd)
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.execLocked(ctx, c, func(_, out string) error {
+		// Errors come first; later lines are data (remarks may say anything).
+		head := out
+		if lines := strings.SplitN(out, "\n", 4); len(lines) > 3 {
+			head = strings.Join(lines[:3], "\n")
+		}
+		return checkExecOutput(head)
+	})
+}
+
+// RunningConfig returns "show running-config" with every line's trailing
+// spaces removed and a final newline.
+func (a *ASA) RunningConfig(ctx context.Context) (string, error) {
+	out, err := a.Show(ctx, "show running-config")
+	if err != nil {
+		return "", err
+	}
+	return out + "\n", nil
+}
+
+// WriteMemory saves the running configuration; anything but an [OK] in the
+// reply is ErrWriteMemory.
+func (a *ASA) WriteMemory(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, err := a.execLocked(ctx, MustCommand("write memory"), func(_, out string) error {
+		if err := checkExecOutput(out); err != nil {
+			return err
+		}
+		if !strings.Contains(out, "[OK]") {
+			return ErrWriteMemory
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrConnection) && !errors.Is(err, ErrWriteMemory) {
+		return fmt.Errorf("%w: %w", ErrWriteMemory, err)
+	}
+	return err
+}
+
+// Transcript is the session's redacted transcript (shared, still growing
+// while the session is used).
+func (a *ASA) Transcript() *Transcript { return a.transcript }
+
+// Name is the device name from the Target.
+func (a *ASA) Name() string { return a.name }
+
+// Close ends the session; it is safe to call more than once.
+func (a *ASA) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var err error
+	if a.d != nil {
+		err = a.d.Close()
+		a.d = nil
+	}
+	_ = a.tr.Close()
+	for _, c := range a.closer {
+		_ = c()
+	}
+	a.closer = nil
+	if a.broken == nil {
+		a.broken = errors.New("session closed")
+	}
+	return err
+}

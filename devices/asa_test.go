@@ -1,0 +1,649 @@
+package devices_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/devices"
+	"github.com/firebreak-dev/firebreak/devices/fakeasa"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+const (
+	loginPassword = "L0gin-pw-7f3a"
+	enableSecret  = "En4ble-secret-91c"
+	passwordEnv   = "FIREBREAK_TEST_ASA_PASSWORD"
+	enableEnv     = "FIREBREAK_TEST_ASA_ENABLE"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv(passwordEnv, loginPassword)
+	os.Setenv(enableEnv, enableSecret)
+	base := runtime.NumGoroutine()
+	code := m.Run()
+	if code == 0 {
+		// Every server and session goroutine must have ended; poll briefly
+		// because the client side's scrapligo read loop ends asynchronously.
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+			runtime.Gosched()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > base {
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "goroutine leak: %d > %d\n%s\n", n, base, buf[:runtime.Stack(buf, true)])
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func initialConfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "asa-small.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+type rig struct {
+	srv    *fakeasa.Server
+	target devices.Target
+	start  string
+}
+
+// newRig starts a fake ASA on 127.0.0.1 with a pinned host key.
+func newRig(t *testing.T, mod func(*fakeasa.Config)) *rig {
+	t.Helper()
+	cfg := fakeasa.Config{
+		RunningConfig: initialConfig(t),
+		User:          "firebreak",
+		Password:      loginPassword,
+		EnableSecret:  enableSecret,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := fakeasa.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := srv.WriteKnownHosts(kh); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	return &rig{
+		srv:   srv,
+		start: srv.Running(),
+		target: devices.Target{
+			Name: "fw1", Address: host, Port: p, User: "firebreak",
+			Auth:           devices.Credentials{PasswordEnv: passwordEnv, EnableSecretEnv: enableEnv},
+			KnownHostsFile: kh,
+			Timeout:        5 * time.Second,
+		},
+	}
+}
+
+func (r *rig) dial(t *testing.T) *devices.ASA {
+	t.Helper()
+	a, err := devices.DialASA(context.Background(), r.target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func cmds(t *testing.T, lines ...string) []devices.Command {
+	t.Helper()
+	out := make([]devices.Command, len(lines))
+	for i, l := range lines {
+		c, err := devices.NewCommand(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func TestDialEntersEnableAndDisablesPager(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	out, err := a.Show(context.Background(), "show running-config hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "hostname fw1" {
+		t.Errorf("show running-config hostname = %q", out)
+	}
+	want := []string{"exec: enable", "priv: terminal pager 0", "priv: configure terminal", "config: terminal width 511", "config: end", "priv: show running-config hostname"}
+	if diff := cmp.Diff(want, r.srv.Log()); diff != "" {
+		t.Errorf("device command log (-want +got):\n%s", diff)
+	}
+	run, err := a.RunningConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run != r.start {
+		t.Errorf("RunningConfig differs from the device:\n%s", cmp.Diff(r.start, run))
+	}
+}
+
+func TestWrongEnableSecret(t *testing.T) {
+	r := newRig(t, func(c *fakeasa.Config) { c.EnableSecret = "something-else" })
+	_, err := devices.DialASA(context.Background(), r.target, nil)
+	if !errors.Is(err, devices.ErrEnable) {
+		t.Fatalf("DialASA error = %v, want ErrEnable", err)
+	}
+	if strings.Contains(err.Error(), enableSecret) {
+		t.Errorf("error leaks the secret: %v", err)
+	}
+	// One attempt only: the device saw a single enable.
+	if got := r.srv.Log(); len(got) != 1 || got[0] != "exec: enable" {
+		t.Errorf("device log = %q, want one enable", got)
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	r := newRig(t, func(c *fakeasa.Config) { c.Password = "other" })
+	_, err := devices.DialASA(context.Background(), r.target, nil)
+	if !errors.Is(err, devices.ErrAuth) {
+		t.Fatalf("DialASA error = %v, want ErrAuth", err)
+	}
+}
+
+func TestHostKeyChecks(t *testing.T) {
+	r := newRig(t, nil)
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(other)
+	line := strings.Replace(r.srv.KnownHostsLine(), strings.Fields(r.srv.KnownHostsLine())[2],
+		strings.Fields(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))[1], 1)
+
+	t.Run("mismatch", func(t *testing.T) {
+		tg := r.target
+		tg.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+		os.WriteFile(tg.KnownHostsFile, []byte(line+"\n"), 0o600)
+		_, err := devices.DialASA(context.Background(), tg, nil)
+		if !errors.Is(err, devices.ErrHostKeyMismatch) {
+			t.Fatalf("error = %v, want ErrHostKeyMismatch", err)
+		}
+		var he *devices.HostKeyError
+		if !errors.As(err, &he) {
+			t.Fatalf("error %v is not a *HostKeyError", err)
+		}
+		if he.Fingerprint != ssh.FingerprintSHA256(r.srv.HostKey()) || len(he.Known) != 1 ||
+			!strings.Contains(he.Known[0], ssh.FingerprintSHA256(signer.PublicKey())) {
+			t.Errorf("fingerprints = %q / %q", he.Fingerprint, he.Known)
+		}
+		if !strings.Contains(err.Error(), r.target.Address) || !strings.Contains(err.Error(), "changed") {
+			t.Errorf("message does not name the host and the change: %v", err)
+		}
+		if len(r.srv.Log()) != 0 {
+			t.Errorf("commands reached the device: %q", r.srv.Log())
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		tg := r.target
+		tg.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+		os.WriteFile(tg.KnownHostsFile, nil, 0o600)
+		_, err := devices.DialASA(context.Background(), tg, nil)
+		if !errors.Is(err, devices.ErrHostKeyUnknown) {
+			t.Fatalf("error = %v, want ErrHostKeyUnknown", err)
+		}
+	})
+	t.Run("no file", func(t *testing.T) {
+		tg := r.target
+		tg.KnownHostsFile = ""
+		if _, err := devices.DialASA(context.Background(), tg, nil); !errors.Is(err, devices.ErrHostKeyUnknown) {
+			t.Fatalf("error = %v, want ErrHostKeyUnknown", err)
+		}
+	})
+}
+
+func TestLegacyAlgorithms(t *testing.T) {
+	r := newRig(t, func(c *fakeasa.Config) { c.LegacyAlgorithmsOnly = true })
+	if _, err := devices.DialASA(context.Background(), r.target, nil); !errors.Is(err, devices.ErrNoCommonAlgorithm) {
+		t.Fatalf("modern-only client: error = %v, want ErrNoCommonAlgorithm", err)
+	}
+	r.target.LegacyAlgorithms = true
+	a := r.dial(t)
+	if _, err := a.Show(context.Background(), "show version"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeKey(t *testing.T) (path string, pub ssh.PublicKey, priv ed25519.PrivateKey) {
+	t.Helper()
+	_, priv, _ = ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ssh.NewSignerFromKey(priv)
+	return path, s.PublicKey(), priv
+}
+
+func TestPublicKeyAuth(t *testing.T) {
+	path, pub, priv := writeKey(t)
+	r := newRig(t, func(c *fakeasa.Config) { c.Password = ""; c.AuthorizedKeys = []ssh.PublicKey{pub} })
+	t.Run("key file", func(t *testing.T) {
+		tg := r.target
+		tg.Auth = devices.Credentials{KeyFile: path, EnableSecretEnv: enableEnv}
+		a, err := devices.DialASA(context.Background(), tg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+	})
+	t.Run("agent", func(t *testing.T) {
+		kr := agent.NewKeyring()
+		if err := kr.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+			t.Fatal(err)
+		}
+		sock := filepath.Join(t.TempDir(), "agent.sock")
+		ln, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				_ = agent.ServeAgent(kr, c)
+				c.Close()
+			}
+		}()
+		defer wg.Wait()
+		defer ln.Close()
+		t.Setenv("SSH_AUTH_SOCK", sock)
+		tg := r.target
+		tg.Auth = devices.Credentials{Agent: true, EnableSecretEnv: enableEnv}
+		a, err := devices.DialASA(context.Background(), tg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+	})
+}
+
+// blockSteps adds 203.0.113.7 to a new BLOCK group referenced by a deny ACE
+// placed after the management permit (line 3).
+func blockSteps(t *testing.T) []devices.Step {
+	c := func(s string) devices.Command { return cmds(t, s)[0] }
+	grp := c("object-group network BLOCK")
+	return []devices.Step{
+		{Do: grp, Undo: c("no object-group network BLOCK")},
+		{Mode: grp, Do: c("description firebreak managed"), Undo: c("no description firebreak managed")},
+		{Mode: grp, Do: c("network-object host 203.0.113.7"), Undo: c("no network-object host 203.0.113.7")},
+		{Do: c("access-list OUTSIDE_IN line 3 remark firebreak:prop-0001"), Undo: c("no access-list OUTSIDE_IN line 3 remark firebreak:prop-0001")},
+		{Do: c("access-list OUTSIDE_IN line 4 extended deny ip object-group BLOCK any"), Undo: c("no access-list OUTSIDE_IN line 4 extended deny ip object-group BLOCK any")},
+	}
+}
+
+func blockedConfig(start string) string {
+	s := strings.Replace(start, " network-object 10.99.1.0 255.255.255.0\n",
+		" network-object 10.99.1.0 255.255.255.0\nobject-group network BLOCK\n description firebreak managed\n network-object host 203.0.113.7\n", 1)
+	return strings.Replace(s, "access-list OUTSIDE_IN extended permit tcp any host 198.51.100.4 eq https\n",
+		"access-list OUTSIDE_IN remark firebreak:prop-0001\naccess-list OUTSIDE_IN extended deny ip object-group BLOCK any\naccess-list OUTSIDE_IN extended permit tcp any host 198.51.100.4 eq https\n", 1)
+}
+
+func TestApplyHappyPath(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	ctx := context.Background()
+	verified := false
+	rep, err := devices.Apply(ctx, a, devices.Plan{
+		Steps: blockSteps(t),
+		Verify: func(run string) error {
+			verified = true
+			if !strings.Contains(run, "access-list OUTSIDE_IN extended deny ip object-group BLOCK any\n") {
+				return errors.New("deny ACE missing")
+			}
+			return nil
+		},
+		Save: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := blockedConfig(r.start)
+	if diff := cmp.Diff(want, r.srv.Running()); diff != "" {
+		t.Errorf("device config (-want +got):\n%s", diff)
+	}
+	if !verified || len(rep.Applied) != 5 || rep.RolledBack || !rep.Saved || rep.After != want || rep.Before != r.start {
+		t.Errorf("report = applied %d rolledBack %v saved %v verified %v", len(rep.Applied), rep.RolledBack, rep.Saved, verified)
+	}
+	if r.srv.Startup() != want {
+		t.Error("write memory did not save the running config")
+	}
+
+	// Feedback: hit counts and element counts from show access-list.
+	r.srv.Match("OUTSIDE_IN", fakeasa.Packet{Src: mustAddr("203.0.113.7"), Dst: mustAddr("198.51.100.4"), Proto: "tcp", SrcPort: 40000, DstPort: 443})
+	r.srv.Match("OUTSIDE_IN", fakeasa.Packet{Src: mustAddr("203.0.113.7"), Dst: mustAddr("198.51.100.2"), Proto: "udp", SrcPort: 40000, DstPort: 53})
+	out, err := a.Show(ctx, "show access-list OUTSIDE_IN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"access-list OUTSIDE_IN; 4 elements; name hash: 0x",
+		"access-list OUTSIDE_IN line 3 remark firebreak:prop-0001\n",
+		"access-list OUTSIDE_IN line 4 extended deny ip object-group BLOCK any (hitcnt=2) 0x",
+		"\n  access-list OUTSIDE_IN line 4 extended deny ip host 203.0.113.7 any (hitcnt=2) 0x",
+		"access-list OUTSIDE_IN line 5 extended permit tcp any host 198.51.100.4 eq https (hitcnt=0) 0x",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("show access-list lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestConfigureErrorsRollBack(t *testing.T) {
+	c := func(s string) devices.Command { return cmds(t, s)[0] }
+	mgmt := c("object-group network MGMT")
+	cases := []struct {
+		name   string
+		bad    devices.Step
+		faults fakeasa.Faults
+		marker string
+	}{
+		{name: "invalid input", bad: devices.Step{Do: c("access-list OUTSIDE_IN extended permit foo any any")}, marker: "Invalid input detected at '^' marker"},
+		{name: "incomplete", bad: devices.Step{Do: c("access-list OUTSIDE_IN extended permit")}, marker: "Incomplete command"},
+		{name: "group not found", bad: devices.Step{Do: c("access-list OUTSIDE_IN extended deny ip object-group NOPE any")}, marker: "specified object group <NOPE> not found"},
+		{name: "group in use", bad: devices.Step{Do: c("no object-group network MGMT")}, marker: "Removing object-group (MGMT) not allowed, it is being used."},
+		{name: "duplicate member", bad: devices.Step{Mode: mgmt, Do: c("network-object host 10.99.0.10")}, marker: "object already exists"},
+		{name: "absent member", bad: devices.Step{Mode: mgmt, Do: c("no network-object host 10.99.0.77")}, marker: "obj does not exist in this group"},
+		{name: "duplicate ACE", bad: devices.Step{Do: c("access-list OUTSIDE_IN extended deny ip any any log")}, marker: "Possible duplicate entry"},
+		{name: "route exists", bad: devices.Step{Do: c("route inside 10.30.0.0 255.255.255.0 10.20.0.254 1")}, marker: "Route already exists"},
+		{name: "authorization", bad: devices.Step{Do: c("route inside 10.31.0.0 255.255.255.0 10.20.0.254 1")}, faults: fakeasa.Faults{DenyPrefixes: []string{"route inside 10.31."}}, marker: "Command authorization failed"},
+		{name: "fail nth", bad: devices.Step{Do: c("route inside 10.32.0.0 255.255.255.0 10.20.0.254 1")}, faults: fakeasa.Faults{FailNth: 6, FailOutput: "ERROR: Unable to add route"}, marker: "Unable to add route"},
+		{name: "unexpected output", bad: devices.Step{Do: c("route inside 10.33.0.0 255.255.255.0 10.20.0.254 1")}, faults: fakeasa.Faults{FailNth: 6, FailOutput: "Something odd happened"}, marker: "Something odd happened"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, func(cfg *fakeasa.Config) { cfg.Faults = tc.faults })
+			a := r.dial(t)
+			steps := append(blockSteps(t), tc.bad)
+			rep, err := devices.Apply(context.Background(), a, devices.Plan{Steps: steps})
+			var ce *devices.CommandError
+			if !errors.As(err, &ce) || ce.Command != tc.bad.Do.String() || !strings.Contains(ce.Output, tc.marker) {
+				t.Fatalf("Apply error = %v, want a CommandError for %q with %q", err, tc.bad.Do, tc.marker)
+			}
+			if !errors.Is(err, devices.ErrRejected) && !errors.Is(err, devices.ErrUnexpectedOutput) {
+				t.Errorf("error %v wraps neither ErrRejected nor ErrUnexpectedOutput", err)
+			}
+			if len(rep.Applied) != 5 || !rep.RolledBack {
+				t.Errorf("applied %d steps, rolled back %v; want 5, true", len(rep.Applied), rep.RolledBack)
+			}
+			if diff := cmp.Diff(r.start, r.srv.Running()); diff != "" {
+				t.Errorf("config after rollback (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerifyFailureRollsBack(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	rep, err := devices.Apply(context.Background(), a, devices.Plan{
+		Steps:  blockSteps(t),
+		Verify: func(string) error { return errors.New("element count too high") },
+		Save:   true,
+	})
+	if !errors.Is(err, devices.ErrVerify) || !rep.RolledBack || rep.Saved {
+		t.Fatalf("err = %v, rolledBack %v saved %v", err, rep.RolledBack, rep.Saved)
+	}
+	if r.srv.Running() != r.start {
+		t.Error("config not restored")
+	}
+}
+
+func TestDroppedConnectionThenRollback(t *testing.T) {
+	// The fake counts configuration lines (not exit/end/terminal): drop
+	// when the 4th step arrives.
+	r := newRig(t, func(cfg *fakeasa.Config) { cfg.Faults = fakeasa.Faults{DropAfter: 3} })
+	a := r.dial(t)
+	rep, err := devices.Apply(context.Background(), a, devices.Plan{Steps: blockSteps(t)})
+	if !errors.Is(err, devices.ErrConnection) {
+		t.Fatalf("Apply error = %v, want ErrConnection", err)
+	}
+	if len(rep.Applied) != 3 || rep.InFlight == nil || rep.InFlight.Do.String() != "access-list OUTSIDE_IN line 3 remark firebreak:prop-0001" {
+		t.Fatalf("applied %d, in flight %v", len(rep.Applied), rep.InFlight)
+	}
+	if r.srv.Running() == r.start {
+		t.Fatal("expected a partly applied change")
+	}
+	if _, err := a.Show(context.Background(), "show version"); !errors.Is(err, devices.ErrConnection) {
+		t.Errorf("broken session still used: %v", err)
+	}
+	r.srv.SetFaults(fakeasa.Faults{})
+	b := r.dial(t)
+	if err := devices.Rollback(context.Background(), b, rep.Applied, rep.Before); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r.start, r.srv.Running()); diff != "" {
+		t.Errorf("after rollback (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlowRepliesWithinTimeout(t *testing.T) {
+	r := newRig(t, func(cfg *fakeasa.Config) { cfg.Faults = fakeasa.Faults{ReplyDelay: 20 * time.Millisecond} })
+	a := r.dial(t)
+	if _, err := a.Configure(context.Background(), cmds(t, "route inside 10.50.0.0 255.255.0.0 10.20.0.254")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.srv.Running(), "route inside 10.50.0.0 255.255.0.0 10.20.0.254 1\n") {
+		t.Error("route not added")
+	}
+}
+
+func TestContextCancellationAborts(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	r.srv.SetFaults(fakeasa.Faults{ReplyDelay: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Configure(ctx, cmds(t, "route inside 10.50.0.0 255.255.0.0 10.20.0.254"))
+		done <- err
+	}()
+	// Cancel once the device has the command (it then waits a minute).
+	for !slicesContains(r.srv.Log(), "priv: configure terminal") {
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	err := <-done
+	if !errors.Is(err, devices.ErrConnection) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Configure error = %v, want ErrConnection and context.Canceled", err)
+	}
+	t.Run("deadline", func(t *testing.T) {
+		r := newRig(t, func(cfg *fakeasa.Config) { cfg.Faults = fakeasa.Faults{ReplyDelay: time.Minute} })
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		if _, err := devices.DialASA(ctx, r.target, nil); !errors.Is(err, devices.ErrConnection) {
+			t.Fatalf("DialASA error = %v, want ErrConnection", err)
+		}
+	})
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTranscriptHasNoSecrets(t *testing.T) {
+	r := newRig(t, nil)
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := devices.DialASA(context.Background(), r.target, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := devices.Apply(context.Background(), a, devices.Plan{Steps: blockSteps(t)}); err != nil {
+		t.Fatal(err)
+	}
+	tr := a.Transcript().String()
+	for _, secret := range []string{loginPassword, enableSecret} {
+		for where, text := range map[string]string{"transcript": tr, "log": logBuf.String(), "device log": strings.Join(r.srv.Log(), "\n")} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains a secret", where)
+			}
+		}
+	}
+	for _, w := range []string{"> enable\nPassword:\n> <redacted>\n", "> terminal pager 0\n", "> network-object host 203.0.113.7\n", "> show running-config\n: Saved\n"} {
+		if !strings.Contains(tr, w) {
+			t.Errorf("transcript lacks %q:\n%s", w, tr)
+		}
+	}
+}
+
+func TestExecShunAndWriteMemory(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	ctx := context.Background()
+	out, err := a.Exec(ctx, cmds(t, "shun 203.0.113.9")[0])
+	if err != nil || !strings.Contains(out, "Shun 203.0.113.9 successful") {
+		t.Fatalf("shun: %q, %v", out, err)
+	}
+	if out, err := a.Show(ctx, "show shun"); err != nil || out != "shun (outside) 203.0.113.9 0.0.0.0 0 0 0" {
+		t.Errorf("show shun = %q, %v", out, err)
+	}
+	var ce *devices.CommandError
+	if _, err := a.Exec(ctx, cmds(t, "shun 203.0.113.9")[0]); !errors.As(err, &ce) {
+		t.Errorf("second shun: %v, want CommandError", err)
+	}
+	if _, err := a.Exec(ctx, cmds(t, "no shun 203.0.113.9")[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.srv.Shuns()) != 0 {
+		t.Error("shun not removed")
+	}
+	if err := a.WriteMemory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Show(ctx, "configure terminal"); !errors.Is(err, devices.ErrNotAllowed) {
+		t.Errorf("Show(configure terminal) = %v, want ErrNotAllowed", err)
+	}
+	if _, err := a.Show(ctx, "show access-list NOPE"); !errors.Is(err, devices.ErrRejected) {
+		t.Errorf("show of a missing ACL = %v, want ErrRejected", err)
+	}
+}
+
+func TestNewCommandRefuses(t *testing.T) {
+	for _, s := range []string{
+		"", "access-list X remark a\nroute outside 0.0.0.0 0.0.0.0 192.0.2.1",
+		"shun 1.2.3.4\r", "remark \x1b[2J", "a\tb", "del\x7f", "remark caf\xc3\xa9",
+		"show ?", " leading", "trailing ", strings.Repeat("a", devices.MaxCommandLen+1),
+	} {
+		if _, err := devices.NewCommand(s); !errors.Is(err, devices.ErrBadCommand) {
+			t.Errorf("NewCommand(%q) error = %v, want ErrBadCommand", s, err)
+		}
+	}
+	if _, err := devices.NewCommand(strings.Repeat("a", devices.MaxCommandLen)); err != nil {
+		t.Errorf("511-byte line refused: %v", err)
+	}
+}
+
+func TestLockerSerialisesPushes(t *testing.T) {
+	var l devices.Locker
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	unlock, err := l.Lock(context.Background(), "fw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Lock(done, "fw1"); err == nil {
+		t.Fatal("second holder got the lock")
+	}
+	if u, err := l.Lock(done, "fw2"); err != nil {
+		t.Fatal("other device blocked")
+	} else {
+		u()
+	}
+	unlock()
+	unlock() // idempotent
+	u, err := l.Lock(done, "fw1")
+	if err != nil {
+		t.Fatal("lock not released")
+	}
+	u()
+
+	// Two concurrent pushes through the locker do not interleave.
+	r := newRig(t, nil)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := l.Lock(context.Background(), "fw1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer unlock()
+			a, err := devices.DialASA(context.Background(), r.target, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer a.Close()
+			route := fmt.Sprintf("route inside 10.%d.0.0 255.255.0.0 10.20.0.254", 60+i)
+			if _, err := a.Configure(context.Background(), cmds(t, route, route+" 2")); err == nil {
+				t.Error("duplicate route accepted")
+			}
+		}()
+	}
+	wg.Wait()
+	var seq []string
+	for _, l := range r.srv.Log() {
+		if strings.HasPrefix(l, "config: route") {
+			seq = append(seq, strings.Fields(l)[3])
+		}
+	}
+	if len(seq) != 4 || seq[0] != seq[1] || seq[2] != seq[3] {
+		t.Errorf("pushes interleaved: %q", seq)
+	}
+}

@@ -1,0 +1,145 @@
+package devices
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/scrapli/scrapligo/driver/network"
+)
+
+// The ASA platform definition, in Go rather than scrapligo YAML (YAML
+// options are type-fragile in v1.4 and cannot carry host key policy).
+const (
+	privExec     = "exec"
+	privPrivExec = "privilege_exec"
+	privConfig   = "configuration"
+)
+
+var (
+	reExec     = regexp.MustCompile(`(?m)^[\w./-]{1,63}>\s?$`)
+	rePrivExec = regexp.MustCompile(`(?m)^[\w./:-]{1,63}#\s?$`)
+	// Also matches sub-modes such as (config-network-object-group).
+	reConfig   = regexp.MustCompile(`(?m)^[\w./:-]{1,63}\([\w.@/:+-]{0,40}\)#\s?$`)
+	rePassword = regexp.MustCompile(`(?im)^password:\s?$`)
+)
+
+func asaPrivilegeLevels() map[string]*network.PrivilegeLevel {
+	return map[string]*network.PrivilegeLevel{
+		privExec: {
+			Name:    privExec,
+			Pattern: reExec.String(),
+		},
+		privPrivExec: {
+			Name:         privPrivExec,
+			Pattern:      rePrivExec.String(),
+			PreviousPriv: privExec,
+			Deescalate:   "disable",
+			Escalate:     "enable",
+			EscalateAuth: true,
+			// Enable is done by ASA.enable, not by scrapligo's escalate
+			// loop, which retries a wrong secret several times.
+			EscalatePrompt: rePassword.String(),
+		},
+		privConfig: {
+			Name:         privConfig,
+			Pattern:      reConfig.String(),
+			PreviousPriv: privPrivExec,
+			Deescalate:   "end",
+			Escalate:     "configure terminal",
+		},
+	}
+}
+
+// failedMarkers are device replies that always mean failure (deny-list;
+// configuration output is additionally checked against an allow-list).
+var failedMarkers = []string{
+	"ERROR:",
+	"% Invalid input",
+	"% Incomplete",
+	"% Ambiguous",
+	"Command authorization failed",
+	"not allowed, it is being used",
+	"Possible duplicate entry",
+	"object already exists",
+	"does not exist in this group",
+	"would become empty",
+	"Route already exists",
+	"Invalid password",
+}
+
+// harmlessWarnings are WARNING lines accepted for configuration commands
+// starting with the key (Netspoc-Approve's list of known warnings).
+var harmlessWarnings = map[string][]string{
+	"access-list": {"WARNING: Same object-group is used more than once in one config line"},
+}
+
+// checkConfigOutput accepts only an empty reply, INFO: lines and the known
+// harmless warnings for the command; anything else is a failure.
+func checkConfigOutput(cmd, out string) error {
+	for _, m := range failedMarkers {
+		if strings.Contains(out, m) {
+			return ErrRejected
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "INFO:") {
+			continue
+		}
+		ok := false
+		for prefix, warns := range harmlessWarnings {
+			if !strings.HasPrefix(cmd, prefix) {
+				continue
+			}
+			for _, w := range warns {
+				if strings.HasPrefix(line, w) {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return ErrUnexpectedOutput
+		}
+	}
+	return nil
+}
+
+// checkExecOutput rejects replies carrying a failure marker; privileged
+// EXEC commands (show, shun, write) legitimately print text.
+func checkExecOutput(out string) error {
+	for _, m := range failedMarkers {
+		if strings.Contains(out, m) {
+			return ErrRejected
+		}
+	}
+	return nil
+}
+
+// showPrefixes are the read-only commands Show accepts.
+var showPrefixes = []string{
+	"show running-config",
+	"show access-list",
+	"show shun",
+	"show route",
+	"show version",
+	"show interface",
+	"show nameif",
+	"show clock",
+	"show hostname",
+	"show mode",
+	"show failover",
+	"show memory",
+	"show object-group",
+	"show conn count",
+	"show logging",
+	"show ip address",
+}
+
+func showAllowed(cmd string) bool {
+	for _, p := range showPrefixes {
+		if cmd == p || strings.HasPrefix(cmd, p+" ") {
+			return true
+		}
+	}
+	return false
+}

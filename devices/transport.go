@@ -1,0 +1,199 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/scrapli/scrapligo/transport"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// sshTransport is a scrapligo transport.Implementation over x/crypto/ssh
+// that is dialled by DialASA before scrapligo takes it over: the dial is
+// context-aware, the host key callback reports typed errors, and abort
+// closes the connection from any goroutine to unblock a pending read (how
+// context cancellation reaches scrapligo v1, which has no ctx).
+type sshTransport struct {
+	conn    net.Conn
+	client  *ssh.Client
+	session *ssh.Session
+	stdin   io.WriteCloser
+	stdout  io.Reader
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ transport.Implementation = (*sshTransport)(nil)
+
+// Open is a no-op: the session was opened by dialSSH.
+func (t *sshTransport) Open(*transport.Args) error { return nil }
+
+func (t *sshTransport) Close() error {
+	t.closeOnce.Do(func() {
+		if t.session != nil {
+			_ = t.session.Close()
+		}
+		t.closeErr = t.client.Close()
+		_ = t.conn.Close()
+	})
+	return t.closeErr
+}
+
+// abort closes the connection; safe to call concurrently with Read.
+func (t *sshTransport) abort() { _ = t.Close() }
+
+func (t *sshTransport) IsAlive() bool { return true }
+
+func (t *sshTransport) Read(n int) ([]byte, error) {
+	b := make([]byte, n)
+	n, err := t.stdout.Read(b)
+	if err != nil {
+		return nil, err
+	}
+	return b[:n], nil
+}
+
+func (t *sshTransport) Write(b []byte) error {
+	_, err := t.stdin.Write(b)
+	return err
+}
+
+// sshDialConfig is what dialSSH needs besides the context.
+type sshDialConfig struct {
+	host, knownHosts string
+	port             int
+	user             string
+	auth             []ssh.AuthMethod
+	legacy           bool
+	timeout          time.Duration
+	termWidth        int
+}
+
+// legacyAlgorithms returns x/crypto's defaults plus what ASA 8.x images
+// offer. They are added to, not substituted for, the defaults (the
+// scrapligo standard transport's Extra* options replace them).
+func legacyAlgorithms() (kex, ciphers []string) {
+	sup := ssh.SupportedAlgorithms()
+	kex = append(sup.KeyExchanges, ssh.InsecureKeyExchangeDH14SHA1, ssh.InsecureKeyExchangeDH1SHA1)
+	ciphers = append(sup.Ciphers, ssh.InsecureCipherAES128CBC, ssh.InsecureCipherTripleDESCBC)
+	return kex, ciphers
+}
+
+// dialSSH connects, verifies the host key against known_hosts, logs in and
+// starts an interactive shell with a pty.
+func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	check, err := knownhosts.New(c.knownHosts)
+	if err != nil {
+		return nil, fmt.Errorf("known_hosts %s: %w", c.knownHosts, err)
+	}
+	// Written by the handshake goroutine, read after NewClientConn.
+	var (
+		mu         sync.Mutex
+		hostKeyErr error
+		hostKeyOK  bool
+	)
+	cfg := &ssh.ClientConfig{
+		User: c.user,
+		Auth: c.auth,
+		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+			err := check(hostname, remote, key)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				hostKeyOK = true
+				return nil
+			}
+			hostKeyErr = hostKeyError(hostname, c.knownHosts, key, err)
+			return hostKeyErr
+		},
+		Timeout: c.timeout,
+	}
+	if c.legacy {
+		cfg.KeyExchanges, cfg.Ciphers = legacyAlgorithms()
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w: %w", addr, ErrConnection, err)
+	}
+	// The handshake has no ctx: bound it by a deadline and by closing the
+	// connection when ctx ends.
+	deadline := time.Now().Add(c.timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		_ = conn.Close()
+		var neg *ssh.AlgorithmNegotiationError
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case hostKeyErr != nil:
+			return nil, hostKeyErr
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("ssh handshake with %s: %w: %w", addr, ErrConnection, context.Cause(ctx))
+		case errors.As(err, &neg):
+			return nil, fmt.Errorf("ssh handshake with %s (for ASA 8.x enable legacy algorithms): %w: %w", addr, ErrNoCommonAlgorithm, err)
+		case hostKeyOK:
+			// The host key is checked before authentication, so a failure
+			// after a good key is the login.
+			return nil, fmt.Errorf("ssh login to %s as %q: %w: %w", addr, c.user, ErrAuth, err)
+		}
+		return nil, fmt.Errorf("ssh handshake with %s: %w: %w", addr, ErrConnection, err)
+	}
+	t := &sshTransport{conn: conn, client: ssh.NewClient(sc, chans, reqs)}
+	fail := func(step string, err error) (*sshTransport, error) {
+		_ = t.Close()
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("ssh %s on %s: %w: %w", step, addr, ErrConnection, err)
+	}
+	if t.session, err = t.client.NewSession(); err != nil {
+		return fail("session", err)
+	}
+	modes := ssh.TerminalModes{ssh.ECHO: 1, ssh.TTY_OP_ISPEED: 115200, ssh.TTY_OP_OSPEED: 115200}
+	if err = t.session.RequestPty("vt100", 24, c.termWidth, modes); err != nil {
+		return fail("pty", err)
+	}
+	if t.stdin, err = t.session.StdinPipe(); err != nil {
+		return fail("stdin", err)
+	}
+	if t.stdout, err = t.session.StdoutPipe(); err != nil {
+		return fail("stdout", err)
+	}
+	if err = t.session.Shell(); err != nil {
+		return fail("shell", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return t, nil
+}
+
+func hostKeyError(host, file string, key ssh.PublicKey, err error) error {
+	var ke *knownhosts.KeyError
+	if !errors.As(err, &ke) {
+		// Revoked keys and malformed files land here.
+		return fmt.Errorf("host key for %s: %w: %w", host, ErrHostKeyMismatch, err)
+	}
+	e := &HostKeyError{Host: host, KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key), KnownHostsFile: file, Err: ErrHostKeyUnknown}
+	if len(ke.Want) > 0 {
+		e.Err = ErrHostKeyMismatch
+		for _, w := range ke.Want {
+			e.Known = append(e.Known, fmt.Sprintf("%s %s (%s:%d)", w.Key.Type(), ssh.FingerprintSHA256(w.Key), w.Filename, w.Line))
+		}
+	}
+	return e
+}
