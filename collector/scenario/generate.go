@@ -135,26 +135,27 @@ const (
 )
 
 type generator struct {
-	cfg     Config
-	l       *layout
-	rng     *rand.Rand // traffic decisions
-	frng    *rand.Rand // envelope choices; separate so the traffic does not depend on them
-	out     [2]*bufio.Writer
-	queue   []rec    // future lines, unsorted
-	emit    []rec    // lines of the current hour
-	order   []uint64 // emit's time-ordered keys
-	conn    uint32
-	iosSeq  [numDevices]uint32
-	start   time.Time // first midnight, site zone
-	end     time.Time
-	avgLine float64 // expected lines per scaled session
-	mix     []flowWeight
-	mixCum  []float64
-	dayOut  []uint64 // outbound bytes of normal traffic per day
-	dayMul  float64
-	inc     incidentPlan
-	truth   Truth
-	fmt     formatter
+	cfg         Config
+	l           *layout
+	rng         *rand.Rand // traffic decisions
+	frng        *rand.Rand // envelope choices; separate so the traffic does not depend on them
+	out         [2]*bufio.Writer
+	queue       []rec    // future lines, unsorted
+	emit        []rec    // lines of the current hour
+	order       []uint64 // emit's time-ordered keys
+	conn        uint32
+	iosSeq      [numDevices]uint32
+	start       time.Time // first midnight, site zone
+	end         time.Time
+	avgLine     float64 // expected lines per scaled session
+	mix         []flowWeight
+	mixCum      []float64
+	dayOut      []uint64 // outbound bytes of normal traffic per day
+	dayMul      float64
+	vpnSessions []int // sessions so far per user
+	inc         incidentPlan
+	truth       Truth
+	fmt         formatter
 	// sink, when set (tests), sees every line with the rec it came from; the line is only valid
 	// during the call.
 	sink func(r *rec, style uint8, line []byte)
@@ -186,6 +187,7 @@ func newGenerator(cfg Config, w Writers) (*generator, error) {
 	}
 	g.end = time.Date(y, m, d+cfg.Days, 0, 0, 0, 0, l.loc)
 	g.dayOut = make([]uint64, cfg.Days)
+	g.vpnSessions = make([]int, len(l.users))
 	g.fmt.init(l)
 	g.initMix()
 	for i := range numDevices {
@@ -339,9 +341,10 @@ func (g *generator) pickFlow() flow {
 	return g.mix[i].f
 }
 
-// lognormal returns median*e^(sigma*N(0,1)), at least 1.
+// lognormal returns median*e^(sigma*N(0,1)), at least 1. The normal deviate is clipped at 4.5
+// so a long run has no freak connection that a volume detector would rightly report.
 func (g *generator) lognormal(median, sigma float64) uint64 {
-	v := median * math.Exp(sigma*g.rng.NormFloat64())
+	v := median * math.Exp(sigma*max(-4.5, min(4.5, g.rng.NormFloat64())))
 	if v < 1 {
 		return 1
 	}

@@ -131,7 +131,7 @@ func (g *generator) planIncidents() {
 	p.sanDay = g.placeDay(0.40, 12)
 	p.sanHosts = [2]uint32{l.dmzPortal, l.dmzWeb}
 	p.san = g.addIncident(Incident{ID: "san-1", Kind: KindSANThroughFW, Detector: "san_crossing",
-		Also:  []string{"segment_violation"},
+		Also:  []string{"segment_violation", "volume_spike"},
 		Start: g.at(p.sanDay, 1, 30), End: g.end,
 		Hosts: l.addrList(p.sanHosts[0], p.sanHosts[1]), Peers: l.addrList(l.san[0]), Ports: []string{"tcp/3260"},
 		Description: "the patient portal and the web server in the DMZ open iSCSI sessions to the SAN through the ASA every night"})
@@ -139,6 +139,7 @@ func (g *generator) planIncidents() {
 	printHosts := append([]uint32{}, l.printSrv[0])
 	printHosts = append(printHosts, l.vendorPrinters...)
 	p.printer = g.addIncident(Incident{ID: "printer-1", Kind: KindPrinterEgress, Detector: "printer_egress",
+		Also:  []string{"segment_violation"},
 		Start: g.start, End: g.end,
 		Hosts: l.addrList(printHosts...), Peers: l.addrList(append(append([]uint32{}, l.vendors[0]...), l.vendors[1]...)...),
 		Ports:       []string{"tcp/443"},
@@ -147,6 +148,7 @@ func (g *generator) planIncidents() {
 	p.dnsDay = g.placeDay(0.5, 15)
 	p.dnsDC = l.dcs[1]
 	p.dns = g.addIncident(Incident{ID: "dns-1", Kind: KindDNSUnapproved, Detector: "dns_unapproved",
+		Also:  []string{"significant_terms"},
 		Start: g.at(p.dnsDay, 0, 0), End: g.end,
 		Hosts: l.addrList(p.dnsDC), Peers: l.addrList(l.unapprovedResolver), Ports: []string{"udp/53"},
 		Description: "the second domain controller starts forwarding DNS to a resolver the policy does not approve"})
@@ -163,6 +165,7 @@ func (g *generator) planIncidents() {
 	p.vpnUser = min(3, len(l.users)-1)
 	vpnAt := g.at(p.vpnDay, 19, 42)
 	p.vpn = g.addIncident(Incident{ID: "vpn-1", Kind: KindNewVPNSource, Detector: "new_vpn_source",
+		Also:  []string{"significant_terms"},
 		Start: vpnAt, End: vpnAt, Hosts: l.addrList(l.users[p.vpnUser].pool), Peers: l.addrList(l.newVPNSource),
 		User:        l.users[p.vpnUser].name,
 		Description: "a VPN user logs in from a source address never seen for that user"})
@@ -170,13 +173,14 @@ func (g *generator) planIncidents() {
 	p.outDay = g.placeDay(0.65, 19)
 	p.outHost = l.ws[2][min(5, len(l.ws[2])-1)]
 	p.outPort = g.addIncident(Incident{ID: "ports-1", Kind: KindUnusualPortOut, Detector: "unusual_ports",
-		Also:  []string{"significant_terms"},
+		Also:  []string{"significant_terms", "segment_violation"},
 		Start: g.at(p.outDay, 10, 5), End: g.at(p.outDay, 17, 0),
 		Hosts: l.addrList(p.outHost), Peers: l.addrList(l.shellPeer, l.ircPeer), Ports: []string{"tcp/4444", "tcp/6667"},
 		Description: "a workstation connects out on tcp/4444 and keeps an IRC session on tcp/6667"})
 
 	p.deniedDay = g.placeDay(0.55, 16)
 	p.denied = g.addIncident(Incident{ID: "ports-2", Kind: KindUnusualPortDenied, Detector: "unusual_ports",
+		Also:  []string{"significant_terms"},
 		Start: g.at(p.deniedDay, 8, 0), End: g.at(p.deniedDay, 16, 0),
 		Hosts: l.addrList(l.dmzWeb, l.dmzPortal), Peers: l.addrList(l.deniers...),
 		Ports:       []string{"tcp/5555", "tcp/8291", "tcp/37215"},
@@ -193,7 +197,7 @@ func (g *generator) planIncidents() {
 	p.scanDay = g.placeDay(0.8, 24)
 	scanAt := g.at(p.scanDay, 2, 13)
 	p.scan = g.addIncident(Incident{ID: "scan-1", Kind: KindPortScan, Detector: "port_scan",
-		Also:  []string{"unusual_ports"},
+		Also:  []string{"unusual_ports", "significant_terms"},
 		Start: scanAt, End: scanAt.Add(4 * time.Minute),
 		Hosts: l.addrList(l.dmzWeb), Peers: l.addrList(l.scanner),
 		Description: "one external address probes hundreds of ports of the web server within minutes"})

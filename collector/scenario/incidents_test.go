@@ -239,6 +239,25 @@ func (c *checker) vpn(in Incident) {
 	if logins != 2 {
 		c.t.Errorf("%d login lines (113004, 722051) from %s, want 2", logins, src)
 	}
+	// Apart from the incident, every user's sources are all seen within the first week, so a
+	// new-source detector's learning period covers them.
+	if c.res.truth.Days >= 14 {
+		learnEnd := ms(c.res.truth.Start.AddDate(0, 0, 7))
+		seen := map[string]bool{}
+		for _, x := range c.res.lines {
+			r := &x.r
+			if r.kind != kAAAOK || r.inc != 0 {
+				continue
+			}
+			key := l.users[r.user-1].name + " " + c.addr(r.a)
+			if r.t < learnEnd {
+				seen[key] = true
+			} else if !seen[key] {
+				c.t.Errorf("login %s first seen after the first week", key)
+				seen[key] = true
+			}
+		}
+	}
 	if in.User == "" {
 		c.t.Error("new VPN source incident names no user")
 	}

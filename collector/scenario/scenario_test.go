@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -319,4 +322,43 @@ func listenUDP(t *testing.T) (net.PacketConn, error) {
 	}
 	t.Cleanup(func() { pc.Close() })
 	return pc, nil
+}
+
+func TestWriteDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	f, err := WriteDir(context.Background(), Config{Seed: 4, Days: 2, LinesPerDay: 3000}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asa, err := os.ReadFile(f.ASA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int64(bytes.Count(asa, []byte{'\n'})); n != f.Result.Lines[0] || n == 0 {
+		t.Errorf("%s has %d lines, truth says %d", f.ASA, n, f.Result.Lines[0])
+	}
+	js, err := os.ReadFile(f.Truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Truth
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Incidents) != 10 || back.Incidents[0].Hosts[0] != f.Result.Incidents[0].Hosts[0] || !back.Start.Equal(f.Result.Start) {
+		t.Errorf("truth.json does not round-trip: %+v", back)
+	}
+	pol, err := os.ReadFile(f.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := DefaultSite().Policy()
+	if !bytes.Equal(pol, want) {
+		t.Error("site.yaml is not the default site's policy")
+	}
+	for _, p := range []string{f.ASA, f.Routers, f.Truth, f.Policy} {
+		if filepath.Dir(p) != dir {
+			t.Errorf("%s is not in %s", p, dir)
+		}
+	}
 }

@@ -37,7 +37,7 @@ type flowWeight struct {
 var flowMix = []flowWeight{
 	{fWeb, 40, 3, 30_000, 1.5},
 	{fDMZInternal, 6, 2, 0, 0},
-	{fServerUpdate, 4, 3, 400_000, 1.8},
+	{fServerUpdate, 4, 3, 400_000, 1.3},
 	{fDNS, 15, 3, 180, 0.3},
 	{fInboundWeb, 10, 2, 0, 0},
 	{fMailIn, 2, 2, 0, 0},
@@ -114,7 +114,7 @@ func (g *generator) session(day int, t int64, f flow) {
 			dur = int64(24+g.rng.IntN(16)) * 3_600_000 // a persistent session longer than a day
 		}
 		g.outbound(day, t, g.pick(l.upd), ifInside, g.pick(l.cdn), protoTCP, 443,
-			g.lognormal(400_000, 1.8), dur, g.rng.IntN(2) == 0, 0)
+			g.lognormal(400_000, 1.3), dur, g.rng.IntN(2) == 0, 0)
 	case fDNS:
 		g.outbound(day, t, g.pick(l.dcs), ifInside, g.pick(l.approvedResolvers), protoUDP, 53,
 			g.lognormal(180, 0.3), g.expMs(80), g.rng.IntN(2) == 0, 0)
@@ -263,11 +263,15 @@ func (g *generator) planDay(day int, ds time.Time, weekend bool) {
 		p = 0.12
 	}
 	for ui, u := range l.users {
-		if g.rng.Float64() >= p || (g.inc.vpnUser == ui && g.inc.vpnDay == day) {
+		// In the first days every user shows each of their home addresses once, so a new-source
+		// detector's learning period sees them all.
+		early := day < 5 && g.vpnSessions[ui] < len(u.homes)
+		if (!early && g.rng.Float64() >= p) || (g.inc.vpnUser == ui && g.inc.vpnDay == day) {
 			continue
 		}
 		t := base + int64(7*3600_000) + g.rng.Int64N(13*3600_000)
-		src := u.homes[g.rng.IntN(len(u.homes))]
+		src := u.homes[g.vpnSessions[ui]%len(u.homes)]
+		g.vpnSessions[ui]++
 		g.vpnSession(day, t, ui, src, 0)
 	}
 	if !weekend && g.rng.IntN(10) < 6 {
@@ -287,7 +291,7 @@ func (g *generator) vpnSession(day int, t int64, ui int, src uint32, inc uint8) 
 	u := l.users[ui]
 	usr := uint16(ui + 1)
 	dc := l.dcs[0]
-	if g.rng.IntN(20) == 0 {
+	if g.rng.IntN(12) == 0 { // a mistyped password first
 		g.push(rec{t: t, kind: kAAAFail, dev: devASA, user: usr, a: src, b: dc, inc: inc})
 		t += 20_000 + g.rng.Int64N(40_000)
 	}
