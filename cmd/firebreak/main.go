@@ -69,6 +69,7 @@ that a person reviews, approves and pushes over SSH.`,
 	root.AddCommand(
 		a.versionCmd(),
 		a.parseCmd(),
+		a.genCmd(),
 	)
 	return root
 }
