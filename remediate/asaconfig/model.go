@@ -66,9 +66,9 @@ const (
 
 // Address is a source or destination of an ACE.
 type Address struct {
-	Kind   AddrKind
-	Prefix netip.Prefix // for AddrHost and AddrPrefix
-	Name   string       // for AddrObjectGroup, AddrObject and AddrInterface
+	Kind   AddrKind     `json:"kind"`
+	Prefix netip.Prefix `json:"prefix,omitzero"` // for AddrHost and AddrPrefix
+	Name   string       `json:"name,omitempty"`  // for AddrObjectGroup, AddrObject and AddrInterface
 }
 
 // AnyAddr is the `any` address.
@@ -107,30 +107,31 @@ const (
 
 // PortMatch is a port condition; Hi is used by PortRange only.
 type PortMatch struct {
-	Op     PortOp
-	Lo, Hi uint16
+	Op PortOp `json:"op"`
+	Lo uint16 `json:"lo,omitempty"`
+	Hi uint16 `json:"hi,omitempty"`
 }
 
 // LogOpts are the `log` options of an ACE.
 type LogOpts struct {
-	Set      bool   // `log` present
-	Level    string // "" or a level name/number as configured
-	Interval uint16 // 0 when absent
-	Disable  bool   // `log disable`
-	Default  bool   // `log default`
+	Set      bool   `json:"set,omitempty"`      // `log` present
+	Level    string `json:"level,omitempty"`    // "" or a level name/number as configured
+	Interval uint16 `json:"interval,omitempty"` // 0 when absent
+	Disable  bool   `json:"disable,omitempty"`  // `log disable`
+	Default  bool   `json:"default,omitempty"`  // `log default`
 }
 
 // ACE is a typed `extended` access-list entry.
 type ACE struct {
-	Action    Action
-	Protocol  Protocol
-	Src       Address
-	SrcPort   PortMatch
-	Dst       Address
-	DstPort   PortMatch
-	Log       LogOpts
-	TimeRange string
-	Inactive  bool
+	Action    Action    `json:"action"`
+	Protocol  Protocol  `json:"protocol"`
+	Src       Address   `json:"src"`
+	SrcPort   PortMatch `json:"src_port,omitzero"`
+	Dst       Address   `json:"dst"`
+	DstPort   PortMatch `json:"dst_port,omitzero"`
+	Log       LogOpts   `json:"log,omitzero"`
+	TimeRange string    `json:"time_range,omitempty"`
+	Inactive  bool      `json:"inactive,omitempty"`
 }
 
 // EntryKind classifies access-list lines.
@@ -174,9 +175,9 @@ const (
 
 // Member is a network object-group member.
 type Member struct {
-	Kind   MemberKind
-	Prefix netip.Prefix // MemberHost, MemberPrefix
-	Name   string       // MemberObject, MemberGroup
+	Kind   MemberKind   `json:"kind"`
+	Prefix netip.Prefix `json:"prefix,omitzero"` // MemberHost, MemberPrefix
+	Name   string       `json:"name,omitempty"`  // MemberObject, MemberGroup
 }
 
 // HostMember is `network-object host A`.
@@ -255,12 +256,12 @@ type AccessGroup struct {
 
 // Route is a static IPv4 route. Distance is 1 when the line has none.
 type Route struct {
-	Interface string
-	Dest      netip.Prefix
-	Gateway   netip.Addr
-	Distance  uint8
-	Track     uint32 // 0 when absent
-	Tunneled  bool
+	Interface string       `json:"interface"`
+	Dest      netip.Prefix `json:"dest"`
+	Gateway   netip.Addr   `json:"gateway"`
+	Distance  uint8        `json:"distance,omitempty"`
+	Track     uint32       `json:"track,omitempty"` // 0 when absent
+	Tunneled  bool         `json:"tunneled,omitempty"`
 }
 
 // ProtectScope says how a protected prefix restricts targets.

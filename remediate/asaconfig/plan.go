@@ -74,6 +74,11 @@ type Block struct {
 	Target     netip.Prefix
 	Group      string
 	Interface  string
+	// Shun adds a `shun` of a single IPv4 target as the last change, to
+	// drop its existing connections too. The shun is not in the config,
+	// is lost on reload and is not replicated to a failover peer; the
+	// caller owns its expiry (PlanUnblock adds the Unshun when set).
+	Shun bool
 }
 
 // Quarantine asks to deny all traffic from an internal host at the top of
@@ -183,7 +188,8 @@ func (c *Config) BlockInsertLine(acl string, l Limits) int {
 	for _, e := range a.Entries {
 		switch e.Kind {
 		case EntryRemark:
-			inMgmtRemark = protectedRemark.MatchString(e.Remark)
+			_, ours := ParseRemark(e.Remark) // a proposal id may contain "mgmt"
+			inMgmtRemark = !ours && protectedRemark.MatchString(e.Remark)
 			if inMgmtRemark {
 				last = e.Line
 			}
@@ -308,6 +314,12 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 	if len(p.Changes) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%v already blocked: no change", t))
 	}
+	if b.Shun {
+		if !t.IsSingleIP() || !t.Addr().Is4() {
+			return Plan{}, fmt.Errorf("shun of %v: needs one IPv4 address: %w", t, ErrBadValue)
+		}
+		p.Changes = append(p.Changes, Shun{Addr: t.Addr()})
+	}
 	for _, e := range a.Entries {
 		if e.Line < line && e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceMayMatch(e.ACE.Src, t) {
 			p.Notes = append(p.Notes, fmt.Sprintf("warning: %s line %d comes before the block and still permits %v: %s", acl, e.Line, t, e.Text))
@@ -347,10 +359,17 @@ func (c *Config) PlanUnblock(b Block) (Plan, error) {
 		return Plan{}, fmt.Errorf("target %v: %w", b.Target, ErrBadValue)
 	}
 	var p Plan
+	if b.Shun {
+		t := b.Target.Masked()
+		if !t.IsSingleIP() || !t.Addr().Is4() {
+			return Plan{}, fmt.Errorf("unshun of %v: needs one IPv4 address: %w", t, ErrBadValue)
+		}
+		p.Changes = append(p.Changes, Unshun{Addr: t.Addr()})
+	}
 	m := PrefixMember(b.Target)
 	g, ok := c.Group(b.Group)
 	if !ok || !slices.ContainsFunc(g.Members, func(x Member) bool { return sameMember(x, m) }) {
-		p.Notes = append(p.Notes, fmt.Sprintf("%v is not a member of %s: no change", b.Target.Masked(), b.Group))
+		p.Notes = append(p.Notes, fmt.Sprintf("%v is not a member of %s: no change to the config", b.Target.Masked(), b.Group))
 		return p, nil
 	}
 	if len(g.Members) == 1 {

@@ -355,3 +355,44 @@ func TestPlanSANFix(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanBlockShun(t *testing.T) {
+	c := mustParse(t, "clinic.cfg")
+	b := block1
+	b.Shun = true
+	p, err := c.PlanBlock(b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := p.Changes[len(p.Changes)-1]; last != (Shun{Addr: addr("185.220.101.4")}) {
+		t.Errorf("last change = %v, want the shun", last)
+	}
+	c1 := mustApply(t, c, p.Changes...)
+	u, err := c1.PlanUnblock(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Changes[0] != (Unshun{Addr: addr("185.220.101.4")}) {
+		t.Errorf("first unblock change = %v, want the unshun", u.Changes[0])
+	}
+	b.Target = pfx("185.220.101.0/24")
+	if _, err := c.PlanBlock(b, Limits{}); !errors.Is(err, ErrBadValue) {
+		t.Errorf("shun of a prefix = %v, want ErrBadValue", err)
+	}
+}
+
+// A block remark whose proposal id contains "mgmt" does not make the
+// following blocks "protected".
+func TestBlockRemarkIsNotManagement(t *testing.T) {
+	c := mustParse(t, "clinic.cfg")
+	b := block1
+	b.ProposalID = "mgmt-review-7"
+	p, err := c.PlanBlock(b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := mustApply(t, c, p.Changes...)
+	if got := c1.BlockInsertLine("OUTSIDE_IN", Limits{}); got != 6 {
+		t.Errorf("BlockInsertLine after a block = %d, want 6", got)
+	}
+}

@@ -79,8 +79,8 @@ func (k RemarkKind) String() string {
 // Remark is the only text firebreak writes into a remark or description:
 // "firebreak <proposal-id> <kind>".
 type Remark struct {
-	ProposalID string
-	Kind       RemarkKind
+	ProposalID string     `json:"proposal_id"`
+	Kind       RemarkKind `json:"kind"`
 }
 
 // NewRemark validates the id and kind.
