@@ -427,9 +427,9 @@ func (f *formatter) asaBody(b []byte, r *rec) []byte {
 		b = append(b, ", Reason: User Requested"...)
 	case kThreat:
 		b = append(b, "[ Scanning] drop rate-1 exceeded. Current burst rate is "...)
-		b = appU(b, uint64(r.aux/10+1))
+		b = appU(b, uint64(10+r.aux/4))
 		b = append(b, " per second, max configured rate is 10; Current average rate is "...)
-		b = appU(b, uint64(r.aux/20+1))
+		b = appU(b, uint64(5+r.aux/10))
 		b = append(b, " per second, max configured rate is 5; Cumulative total count is "...)
 		b = appU(b, uint64(r.aux*30))
 	case kConfig:

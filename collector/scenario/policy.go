@@ -32,7 +32,9 @@ func (s Site) Policy() ([]byte, error) {
 	p("internal: [203.0.113.0/28]\n\n")
 
 	p("devices:\n")
-	p("  - name: %s\n    kind: asa\n    syslog_sources: [%s]\n    timezone: %s\n", deviceNames[devASA], deviceAddrs[devASA], s.Timezone)
+	p("  - name: %s\n    kind: asa\n", deviceNames[devASA])
+	p("    # Loopback too: `firebreak gen --send` replays the scenario from this machine.\n")
+	p("    syslog_sources: [%s, 127.0.0.1, \"::1\"]\n    timezone: %s\n", deviceAddrs[devASA], s.Timezone)
 	p("    ssh:\n      address: %s\n      port: 22\n      known_hosts: known_hosts\n      user: firebreak\n", deviceAddrs[devASA])
 	p("      password_env: FIREBREAK_ASA_PASSWORD\n      enable_password_env: FIREBREAK_ASA_ENABLE\n      legacy_algorithms: true\n")
 	p("    outside_interface: outside\n    outside_acl: outside_access_in\n    inside_interface: inside\n    inside_acl: inside_access_in\n")
