@@ -430,12 +430,16 @@ func (a *ASA) configureLocked(ctx context.Context, lines []Command) (Result, err
 	return res, failure
 }
 
-// Exec sends one privileged-EXEC line that is not a show command (for
-// example "shun 203.0.113.7") and returns the reply; a reply carrying an
-// error marker is a *CommandError wrapping ErrRejected.
+// Exec sends one privileged-EXEC line from a small allow-list ("shun ...",
+// "no shun ...", "clear shun", "clear access-list ...") and returns the
+// reply; other lines are ErrNotAllowed, and a reply carrying an error marker
+// is a *CommandError wrapping ErrRejected.
 func (a *ASA) Exec(ctx context.Context, c Command) (string, error) {
 	if c.IsZero() {
 		return "", fmt.Errorf("zero command: %w", ErrBadCommand)
+	}
+	if !execAllowed(c.String()) {
+		return "", fmt.Errorf("%q is not an allowed exec command: %w", c.String(), ErrNotAllowed)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -564,8 +564,15 @@ func TestExecShunAndWriteMemory(t *testing.T) {
 	if err := a.WriteMemory(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Show(ctx, "configure terminal"); !errors.Is(err, devices.ErrNotAllowed) {
-		t.Errorf("Show(configure terminal) = %v, want ErrNotAllowed", err)
+	for _, bad := range []string{"configure terminal", "show running-config | redirect disk0:/x", "reload"} {
+		if _, err := a.Show(ctx, bad); !errors.Is(err, devices.ErrNotAllowed) {
+			t.Errorf("Show(%q) = %v, want ErrNotAllowed", bad, err)
+		}
+	}
+	for _, bad := range []string{"configure terminal", "reload", "write erase", "shun 1.2.3.4 | x"} {
+		if _, err := a.Exec(ctx, cmds(t, bad)[0]); !errors.Is(err, devices.ErrNotAllowed) {
+			t.Errorf("Exec(%q) = %v, want ErrNotAllowed", bad, err)
+		}
 	}
 	if _, err := a.Show(ctx, "show access-list NOPE"); !errors.Is(err, devices.ErrRejected) {
 		t.Errorf("show of a missing ACL = %v, want ErrRejected", err)

@@ -135,7 +135,28 @@ var showPrefixes = []string{
 	"show ip address",
 }
 
+// execPrefixes are the privileged-EXEC commands Exec accepts: shun
+// handling and counter resets, nothing that changes mode or reloads.
+var execPrefixes = []string{"shun ", "no shun ", "clear shun", "clear access-list "}
+
+func execAllowed(cmd string) bool {
+	if strings.Contains(cmd, "|") {
+		return false
+	}
+	for _, p := range execPrefixes {
+		if strings.HasPrefix(cmd, p) || cmd == strings.TrimSpace(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// showAllowed checks cmd against showPrefixes; output filters and
+// redirections ("|") are refused.
 func showAllowed(cmd string) bool {
+	if strings.Contains(cmd, "|") {
+		return false
+	}
 	for _, p := range showPrefixes {
 		if cmd == p || strings.HasPrefix(cmd, p+" ") {
 			return true

@@ -514,13 +514,12 @@ func (m *model) showAccessList(name string) (string, *cliError) {
 			if e.inactive() {
 				inactive = " (inactive)"
 			}
+			lines = append(lines, fmt.Sprintf("%s%s (hitcnt=%d)%s 0x%08x", prefix, e.body(), sum, inactive, hash32(n+e.body())))
 			if !grouped {
-				lines = append(lines, fmt.Sprintf("%s%s%s (hitcnt=%d) 0x%08x", prefix, e.body(), inactive, sum, hash32(n+e.body())))
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("%s%s%s (hitcnt=%d) 0x%08x", prefix, e.body(), inactive, sum, hash32(n+e.body())))
 			for _, el := range els {
-				lines = append(lines, fmt.Sprintf("  %s%s%s (hitcnt=%d) 0x%08x", prefix, el.key, inactive, e.hits[el.key], hash32(n+el.key)))
+				lines = append(lines, fmt.Sprintf("  %s%s (hitcnt=%d)%s 0x%08x", prefix, el.key, e.hits[el.key], inactive, hash32(n+el.key)))
 			}
 		}
 		fmt.Fprintf(&b, "access-list %s; %d elements; name hash: 0x%08x\n", n, total, hash32(n))
