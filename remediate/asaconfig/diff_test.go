@@ -182,3 +182,37 @@ func TestParseShowAccessList(t *testing.T) {
 		}
 	}
 }
+
+// The sections a device driver reads fingerprint like the whole config.
+func TestFingerprintOfSections(t *testing.T) {
+	c := mustParse(t, "clinic.cfg")
+	var b strings.Builder
+	keep := false
+	for _, l := range strings.SplitAfter(c.Render(), "\n") {
+		if !strings.HasPrefix(l, " ") {
+			keep = false
+			for _, p := range []string{"access-list ", "object-group ", "access-group ", "route "} {
+				keep = keep || strings.HasPrefix(l, p)
+			}
+		}
+		if keep {
+			b.WriteString(l)
+		}
+	}
+	sections := mustParseText(t, b.String())
+	scope := Scope{ACLs: c.ACLNames(), Routes: true}
+	for _, g := range c.NetworkGroups() {
+		scope.Groups = append(scope.Groups, g.Name)
+	}
+	if c.Fingerprint(scope) != sections.Fingerprint(scope) {
+		t.Errorf("sections fingerprint differently from the whole config; sections:\n%s", b.String())
+	}
+}
+
+func TestApplyToEmpty(t *testing.T) {
+	c := mustParseText(t, "")
+	got := mustApply(t, c, CreateGroup{Name: "G", Description: Remark{ProposalID: "p1", Kind: KindManaged}}).Render()
+	if want := "object-group network G\n description firebreak p1 managed\n"; got != want {
+		t.Errorf("Render() = %q, want %q", got, want)
+	}
+}

@@ -37,6 +37,18 @@
 // protected when it is a permit whose source overlaps a protected prefix
 // (the caller's set plus [Config.SelfProtected]), or when it follows a remark
 // containing "protect", "management" or "mgmt" (case-insensitive) before the
-// next remark. The line number is computed from the model content at plan
-// time; pushes must re-read the device and compare [Config.Fingerprint].
+// next remark. Firebreak's own remarks never count. The ACE is sent first
+// (`access-list A line N extended deny …`), then its remark with the same
+// line number, which leaves the remark directly above the ACE. The line
+// number is computed from the model content at plan time; a push must
+// re-read the device and compare [Config.Fingerprint] over [ScopeOf] the
+// changes before sending.
+//
+// # Verifying a push
+//
+// Fingerprint reads only access-list, object-group, access-group and route
+// lines, so the concatenated output of `show running-config access-list`,
+// `… object-group`, `… access-group` and `… route` fingerprints the same as
+// the whole configuration. After a push, the fingerprint of the device's
+// config must equal that of the model with the changes applied.
 package asaconfig

@@ -70,10 +70,11 @@ func Parse(text []byte) (*Config, error) {
 	if len(text) > MaxConfigSize {
 		return nil, fmt.Errorf("%d bytes: %w", len(text), ErrTooLarge)
 	}
-	c := &Config{}
+	c := &Config{finalEOL: true} // lines added to an empty config end in "\n"
 	if len(text) == 0 {
 		return c, nil
 	}
+	c.finalEOL = false
 	lines := strings.Split(string(text), "\n")
 	if lines[len(lines)-1] == "" {
 		c.finalEOL = true
