@@ -25,7 +25,7 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1 1
 		fmt.Println(err)
 		return
 	}
-	// The deny goes after the management remark's entries (lines 1-3).
+	// The deny goes after the management remark's entries (lines 1-2).
 	plan, err := cfg.PlanBlock(asaconfig.Block{
 		ProposalID: "p-42",
 		Target:     netip.MustParsePrefix("203.0.113.66/32"),
@@ -58,8 +58,8 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1 1
 	// object-group network FIREBREAK-BLOCK
 	// network-object host 203.0.113.66
 	// exit
-	// access-list OUTSIDE_IN line 4 extended deny ip object-group FIREBREAK-BLOCK any
-	// access-list OUTSIDE_IN line 4 remark firebreak p-42 block
+	// access-list OUTSIDE_IN line 3 extended deny ip object-group FIREBREAK-BLOCK any
+	// access-list OUTSIDE_IN line 3 remark firebreak p-42 block
 	// elements: 3
 	// 198.51.100.1/32 is protected by 198.51.100.1/32 (default gateway via outside)
 }
