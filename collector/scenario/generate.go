@@ -35,11 +35,14 @@ type Config struct {
 	Site        Site // default DefaultSite()
 }
 
-// Writers receive the generated lines, one newline-terminated frame per line. Generate buffers
-// its writes and flushes them before it returns; it never closes a writer.
+// Writers receive the generated lines, one newline-terminated frame per line: either ASA and
+// Routers (one file per device family), or All alone (every line, all devices interleaved in
+// time order, e.g. into an io.Pipe feeding Send). Generate buffers its writes and flushes them
+// before it returns; it never closes a writer.
 type Writers struct {
 	ASA     io.Writer // asa1's lines
 	Routers io.Writer // rtr-b2's and rtr-b3's lines
+	All     io.Writer // every line; set it alone
 }
 
 func (c Config) withDefaults() Config {
@@ -169,8 +172,8 @@ func newGenerator(cfg Config, w Writers) (*generator, error) {
 	if cfg.LinesPerDay < 0 {
 		return nil, fmt.Errorf("lines per day = %d: %w", cfg.LinesPerDay, ErrInvalidConfig)
 	}
-	if w.ASA == nil || w.Routers == nil {
-		return nil, fmt.Errorf("both writers are required: %w", ErrInvalidConfig)
+	if (w.All == nil) == (w.ASA == nil || w.Routers == nil) || (w.All != nil && (w.ASA != nil || w.Routers != nil)) {
+		return nil, fmt.Errorf("writers: set ASA and Routers, or All alone: %w", ErrInvalidConfig)
 	}
 	l, err := buildLayout(cfg.Site)
 	if err != nil {
@@ -182,10 +185,15 @@ func newGenerator(cfg Config, w Writers) (*generator, error) {
 		l:     l,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x5ce4a10)),
 		frng:  rand.New(rand.NewPCG(cfg.Seed, 0xf0e7a7)),
-		out:   [2]*bufio.Writer{bufio.NewWriterSize(w.ASA, 256<<10), bufio.NewWriterSize(w.Routers, 128<<10)},
 		start: time.Date(y, m, d, 0, 0, 0, 0, l.loc),
 	}
 	g.end = time.Date(y, m, d+cfg.Days, 0, 0, 0, 0, l.loc)
+	if w.All != nil {
+		all := bufio.NewWriterSize(w.All, 256<<10)
+		g.out = [2]*bufio.Writer{all, all}
+	} else {
+		g.out = [2]*bufio.Writer{bufio.NewWriterSize(w.ASA, 256<<10), bufio.NewWriterSize(w.Routers, 128<<10)}
+	}
 	g.dayOut = make([]uint64, cfg.Days)
 	g.vpnSessions = make([]int, len(l.users))
 	g.fmt.init(l)

@@ -156,8 +156,10 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("Generate(%+v) = nil error", cfg)
 		}
 	}
-	if _, err := Generate(context.Background(), Config{}, Writers{ASA: io.Discard}); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("missing router writer: err = %v, want ErrInvalidConfig", err)
+	for _, w := range []Writers{{ASA: io.Discard}, {Routers: io.Discard}, {}, {ASA: io.Discard, All: io.Discard}} {
+		if _, err := Generate(context.Background(), Config{}, w); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("writers %+v: err = %v, want ErrInvalidConfig", w, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -360,5 +362,76 @@ func TestWriteDir(t *testing.T) {
 		if filepath.Dir(p) != dir {
 			t.Errorf("%s is not in %s", p, dir)
 		}
+	}
+}
+
+// TestCombinedStream checks Writers.All: the same lines as the two files, interleaved in time
+// order, fed through a pipe to Send the way `firebreak gen --send` does.
+func TestCombinedStream(t *testing.T) {
+	cfg := Config{Seed: 9, Days: 1, LinesPerDay: 1500}
+	var asa, rtr, all bytes.Buffer
+	if _, err := Generate(context.Background(), cfg, Writers{ASA: &asa, Routers: &rtr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(context.Background(), cfg, Writers{All: &all}); err != nil {
+		t.Fatal(err)
+	}
+	var fromAll [2][]string
+	for _, line := range strings.SplitAfter(all.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		fam := 0
+		if strings.Contains(line, "%SEC-") {
+			fam = 1
+		}
+		fromAll[fam] = append(fromAll[fam], line)
+	}
+	if strings.Join(fromAll[0], "") != asa.String() || strings.Join(fromAll[1], "") != rtr.String() {
+		t.Fatal("the combined stream does not hold the same lines as the two files")
+	}
+
+	// Generate into a pipe and replay it: every line arrives, in the stream's order.
+	small := Site{Name: "tiny", Timezone: "UTC", DomainControllers: 2, PrintServers: 1, TerminalServers: 1,
+		AppServers: 2, VMHosts: 1, SANArrays: 1, Printers: 3, VendorPrinters: 1,
+		Workstations: [3]int{12, 12, 12}, VPNUsers: 4}
+	cfg = Config{Seed: 9, Days: 1, LinesPerDay: 200, Site: small}
+	var want bytes.Buffer
+	truth, err := Generate(context.Background(), cfg, Writers{All: &want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(truth.Lines[0] + truth.Lines[1])
+	pc, err := listenUDP(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []string, 1)
+	go func() {
+		var out []string
+		buf := make([]byte, 4096)
+		for range n {
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			out = append(out, string(buf[:k])+"\n")
+		}
+		got <- out
+	}()
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := Generate(context.Background(), cfg, Writers{All: pw})
+		pw.CloseWithError(err) // nil: Send sees the end of the stream
+	}()
+	sent, err := Send(context.Background(), pr, "udp://"+pc.LocalAddr().String(), 5000)
+	if err != nil || sent != n {
+		t.Fatalf("Send = %d, %v; want %d lines", sent, err, n)
+	}
+	if recv := strings.Join(<-got, ""); recv != want.String() {
+		t.Errorf("received %d bytes, want the %d bytes of the stream", len(recv), want.Len())
 	}
 }
