@@ -53,7 +53,7 @@ type Report struct {
 	// broke: it may or may not be applied.
 	InFlight *Step
 	// RolledBack is true when the inverse ran and the configuration equals
-	// Before again.
+	// Before again (compared with StableConfig).
 	RolledBack bool
 	Saved      bool
 	// Before and After are the running configurations before the push and
@@ -155,8 +155,8 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 
 // Rollback sends the Undo lines of applied in reverse order. A refused undo
 // line is recorded and the rest still sent. Then, when before is not empty,
-// the running configuration must equal it (ErrRollback otherwise, naming
-// the first differing line).
+// the running configuration must equal it under StableConfig (ErrRollback
+// otherwise, naming the first differing line).
 func Rollback(ctx context.Context, dev Configurer, applied []Step, before string) error {
 	rev := slices.Clone(applied)
 	slices.Reverse(rev)
@@ -187,14 +187,30 @@ func Rollback(ctx context.Context, dev Configurer, applied []Step, before string
 		if err != nil {
 			return fmt.Errorf("%w: read config: %w", ErrRollback, errors.Join(append(errs, err)...))
 		}
-		if after != before {
-			errs = append(errs, fmt.Errorf("configuration differs from before the push: %s", firstDiff(before, after)))
+		if StableConfig(after) != StableConfig(before) {
+			errs = append(errs, fmt.Errorf("configuration differs from before the push: %s", firstDiff(StableConfig(before), StableConfig(after))))
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrRollback, errors.Join(errs...))
 	}
 	return nil
+}
+
+// StableConfig drops the lines of a running configuration that change
+// without a configuration change (": Saved", ": Written by ...",
+// "Cryptochecksum:" and the other ":" comment lines), so two texts can be
+// compared for equality of configuration.
+func StableConfig(running string) string {
+	var b strings.Builder
+	b.Grow(len(running))
+	for _, l := range strings.SplitAfter(running, "\n") {
+		if strings.HasPrefix(l, ":") || strings.HasPrefix(l, "Cryptochecksum:") {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 func isModeLine(c Command) bool {

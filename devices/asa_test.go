@@ -654,3 +654,70 @@ func TestLockerSerialisesPushes(t *testing.T) {
 		t.Errorf("pushes interleaved: %q", seq)
 	}
 }
+
+func TestRollbackDetectsLeftovers(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	ctx := context.Background()
+	steps := blockSteps(t)
+	if _, err := devices.Apply(ctx, a, devices.Plan{Steps: steps}); err != nil {
+		t.Fatal(err)
+	}
+	// Someone added a route meanwhile: undoing our steps cannot restore
+	// the old text, and Rollback must say so rather than claim success.
+	if _, err := a.Configure(ctx, cmds(t, "route inside 10.80.0.0 255.255.0.0 10.20.0.254")); err != nil {
+		t.Fatal(err)
+	}
+	err := devices.Rollback(ctx, a, steps, r.start)
+	if !errors.Is(err, devices.ErrRollback) {
+		t.Fatalf("Rollback error = %v, want ErrRollback", err)
+	}
+	if !strings.Contains(err.Error(), "route inside 10.80.0.0") {
+		t.Errorf("error does not point at the difference: %v", err)
+	}
+	if strings.Contains(r.srv.Running(), "BLOCK") {
+		t.Error("our steps were not undone")
+	}
+}
+
+func TestStableConfig(t *testing.T) {
+	a := ": Saved\n: Written by enable_15 at 10:00:01 UTC Nov 27 2026\nhostname fw1\nCryptochecksum:abc\n: end\n"
+	b := ": Saved\nhostname fw1\nCryptochecksum:def\n: end\n"
+	if devices.StableConfig(a) != devices.StableConfig(b) || devices.StableConfig(a) != "hostname fw1\n" {
+		t.Errorf("StableConfig = %q / %q", devices.StableConfig(a), devices.StableConfig(b))
+	}
+}
+
+// BenchmarkConfigureLine measures one configuration line round trip over
+// SSH to the fake (scrapligo echo + prompt matching).
+func BenchmarkConfigureLine(b *testing.B) {
+	cfg, err := os.ReadFile(filepath.Join("testdata", "asa-small.cfg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := fakeasa.New(fakeasa.Config{RunningConfig: string(cfg), User: "u", Password: loginPassword, EnableSecret: enableSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr, _ := srv.Start()
+	defer srv.Close()
+	kh := filepath.Join(b.TempDir(), "known_hosts")
+	srv.WriteKnownHosts(kh)
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	a, err := devices.DialASA(context.Background(), devices.Target{Address: host, Port: p, User: "u",
+		Auth: devices.Credentials{PasswordEnv: passwordEnv, EnableSecretEnv: enableEnv}, KnownHostsFile: kh}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	on := devices.MustCommand("route inside 10.70.0.0 255.255.0.0 10.20.0.254")
+	off := devices.MustCommand("no route inside 10.70.0.0 255.255.0.0 10.20.0.254")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Configure(context.Background(), []devices.Command{on, off}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
