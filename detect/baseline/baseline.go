@@ -137,8 +137,11 @@ type Config struct {
 	AbsFloor float64
 
 	// Exclude, if set, reports buckets to leave out of every reference set,
-	// typically hours that already alerted (see ExcludeHours), so an
-	// incident does not become its own baseline.
+	// typically ones that already alerted, so an incident does not become
+	// its own baseline. It receives each reference bucket's start: an hour
+	// start from Evaluate (see ExcludeHours), a local midnight from
+	// EvaluateDay (see ExcludeDays), so hourly and daily judgements need
+	// separate Configs.
 	Exclude func(start time.Time) bool
 }
 
@@ -422,6 +425,30 @@ func ExcludeHours(hours []time.Time) func(time.Time) bool {
 	}
 	return func(t time.Time) bool {
 		_, ok := set[t.Truncate(time.Hour).Unix()]
+		return ok
+	}
+}
+
+// ExcludeDays returns a Config.Exclude function for EvaluateDay that leaves
+// out the local days (in loc; nil means UTC) containing the given instants.
+// It is safe for concurrent use.
+func ExcludeDays(days []time.Time, loc *time.Location) func(time.Time) bool {
+	if loc == nil {
+		loc = time.UTC
+	}
+	type date struct {
+		y int
+		m time.Month
+		d int
+	}
+	set := make(map[date]struct{}, len(days))
+	for _, t := range days {
+		y, m, d := t.In(loc).Date()
+		set[date{y, m, d}] = struct{}{}
+	}
+	return func(t time.Time) bool {
+		y, m, d := t.In(loc).Date()
+		_, ok := set[date{y, m, d}]
 		return ok
 	}
 }

@@ -59,6 +59,13 @@ func TestEvaluateDay(t *testing.T) {
 	if r.Method != MethodRecentDays || r.N != 7 || r.Median != 10700 || !r.Candidate {
 		t.Errorf("short history: %+v", r)
 	}
+	// A busy Monday that already alerted is left out of later judgements.
+	h.set(end.AddDate(0, 0, -7).Add(10*time.Hour), 1e6)
+	cfg.Exclude = ExcludeDays([]time.Time{end.AddDate(0, 0, -7).Add(23 * time.Hour)}, loc)
+	if r := EvaluateDay(daily, end, 10700, cfg); r.N != 5 || r.Median != 10700 {
+		t.Errorf("Monday after an excluded Monday: %+v", r)
+	}
+	cfg.Exclude = nil
 	two := makeHours(end.AddDate(0, 0, -2), end.AddDate(0, 0, 1), loc, office(nil, 0))
 	if r := EvaluateDay(DailyFromHourly(two.series, loc), end, 40000, cfg); r.Method != MethodNone || r.N != 2 || r.Candidate {
 		t.Errorf("two days: %+v", r)

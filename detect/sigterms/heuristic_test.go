@@ -249,24 +249,39 @@ func FuzzScores(f *testing.F) {
 		ss := pos(b) % (bs + 1)
 		sf := pos(a) % (ss + 1)
 		bf := sf + pos(c)%(bs-ss+1)
-		for _, h := range all {
-			s, err := h.Score(sf, ss, bf, bs)
-			if err != nil {
-				t.Fatalf("%s.Score(%d,%d,%d,%d): %v", h.Name(), sf, ss, bf, bs, err)
+		checkScores(t, all, sf, ss, bf, bs)
+		// Any counts with sf ≤ ss and bf ≤ bs are valid for a disjoint
+		// background and for JLH and percentage.
+		ss2, bs2 := pos(b), pos(d)
+		sf2, bf2 := pos(a)%(ss2+1), pos(c)%(bs2+1)
+		checkScores(t, []Heuristic{
+			JLH{}, Percentage{}, GND{DisjointBackground: true},
+			MutualInformation{DisjointBackground: true}, ChiSquare{DisjointBackground: true},
+			MutualInformation{DisjointBackground: true, IncludeNegatives: true},
+			ChiSquare{DisjointBackground: true, IncludeNegatives: true},
+		}, sf2, ss2, bf2, bs2)
+	})
+}
+
+func checkScores(t *testing.T, hs []Heuristic, sf, ss, bf, bs int64) {
+	t.Helper()
+	for _, h := range hs {
+		s, err := h.Score(sf, ss, bf, bs)
+		if err != nil {
+			t.Fatalf("%s.Score(%d,%d,%d,%d): %v", h.Name(), sf, ss, bf, bs, err)
+		}
+		if math.IsNaN(s) {
+			t.Fatalf("%#v.Score(%d,%d,%d,%d) is NaN", h, sf, ss, bf, bs)
+		}
+		switch h.(type) {
+		case JLH, Percentage:
+			if s < 0 || math.IsInf(s, 0) {
+				t.Fatalf("%s.Score(%d,%d,%d,%d) = %g, want finite ≥ 0", h.Name(), sf, ss, bf, bs, s)
 			}
-			if math.IsNaN(s) {
-				t.Fatalf("%#v.Score(%d,%d,%d,%d) is NaN", h, sf, ss, bf, bs)
-			}
-			switch h.(type) {
-			case JLH, Percentage:
-				if s < 0 || math.IsInf(s, 0) {
-					t.Fatalf("%s.Score(%d,%d,%d,%d) = %g, want finite ≥ 0", h.Name(), sf, ss, bf, bs, s)
-				}
-			case GND:
-				if s < 0 || s > 1 {
-					t.Fatalf("gnd.Score(%d,%d,%d,%d) = %g, want in [0,1]", sf, ss, bf, bs, s)
-				}
+		case GND:
+			if s < 0 || s > 1 {
+				t.Fatalf("gnd.Score(%d,%d,%d,%d) = %g, want in [0,1]", sf, ss, bf, bs, s)
 			}
 		}
-	})
+	}
 }
