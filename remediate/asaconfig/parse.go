@@ -333,8 +333,16 @@ func (p *parser) hostFact(tok, reason string) (any, error) {
 	return &factNode{prot: []Protected{{Prefix: hostPrefix(a), Reason: reason}}}, nil
 }
 
+// parseInterface keeps what it can type; the first bad value is reported
+// but the nameif and the rest are still kept.
 func (p *parser) parseInterface(hw string, subs [][]string) (any, error) {
 	in := &Interface{HW: hw, SecurityLevel: -1}
+	var first error
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
 	for _, s := range subs {
 		switch {
 		case len(s) == 2 && s[0] == "nameif":
@@ -342,19 +350,24 @@ func (p *parser) parseInterface(hw string, subs [][]string) (any, error) {
 		case len(s) == 2 && s[0] == "security-level":
 			n, err := strconv.Atoi(s[1])
 			if err != nil || n < 0 || n > 100 {
-				return nil, fmt.Errorf("security-level %q: %w", s[1], ErrBadValue)
+				fail(fmt.Errorf("security-level %q: %w", s[1], ErrBadValue))
+				continue
 			}
 			in.SecurityLevel = n
+		case len(s) >= 3 && s[0] == "ip" && s[1] == "address" && (s[2] == "dhcp" || s[2] == "pppoe"):
+			// Learned address: nothing to type (nor to protect by prefix).
 		case len(s) >= 4 && s[0] == "ip" && s[1] == "address":
 			pr, _, err := p.prefix(s, 2)
 			if err != nil {
-				return nil, err
+				fail(err)
+				continue
 			}
 			in.Address = pr
 			if len(s) >= 6 && s[4] == "standby" {
 				sb, err := p.addr(s[5])
 				if err != nil {
-					return nil, err
+					fail(err)
+					continue
 				}
 				in.Standby = sb
 			}
@@ -364,7 +377,7 @@ func (p *parser) parseInterface(hw string, subs [][]string) (any, error) {
 			in.MgmtOnly = true
 		}
 	}
-	return in, nil
+	return in, first
 }
 
 func (p *parser) parseObject(name string, subs [][]string) any {

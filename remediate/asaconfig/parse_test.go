@@ -100,6 +100,10 @@ func TestParseModel(t *testing.T) {
 			t.Errorf("OUTSIDE_IN line %d = %+v, want kind %d ace %+v", tt.line, e, tt.kind, tt.ace)
 		}
 	}
+	objs := c.NetworkObjects()
+	if len(objs) != 4 || objs[0] != (NetworkObject{Name: "obj-web-dmz", Prefix: pfx("172.16.20.10/32")}) || objs[3].Description != "PACS image archive" {
+		t.Errorf("NetworkObjects() = %+v", objs)
+	}
 	if acl.Entries[0].Remark != "management from the monitoring provider" {
 		t.Errorf("remark = %q", acl.Entries[0].Remark)
 	}
@@ -253,6 +257,22 @@ func TestProtectedRefuses(t *testing.T) {
 		if got := tt.p.Refuses(pfx(tt.target)); got != tt.want {
 			t.Errorf("%+v.Refuses(%s) = %t, want %t", tt.p, tt.target, got, tt.want)
 		}
+	}
+}
+
+func TestParseInterfaceForms(t *testing.T) {
+	c := mustParseText(t, "interface Ethernet0/0\n nameif outside\n security-level 0\n ip address dhcp setroute\n"+
+		"interface Ethernet0/1.10\n vlan 10\n nameif inside\n security-level 900\n ip address 10.1.1.1 255.255.255.0\n shutdown\n")
+	got := c.Interfaces()
+	want := []Interface{
+		{HW: "Ethernet0/0", Nameif: "outside", SecurityLevel: 0},
+		{HW: "Ethernet0/1.10", Nameif: "inside", SecurityLevel: -1, Address: pfx("10.1.1.1/24"), Shutdown: true},
+	}
+	if !cmp.Equal(got, want, cmp.Comparer(func(a, b Interface) bool { return a == b })) {
+		t.Errorf("Interfaces() = %+v", got)
+	}
+	if w := c.Warnings(); len(w) != 1 || w[0].Line != 5 {
+		t.Errorf("Warnings() = %v, want the security-level at line 5", w)
 	}
 }
 

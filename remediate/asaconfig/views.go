@@ -47,12 +47,28 @@ func (c *Config) InterfaceByName(nameif string) (Interface, bool) {
 	return Interface{}, false
 }
 
-// NetworkObjects lists the `object network` definitions.
+// NetworkObjects lists the `object network` definitions, one per name: the
+// ASA shows an object again in its NAT section, and those repeats are merged
+// into the first.
 func (c *Config) NetworkObjects() []NetworkObject {
 	var out []NetworkObject
+	idx := map[string]int{}
 	for _, n := range c.nodes {
-		if o, ok := n.v.(*NetworkObject); ok {
+		o, ok := n.v.(*NetworkObject)
+		if !ok {
+			continue
+		}
+		i, seen := idx[o.Name]
+		if !seen {
+			idx[o.Name] = len(out)
 			out = append(out, *o)
+			continue
+		}
+		if !out[i].Prefix.IsValid() {
+			out[i].Prefix = o.Prefix
+		}
+		if out[i].Description == "" {
+			out[i].Description = o.Description
 		}
 	}
 	return out
