@@ -55,6 +55,9 @@ type Target struct {
 	// Timeout bounds each operation (DefaultTimeout when zero); a context
 	// deadline that is earlier wins.
 	Timeout time.Duration
+	// Hostname, when set, must equal the hostname in the device prompt
+	// (ErrWrongDevice otherwise), so a moved address cannot redirect a push.
+	Hostname string
 }
 
 // ASA is an open privileged session on a Cisco ASA. Methods are serialised
@@ -205,7 +208,7 @@ func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
 		closeAll()
 		return nil, fmt.Errorf("device %s: driver: %w", t.Name, err)
 	}
-	if err := a.open(ctx, enableSecret); err != nil {
+	if err := a.open(ctx, enableSecret, t.Hostname); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("device %s: %w", t.Name, err)
 	}
@@ -213,13 +216,13 @@ func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
 	return a, nil
 }
 
-func (a *ASA) open(ctx context.Context, enableSecret string) error {
+func (a *ASA) open(ctx context.Context, enableSecret, hostname string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.guard(ctx, a.d.Open); err != nil {
 		return err
 	}
-	if err := a.enable(ctx, enableSecret); err != nil {
+	if err := a.enable(ctx, enableSecret, hostname); err != nil {
 		return err
 	}
 	if _, err := a.execLocked(ctx, MustCommand("terminal pager 0"), checkConfigOutput); err != nil {
@@ -293,7 +296,7 @@ var reEnableDone = regexp.MustCompile(`(?m)^(?:[\w./:-]{1,63}[>#]|[Pp]assword:)\
 
 // enable reaches privileged EXEC. The secret is typed once: a refusal
 // returns ErrEnable at once instead of scrapligo's retry loop.
-func (a *ASA) enable(ctx context.Context, secret string) error {
+func (a *ASA) enable(ctx context.Context, secret, hostname string) error {
 	var prompt string
 	if err := a.guard(ctx, func() error {
 		p, err := a.d.GetPrompt()
@@ -301,6 +304,9 @@ func (a *ASA) enable(ctx context.Context, secret string) error {
 		return err
 	}); err != nil {
 		return err
+	}
+	if got := promptHost(prompt); hostname != "" && got != hostname {
+		return fmt.Errorf("device prompt names %q, expected %q: %w", got, hostname, ErrWrongDevice)
 	}
 	switch {
 	case rePrivExec.MatchString(prompt):
@@ -339,6 +345,16 @@ func (a *ASA) enable(ctx context.Context, secret string) error {
 	a.transcript.add(redactedText, "", nil)
 	a.d.CurrentPriv = privPrivExec
 	return nil
+}
+
+// promptHost is the hostname part of a prompt ("fw1(config)# " → "fw1").
+func promptHost(p string) string {
+	p = strings.TrimSpace(p)
+	p = strings.TrimRight(p, ">#")
+	if i := strings.IndexByte(p, '('); i >= 0 {
+		p = p[:i]
+	}
+	return p
 }
 
 // execLocked sends line in privileged EXEC and checks the reply.

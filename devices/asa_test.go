@@ -171,6 +171,16 @@ func TestWrongEnableSecret(t *testing.T) {
 	}
 }
 
+func TestHostnameCheck(t *testing.T) {
+	r := newRig(t, nil)
+	r.target.Hostname = "fw2"
+	if _, err := devices.DialASA(context.Background(), r.target, nil); !errors.Is(err, devices.ErrWrongDevice) {
+		t.Fatalf("DialASA error = %v, want ErrWrongDevice", err)
+	}
+	r.target.Hostname = "fw1"
+	r.dial(t)
+}
+
 func TestWrongPassword(t *testing.T) {
 	r := newRig(t, func(c *fakeasa.Config) { c.Password = "other" })
 	_, err := devices.DialASA(context.Background(), r.target, nil)

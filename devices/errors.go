@@ -20,6 +20,8 @@ var (
 	ErrNoCommonAlgorithm = errors.New("no common ssh algorithm")
 	// ErrAuth: the device refused the login credentials.
 	ErrAuth = errors.New("ssh authentication failed")
+	// ErrWrongDevice: the prompt names another host than Target.Hostname.
+	ErrWrongDevice = errors.New("unexpected device")
 	// ErrEnable: the enable secret was refused.
 	ErrEnable = errors.New("enable failed")
 	// ErrCredentials: a credential could not be read (unset variable,
