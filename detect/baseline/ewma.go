@@ -6,9 +6,9 @@ import (
 )
 
 // EWMA is an exponentially weighted mean and variance, for slow drift in
-// daily totals where a seasonal median is too coarse. The zero value has
-// Alpha 0 and never moves; build one with NewEWMA. Not safe for concurrent
-// mutation.
+// daily totals where a seasonal median is too coarse. Build one with NewEWMA:
+// the zero value has Alpha 0 and keeps its first value forever. Not safe for
+// concurrent mutation.
 type EWMA struct {
 	// Alpha is the weight of each new value, 2/(span+1).
 	Alpha float64
