@@ -26,6 +26,7 @@ func TestValidateLine(t *testing.T) {
 		{"del", "shun \x7f", false},
 		{"unicode line separator", "shun 1.2.3.4\u2028write erase", false},
 		{"latin1", "remark caf\xe9", false},
+		{"help", "access-list A remark why?", false},
 	}
 	for _, tt := range tests {
 		err := ValidateLine(tt.line)

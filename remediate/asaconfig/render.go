@@ -25,9 +25,9 @@ var (
 	idRE   = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 )
 
-// ValidateLine refuses a CLI line that is empty, longer than [MaxLineLen], or
+// ValidateLine refuses a CLI line that is empty, longer than [MaxLineLen],
 // holds anything but printable ASCII (so no CR, LF, NUL, escape or Unicode
-// line separator can split it into two commands).
+// line separator can split it into two commands) or a '?' (CLI help).
 func ValidateLine(s string) error {
 	if s == "" {
 		return fmt.Errorf("empty line: %w", ErrUnsafeLine)
@@ -39,6 +39,10 @@ func ValidateLine(s string) error {
 		if c := s[i]; c < 0x20 || c > 0x7e {
 			return fmt.Errorf("byte 0x%02x at %d: %w", c, i, ErrUnsafeLine)
 		}
+	}
+	// The ASA CLI answers "?" with help at once, wherever it is typed.
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		return fmt.Errorf("'?' at %d: %w", i, ErrUnsafeLine)
 	}
 	return nil
 }

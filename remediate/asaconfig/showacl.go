@@ -55,6 +55,9 @@ var (
 // than headers, numbered lines and their indented children are ignored.
 // Errors name the input line.
 func ParseShowAccessList(text []byte) ([]ShowACL, error) {
+	if len(text) > MaxConfigSize {
+		return nil, fmt.Errorf("%d bytes: %w", len(text), ErrShowACL)
+	}
 	var out []ShowACL
 	p := &parser{names: map[string]netip.Addr{}, objKind: map[string]string{}}
 	for i, raw := range strings.Split(string(text), "\n") {
