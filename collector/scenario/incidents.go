@@ -235,7 +235,7 @@ func (g *generator) plantIncidents(day int, ds time.Time) {
 		}
 	}
 	if day == p.vpnDay {
-		g.vpnSession(day, g.at(day, 19, 42).UnixMilli(), p.vpnUser, l.newVPNSource, p.vpn)
+		g.vpnSession(g.at(day, 19, 42).UnixMilli(), p.vpnUser, l.newVPNSource, p.vpn)
 	}
 	if day == p.outDay {
 		for k := range 8 {

@@ -184,11 +184,10 @@ const (
 
 // addrEntry is one address with its text form preformatted for the hot path.
 type addrEntry struct {
-	a        netip.Addr
-	s        string
-	role     role
-	building uint8 // 1..3 for internal hosts in a building, 0 otherwise
-	vendor   uint32
+	a      netip.Addr
+	s      string
+	role   role
+	vendor uint32 // printers: index into layout.vendors
 }
 
 // user is a VPN user with habitual home addresses.
@@ -228,12 +227,12 @@ func v4(a, b, c, d int) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(a), byte(b), byte(c), byte(d)})
 }
 
-func (l *layout) add(a netip.Addr, r role, building uint8) uint32 {
+func (l *layout) add(a netip.Addr, r role) uint32 {
 	if i, ok := l.index[a]; ok {
 		return i
 	}
 	i := uint32(len(l.addrs))
-	l.addrs = append(l.addrs, addrEntry{a: a, s: a.String(), role: r, building: building})
+	l.addrs = append(l.addrs, addrEntry{a: a, s: a.String(), role: r})
 	l.index[a] = i
 	return i
 }
@@ -254,40 +253,40 @@ func buildLayout(s Site) (*layout, error) {
 		return nil, fmt.Errorf("site timezone: %w", err)
 	}
 	l := &layout{site: s, loc: loc, index: make(map[netip.Addr]uint32, 4096)}
-	seq := func(dst *[]uint32, n int, r role, b uint8, at func(i int) netip.Addr) {
+	seq := func(dst *[]uint32, n int, r role, at func(i int) netip.Addr) {
 		for i := range n {
-			*dst = append(*dst, l.add(at(i), r, b))
+			*dst = append(*dst, l.add(at(i), r))
 		}
 	}
-	seq(&l.dcs, s.DomainControllers, roleDC, 1, func(i int) netip.Addr { return v4(10, 1, 10, 10+i) })
-	seq(&l.printSrv, s.PrintServers, rolePrintServer, 1, func(i int) netip.Addr { return v4(10, 1, 10, 20+i) })
-	seq(&l.terminals, s.TerminalServers, roleTerminal, 1, func(i int) netip.Addr { return v4(10, 1, 10, 30+i) })
-	seq(&l.dental, s.DentalServers, roleDental, 1, func(i int) netip.Addr { return v4(10, 1, 10, 50+i) })
-	seq(&l.apps, s.AppServers, roleApp, 1, func(i int) netip.Addr { return v4(10, 1, 10, 60+i) })
-	seq(&l.tests, s.TestServers, roleTest, 1, func(i int) netip.Addr { return v4(10, 1, 12, 10+i) })
-	seq(&l.vmHosts, s.VMHosts, roleVMHost, 1, func(i int) netip.Addr { return v4(10, 1, 11, 1+i) })
-	seq(&l.san, s.SANArrays, roleSAN, 1, func(i int) netip.Addr { return v4(10, 1, 50, 10+i) })
+	seq(&l.dcs, s.DomainControllers, roleDC, func(i int) netip.Addr { return v4(10, 1, 10, 10+i) })
+	seq(&l.printSrv, s.PrintServers, rolePrintServer, func(i int) netip.Addr { return v4(10, 1, 10, 20+i) })
+	seq(&l.terminals, s.TerminalServers, roleTerminal, func(i int) netip.Addr { return v4(10, 1, 10, 30+i) })
+	seq(&l.dental, s.DentalServers, roleDental, func(i int) netip.Addr { return v4(10, 1, 10, 50+i) })
+	seq(&l.apps, s.AppServers, roleApp, func(i int) netip.Addr { return v4(10, 1, 10, 60+i) })
+	seq(&l.tests, s.TestServers, roleTest, func(i int) netip.Addr { return v4(10, 1, 12, 10+i) })
+	seq(&l.vmHosts, s.VMHosts, roleVMHost, func(i int) netip.Addr { return v4(10, 1, 11, 1+i) })
+	seq(&l.san, s.SANArrays, roleSAN, func(i int) netip.Addr { return v4(10, 1, 50, 10+i) })
 
 	// Printers: half in b1, a quarter in each of b2 and b3.
 	per := [3]int{s.Printers - 2*(s.Printers/4), s.Printers / 4, s.Printers / 4}
 	for b := range 3 {
-		seq(&l.printers, per[b], rolePrinter, uint8(b+1), func(i int) netip.Addr { return v4(10, b+1, 30+i/250, 10+i%250) })
+		seq(&l.printers, per[b], rolePrinter, func(i int) netip.Addr { return v4(10, b+1, 30+i/250, 10+i%250) })
 	}
 	for b := range 3 {
-		seq(&l.ws[b], s.Workstations[b], roleWorkstation, uint8(b+1), func(i int) netip.Addr {
+		seq(&l.ws[b], s.Workstations[b], roleWorkstation, func(i int) netip.Addr {
 			return v4(10, b+1, 100+i/250, 10+i%250)
 		})
-		l.wsBroadcast[b] = l.add(v4(10, b+1, 103, 255), roleBroadcast, uint8(b+1))
+		l.wsBroadcast[b] = l.add(v4(10, b+1, 103, 255), roleBroadcast)
 	}
-	l.dmzMail = l.add(v4(10, 1, 20, 10), roleDMZ, 1)
-	l.dmzWeb = l.add(v4(10, 1, 20, 11), roleDMZ, 1)
-	l.dmzPortal = l.add(v4(10, 1, 20, 12), roleDMZ, 1)
-	l.pubPAT = l.add(v4(203, 0, 113, 1), roleASA, 0)
-	l.pubMail = l.add(v4(203, 0, 113, 10), roleASA, 0)
-	l.pubWeb = l.add(v4(203, 0, 113, 11), roleASA, 0)
-	l.pubPortal = l.add(v4(203, 0, 113, 12), roleASA, 0)
+	l.dmzMail = l.add(v4(10, 1, 20, 10), roleDMZ)
+	l.dmzWeb = l.add(v4(10, 1, 20, 11), roleDMZ)
+	l.dmzPortal = l.add(v4(10, 1, 20, 12), roleDMZ)
+	l.pubPAT = l.add(v4(203, 0, 113, 1), roleASA)
+	l.pubMail = l.add(v4(203, 0, 113, 10), roleASA)
+	l.pubWeb = l.add(v4(203, 0, 113, 11), roleASA)
+	l.pubPortal = l.add(v4(203, 0, 113, 12), roleASA)
 
-	ext := func(dst *[]uint32, a netip.Addr) { *dst = append(*dst, l.add(a, roleExternal, 0)) }
+	ext := func(dst *[]uint32, a netip.Addr) { *dst = append(*dst, l.add(a, roleExternal)) }
 	for i := range 8 {
 		ext(&l.cdn, v4(192, 0, 2, 10+i))
 	}
@@ -298,7 +297,7 @@ func buildLayout(s Site) (*layout, error) {
 		ext(&l.vendors[0], v4(192, 0, 2, 50+i)) // Xerox
 		ext(&l.vendors[1], v4(192, 0, 2, 60+i)) // HP
 	}
-	l.ntp = l.add(v4(192, 0, 2, 123), roleExternal, 0)
+	l.ntp = l.add(v4(192, 0, 2, 123), roleExternal)
 	for i := 1; i <= 199; i++ {
 		ext(&l.web, v4(198, 51, 100, i))
 	}
@@ -317,11 +316,10 @@ func buildLayout(s Site) (*layout, error) {
 	for _, a := range []netip.Addr{v4(8, 8, 8, 8), v4(8, 8, 4, 4), v4(1, 1, 1, 1)} {
 		ext(&l.approvedResolvers, a)
 	}
-	l.unapprovedResolver = l.add(v4(9, 9, 9, 9), roleExternal, 0)
+	l.unapprovedResolver = l.add(v4(9, 9, 9, 9), roleExternal)
 
 	for i, p := range l.printers {
-		_ = i
-		l.addrs[p].vendor = uint32(i % 2)
+		l.addrs[p].vendor = uint32(i % 2) // Xerox and HP alternate
 	}
 	if s.VendorPrinters > 0 {
 		step := s.Printers / s.VendorPrinters
@@ -335,22 +333,22 @@ func buildLayout(s Site) (*layout, error) {
 		if i >= len(userNames) {
 			name = fmt.Sprintf("%s%d", name, i/len(userNames))
 		}
-		u := user{name: name, pool: l.add(v4(10, 1, 99, 10+i), roleVPNPool, 0)}
-		u.homes = append(u.homes, l.add(v4(198, 51, 100, 200+(2*i)%50), roleExternal, 0))
+		u := user{name: name, pool: l.add(v4(10, 1, 99, 10+i), roleVPNPool)}
+		u.homes = append(u.homes, l.add(v4(198, 51, 100, 200+(2*i)%50), roleExternal))
 		if i%3 == 0 {
-			u.homes = append(u.homes, l.add(v4(198, 51, 100, 200+(2*i+1)%50), roleExternal, 0))
+			u.homes = append(u.homes, l.add(v4(198, 51, 100, 200+(2*i+1)%50), roleExternal))
 		}
 		l.users = append(l.users, u)
 	}
 	l.admins = []string{"netadmin", "jkowalski"}
 
-	l.exfilPeer = l.add(v4(203, 0, 113, 233), roleExternal, 0)
-	l.shellPeer = l.add(v4(192, 0, 2, 144), roleExternal, 0)
-	l.ircPeer = l.add(v4(192, 0, 2, 167), roleExternal, 0)
-	l.scanner = l.add(v4(203, 0, 113, 250), roleExternal, 0)
-	l.newVPNSource = l.add(v4(198, 51, 100, 253), roleExternal, 0)
+	l.exfilPeer = l.add(v4(203, 0, 113, 233), roleExternal)
+	l.shellPeer = l.add(v4(192, 0, 2, 144), roleExternal)
+	l.ircPeer = l.add(v4(192, 0, 2, 167), roleExternal)
+	l.scanner = l.add(v4(203, 0, 113, 250), roleExternal)
+	l.newVPNSource = l.add(v4(198, 51, 100, 253), roleExternal)
 	for i := range 3 {
-		l.deniers = append(l.deniers, l.add(v4(203, 0, 113, 241+i), roleExternal, 0))
+		l.deniers = append(l.deniers, l.add(v4(203, 0, 113, 241+i), roleExternal))
 	}
 	l.upd = l.updateServers()
 	return l, nil

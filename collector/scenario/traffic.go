@@ -272,7 +272,7 @@ func (g *generator) planDay(day int, ds time.Time, weekend bool) {
 		t := base + int64(7*3600_000) + g.rng.Int64N(13*3600_000)
 		src := u.homes[g.vpnSessions[ui]%len(u.homes)]
 		g.vpnSessions[ui]++
-		g.vpnSession(day, t, ui, src, 0)
+		g.vpnSession(t, ui, src, 0)
 	}
 	if !weekend && g.rng.IntN(10) < 6 {
 		t := base + int64(9*3600_000) + g.rng.Int64N(8*3600_000)
@@ -286,7 +286,7 @@ func (g *generator) planDay(day int, ds time.Time, weekend bool) {
 }
 
 // vpnSession queues an AnyConnect session of user ui from src starting at t, with its traffic.
-func (g *generator) vpnSession(day int, t int64, ui int, src uint32, inc uint8) {
+func (g *generator) vpnSession(t int64, ui int, src uint32, inc uint8) {
 	l := g.l
 	u := l.users[ui]
 	usr := uint16(ui + 1)
