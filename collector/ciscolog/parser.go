@@ -26,6 +26,10 @@ type Parser struct {
 	now   func() time.Time
 	zone  func(string) *time.Location
 	zones map[string]*time.Location
+
+	// The last UTC midnight computed, to skip time.Date for the next stamp of the same day.
+	dayKey  int // year<<9 | month<<5 | day; 0 when unset
+	dayBase time.Time
 }
 
 // NewParser returns a Parser. It panics if opts.Now is nil, because a parser that guessed the
@@ -68,7 +72,7 @@ func (p *Parser) ParseString(line string, ev *Event) {
 		ev.Count = h.count
 	}
 	if h.hasStamp {
-		ev.Time = h.st.resolve(p.now(), p.location(h.host, h.st.zone))
+		ev.Time = p.resolve(&h.st, p.location(h.host, h.st.zone))
 	}
 	if !ok {
 		return
@@ -83,7 +87,7 @@ func (p *Parser) ParseString(line string, ev *Event) {
 		ev.Severity = t.sev
 	}
 	body := s[skipSpaces(s, t.end):]
-	if n, inner, ok := repeated(body); ok {
+	if n, inner, ok := repeated(body); ok && body[0] == 'm' {
 		ev.Count = n
 		body = inner
 	}
@@ -120,6 +124,36 @@ func collapseSpaces(s string) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// resolve is stamp.resolve with a one-day cache for stamps read in UTC or at a fixed offset
+// (a local zone may change its offset within a day, so those always take the full path).
+func (p *Parser) resolve(st *stamp, loc *time.Location) time.Time {
+	if loc != time.UTC {
+		return st.resolve(p.now(), loc)
+	}
+	if st.year != 0 {
+		return p.fromDay(st.year, st)
+	}
+	now := p.now()
+	t := p.fromDay(now.UTC().Year(), st)
+	if t.Sub(now) > 31*24*time.Hour {
+		t = p.fromDay(now.UTC().Year()-1, st)
+	}
+	return t
+}
+
+func (p *Parser) fromDay(year int, st *stamp) time.Time {
+	key := year<<9 | int(st.month)<<5 | st.day
+	if key != p.dayKey {
+		p.dayKey, p.dayBase = key, time.Date(year, st.month, st.day, 0, 0, 0, 0, time.UTC)
+	}
+	t := p.dayBase.Add(time.Duration(st.hour)*time.Hour + time.Duration(st.min)*time.Minute +
+		time.Duration(st.sec)*time.Second + time.Duration(st.nsec))
+	if st.zone == zoneOffset {
+		t = t.Add(-time.Duration(st.off) * time.Second)
+	}
+	return t
 }
 
 // location returns the zone to read a stamp in; a stamp with its own offset needs none.
@@ -525,10 +559,12 @@ func isHostToken(tok string) bool {
 		_, ok := parseAddr(tok)
 		return ok
 	}
-	if _, isZone := abbrevOffset(tok); isZone {
-		return false
+	if len(tok) <= 6 {
+		if _, isZone := abbrevOffset(tok); isZone {
+			return false
+		}
 	}
-	return !isMACDotted(tok)
+	return len(tok) != 14 || !isMACDotted(tok)
 }
 
 // isMACDotted matches IOS's 0011.2233.4455 MAC notation.
@@ -592,35 +628,34 @@ func parseAddr(s string) (netip.Addr, bool) {
 // parseIPv4 parses dotted-quad IPv4 text the way netip does (no leading zeros, no more than
 // three digits a field). sure is false when s is not plain IPv4 text and netip must decide.
 func parseIPv4(s string) (a netip.Addr, ok, sure bool) {
-	if strings.IndexByte(s, ':') >= 0 {
-		return a, false, false
-	}
 	var b [4]byte
 	field, val, ndig := 0, 0, 0
+	bad := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
 			if ndig == 1 && val == 0 {
-				return a, false, true // leading zero
+				bad = true // leading zero
 			}
 			val = val*10 + int(c-'0')
 			ndig++
 			if val > 255 {
-				return a, false, true
+				bad, val = true, 0
 			}
 		case c == '.':
 			if ndig == 0 || field == 3 {
-				return a, false, true
+				bad = true
+			} else {
+				b[field] = byte(val)
+				field++
 			}
-			b[field] = byte(val)
-			field++
 			val, ndig = 0, 0
 		default:
-			return a, false, false
+			return a, false, false // ':' (IPv6) or a letter: let netip decide
 		}
 	}
-	if field != 3 || ndig == 0 {
+	if bad || field != 3 || ndig == 0 {
 		return a, false, true
 	}
 	b[3] = byte(val)
