@@ -15,6 +15,10 @@ import (
 // DefaultLinesPerDay is the volume of a working weekday when Config.LinesPerDay is zero.
 const DefaultLinesPerDay = 100_000
 
+// MaxLinesPerDay bounds Config.LinesPerDay: a busy hour is held in memory (about 80 bytes a
+// line) to be sorted.
+const MaxLinesPerDay = 100_000_000
+
 // DefaultDays is the length of a run when Config.Days is zero.
 const DefaultDays = 30
 
@@ -154,6 +158,7 @@ type generator struct {
 	mix         []flowWeight
 	mixCum      []float64
 	dayOut      []uint64 // outbound bytes of normal traffic per day
+	lines       [2]int64 // lines written: ASA, routers
 	dayMul      float64
 	vpnSessions []int // sessions so far per user
 	inc         incidentPlan
@@ -169,10 +174,13 @@ func newGenerator(cfg Config, w Writers) (*generator, error) {
 	if cfg.Days < 1 || cfg.Days > 3660 {
 		return nil, fmt.Errorf("days = %d, want 1..3660: %w", cfg.Days, ErrInvalidConfig)
 	}
-	if cfg.LinesPerDay < 0 {
+	if cfg.LinesPerDay < 0 || cfg.LinesPerDay > MaxLinesPerDay {
 		return nil, fmt.Errorf("lines per day = %d: %w", cfg.LinesPerDay, ErrInvalidConfig)
 	}
-	if (w.All == nil) == (w.ASA == nil || w.Routers == nil) || (w.All != nil && (w.ASA != nil || w.Routers != nil)) {
+	switch {
+	case w.All == nil && w.ASA != nil && w.Routers != nil:
+	case w.All != nil && w.ASA == nil && w.Routers == nil:
+	default:
 		return nil, fmt.Errorf("writers: set ASA and Routers, or All alone: %w", ErrInvalidConfig)
 	}
 	l, err := buildLayout(cfg.Site)
@@ -232,6 +240,7 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 	if err := g.flushUntil(math.MaxInt64); err != nil {
 		return Truth{}, err
 	}
+	g.truth.Lines = LineCounts{ASA: g.lines[0], Routers: g.lines[1]}
 	for i, w := range g.out {
 		if err := w.Flush(); err != nil {
 			return Truth{}, fmt.Errorf("write %s lines: %w", [2]string{"asa", "router"}[i], err)
@@ -284,7 +293,7 @@ func (g *generator) flushUntil(end int64) error {
 		if _, err := g.out[fam].Write(line); err != nil {
 			return fmt.Errorf("write line: %w", err)
 		}
-		g.truth.Lines[fam]++
+		g.lines[fam]++
 		if r.inc > 0 {
 			g.truth.Incidents[r.inc-1].Lines++
 		}

@@ -13,8 +13,14 @@ type Truth struct {
 	End         time.Time  `json:"end"`   // midnight after the last day
 	Timezone    string     `json:"timezone"`
 	LinesPerDay int        `json:"lines_per_day"`
-	Lines       [2]int64   `json:"lines"` // ASA lines, router lines
+	Lines       LineCounts `json:"lines"`
 	Incidents   []Incident `json:"incidents"`
+}
+
+// LineCounts are the lines written per device family.
+type LineCounts struct {
+	ASA     int64 `json:"asa"`
+	Routers int64 `json:"routers"`
 }
 
 // Incident kinds.
