@@ -344,3 +344,66 @@ func Inverses(changes []Change) []Change {
 	}
 	return out
 }
+
+// CLIStep is one CLI line to send and the line that undoes it, typed in
+// Mode (a sub-mode header such as "object-group network G", or "" for
+// global configuration). Exec steps are sent in privileged EXEC mode. An
+// empty Undo means the step needs no undo of its own.
+type CLIStep struct {
+	Exec bool
+	Mode string
+	Do   string
+	Undo string
+}
+
+// Steps renders changes as single-line steps with their undo lines, for a
+// driver that sends one line at a time and rolls back step by step in
+// reverse. Every line passes ValidateLine. The undo of a deleted ACE or
+// remark needs its Line, so DeleteACE and DeleteRemark must carry one.
+func Steps(changes []Change) ([]CLIStep, error) {
+	var out []CLIStep
+	for i, ch := range changes {
+		st, err := steps(ch)
+		if err != nil {
+			return nil, fmt.Errorf("change %d (%s): %w", i+1, ch, err)
+		}
+		out = append(out, st...)
+	}
+	return out, nil
+}
+
+func steps(ch Change) ([]CLIStep, error) {
+	do, err := ch.Lines()
+	if err != nil {
+		return nil, err
+	}
+	undo, err := ch.Inverse().Lines()
+	if err != nil {
+		return nil, err
+	}
+	switch x := ch.(type) {
+	case CreateGroup:
+		// do = header, description, exit
+		return []CLIStep{
+			{Do: do[0], Undo: "no " + do[0]},
+			{Mode: do[0], Do: do[1], Undo: "no " + do[1]},
+		}, nil
+	case DeleteGroup:
+		// undo = header, description, exit
+		return []CLIStep{
+			{Mode: undo[0], Do: "no " + undo[1], Undo: undo[1]},
+			{Do: do[0], Undo: undo[0]},
+		}, nil
+	case AddGroupMember, RemoveGroupMember:
+		return []CLIStep{{Mode: do[0], Do: do[1], Undo: undo[1]}}, nil
+	case DeleteACE:
+		if x.Line == 0 {
+			return nil, fmt.Errorf("delete without line has no exact undo: %w", ErrBadLine)
+		}
+	case DeleteRemark:
+		if x.Line == 0 {
+			return nil, fmt.Errorf("delete without line has no exact undo: %w", ErrBadLine)
+		}
+	}
+	return []CLIStep{{Exec: ch.Mode() == ModeExec, Do: do[0], Undo: undo[0]}}, nil
+}

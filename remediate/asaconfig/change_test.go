@@ -181,3 +181,52 @@ func TestRemarkTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestSteps(t *testing.T) {
+	c := mustParse(t, "clinic.cfg")
+	b := block1
+	b.Shun = true
+	p, err := c.PlanBlock(b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Steps(p.Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const g = "object-group network FIREBREAK-BLOCK"
+	want := []CLIStep{
+		{Do: g, Undo: "no " + g},
+		{Mode: g, Do: "description firebreak p-0001 managed", Undo: "no description firebreak p-0001 managed"},
+		{Mode: g, Do: "network-object host 185.220.101.4", Undo: "no network-object host 185.220.101.4"},
+		{Do: "access-list OUTSIDE_IN line 6 extended deny ip object-group FIREBREAK-BLOCK any", Undo: "no access-list OUTSIDE_IN extended deny ip object-group FIREBREAK-BLOCK any"},
+		{Do: "access-list OUTSIDE_IN line 6 remark firebreak p-0001 block", Undo: "no access-list OUTSIDE_IN remark firebreak p-0001 block"},
+		{Exec: true, Do: "shun 185.220.101.4", Undo: "no shun 185.220.101.4"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Steps (-want +got):\n%s", d)
+	}
+	c1 := mustApply(t, c, p.Changes...)
+	u, err := c1.PlanUnblock(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = Steps(u.Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []CLIStep{
+		{Exec: true, Do: "no shun 185.220.101.4", Undo: "shun 185.220.101.4"},
+		{Do: "no access-list OUTSIDE_IN extended deny ip object-group FIREBREAK-BLOCK any", Undo: "access-list OUTSIDE_IN line 7 extended deny ip object-group FIREBREAK-BLOCK any"},
+		{Do: "no access-list OUTSIDE_IN remark firebreak p-0001 block", Undo: "access-list OUTSIDE_IN line 6 remark firebreak p-0001 block"},
+		{Mode: g, Do: "no network-object host 185.220.101.4", Undo: "network-object host 185.220.101.4"},
+		{Mode: g, Do: "no description firebreak p-0001 managed", Undo: "description firebreak p-0001 managed"},
+		{Do: "no " + g, Undo: g},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Steps of unblock (-want +got):\n%s", d)
+	}
+	if _, err := Steps([]Change{DeleteACE{ACL: "A", ACE: ACE{Action: Deny, Protocol: ProtoIP, Src: AnyAddr(), Dst: AnyAddr()}}}); !errors.Is(err, ErrBadLine) {
+		t.Errorf("Steps(DeleteACE without line) = %v, want ErrBadLine", err)
+	}
+}
