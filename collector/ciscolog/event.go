@@ -174,9 +174,16 @@ type Event struct {
 	// Class is the ASA class word of tags such as %ASA-session-5-106100; empty otherwise.
 	Class string
 
-	Action    Action
-	Proto     Proto
-	HasProto  bool
+	Action   Action
+	Proto    Proto
+	HasProto bool
+	// Src and Dst follow the message's own order (`for A to B`: Src is A, as Elastic maps it);
+	// see Initiator for who opened the connection. Special cases: 302020 Built puts the
+	// initiator in Src (faddr inbound, laddr outbound); 302021 puts laddr in Src and faddr in
+	// Dst, with gaddr as laddr's mapping; translations (305011/305012) put the real endpoint
+	// in Src with the translated address in Src.MappedAddr/MappedPort, and only the mapped
+	// interface in Dst; VPN, AAA and login events put the remote user's address in Src and
+	// the server or the ASA in Dst; 733100 puts the attacking address (if any) in Src.
 	Src, Dst  Endpoint
 	Direction Direction
 	// Initiator is the side that opened the connection. For `Built outbound ... for A to B` it
@@ -187,10 +194,10 @@ type Event struct {
 	Duration time.Duration
 	ConnID   uint64
 	ACL      string // access-list or access-group name
-	User     string // user of a VPN/AAA/config event
+	User     string // user of a VPN/AAA/config event, or the trailing `(user)` of a connection
 	ICMPType int16  // -1 when absent
 	ICMPCode int16  // -1 when absent
-	Reason   string // teardown reason, deny reason, or similar free text
+	Reason   string // teardown reason, deny reason or flags, 733100 object, 111008 command
 	// Count is how many occurrences the frame stands for: hit-cnt (106100), `N packets` (IOS),
 	// `message repeated N times`; 1 otherwise.
 	Count uint32
