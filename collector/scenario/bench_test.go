@@ -58,7 +58,7 @@ func benchGenerate(b *testing.B, cfg Config, open func(*testing.B) (Writers, fun
 		if err != nil {
 			b.Fatal(err)
 		}
-		lines += tr.Lines.ASA + tr.Lines.Routers
+		lines += tr.Lines[0] + tr.Lines[1]
 		b.SetBytes(cw.n)
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")

@@ -240,7 +240,7 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 	if err := g.flushUntil(math.MaxInt64); err != nil {
 		return Truth{}, err
 	}
-	g.truth.Lines = LineCounts{ASA: g.lines[0], Routers: g.lines[1]}
+	g.truth.Lines = g.lines
 	for i, w := range g.out {
 		if err := w.Flush(); err != nil {
 			return Truth{}, fmt.Errorf("write %s lines: %w", [2]string{"asa", "router"}[i], err)

@@ -13,14 +13,8 @@ type Truth struct {
 	End         time.Time  `json:"end"`   // midnight after the last day
 	Timezone    string     `json:"timezone"`
 	LinesPerDay int        `json:"lines_per_day"`
-	Lines       LineCounts `json:"lines"`
+	Lines       [2]int64   `json:"lines"` // lines written: [0] ASA, [1] routers
 	Incidents   []Incident `json:"incidents"`
-}
-
-// LineCounts are the lines written per device family.
-type LineCounts struct {
-	ASA     int64 `json:"asa"`
-	Routers int64 `json:"routers"`
 }
 
 // Incident kinds.

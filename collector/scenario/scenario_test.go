@@ -100,11 +100,11 @@ func TestLinesAreTimeOrderedAndWellFormed(t *testing.T) {
 			t.Fatal("output does not end in a newline")
 		}
 	}
-	if got := int64(bytes.Count(res.asa, []byte{'\n'})); got != res.truth.Lines.ASA {
-		t.Errorf("asa lines = %d, truth says %d", got, res.truth.Lines.ASA)
+	if got := int64(bytes.Count(res.asa, []byte{'\n'})); got != res.truth.Lines[0] {
+		t.Errorf("asa lines = %d, truth says %d", got, res.truth.Lines[0])
 	}
-	if got := int64(bytes.Count(res.rtr, []byte{'\n'})); got != res.truth.Lines.Routers {
-		t.Errorf("router lines = %d, truth says %d", got, res.truth.Lines.Routers)
+	if got := int64(bytes.Count(res.rtr, []byte{'\n'})); got != res.truth.Lines[1] {
+		t.Errorf("router lines = %d, truth says %d", got, res.truth.Lines[1])
 	}
 	// Weekdays are busier than the weekend, working hours than nights.
 	wk := record(t, Config{Seed: 1, Days: 7, LinesPerDay: 8000}, false)
@@ -141,8 +141,8 @@ func TestLinesAreTimeOrderedAndWellFormed(t *testing.T) {
 func TestLinesPerDayScales(t *testing.T) {
 	small := record(t, Config{Seed: 3, Days: 1, LinesPerDay: 10000}, false)
 	big := record(t, Config{Seed: 3, Days: 1, LinesPerDay: 100000}, false)
-	n0 := small.truth.Lines.ASA + small.truth.Lines.Routers
-	n1 := big.truth.Lines.ASA + big.truth.Lines.Routers
+	n0 := small.truth.Lines[0] + small.truth.Lines[1]
+	n1 := big.truth.Lines[0] + big.truth.Lines[1]
 	// Fixed traffic (heartbeats, printers) and incidents do not scale; allow for them.
 	if n1 < 80000 || n1 > 130000 || n0 < 8000 || n0 > 20000 {
 		t.Errorf("lines for 10k/day = %d, for 100k/day = %d", n0, n1)
@@ -336,8 +336,8 @@ func TestWriteDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := int64(bytes.Count(asa, []byte{'\n'})); n != f.Result.Lines.ASA || n == 0 {
-		t.Errorf("%s has %d lines, truth says %d", f.ASA, n, f.Result.Lines.ASA)
+	if n := int64(bytes.Count(asa, []byte{'\n'})); n != f.Result.Lines[0] || n == 0 {
+		t.Errorf("%s has %d lines, truth says %d", f.ASA, n, f.Result.Lines[0])
 	}
 	js, err := os.ReadFile(f.Truth)
 	if err != nil {
@@ -401,7 +401,7 @@ func TestCombinedStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := int(truth.Lines.ASA + truth.Lines.Routers)
+	n := int(truth.Lines[0] + truth.Lines[1])
 	pc, err := listenUDP(t)
 	if err != nil {
 		t.Fatal(err)
