@@ -396,3 +396,16 @@ func TestBlockRemarkIsNotManagement(t *testing.T) {
 		t.Errorf("BlockInsertLine after a block = %d, want 6", got)
 	}
 }
+
+// `ssh 0.0.0.0 0.0.0.0 outside` protects nobody in particular: blocks still
+// work, and the default route stays refused.
+func TestManagementFromAnywhere(t *testing.T) {
+	c := mustParseText(t, "interface E0\n nameif outside\n ip address dhcp\n"+
+		"access-list OUT extended deny ip any any\naccess-group OUT in interface outside\nssh 0.0.0.0 0.0.0.0 outside\n")
+	if _, err := c.PlanBlock(Block{ProposalID: "p1", Target: pfx("203.0.113.9/32"), Group: "FIREBREAK-BLOCK", Interface: "outside"}, Limits{}); err != nil {
+		t.Errorf("PlanBlock = %v", err)
+	}
+	if _, err := c.PlanBlock(Block{ProposalID: "p1", Target: pfx("0.0.0.0/0"), Group: "FIREBREAK-BLOCK", Interface: "outside"}, Limits{}); !errors.Is(err, ErrTooBroad) {
+		t.Errorf("PlanBlock(0/0) = %v, want ErrTooBroad", err)
+	}
+}

@@ -255,6 +255,10 @@ func (c *Config) SelfProtected() []Protected {
 // refuses blocking that subnet as a whole; hosts in it can be quarantined.
 func (c *Config) mgmtProtection(m *mgmtNode) Protected {
 	p := Protected{Prefix: m.prefix, Reason: m.proto + " management access on " + m.nameif + ": " + m.text}
+	if m.prefix.Bits() == 0 {
+		p.Scope = ScopeWhole // from anywhere: names nobody
+		return p
+	}
 	for _, in := range c.Interfaces() {
 		if in.MgmtOnly || !in.Address.IsValid() || in.Address.IsSingleIP() {
 			continue
