@@ -64,6 +64,7 @@ type Target struct {
 // by an internal mutex. After an ErrConnection the value is unusable: Close
 // it and dial again.
 type ASA struct {
+	plat       *platform
 	name       string
 	log        *slog.Logger
 	timeout    time.Duration
@@ -145,6 +146,10 @@ func (c Credentials) authMethods() (methods []ssh.AuthMethod, secrets []string, 
 // EXEC with the enable secret and prepares the terminal ("terminal pager 0",
 // "terminal width 511"). log may be nil.
 func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
+	return dial(ctx, t, log, asaPlatform)
+}
+
+func dial(ctx context.Context, t Target, log *slog.Logger, plat *platform) (*ASA, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -190,14 +195,14 @@ func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
 		return nil, fmt.Errorf("device %s: %w", t.Name, err)
 	}
 	a := &ASA{
-		name: t.Name, log: log.With("device", t.Name), timeout: t.Timeout,
+		name: t.Name, log: log.With("device", t.Name, "platform", plat.name), timeout: t.Timeout, plat: plat,
 		transcript: newTranscript(secrets...), tr: tr, closer: closers,
 	}
 	a.d, err = network.NewDriver(t.Address,
 		options.WithCustomTransport(tr),
 		options.WithPort(t.Port),
 		options.WithAuthUsername(t.User),
-		options.WithPrivilegeLevels(asaPrivilegeLevels()),
+		options.WithPrivilegeLevels(privilegeLevels()),
 		options.WithDefaultDesiredPriv(privPrivExec),
 		options.WithFailedWhenContains(failedMarkers),
 		options.WithTimeoutOps(t.Timeout),
@@ -212,7 +217,7 @@ func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
 		_ = a.Close()
 		return nil, fmt.Errorf("device %s: %w", t.Name, err)
 	}
-	a.log.Info("asa session open", "address", t.Address, "port", t.Port)
+	a.log.Info("device session open", "address", t.Address, "port", t.Port)
 	return a, nil
 }
 
@@ -225,10 +230,19 @@ func (a *ASA) open(ctx context.Context, enableSecret, hostname string) error {
 	if err := a.enable(ctx, enableSecret, hostname); err != nil {
 		return err
 	}
-	if _, err := a.execLocked(ctx, MustCommand("terminal pager 0"), checkConfigOutput); err != nil {
-		return err
+	for _, c := range a.plat.execSetup {
+		if _, err := a.execLocked(ctx, MustCommand(c), checkConfigOutput); err != nil {
+			return err
+		}
 	}
-	_, err := a.configureLocked(ctx, []Command{MustCommand("terminal width 511")})
+	if len(a.plat.configSetup) == 0 {
+		return nil
+	}
+	lines := make([]Command, len(a.plat.configSetup))
+	for i, c := range a.plat.configSetup {
+		lines[i] = MustCommand(c)
+	}
+	_, err := a.configureLocked(ctx, lines)
 	return err
 }
 
@@ -466,7 +480,7 @@ func (a *ASA) Exec(ctx context.Context, c Command) (string, error) {
 // running-config, show access-list, show shun, show route, ...) and returns
 // its output (lines without trailing spaces, no echo, no prompt).
 func (a *ASA) Show(ctx context.Context, cmd string) (string, error) {
-	if !showAllowed(cmd) {
+	if !a.plat.showAllowed(cmd) {
 		return "", fmt.Errorf("%q is not an allowed show command: %w", cmd, ErrNotAllowed)
 	}
 	c, err := NewCommand(cmd)

@@ -7,8 +7,34 @@ import (
 	"github.com/scrapli/scrapligo/driver/network"
 )
 
-// The ASA platform definition, in Go rather than scrapligo YAML (YAML
-// options are type-fragile in v1.4 and cannot carry host key policy).
+// platform is what differs between device kinds; the privilege levels and
+// prompts are shared by ASA and IOS. Definitions are Go rather than
+// scrapligo YAML (YAML options are type-fragile in v1.4 and cannot carry
+// host key policy).
+type platform struct {
+	name         string
+	execSetup    []string // privileged EXEC lines sent after enable
+	configSetup  []string // configuration lines sent after execSetup
+	showPrefixes []string
+}
+
+var asaPlatform = &platform{
+	name:         "cisco_asa",
+	execSetup:    []string{"terminal pager 0"},
+	configSetup:  []string{"terminal width 511"}, // the ASA takes width only in config mode
+	showPrefixes: asaShowPrefixes,
+}
+
+// iosPlatform drives IOS routers such as the 2921 (read-only here).
+var iosPlatform = &platform{
+	name:      "cisco_ios",
+	execSetup: []string{"terminal length 0", "terminal width 512"},
+	showPrefixes: []string{
+		"show ip access-lists", "show access-lists", "show ip route", "show running-config",
+		"show version", "show ip interface brief", "show clock",
+	},
+}
+
 const (
 	privExec     = "exec"
 	privPrivExec = "privilege_exec"
@@ -23,7 +49,7 @@ var (
 	rePassword = regexp.MustCompile(`(?im)^password:\s?$`)
 )
 
-func asaPrivilegeLevels() map[string]*network.PrivilegeLevel {
+func privilegeLevels() map[string]*network.PrivilegeLevel {
 	return map[string]*network.PrivilegeLevel{
 		privExec: {
 			Name:    privExec,
@@ -65,6 +91,8 @@ var failedMarkers = []string{
 	"would become empty",
 	"Route already exists",
 	"Invalid password",
+	"% Bad secrets",
+	"% Access denied",
 }
 
 // harmlessWarnings are WARNING lines accepted for configuration commands
@@ -115,8 +143,8 @@ func checkExecOutput(out string) error {
 	return nil
 }
 
-// showPrefixes are the read-only commands Show accepts.
-var showPrefixes = []string{
+// asaShowPrefixes are the read-only ASA commands Show accepts.
+var asaShowPrefixes = []string{
 	"show running-config",
 	"show access-list",
 	"show shun",
@@ -151,13 +179,13 @@ func execAllowed(cmd string) bool {
 	return false
 }
 
-// showAllowed checks cmd against showPrefixes; output filters and
-// redirections ("|") are refused.
-func showAllowed(cmd string) bool {
+// showAllowed checks cmd against the platform's show prefixes; output
+// filters and redirections ("|") are refused.
+func (pl *platform) showAllowed(cmd string) bool {
 	if strings.Contains(cmd, "|") {
 		return false
 	}
-	for _, p := range showPrefixes {
+	for _, p := range pl.showPrefixes {
 		if cmd == p || strings.HasPrefix(cmd, p+" ") {
 			return true
 		}

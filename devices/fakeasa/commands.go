@@ -60,6 +60,19 @@ func render(line string, err *cliError) string {
 	return line + "\n" + strings.Repeat(" ", err.caret) + "^\n" + err.text + "\n"
 }
 
+// renderIOS words errors like IOS: no "ERROR:" and the caret placed under
+// the echoed line (after the prompt) instead of under a reprint.
+func renderIOS(promptLen int, err *cliError) string {
+	text := strings.TrimPrefix(err.text, "ERROR: ")
+	if text == "% Incomplete command" {
+		text += "."
+	}
+	if err.caret < 0 {
+		return text + "\n"
+	}
+	return strings.Repeat(" ", promptLen+err.caret) + "^\n" + text + "\n"
+}
+
 // run executes one command line; the caller holds no lock.
 func (s *cliSession) run(line string) result {
 	line = strings.TrimRight(line, " \t")
@@ -67,11 +80,19 @@ func (s *cliSession) run(line string) result {
 	if len(toks) == 0 {
 		return result{}
 	}
+	promptLen := len(s.prompt())
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()
+	if r, ok := s.srv.cfg.Replies[line]; ok && s.mode != modeExec {
+		return result{out: r}
+	}
 	out, err := s.dispatch(line, toks)
 	if err != nil {
-		out.out += render(line, err)
+		if s.srv.cfg.IOS {
+			out.out += renderIOS(promptLen, err)
+		} else {
+			out.out += render(line, err)
+		}
 	}
 	return out
 }
@@ -85,6 +106,8 @@ func (s *cliSession) dispatch(line string, toks []token) (result, *cliError) {
 			return result{enable: true}, nil
 		case "exit", "logout", "quit":
 			return result{close: true}, nil
+		case "terminal":
+			return s.terminal(toks, false)
 		}
 		return result{}, invalidAt(toks[0].pos)
 	case modeNetGroup:
@@ -199,6 +222,9 @@ func (s *cliSession) terminal(toks []token, config bool) (result, *cliError) {
 	}
 	switch toks[1].s {
 	case "pager":
+		if s.srv.cfg.IOS {
+			return result{}, invalidAt(toks[1].pos)
+		}
 		// "terminal pager 0" and "terminal pager lines 0".
 		rest := toks[2:]
 		if len(rest) > 0 && rest[0].s == "lines" {
@@ -213,7 +239,27 @@ func (s *cliSession) terminal(toks []token, config bool) (result, *cliError) {
 		}
 		s.pager = n
 		return result{}, nil
+	case "length":
+		if !s.srv.cfg.IOS {
+			return result{}, invalidAt(toks[1].pos)
+		}
+		if len(toks) != 3 {
+			return result{}, incomplete()
+		}
+		if n, err := strconv.Atoi(toks[2].s); err != nil || n < 0 || n > 512 {
+			return result{}, invalidAt(toks[2].pos)
+		}
+		return result{}, nil
 	case "width":
+		if s.srv.cfg.IOS {
+			if len(toks) != 3 {
+				return result{}, incomplete()
+			}
+			if n, err := strconv.Atoi(toks[2].s); err != nil || n < 0 || n > 512 {
+				return result{}, invalidAt(toks[2].pos)
+			}
+			return result{}, nil
+		}
 		if !config {
 			// The ASA only takes "terminal width" in configuration mode.
 			return result{}, invalidAt(toks[1].pos)

@@ -64,6 +64,13 @@ type Config struct {
 	// aes128-cbc/3des-cbc and hmac-sha1, like an ASA 8.x.
 	LegacyAlgorithmsOnly bool
 	Faults               Faults
+	// IOS makes the fake answer like a Cisco IOS router for the read-only
+	// IOS driver: "terminal length/width" in EXEC, IOS error texts (no
+	// "ERROR:", caret under the echo), "% Bad secrets" for a wrong enable.
+	IOS bool
+	// Replies are canned outputs for exact privileged commands (checked
+	// before the model), e.g. "show ip access-lists" for the IOS flavour.
+	Replies map[string]string
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
 }
@@ -505,6 +512,9 @@ func (s *Server) enable(sess *cliSession, secret string) string {
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.EnableSecret)) == 1 {
 		sess.mode = modePriv
 		return ""
+	}
+	if s.cfg.IOS {
+		return "% Bad secrets\n"
 	}
 	return "Invalid password\n"
 }
