@@ -57,6 +57,9 @@ func (o *AggOptions) defaults() {
 	def(&o.MaxTermsPerHour, 8192)
 	def(&o.Exemplars, 3)
 	def(&o.MaxNames, 4096)
+	if o.MaxNames > 1<<20 {
+		o.MaxNames = 1 << 20 // user ids are packed into 24 bits
+	}
 	if o.Exemplars > 9 {
 		o.Exemplars = 9
 	}
@@ -142,6 +145,7 @@ const (
 var exemplarKeys = [...]string{ExemplarVPN: "vpn", ExemplarPair: "pair", ExemplarDNS: "dns", ExemplarDeny: "deny", ExemplarPeer: "peer"}
 
 // counter values: fixed arrays so that one generic table type serves every family.
+// counter values: fixed arrays so that one generic table type serves every family.
 type cnt [8]uint64
 
 // Slots of each family's cnt (the first nf are persisted, in this order).
@@ -169,105 +173,51 @@ func (s *span) see(ts int64, i int, w uint64) {
 	s.n[i] += w
 }
 
-type hostKey struct {
-	t    int32
-	host netip.Addr
+// Pending keys hold addresses as ids into the aggregator's address table (id 0 is "no
+// address") and are packed into uint32 or uint64 inside per-hour sets, so that every lookup on
+// the hot path is a fast integer-keyed map access and no key holds a pointer.
+//
+// Packing (hour sets):
+//
+//	host  id
+//	peer  host<<32 | peer
+//	port  host<<32 | port<<16 | proto<<8 | role<<1 | external
+//	deny  src<<32 | port<<16 | proto<<8
+//	dacl  src<<32 | acl
+//	ifc   id
+//	term  field<<56 | payload: dip, sip: addr; dport: proto<<16 | port; usrc: user<<32 | addr
+func pkPeer(h, p uint32) uint64 { return uint64(h)<<32 | uint64(p) }
+func pkPort(h uint32, port uint16, proto, rs uint8) uint64 {
+	return uint64(h)<<32 | uint64(port)<<16 | uint64(proto)<<8 | uint64(rs)
 }
-type peerKey struct {
-	t          int32
-	host, peer netip.Addr
+func pkDeny(src uint32, port uint16, proto uint8) uint64 {
+	return uint64(src)<<32 | uint64(port)<<16 | uint64(proto)<<8
 }
-type portKey struct {
-	t     int32
-	role  Role
-	ext   bool
-	proto uint8
-	port  uint16
-	host  netip.Addr
-}
-type denyKey struct {
-	t     int32
-	proto uint8
-	port  uint16
-	src   netip.Addr
-}
-type daclKey struct {
-	t   int32
-	acl uint32
-	src netip.Addr
-}
-type ifcKey struct {
-	t   int32
-	ifc uint32
-}
-type siteKey struct{ t int32 }
-type termKey struct {
-	t     int32
-	field Field
-	proto uint8
-	port  uint16
-	user  uint32
-	addr  netip.Addr
-}
+func pkTerm(f Field, payload uint64) uint64 { return uint64(f)<<56 | payload }
 
-func (k hostKey) bucket() int32              { return k.t }
-func (k hostKey) withBucket(t int32) hostKey { k.t = t; return k }
-func (k peerKey) bucket() int32              { return k.t }
-func (k peerKey) withBucket(t int32) peerKey { k.t = t; return k }
-func (k portKey) bucket() int32              { return k.t }
-func (k portKey) withBucket(t int32) portKey { k.t = t; return k }
-func (k denyKey) bucket() int32              { return k.t }
-func (k denyKey) withBucket(t int32) denyKey { k.t = t; return k }
-func (k daclKey) bucket() int32              { return k.t }
-func (k daclKey) withBucket(t int32) daclKey { k.t = t; return k }
-func (k ifcKey) bucket() int32               { return k.t }
-func (k ifcKey) withBucket(t int32) ifcKey   { k.t = t; return k }
-func (k siteKey) bucket() int32              { return k.t }
-func (k siteKey) withBucket(t int32) siteKey { k.t = t; return k }
-func (k termKey) bucket() int32              { return k.t }
-func (k termKey) withBucket(t int32) termKey { k.t = t; return k }
-
-type vpnKey struct {
-	user uint32
-	src  netip.Addr
-}
+type vpnKey struct{ user, src uint32 }
 type pairKey struct {
-	proto          uint8
-	fam            ciscolog.Family
-	port           uint16
-	client, server netip.Addr
+	c, s  uint32
+	port  uint16
+	proto uint8
+	fam   ciscolog.Family
 }
-type dnsKey struct{ client, resolver netip.Addr }
+type dnsKey struct{ c, r uint32 }
 type exKey struct {
+	a, b uint32 // address ids
+	u    uint32 // user id (ExemplarVPN)
 	kind ExemplarKind
-	user uint32
-	a, b netip.Addr
 }
-
-// capKey counts distinct keys per subject and hour for the per-subject caps.
-type capKey struct {
-	t    int32
-	kind uint8 // capDeny, capPeer, capPort, capTerm+field
-	a    netip.Addr
-}
-
-const (
-	capDeny uint8 = iota + 1
-	capPeer
-	capPort
-	capTerm // + Field
-)
 
 // table is a map from key to a slot in a slice, so that an update of an existing key is one
-// map lookup and no allocation, and Flush reuses the memory.
+// map lookup and no allocation, and a reset keeps the memory.
 type table[K comparable, V any] struct {
 	idx  map[K]int32
 	keys []K
 	vals []V
 }
 
-func (t *table[K, V]) init()    { t.idx = make(map[K]int32) }
-func (t *table[K, V]) len() int { return len(t.keys) }
+func (t *table[K, V]) init() { t.idx = make(map[K]int32) }
 func (t *table[K, V]) reset() {
 	clear(t.idx)
 	t.keys = t.keys[:0]
@@ -275,26 +225,120 @@ func (t *table[K, V]) reset() {
 	t.vals = t.vals[:0]
 }
 
+// hourSet holds one hour's pending counters.
+type hourSet struct {
+	t    int32
+	site cnt
+	host table[uint32, cnt]
+	peer table[uint64, cnt]
+	port table[uint64, cnt]
+	deny table[uint64, cnt]
+	dacl table[uint64, cnt]
+	ifc  table[uint32, cnt]
+	term table[uint64, cnt]
+}
+
+func newHourSet() *hourSet {
+	h := &hourSet{}
+	h.host.init()
+	h.peer.init()
+	h.port.init()
+	h.deny.init()
+	h.dacl.init()
+	h.ifc.init()
+	h.term.init()
+	return h
+}
+
+func (h *hourSet) reset() {
+	h.site = cnt{}
+	h.host.reset()
+	h.peer.reset()
+	h.port.reset()
+	h.deny.reset()
+	h.dacl.reset()
+	h.ifc.reset()
+	h.term.reset()
+}
+
+// pendingSet is everything one Flush writes.
+type pendingSet struct {
+	hours map[int32]*hourSet
+	last  *hourSet // the hour set used last (events mostly come in time order)
+	free  []*hourSet
+	vpn   table[vpnKey, span]
+	pair  table[pairKey, span]
+	dns   table[dnsKey, span]
+	ex    []exLine
+	keys  int
+}
+
+func newPendingSet() *pendingSet {
+	p := &pendingSet{hours: make(map[int32]*hourSet)}
+	p.vpn.init()
+	p.pair.init()
+	p.dns.init()
+	return p
+}
+
+func (p *pendingSet) reset() {
+	for _, h := range p.hours {
+		h.reset()
+		p.free = append(p.free, h)
+	}
+	clear(p.hours)
+	p.last = nil
+	p.vpn.reset()
+	p.pair.reset()
+	p.dns.reset()
+	clear(p.ex)
+	p.ex = p.ex[:0]
+	p.keys = 0
+}
+
+// hour returns the set of hour t, creating it (one pending key: the site totals).
+func (a *Aggregator) hour(t int32) *hourSet {
+	p := a.cur
+	if p.last != nil && p.last.t == t {
+		return p.last
+	}
+	h := p.hours[t]
+	if h == nil {
+		if n := len(p.free); n > 0 {
+			h = p.free[n-1]
+			p.free = p.free[:n-1]
+		} else {
+			h = newHourSet()
+		}
+		h.t = t
+		p.hours[t] = h
+		p.keys++
+	}
+	p.last = h
+	return h
+}
+
 // put returns the slot of k, creating it; it returns nil when the key is new and the
-// aggregator refuses new keys.
-func put[K comparable, V any](a *Aggregator, t *table[K, V], k K) *V {
+// aggregator refuses new keys. isNew reports a creation.
+func put[K comparable, V any](a *Aggregator, t *table[K, V], k K) (v *V, isNew bool) {
 	if i, ok := t.idx[k]; ok {
-		return &t.vals[i]
+		return &t.vals[i], false
 	}
-	if a.pending >= 2*a.opts.MaxPendingKeys {
+	if a.cur.keys >= 2*a.opts.MaxPendingKeys {
 		a.stats.DroppedKeys++
-		return nil
+		return nil, false
 	}
-	a.pending++
+	a.cur.keys++
 	i := int32(len(t.keys))
 	t.idx[k] = i
 	t.keys = append(t.keys, k)
 	var zero V
 	t.vals = append(t.vals, zero)
-	return &t.vals[i]
+	return &t.vals[i], true
 }
 
-// names interns strings taken from log lines; id 0 is "_other" (the overflow name).
+// names interns strings taken from log lines; id 0 is "_other" (the overflow name). The
+// slice only grows, so a Batch can keep reading a prefix of it while Add appends.
 type names[K comparable] struct {
 	ids  map[K]uint32
 	strs []string
@@ -307,8 +351,8 @@ func (n *names[K]) init(max int) {
 	n.max = max
 }
 
-// id returns the id of k; mk makes the stored name (copying any aliased string) and runs only
-// the first time k is seen.
+// id returns the id of k; mk makes the stored key and name (copying any aliased string) and
+// runs only the first time k is seen.
 func (n *names[K]) id(k K, mk func() (K, string)) uint32 {
 	if id, ok := n.ids[k]; ok {
 		return id
@@ -329,52 +373,70 @@ type ifcName struct {
 	iface  string
 }
 
+// addrInfo is what the aggregator knows of an address: its classification is computed once.
+type addrInfo struct {
+	addr     netip.Addr
+	internal bool
+	seg      uint32 // segment name id
+}
+
 type exLine struct {
 	key exKey
 	ts  int64
 	raw string
 }
 
-// Aggregator accumulates counters from events in memory until Flush writes them to a Store.
+// hourCaps counts distinct keys per subject in one hour, for the per-subject caps. They are
+// kept across flushes while the hour is recent.
+type hourCaps struct {
+	deny, peer, port map[uint32]uint32
+	term             [5]int
+}
+
+// Aggregator accumulates counters from events in memory until Flush (or Take and
+// Batch.Write) stores them.
 //
-// Concurrency: an Aggregator is owned by one goroutine; Add and Flush must not be called
-// concurrently (run Flush from the goroutine that calls Add, e.g. on a ticker select).
-// Memory is bounded by AggOptions: the pending keys, the names, the exemplar bookkeeping.
+// Concurrency: an Aggregator is owned by one goroutine: Add, Flush and Take must not run
+// concurrently. A Batch from Take is independent and may be written from another goroutine
+// while Add continues.
 //
-// What is counted (see the package doc for the full list):
+// Memory is bounded by AggOptions: pending keys, addresses, names, exemplar bookkeeping.
+//
+// What is counted (the package doc has the full list):
 //   - documents (the unit of significant terms and of "connections"): one per Built (302013,
 //     302015, 302020...), Permit or Deny/Drop message, weighted by ev.Count (106100 hit-cnt,
-//     IOS "N packets"), and one per VPN login/session start;
-//   - bytes: only Teardown messages carry them. ASA gives one total for both directions, so bytes
-//     are split by the role of the internal host (initiated vs accepted), not by direction;
-//   - events: every event that names the host, for last-seen.
+//     IOS "N packets"), and one per VPN login or session start;
+//   - bytes: only Teardown messages carry them; ASA gives one total for both directions, so
+//     bytes are split by the internal host's role (initiated or accepted), not by direction;
+//   - events: every event that names the host, for last seen.
 type Aggregator struct {
 	cls  Classifier
 	opts AggOptions
 
-	host table[hostKey, cnt]
-	peer table[peerKey, cnt]
-	port table[portKey, cnt]
-	deny table[denyKey, cnt]
-	dacl table[daclKey, cnt]
-	ifc  table[ifcKey, cnt]
-	site table[siteKey, cnt]
-	term table[termKey, cnt]
-	vpn  table[vpnKey, span]
-	pair table[pairKey, span]
-	dns  table[dnsKey, span]
+	cur     *pendingSet
+	recycle chan *pendingSet // sets returned by Batch.Release
 
-	caps    map[capKey]uint32 // per-subject distinct counts; kept across flushes for recent hours
+	addr4 map[uint32]uint32
+	addr6 map[[16]byte]uint32
+	addrs []addrInfo // id → info; id 0 is the invalid address
+
+	caps    map[int32]*hourCaps
+	capLast *hourCaps
+	capT    int32
 	maxHour int32
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
-	exLines []exLine
 
-	users names[string]
-	acls  names[string]
-	ifcs  names[ifcName]
+	users  names[string]
+	acls   names[string]
+	ifcs   names[ifcName]
+	segs   names[string]
+	ifcMRU [8]struct {
+		dev, iface string
+		sender     netip.Addr
+		id         uint32
+	}
 
-	pending   int
 	wantFlush bool
 	stats     AggStats
 }
@@ -382,45 +444,102 @@ type Aggregator struct {
 // NewAggregator returns an empty aggregator that classifies addresses with cls.
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
-	a := &Aggregator{cls: cls, opts: opts}
-	a.host.init()
-	a.peer.init()
-	a.port.init()
-	a.deny.init()
-	a.dacl.init()
-	a.ifc.init()
-	a.site.init()
-	a.term.init()
-	a.vpn.init()
-	a.pair.init()
-	a.dns.init()
-	a.caps = make(map[capKey]uint32)
-	a.exState = make(map[exKey]uint8)
+	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1)}
+	a.resetAddrs()
 	a.users.init(opts.MaxNames)
 	a.acls.init(opts.MaxNames)
 	a.ifcs.init(opts.MaxNames)
+	a.segs.init(opts.MaxNames)
 	return a
+}
+
+// SetClassifier replaces the classifier (after a policy reload); addresses are classified
+// again from the next event. Pending counters keep their old classification.
+func (a *Aggregator) SetClassifier(cls Classifier) {
+	a.cls = cls
+	a.resetAddrs()
+}
+
+// resetAddrs forgets the address table and everything keyed by address ids. Pending keys and
+// batches keep their own copy of the table.
+func (a *Aggregator) resetAddrs() {
+	a.addr4 = make(map[uint32]uint32)
+	a.addr6 = make(map[[16]byte]uint32)
+	a.addrs = []addrInfo{{}}
+	a.caps = make(map[int32]*hourCaps)
+	a.capLast = nil
+	a.exState = make(map[exKey]uint8)
 }
 
 // Stats returns the aggregator's counters.
 func (a *Aggregator) Stats() AggStats {
 	s := a.stats
-	s.PendingKeys = a.pending
+	s.PendingKeys = a.cur.keys
 	return s
 }
 
 // Pending is the number of distinct keys waiting for Flush.
-func (a *Aggregator) Pending() int { return a.pending }
+func (a *Aggregator) Pending() int { return a.cur.keys }
 
-func (a *Aggregator) under(k capKey, max int) bool {
-	c, ok := a.caps[k]
-	if !ok && a.pending >= 2*a.opts.MaxPendingKeys {
-		return false
+// addr returns the id and classification of x (id 0 for an invalid address).
+func (a *Aggregator) addr(x netip.Addr) (uint32, *addrInfo) {
+	if !x.IsValid() {
+		return 0, &a.addrs[0]
 	}
+	x = x.Unmap()
+	var k4 uint32
+	var k6 [16]byte
+	if x.Is4() {
+		b := x.As4()
+		k4 = uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if id, ok := a.addr4[k4]; ok {
+			return id, &a.addrs[id]
+		}
+	} else {
+		k6 = x.As16()
+		if id, ok := a.addr6[k6]; ok {
+			return id, &a.addrs[id]
+		}
+	}
+	if len(a.addrs) >= 2*a.opts.MaxPendingKeys {
+		a.stats.DroppedKeys++
+		return 0, &a.addrs[0]
+	}
+	info := addrInfo{addr: x.WithZone(""), internal: a.cls.Internal(x)}
+	if info.internal {
+		seg := a.cls.Segment(x)
+		info.seg = a.segs.id(seg, func() (string, string) { s := strings.Clone(seg); return s, s })
+	}
+	id := uint32(len(a.addrs))
+	if x.Is4() {
+		a.addr4[k4] = id
+	} else {
+		a.addr6[k6] = id
+	}
+	a.addrs = append(a.addrs, info)
+	return id, &a.addrs[id]
+}
+
+func (a *Aggregator) hourCaps(t int32) *hourCaps {
+	if a.capLast != nil && a.capT == t {
+		return a.capLast
+	}
+	c := a.caps[t]
+	if c == nil {
+		c = &hourCaps{deny: make(map[uint32]uint32), peer: make(map[uint32]uint32), port: make(map[uint32]uint32)}
+		a.caps[t] = c
+	}
+	a.capLast, a.capT = c, t
+	return c
+}
+
+// under counts one more distinct key for subject in m and reports whether it is within max.
+func (a *Aggregator) under(m map[uint32]uint32, subject uint32, max int) bool {
+	c := m[subject]
 	if int(c) >= max {
 		return false
 	}
-	a.caps[k] = c + 1
+	m[subject] = c + 1
 	return true
 }
 
@@ -446,6 +565,7 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	if hour > a.maxHour {
 		a.maxHour = hour
 	}
+	hs := a.hour(hour)
 
 	client, server := ev.Initiating()
 	if ev.Initiator == ciscolog.SideUnknown && ev.Action == ciscolog.ActionTeardown &&
@@ -453,9 +573,9 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		// Teardowns do not say who initiated; the well-known (lower) port is the server's.
 		client, server = server, client
 	}
-	c, s := client.Addr.Unmap(), server.Addr.Unmap()
-	cIn := c.IsValid() && a.cls.Internal(c)
-	sIn := s.IsValid() && a.cls.Internal(s)
+	cid, ci := a.addr(client.Addr)
+	sid, si := a.addr(server.Addr)
+	cIn, sIn := ci.internal, si.internal
 
 	var w uint64 = 1
 	if ev.Count > 1 {
@@ -464,11 +584,11 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	var allowed, denied, teardown, login bool
 	switch ev.Action {
 	case ciscolog.ActionBuilt, ciscolog.ActionPermit:
-		allowed = c.IsValid() && s.IsValid()
+		allowed = cid != 0 && sid != 0
 	case ciscolog.ActionDeny, ciscolog.ActionDrop:
-		denied = c.IsValid()
+		denied = cid != 0
 	case ciscolog.ActionTeardown:
-		teardown = c.IsValid() && s.IsValid()
+		teardown = cid != 0 && sid != 0
 	case ciscolog.ActionLogin, ciscolog.ActionSessionStart:
 		login = ev.Src.Addr.IsValid()
 	}
@@ -484,49 +604,51 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	}
 
 	// Site totals.
-	if v := put(a, &a.site, siteKey{hour}); v != nil {
-		v[sEv]++
-		if doc || login {
-			v[sDocs] += w
-		}
-		if allowed {
-			v[sConns] += w
-		}
-		if denied {
-			v[sDenies] += w
-		}
-		v[sBytes] += bytes
+	s := &hs.site
+	s[sEv]++
+	if doc || login {
+		s[sDocs] += w
 	}
+	if allowed {
+		s[sConns] += w
+	}
+	if denied {
+		s[sDenies] += w
+	}
+	s[sBytes] += bytes
 
 	// Per internal host.
+	flow := allowed || teardown
 	if cIn {
-		a.addHost(c, hour, ts, RoleClient, allowed, denied, teardown, w, bytes, !sIn, s, proto, port, ev)
+		a.addHost(hs, cid, ts, RoleClient, allowed, denied, flow, w, bytes, !sIn, sid, proto, port, ev)
 	}
-	if sIn && s != c {
-		a.addHost(s, hour, ts, RoleServer, allowed, denied, teardown, w, bytes, !cIn, c, proto, port, ev)
+	if sIn && sid != cid {
+		a.addHost(hs, sid, ts, RoleServer, allowed, denied, flow, w, bytes, !cIn, cid, proto, port, ev)
 	}
 
 	// Denies per external source.
 	if denied && !cIn {
-		dk := denyKey{t: hour, proto: proto, port: port, src: c}
-		if _, ok := a.deny.idx[dk]; !ok && !a.under(capKey{hour, capDeny, c}, a.opts.MaxPortsPerSource) {
-			dk.proto, dk.port = 0, 0
+		dk := pkDeny(cid, port, proto)
+		if _, ok := hs.deny.idx[dk]; !ok && !a.under(a.hourCaps(hour).deny, cid, a.opts.MaxPortsPerSource) {
+			dk = pkDeny(cid, 0, 0)
 		}
-		if v := put(a, &a.deny, dk); v != nil {
+		if v, isNew := put(a, &hs.deny, dk); v != nil {
 			v[0] += w
+			if isNew {
+				a.exemplar(exKey{kind: ExemplarDeny, a: cid}, ts, ev)
+			}
 		}
 		if ev.ACL != "" {
 			acl := a.acls.id(ev.ACL, func() (string, string) { s := strings.Clone(ev.ACL); return s, s })
-			if v := put(a, &a.dacl, daclKey{t: hour, acl: acl, src: c}); v != nil {
+			if v, _ := put(a, &hs.dacl, pkPeer(cid, acl)); v != nil {
 				v[0] += w
 			}
 		}
-		a.exemplar(exKey{kind: ExemplarDeny, a: c}, ts, ev)
 	}
 
 	// Interfaces (ingress = the source's, egress = the destination's).
 	if ev.Src.Iface != "" {
-		if v := put(a, &a.ifc, ifcKey{hour, a.ifcID(ev, ev.Src.Iface)}); v != nil {
+		if v, _ := put(a, &hs.ifc, a.ifcID(ev, ev.Src.Iface)); v != nil {
 			v[iInEv]++
 			v[iInBytes] += bytes
 			if denied {
@@ -535,39 +657,41 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		}
 	}
 	if ev.Dst.Iface != "" {
-		if v := put(a, &a.ifc, ifcKey{hour, a.ifcID(ev, ev.Dst.Iface)}); v != nil {
+		if v, _ := put(a, &hs.ifc, a.ifcID(ev, ev.Dst.Iface)); v != nil {
 			v[iOutEv]++
 			v[iOutBytes] += bytes
 		}
 	}
 
 	// Internal pairs across segments.
-	if doc && cIn && sIn {
-		if a.cls.Segment(c) != a.cls.Segment(s) {
-			if v := put(a, &a.pair, pairKey{proto: proto, fam: ev.Family, port: port, client: c, server: s}); v != nil {
-				i := 0
-				if denied {
-					i = 1
-				}
-				v.see(ts, i, w)
+	if doc && cIn && sIn && ci.seg != si.seg {
+		if v, isNew := put(a, &a.cur.pair, pairKey{c: cid, s: sid, port: port, proto: proto, fam: ev.Family}); v != nil {
+			i := 0
+			if denied {
+				i = 1
 			}
-			a.exemplar(exKey{kind: ExemplarPair, a: c, b: s}, ts, ev)
+			v.see(ts, i, w)
+			if isNew {
+				a.exemplar(exKey{kind: ExemplarPair, a: cid, b: sid}, ts, ev)
+			}
 		}
 	}
 
 	// DNS resolvers.
 	if doc && cIn && isDNS(ev.Proto, server.Port) {
-		if v := put(a, &a.dns, dnsKey{c, s}); v != nil {
+		if v, isNew := put(a, &a.cur.dns, dnsKey{cid, sid}); v != nil {
 			v.see(ts, 0, w)
+			if isNew {
+				a.exemplar(exKey{kind: ExemplarDNS, a: cid, b: sid}, ts, ev)
+			}
 		}
-		a.exemplar(exKey{kind: ExemplarDNS, a: c, b: s}, ts, ev)
 	}
 
 	// Significant-terms documents.
 	if doc {
-		a.addTerm(termKey{t: hour, field: FieldDestinationIP, addr: s}, w)
-		a.addTerm(termKey{t: hour, field: FieldDestinationPort, proto: proto, port: port}, w)
-		a.addTerm(termKey{t: hour, field: FieldSourceIP, addr: c}, w)
+		a.addTerm(hs, FieldDestinationIP, uint64(sid), w)
+		a.addTerm(hs, FieldDestinationPort, uint64(proto)<<16|uint64(port), w)
+		a.addTerm(hs, FieldSourceIP, uint64(cid), w)
 	}
 
 	// VPN logins.
@@ -576,28 +700,29 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		if user == "" {
 			user = ev.Src.User
 		}
-		src := ev.Src.Addr.Unmap()
-		a.addTerm(termKey{t: hour, field: FieldSourceIP, addr: src}, w)
-		if user != "" {
+		src, _ := a.addr(ev.Src.Addr)
+		a.addTerm(hs, FieldSourceIP, uint64(src), w)
+		if user != "" && src != 0 {
 			uid := a.users.id(user, func() (string, string) { s := strings.Clone(user); return s, s })
-			if v := put(a, &a.vpn, vpnKey{uid, src}); v != nil {
+			if v, isNew := put(a, &a.cur.vpn, vpnKey{uid, src}); v != nil {
 				v.see(ts, 0, 1)
+				if isNew {
+					a.exemplar(exKey{kind: ExemplarVPN, u: uid, a: src}, ts, ev)
+				}
 			}
-			a.addTerm(termKey{t: hour, field: FieldUserSource, user: uid, addr: src}, w)
-			a.exemplar(exKey{kind: ExemplarVPN, user: uid, a: src}, ts, ev)
+			a.addTerm(hs, FieldUserSource, uint64(uid)<<32|uint64(src), w)
 		}
 	}
 
-	if !a.wantFlush && a.pending >= a.opts.MaxPendingKeys {
+	if !a.wantFlush && (a.cur.keys >= a.opts.MaxPendingKeys || len(a.addrs) >= a.opts.MaxPendingKeys) {
 		a.wantFlush = true
 	}
 	return a.wantFlush
 }
 
-func (a *Aggregator) addHost(h netip.Addr, hour int32, ts int64, role Role, allowed, denied, teardown bool,
-	w, bytes uint64, peerExt bool, peer netip.Addr, proto uint8, port uint16, ev *ciscolog.Event) {
-	v := put(a, &a.host, hostKey{hour, h})
-	if v != nil {
+func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed, denied, flow bool,
+	w, bytes uint64, peerExt bool, peer uint32, proto uint8, port uint16, ev *ciscolog.Event) {
+	if v, _ := put(a, &hs.host, h); v != nil {
 		v[hEv]++
 		if v[hFirst] == 0 || uint64(ts) < v[hFirst] {
 			v[hFirst] = uint64(ts)
@@ -620,59 +745,78 @@ func (a *Aggregator) addHost(h netip.Addr, hour int32, ts int64, role Role, allo
 			v[hBytesS] += bytes
 		}
 	}
-	if !allowed && !teardown {
+	if !flow {
 		return
 	}
 	var conns uint64
 	if allowed {
 		conns = w
 	}
-	if peerExt && peer.IsValid() {
-		pk := peerKey{t: hour, host: h, peer: peer}
-		if _, ok := a.peer.idx[pk]; !ok && !a.under(capKey{hour, capPeer, h}, a.opts.MaxPeersPerHost) {
-			pk.peer = netip.Addr{}
+	rs := uint8(role) << 1
+	if peerExt && peer != 0 {
+		rs |= 1
+		pk := pkPeer(h, peer)
+		if _, ok := hs.peer.idx[pk]; !ok && !a.under(a.hourCaps(hs.t).peer, h, a.opts.MaxPeersPerHost) {
+			pk = pkPeer(h, 0)
 		}
-		if p := put(a, &a.peer, pk); p != nil {
+		if v, isNew := put(a, &hs.peer, pk); v != nil {
 			if role == RoleClient {
-				p[pConnsC] += conns
-				p[pBytesC] += bytes
+				v[pConnsC] += conns
+				v[pBytesC] += bytes
 			} else {
-				p[pConnsS] += conns
-				p[pBytesS] += bytes
+				v[pConnsS] += conns
+				v[pBytesS] += bytes
+			}
+			if isNew && uint32(pk) != 0 {
+				a.exemplar(exKey{kind: ExemplarPeer, a: h, b: peer}, ts, ev)
 			}
 		}
-		if allowed {
-			a.exemplar(exKey{kind: ExemplarPeer, a: h, b: peer}, ts, ev)
+	}
+	ok := pkPort(h, port, proto, rs)
+	if _, found := hs.port.idx[ok]; !found && !a.under(a.hourCaps(hs.t).port, h, a.opts.MaxPortsPerHost) {
+		ok = pkPort(h, 0, 0, rs)
+	}
+	if v, _ := put(a, &hs.port, ok); v != nil {
+		v[oConns] += conns
+		v[oBytes] += bytes
+	}
+}
+
+func (a *Aggregator) addTerm(hs *hourSet, f Field, payload uint64, w uint64) {
+	if f != FieldDestinationPort && uint32(payload) == 0 {
+		return
+	}
+	k := pkTerm(f, payload)
+	v, ok := hs.term.idx[k]
+	if ok {
+		hs.term.vals[v][0] += w
+		return
+	}
+	c := a.hourCaps(hs.t)
+	if c.term[f] >= a.opts.MaxTermsPerHour {
+		return
+	}
+	if p, _ := put(a, &hs.term, k); p != nil {
+		c.term[f]++
+		p[0] += w
+	}
+}
+
+// ifcID returns the id of the event's device and interface; a few recent ones are compared
+// directly, which is cheaper than hashing two strings.
+func (a *Aggregator) ifcID(ev *ciscolog.Event, iface string) uint32 {
+	var sender netip.Addr
+	if ev.Host == "" {
+		sender = ev.Sender
+	}
+	for i := range a.ifcMRU {
+		m := &a.ifcMRU[i]
+		if m.id != 0 && m.iface == iface && m.dev == ev.Host && m.sender == sender {
+			return m.id
 		}
 	}
-	ok := portKey{t: hour, role: role, ext: peerExt, proto: proto, port: port, host: h}
-	if _, found := a.port.idx[ok]; !found && !a.under(capKey{hour, capPort, h}, a.opts.MaxPortsPerHost) {
-		ok.proto, ok.port = 0, 0
-	}
-	if p := put(a, &a.port, ok); p != nil {
-		p[oConns] += conns
-		p[oBytes] += bytes
-	}
-}
-
-func (a *Aggregator) addTerm(k termKey, w uint64) {
-	if k.field != FieldDestinationPort && !k.addr.IsValid() {
-		return
-	}
-	if _, ok := a.term.idx[k]; !ok && !a.under(capKey{k.t, capTerm + uint8(k.field), netip.Addr{}}, a.opts.MaxTermsPerHour) {
-		return
-	}
-	if v := put(a, &a.term, k); v != nil {
-		v[0] += w
-	}
-}
-
-func (a *Aggregator) ifcID(ev *ciscolog.Event, iface string) uint32 {
-	k := ifcName{dev: ev.Host, iface: iface}
-	if ev.Host == "" {
-		k.sender = ev.Sender
-	}
-	return a.ifcs.id(k, func() (ifcName, string) {
+	k := ifcName{dev: ev.Host, sender: sender, iface: iface}
+	id := a.ifcs.id(k, func() (ifcName, string) {
 		kc := ifcName{dev: strings.Clone(k.dev), sender: k.sender, iface: strings.Clone(k.iface)}
 		dev := kc.dev
 		if dev == "" {
@@ -680,22 +824,32 @@ func (a *Aggregator) ifcID(ev *ciscolog.Event, iface string) uint32 {
 		}
 		return kc, dev + "\x00" + kc.iface
 	})
+	if id != 0 {
+		// Keep the interned copy (it outlives the frame) in the recent list, oldest out.
+		name := a.ifcs.strs[id]
+		j := strings.IndexByte(name, 0)
+		copy(a.ifcMRU[1:], a.ifcMRU[:len(a.ifcMRU)-1])
+		m := &a.ifcMRU[0]
+		m.dev, m.iface, m.sender, m.id = "", name[j+1:], sender, id
+		if ev.Host != "" {
+			m.dev = name[:j]
+		}
+	}
+	return id
 }
 
 // exemplar keeps a copy of the raw line if fewer than opts.Exemplars lines are known for k.
+// It is called when k's counter key is new in this flush interval, so a subject's lines come
+// from its first sightings in different intervals or hours.
 func (a *Aggregator) exemplar(k exKey, ts int64, ev *ciscolog.Event) {
 	n := a.exState[k]
-	if int(n) >= a.opts.Exemplars || ev.Raw == "" {
-		return
-	}
-	if a.pending >= 2*a.opts.MaxPendingKeys {
-		a.stats.DroppedKeys++
+	if int(n) >= a.opts.Exemplars || ev.Raw == "" || a.cur.keys >= 2*a.opts.MaxPendingKeys {
 		return
 	}
 	if len(a.exState) >= 4*a.opts.MaxPendingKeys {
-		clear(a.exState) // bounded: forget which subjects are complete; Flush rechecks the db
+		clear(a.exState) // bounded: forget which subjects are complete; Write rechecks the db
 	}
 	a.exState[k] = n + 1
-	a.pending++
-	a.exLines = append(a.exLines, exLine{key: k, ts: ts, raw: strings.Clone(ev.Raw)})
+	a.cur.keys++
+	a.cur.ex = append(a.cur.ex, exLine{key: k, ts: ts, raw: strings.Clone(ev.Raw)})
 }

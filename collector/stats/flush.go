@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidwall/buntdb"
@@ -52,12 +53,6 @@ const (
 	nfSite = 5
 	nfTerm = 1
 )
-
-type bucketed[K any] interface {
-	comparable
-	bucket() int32
-	withBucket(int32) K
-}
 
 type flusher struct {
 	tx   *buntdb.Tx
@@ -136,49 +131,59 @@ func (f *flusher) mergeSpan(key []byte, s span, ncounts int) error {
 	return f.set(k, string(f.vbuf), expAt)
 }
 
-// flushFamily writes the hourly entries of t and their daily roll-up.
-func flushFamily[K bucketed[K]](f *flusher, t *table[K, cnt], nf int, key func(b []byte, k K, daily bool) []byte) error {
+type dayKey[K comparable] struct {
+	d int32
+	k K
+}
+
+// flushFamily writes the hourly entries of one family and their daily roll-up. get picks the
+// family's table out of an hour set; key renders a key.
+func flushFamily[K comparable](f *flusher, hours []*hourSet, get func(*hourSet) *table[K, cnt], nf int,
+	key func(b []byte, k K, t int32, daily bool) []byte) error {
 	hourTTL := int64(f.st.opts.Retention.Hourly / time.Second)
 	dayTTL := int64(f.st.opts.Retention.Daily / time.Second)
 	future := f.now + 86400
-	days := make(map[K]cnt)
-	for i, k := range t.keys {
-		if err := f.check(); err != nil {
-			return err
-		}
-		h := int64(k.bucket())
+	days := make(map[dayKey[K]]cnt)
+	for _, hs := range hours {
+		t := get(hs)
+		h := int64(hs.t)
 		if h*3600 > future {
-			f.fs.Future++
+			f.fs.Future += len(t.keys)
 			continue
 		}
-		v := t.vals[i]
-		dk := k.withBucket(int32(h / 24))
-		d := days[dk]
-		for j := range nf {
-			d[j] += v[j]
-		}
-		days[dk] = d
 		expAt := (h+1)*3600 + hourTTL
-		if expAt <= f.now {
-			f.fs.Expired++
-			continue
+		for i, k := range t.keys {
+			if err := f.check(); err != nil {
+				return err
+			}
+			v := t.vals[i]
+			dk := dayKey[K]{int32(h / 24), k}
+			d := days[dk]
+			for j := range nf {
+				d[j] += v[j]
+			}
+			days[dk] = d
+			if expAt <= f.now {
+				f.fs.Expired++
+				continue
+			}
+			f.kbuf = key(f.kbuf[:0], k, hs.t, false)
+			if err := f.addCounters(f.kbuf, v[:nf], expAt); err != nil {
+				return err
+			}
+			f.fs.Hourly++
 		}
-		f.kbuf = key(f.kbuf[:0], k, false)
-		if err := f.addCounters(f.kbuf, v[:nf], expAt); err != nil {
-			return err
-		}
-		f.fs.Hourly++
 	}
-	for k, v := range days {
+	for dk, v := range days {
 		if err := f.check(); err != nil {
 			return err
 		}
-		expAt := (int64(k.bucket())+1)*86400 + dayTTL
+		expAt := (int64(dk.d)+1)*86400 + dayTTL
 		if expAt <= f.now {
 			f.fs.Expired++
 			continue
 		}
-		f.kbuf = key(f.kbuf[:0], k, true)
+		f.kbuf = key(f.kbuf[:0], dk.k, dk.d, true)
 		if err := f.addCounters(f.kbuf, v[:nf], expAt); err != nil {
 			return err
 		}
@@ -199,33 +204,25 @@ func famPrefix(b []byte, pfx string, daily bool) []byte {
 	return append(b, sep, res(daily), sep)
 }
 
-func keyHost(b []byte, k hostKey, daily bool) []byte {
-	b = famPrefix(b, pfxHost, daily)
-	b = appendAddr(b, k.host)
-	b = append(b, sep)
-	return appendBucket(b, k.t, daily)
+func (b *Batch) addrOf(id uint32) netip.Addr { return b.addrs[id].addr }
+
+func (b *Batch) keyHost(k []byte, x uint32, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxHost, daily)
+	k = appendAddr(k, b.addrOf(x))
+	k = append(k, sep)
+	return appendBucket(k, t, daily)
 }
 
-func keyPeer(b []byte, k peerKey, daily bool) []byte {
-	b = famPrefix(b, pfxPeer, daily)
-	b = appendAddr(b, k.host)
-	b = append(b, sep)
-	b = appendBucket(b, k.t, daily)
-	b = append(b, sep)
-	return appendAddr(b, k.peer)
+func (b *Batch) keyPeer(k []byte, x uint64, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxPeer, daily)
+	k = appendAddr(k, b.addrOf(uint32(x>>32)))
+	k = append(k, sep)
+	k = appendBucket(k, t, daily)
+	k = append(k, sep)
+	return appendAddr(k, b.addrOf(uint32(x)))
 }
 
-func roleScope(r Role, ext bool) string {
-	switch {
-	case r == RoleClient && ext:
-		return "ce"
-	case r == RoleClient:
-		return "ci"
-	case ext:
-		return "se"
-	}
-	return "si"
-}
+var roleScopes = [...]string{"", "", "ci", "ce", "si", "se"} // index role<<1|external
 
 func appendProtoPort(b []byte, proto uint8, port uint16, c byte) []byte {
 	b = strconv.AppendUint(b, uint64(proto), 10)
@@ -233,120 +230,237 @@ func appendProtoPort(b []byte, proto uint8, port uint16, c byte) []byte {
 	return strconv.AppendUint(b, uint64(port), 10)
 }
 
-func keyPort(b []byte, k portKey, daily bool) []byte {
-	b = famPrefix(b, pfxPort, daily)
-	b = appendAddr(b, k.host)
-	b = append(b, sep)
-	b = appendBucket(b, k.t, daily)
-	b = append(b, sep)
-	b = append(b, roleScope(k.role, k.ext)...)
-	b = append(b, sep)
-	return appendProtoPort(b, k.proto, k.port, sep)
+func (b *Batch) keyPort(k []byte, x uint64, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxPort, daily)
+	k = appendAddr(k, b.addrOf(uint32(x>>32)))
+	k = append(k, sep)
+	k = appendBucket(k, t, daily)
+	k = append(k, sep)
+	k = append(k, roleScopes[x&7]...)
+	k = append(k, sep)
+	return appendProtoPort(k, uint8(x>>8), uint16(x>>16), sep)
 }
 
-func keyDeny(b []byte, k denyKey, daily bool) []byte {
-	b = famPrefix(b, pfxDeny, daily)
-	b = appendAddr(b, k.src)
-	b = append(b, sep)
-	b = appendBucket(b, k.t, daily)
-	b = append(b, sep)
-	return appendProtoPort(b, k.proto, k.port, sep)
+func (b *Batch) keyDeny(k []byte, x uint64, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxDeny, daily)
+	k = appendAddr(k, b.addrOf(uint32(x>>32)))
+	k = append(k, sep)
+	k = appendBucket(k, t, daily)
+	k = append(k, sep)
+	return appendProtoPort(k, uint8(x>>8), uint16(x>>16), sep)
 }
 
-func (a *Aggregator) keyDACL(b []byte, k daclKey, daily bool) []byte {
-	b = famPrefix(b, pfxDACL, daily)
-	b = appendAddr(b, k.src)
-	b = append(b, sep)
-	b = appendBucket(b, k.t, daily)
-	b = append(b, sep)
-	return appendEsc(b, a.acls.strs[k.acl])
+func (b *Batch) keyDACL(k []byte, x uint64, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxDACL, daily)
+	k = appendAddr(k, b.addrOf(uint32(x>>32)))
+	k = append(k, sep)
+	k = appendBucket(k, t, daily)
+	k = append(k, sep)
+	return appendEsc(k, b.acls[uint32(x)])
 }
 
-func (a *Aggregator) keyIfc(b []byte, k ifcKey, daily bool) []byte {
-	b = famPrefix(b, pfxIfc, daily)
-	name := a.ifcs.strs[k.ifc]
-	dev, iface := name, name
-	for i := 0; i < len(name); i++ {
-		if name[i] == 0 {
-			dev, iface = name[:i], name[i+1:]
-			break
+func (b *Batch) keyIfc(k []byte, x uint32, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxIfc, daily)
+	dev, iface, _ := strings.Cut(b.ifcs[x], "\x00")
+	k = appendEsc(k, dev)
+	k = append(k, sep)
+	k = appendEsc(k, iface)
+	k = append(k, sep)
+	return appendBucket(k, t, daily)
+}
+
+func (b *Batch) keySite(k []byte, _ uint8, t int32, daily bool) []byte {
+	k = famPrefix(k, pfxSite, daily)
+	return appendBucket(k, t, daily)
+}
+
+func (b *Batch) keyTerm(k []byte, x uint64, t int32, daily bool) []byte {
+	field := Field(x >> 56)
+	k = famPrefix(k, pfxTerm, daily)
+	k = append(k, fieldKeys[field]...)
+	k = append(k, sep)
+	k = appendBucket(k, t, daily)
+	k = append(k, sep)
+	switch field {
+	case FieldDestinationPort:
+		return appendProtoPort(k, uint8(x>>16), uint16(x), '/')
+	case FieldUserSource:
+		k = appendEsc(k, b.users[uint32(x>>32)&0xffffff])
+		k = append(k, sep)
+	}
+	return appendAddr(k, b.addrOf(uint32(x)))
+}
+
+func (b *Batch) exSubject(k []byte, x exKey) []byte {
+	k = append(k, pfxEx...)
+	k = append(k, sep)
+	k = append(k, exemplarKeys[x.kind]...)
+	k = append(k, sep)
+	if x.kind == ExemplarVPN {
+		k = appendEsc(k, b.users[x.u])
+		k = append(k, sep)
+	}
+	k = appendAddr(k, b.addrOf(x.a))
+	if x.b != 0 {
+		k = append(k, sep)
+		k = appendAddr(k, b.addrOf(x.b))
+	}
+	return append(k, sep)
+}
+
+// Batch is pending data taken out of an Aggregator, ready to be written. It does not share
+// mutable state with the aggregator: one goroutine may Write it while another keeps calling
+// Add. A Batch is used by one goroutine at a time.
+type Batch struct {
+	set       *pendingSet
+	addrs     []addrInfo
+	users     []string
+	acls      []string
+	ifcs      []string
+	exemplars int
+	forced    bool
+	recycle   chan *pendingSet
+}
+
+// Keys is the number of pending keys in the batch.
+func (b *Batch) Keys() int { return b.set.keys }
+
+// take moves the pending set into a Batch and gives the aggregator an empty one.
+func (a *Aggregator) take() *Batch {
+	b := &Batch{
+		set:       a.cur,
+		addrs:     a.addrs[:len(a.addrs):len(a.addrs)],
+		users:     a.users.strs[:len(a.users.strs):len(a.users.strs)],
+		acls:      a.acls.strs[:len(a.acls.strs):len(a.acls.strs)],
+		ifcs:      a.ifcs.strs[:len(a.ifcs.strs):len(a.ifcs.strs)],
+		exemplars: a.opts.Exemplars,
+		forced:    a.wantFlush,
+		recycle:   a.recycle,
+	}
+	select {
+	case s := <-a.recycle:
+		a.cur = s
+	default:
+		a.cur = newPendingSet()
+	}
+	for t := range a.caps {
+		if t < a.maxHour-1 {
+			delete(a.caps, t)
 		}
 	}
-	b = appendEsc(b, dev)
-	b = append(b, sep)
-	b = appendEsc(b, iface)
-	b = append(b, sep)
-	return appendBucket(b, k.t, daily)
-}
-
-func keySite(b []byte, k siteKey, daily bool) []byte {
-	b = famPrefix(b, pfxSite, daily)
-	return appendBucket(b, k.t, daily)
-}
-
-func (a *Aggregator) keyTerm(b []byte, k termKey, daily bool) []byte {
-	b = famPrefix(b, pfxTerm, daily)
-	b = append(b, fieldKeys[k.field]...)
-	b = append(b, sep)
-	b = appendBucket(b, k.t, daily)
-	b = append(b, sep)
-	return a.appendTerm(b, k)
-}
-
-func (a *Aggregator) appendTerm(b []byte, k termKey) []byte {
-	switch k.field {
-	case FieldDestinationPort:
-		return appendProtoPort(b, k.proto, k.port, '/')
-	case FieldUserSource:
-		b = appendEsc(b, a.users.strs[k.user])
-		b = append(b, sep)
+	a.capLast = nil
+	a.wantFlush = false
+	a.stats.Flushes++
+	if b.forced {
+		a.stats.ForcedFlushes++
 	}
-	return appendAddr(b, k.addr)
+	return b
 }
 
-func (a *Aggregator) exSubject(b []byte, k exKey) []byte {
-	b = append(b, pfxEx...)
-	b = append(b, sep)
-	b = append(b, exemplarKeys[k.kind]...)
-	b = append(b, sep)
-	if k.kind == ExemplarVPN {
-		b = appendEsc(b, a.users.strs[k.user])
-		b = append(b, sep)
+// Take moves every pending counter into a Batch and leaves the aggregator empty, so that Add
+// can go on while the batch is written (buntdb blocks writers while it fsyncs, which can take
+// a few hundred milliseconds on a slow disk).
+func (a *Aggregator) Take() *Batch {
+	b := a.take()
+	if len(a.addrs) >= a.opts.MaxPendingKeys {
+		a.resetAddrs()
 	}
-	b = appendAddr(b, k.a)
-	if k.b.IsValid() {
-		b = append(b, sep)
-		b = appendAddr(b, k.b)
-	}
-	return append(b, sep)
+	return b
 }
 
-// Flush writes every pending counter to st in one transaction (one write to the file), adding
-// to what is stored, and empties the aggregator. TTLs are computed against st's clock, so data
-// replayed from the past gets the expiry it would have had live, and data already past its
-// retention is skipped. On error nothing is written and the pending data is kept, so Flush can
-// be retried.
+// Flush writes every pending counter to st (Take, then Batch.Write and Release on the calling
+// goroutine). On error nothing is written and the pending data stays in the aggregator, so
+// Flush can be retried.
 func (a *Aggregator) Flush(ctx context.Context, st *Store) (FlushStats, error) {
+	b := a.take()
+	fs, err := b.Write(ctx, st)
+	if err != nil {
+		// Nothing was added since take: put the data back.
+		spare := a.cur
+		a.cur, a.wantFlush = b.set, b.forced
+		a.stats.Flushes--
+		if b.forced {
+			a.stats.ForcedFlushes--
+		}
+		select {
+		case a.recycle <- spare:
+		default:
+		}
+		return fs, err
+	}
+	b.Release()
+	if len(a.addrs) >= a.opts.MaxPendingKeys {
+		a.resetAddrs()
+	}
+	return fs, nil
+}
+
+// Release empties the batch and hands its memory back to the aggregator for reuse. The batch
+// must not be used afterwards.
+func (b *Batch) Release() {
+	if b.set == nil {
+		return
+	}
+	b.set.reset()
+	select {
+	case b.recycle <- b.set:
+	default:
+	}
+	b.set = nil
+}
+
+// Write adds the batch's counters to st in one transaction (one write to the file). TTLs are
+// computed against st's clock, so data replayed from the past gets the expiry it would have
+// had live, and data already past its retention is skipped. On error nothing is written and
+// the batch is unchanged: Write may be retried.
+func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	if err := ctx.Err(); err != nil {
 		return FlushStats{}, err
 	}
 	start := st.opts.Now()
 	f := &flusher{st: st, now: start.Unix(), ctx: ctx}
-	f.fs.Forced = a.wantFlush
+	f.fs.Forced = b.forced
+	hours := make([]*hourSet, 0, len(b.set.hours))
+	for _, hs := range b.set.hours {
+		hours = append(hours, hs)
+	}
+	// The site totals are a one-key table per hour.
+	sites := make([]table[uint8, cnt], len(hours))
+	siteOf := make(map[*hourSet]*table[uint8, cnt], len(hours))
+	for i, hs := range hours {
+		sites[i] = table[uint8, cnt]{keys: []uint8{0}, vals: []cnt{hs.site}}
+		siteOf[hs] = &sites[i]
+	}
 	err := st.db.Update(func(tx *buntdb.Tx) error {
 		f.tx = tx
 		steps := []func() error{
-			func() error { return flushFamily(f, &a.host, nfHost, keyHost) },
-			func() error { return flushFamily(f, &a.peer, nfPeer, keyPeer) },
-			func() error { return flushFamily(f, &a.port, nfPort, keyPort) },
-			func() error { return flushFamily(f, &a.deny, nfDeny, keyDeny) },
-			func() error { return flushFamily(f, &a.dacl, nfDACL, a.keyDACL) },
-			func() error { return flushFamily(f, &a.ifc, nfIfc, a.keyIfc) },
-			func() error { return flushFamily(f, &a.site, nfSite, keySite) },
-			func() error { return flushFamily(f, &a.term, nfTerm, a.keyTerm) },
-			a.flushSeen(f),
-			a.flushSpans(f),
-			a.flushExemplars(f),
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.host }, nfHost, b.keyHost)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.peer }, nfPeer, b.keyPeer)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.port }, nfPort, b.keyPort)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.deny }, nfDeny, b.keyDeny)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.dacl }, nfDACL, b.keyDACL)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.ifc }, nfIfc, b.keyIfc)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
+			},
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.term }, nfTerm, b.keyTerm)
+			},
+			func() error { return b.writeSeen(f) },
+			func() error { return b.writeSpans(f) },
+			func() error { return b.writeExemplars(f) },
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -358,22 +472,17 @@ func (a *Aggregator) Flush(ctx context.Context, st *Store) (FlushStats, error) {
 	if err != nil {
 		return FlushStats{}, fmt.Errorf("flush to %s: %w", st.path, err)
 	}
-	a.afterFlush()
-	if f.fs.Forced {
-		a.stats.ForcedFlushes++
-	}
-	a.stats.Flushes++
 	f.fs.Duration = st.opts.Now().Sub(start)
 	st.recordFlush(start, f.fs.Duration, f.fs.Keys)
 	return f.fs, nil
 }
 
-func (a *Aggregator) flushSeen(f *flusher) func() error {
-	return func() error {
-		seen := make(map[netip.Addr]span)
-		for i, k := range a.host.keys {
-			v := &a.host.vals[i]
-			s := seen[k.host]
+func (b *Batch) writeSeen(f *flusher) error {
+	seen := make(map[uint32]span)
+	for _, hs := range b.set.hours {
+		for i, h := range hs.host.keys {
+			v := &hs.host.vals[i]
+			s := seen[h]
 			first, last := int64(v[hFirst]), int64(v[hLast])
 			if s.first == 0 || first < s.first {
 				s.first = first
@@ -381,123 +490,95 @@ func (a *Aggregator) flushSeen(f *flusher) func() error {
 			if last > s.last {
 				s.last = last
 			}
-			seen[k.host] = s
+			seen[h] = s
 		}
-		for h, s := range seen {
-			if err := f.check(); err != nil {
-				return err
-			}
-			f.kbuf = append(f.kbuf[:0], pfxSeen...)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, h)
-			if err := f.mergeSpan(f.kbuf, s, 0); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
+	for h, s := range seen {
+		if err := f.check(); err != nil {
+			return err
+		}
+		f.kbuf = append(f.kbuf[:0], pfxSeen...)
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(h))
+		if err := f.mergeSpan(f.kbuf, s, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (a *Aggregator) flushSpans(f *flusher) func() error {
-	return func() error {
-		for i, k := range a.vpn.keys {
-			f.kbuf = append(f.kbuf[:0], pfxVPN...)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendEsc(f.kbuf, a.users.strs[k.user])
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, k.src)
-			if err := f.mergeSpan(f.kbuf, a.vpn.vals[i], 1); err != nil {
-				return err
-			}
+func (b *Batch) writeSpans(f *flusher) error {
+	p := b.set
+	for i, k := range p.vpn.keys {
+		f.kbuf = append(f.kbuf[:0], pfxVPN...)
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendEsc(f.kbuf, b.users[k.user])
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(k.src))
+		if err := f.mergeSpan(f.kbuf, p.vpn.vals[i], 1); err != nil {
+			return err
 		}
-		for i, k := range a.pair.keys {
-			if err := f.check(); err != nil {
-				return err
-			}
-			f.kbuf = append(f.kbuf[:0], pfxPair...)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, k.client)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, k.server)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendProtoPort(f.kbuf, k.proto, k.port, sep)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = append(f.kbuf, k.fam.String()...)
-			if err := f.mergeSpan(f.kbuf, a.pair.vals[i], 2); err != nil {
-				return err
-			}
-		}
-		for i, k := range a.dns.keys {
-			if err := f.check(); err != nil {
-				return err
-			}
-			f.kbuf = append(f.kbuf[:0], pfxDNS...)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, k.client)
-			f.kbuf = append(f.kbuf, sep)
-			f.kbuf = appendAddr(f.kbuf, k.resolver)
-			if err := f.mergeSpan(f.kbuf, a.dns.vals[i], 1); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
+	for i, k := range p.pair.keys {
+		if err := f.check(); err != nil {
+			return err
+		}
+		f.kbuf = append(f.kbuf[:0], pfxPair...)
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(k.c))
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(k.s))
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendProtoPort(f.kbuf, k.proto, k.port, sep)
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = append(f.kbuf, k.fam.String()...)
+		if err := f.mergeSpan(f.kbuf, p.pair.vals[i], 2); err != nil {
+			return err
+		}
+	}
+	for i, k := range p.dns.keys {
+		if err := f.check(); err != nil {
+			return err
+		}
+		f.kbuf = append(f.kbuf[:0], pfxDNS...)
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(k.c))
+		f.kbuf = append(f.kbuf, sep)
+		f.kbuf = appendAddr(f.kbuf, b.addrOf(k.r))
+		if err := f.mergeSpan(f.kbuf, p.dns.vals[i], 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// flushExemplars stores each pending line in the first free slot of its subject.
-func (a *Aggregator) flushExemplars(f *flusher) func() error {
-	return func() error {
-		ttl := int64(f.st.opts.Retention.Exemplars / time.Second)
-		for _, l := range a.exLines {
-			expAt := l.ts + ttl
-			if expAt <= f.now {
-				f.fs.Expired++
+// writeExemplars stores each pending line in the first free slot of its subject.
+func (b *Batch) writeExemplars(f *flusher) error {
+	ttl := int64(f.st.opts.Retention.Exemplars / time.Second)
+	for _, l := range b.set.ex {
+		expAt := l.ts + ttl
+		if expAt <= f.now {
+			f.fs.Expired++
+			continue
+		}
+		f.kbuf = b.exSubject(f.kbuf[:0], l.key)
+		base := len(f.kbuf)
+		for slot := range b.exemplars {
+			f.kbuf = strconv.AppendInt(f.kbuf[:base], int64(slot), 10)
+			k := string(f.kbuf)
+			_, err := f.tx.Get(k)
+			if err == nil {
 				continue
 			}
-			f.kbuf = a.exSubject(f.kbuf[:0], l.key)
-			base := len(f.kbuf)
-			for slot := range a.opts.Exemplars {
-				f.kbuf = strconv.AppendInt(f.kbuf[:base], int64(slot), 10)
-				k := string(f.kbuf)
-				_, err := f.tx.Get(k)
-				if err == nil {
-					continue
-				}
-				if !errors.Is(err, buntdb.ErrNotFound) {
-					return fmt.Errorf("get %s: %w", k, err)
-				}
-				if err := f.set(k, l.raw, expAt); err != nil {
-					return err
-				}
-				f.fs.Exemplars++
-				break
+			if !errors.Is(err, buntdb.ErrNotFound) {
+				return fmt.Errorf("get %s: %w", k, err)
 			}
-		}
-		return nil
-	}
-}
-
-// afterFlush empties the pending tables, keeping their memory, and prunes the per-subject caps
-// of hours that can no longer grow.
-func (a *Aggregator) afterFlush() {
-	a.host.reset()
-	a.peer.reset()
-	a.port.reset()
-	a.deny.reset()
-	a.dacl.reset()
-	a.ifc.reset()
-	a.site.reset()
-	a.term.reset()
-	a.vpn.reset()
-	a.pair.reset()
-	a.dns.reset()
-	clear(a.exLines)
-	a.exLines = a.exLines[:0]
-	for k := range a.caps {
-		if k.t < a.maxHour-1 {
-			delete(a.caps, k)
+			if err := f.set(k, l.raw, expAt); err != nil {
+				return err
+			}
+			f.fs.Exemplars++
+			break
 		}
 	}
-	a.pending = 0
-	a.wantFlush = false
+	return nil
 }

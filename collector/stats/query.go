@@ -310,7 +310,20 @@ func (s *Store) HostSeries(ctx context.Context, host netip.Addr, w Window, r Res
 // AllHostSeries returns every internal host's buckets in w, oldest first per host.
 func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[netip.Addr][]HostBucket, error) {
 	out := make(map[netip.Addr][]HostBucket)
-	err := s.hostSeries(ctx, netip.Addr{}, w, r, func(h netip.Addr, b HostBucket) { out[h] = append(out[h], b) })
+	var cur netip.Addr
+	var series []HostBucket
+	err := s.hostSeries(ctx, netip.Addr{}, w, r, func(h netip.Addr, b HostBucket) {
+		if h != cur { // keys come sorted by host: finish the previous one
+			if len(series) > 0 {
+				out[cur] = series
+			}
+			cur, series = h, out[h]
+		}
+		series = append(series, b)
+	})
+	if len(series) > 0 {
+		out[cur] = series
+	}
 	return out, err
 }
 

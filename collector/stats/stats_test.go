@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -332,7 +333,7 @@ func TestRetention(t *testing.T) {
 	// The TTL runs from the bucket's time: the 40-day-old daily bucket has 360 days left,
 	// less the part of its day that has passed.
 	oldDay := now.Add(-40 * 24 * time.Hour).Truncate(24 * time.Hour)
-	key := string(keyHost(nil, hostKey{t: int32(oldDay.Unix() / 86400), host: ws.Addr}, true))
+	key := string(appendBucket(fmt.Appendf(nil, "host|d|%s|", ws.Addr), int32(oldDay.Unix()/86400), true))
 	var ttl time.Duration
 	if err := st.db.View(func(tx *buntdb.Tx) error {
 		var err error

@@ -1,0 +1,89 @@
+// Package stats keeps firebreak's rolling statistics, and the records of the other packages, in
+// one buntdb file in the data dir. It is the only code that touches buntdb.
+//
+// # Ownership and lifecycle
+//
+// Open takes an exclusive flock on dir/firebreak.lock (non-blocking; the lock file holds the
+// owner's pid and command line) and then opens dir/firebreak.db. A second process gets a
+// *LockedError naming the owner; the CLI either prints it or talks to the daemon's local API.
+// buntdb has no cross-process locking of its own, so nothing else may open the file. buntdb
+// syncs once per second (EverySecond) and compacts its append-only file automatically
+// (AutoShrink); Close syncs, closes and unlocks. A file damaged other than by a partial last
+// write fails Open with ErrCorrupt naming the file. A partial last write (crash, kill -9) is
+// truncated by buntdb on open; since buntdb writes a transaction as one write() without a
+// commit marker, the complete commands of a torn flush survive: after a crash each key of the
+// last flush holds its old or its new value, never garbage, and earlier flushes are intact.
+//
+// # Write path
+//
+// The collector feeds events to an Aggregator (one goroutine, no I/O, no allocation per event
+// once warm) which counts in Go maps keyed by packed integers, and writes them every second or
+// so with Flush, or with Take (swap out the pending data) and Batch.Write on another
+// goroutine. Each write is one buntdb transaction that adds to the stored counters
+// (read-modify-write). Raw events are never stored; a few raw lines per subject are kept as
+// exemplars, the evidence a person can check.
+//
+// TTLs run from the bucket's time, not from the write: an hourly bucket expires
+// Retention.Hourly after its hour ends, computed against the Store's injected clock (so data
+// replayed from the past expires when it would have live); buckets already past retention are
+// not written, and buckets more than a day ahead of the clock are refused.
+//
+// # What is counted
+//
+// A "document" (the unit of significant terms and of connection counts) is one Built
+// (302013/302015/302020...), Permit (106100 permitted, IOS permitted) or Deny/Drop message,
+// weighted by ev.Count (106100 hit-cnt, IOS "N packets", "message repeated N times"), plus one
+// per VPN login or session start. Bytes come only from Teardown messages; the ASA logs one total
+// for both directions, so bytes are split by the internal host's role: initiated (the host
+// opened the connection) or accepted. When a teardown does not say who initiated, the side with
+// the lower port is taken as the server. "Internal" and segments come from a Classifier.
+//
+// # Key schema (version 1, key meta|schema)
+//
+// Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
+// as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
+// indexes: they are not persisted and cost a full scan to rebuild). Addresses are in canonical
+// text form ("-" is the overflow bucket of a capped family). Names from log lines (users, ACLs,
+// devices, interfaces) are percent-escaped (|, %, space, control and non-ASCII bytes) and cut at
+// 96 bytes. Values are decimal fields separated by one space. Every hourly family has a daily
+// twin with 'd' and <day> in place of 'h' and <hour>; hourly keys live Retention.Hourly (35 d)
+// after their hour, daily ones Retention.Daily (400 d) after their day.
+//
+//	host|h|<ip>|<hour>                  events connsInitiated connsAccepted bytesInitiated bytesAccepted denies
+//	peer|h|<ip>|<hour>|<peer>           connsInitiated connsAccepted bytesInitiated bytesAccepted   (internal host ↔ external peer)
+//	port|h|<ip>|<hour>|<rs>|<proto>|<port>   conns bytes   (rs: ce/ci = host was client to an external/internal server port,
+//	                                                         se/si = host's own port served to an external/internal client)
+//	deny|h|<src>|<hour>|<proto>|<port>  count   (external sources only; proto 0 port 0 = beyond the per-source cap)
+//	dacl|h|<src>|<hour>|<acl>           count   (denies per source and ACL, for block feedback)
+//	ifc|h|<device>|<iface>|<hour>       inEvents inBytes inDenies outEvents outBytes
+//	site|h|<hour>                       events docs conns bytes denies
+//	term|h|<field>|<hour>|<term>        docs    (field dip, sip: <ip>; dport: <proto>/<port>; usrc: <user>|<ip>)
+//
+// First/last-seen records (value: first last [counts], unix seconds) live Retention.Seen (400 d)
+// after their last sighting, refreshed on every update:
+//
+//	vpn|<user>|<src>                               first last count
+//	pair|<client>|<server>|<proto>|<port>|<asa|ios>  first last permitted denied   (internal hosts in different segments)
+//	dns|<client>|<resolver>                        first last count   (UDP/TCP 53)
+//	seen|<ip>                                      first last         (internal hosts, any event)
+//
+// Exemplars (value: the raw line) live Retention.Exemplars (35 d) after the line's time; at
+// most AggOptions.Exemplars (3) per subject, taken from its first sightings:
+//
+//	ex|vpn|<user>|<src>|<n>   ex|pair|<client>|<server>|<n>   ex|dns|<client>|<resolver>|<n>
+//	ex|deny|<src>|<n>         ex|peer|<host>|<peer>|<n>
+//
+// Records of other packages (JSON values, see RecordTx):
+//
+//	rec|<ns>|<id>             JSON, optional TTL (findings, proposals, blocks, checkpoints...)
+//	log|<ns>|<seq, 20 digits> JSON, append-only, no TTL (the audit log)
+//	logseq|<ns>               the last sequence number of log ns
+//
+// # Read path
+//
+// Queries (HostSeries, AllHostSeries, SiteSeries, Peers, Ports, Denies, DenyACLs, Interfaces,
+// Terms, BackgroundTerms, VPNSources, Pairs, Resolvers, Hosts, Exemplars) take a Window and a
+// Resolution and return typed values; all take a context so that a client of the daemon's
+// local API can offer the same methods. They read a consistent snapshot and may run
+// concurrently with each other and with writes.
+package stats
