@@ -141,19 +141,19 @@ func (e *ace) body() string {
 	if e.isRemark {
 		return "remark " + e.remark
 	}
-	return e.bodyWith(e.src.String(), e.dst.String())
+	return e.bodyWith(e.src.String(), e.sport.String(), e.dst.String(), e.dport.String())
 }
 
-// bodyWith renders the rule with the given address texts (used to render
-// the expanded elements of object-group ACEs).
-func (e *ace) bodyWith(src, dst string) string {
+// bodyWith renders the rule with the given address and port texts (used to
+// render the expanded elements of object-group ACEs).
+func (e *ace) bodyWith(src, sport, dst, dport string) string {
 	parts := []string{"extended", e.action, e.proto, src}
-	if s := e.sport.String(); s != "" {
-		parts = append(parts, s)
+	if sport != "" {
+		parts = append(parts, sport)
 	}
 	parts = append(parts, dst)
-	if s := e.dport.String(); s != "" {
-		parts = append(parts, s)
+	if dport != "" {
+		parts = append(parts, dport)
 	}
 	if e.icmpType != "" {
 		parts = append(parts, e.icmpType)

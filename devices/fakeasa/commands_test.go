@@ -166,3 +166,34 @@ func TestRunningConfigRoundTripSamples(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceGroupsAndObjectsExpand(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "asa-config", "clinic.cfg"))
+	if err != nil {
+		t.Skipf("sample config: %v", err)
+	}
+	s, err := New(Config{RunningConfig: string(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, action, ok := s.Match("OUTSIDE_IN", Packet{Src: netip.MustParseAddr("192.0.2.200"), Dst: netip.MustParseAddr("172.16.20.10"), Proto: "tcp", SrcPort: 50000, DstPort: 443})
+	if !ok || line != 7 || action != "permit" {
+		t.Fatalf("Match https to the web server = %d %s %v, want line 7 permit", line, action, ok)
+	}
+	if line, _, _ := s.Match("OUTSIDE_IN", Packet{Src: netip.MustParseAddr("192.0.2.200"), Dst: netip.MustParseAddr("172.16.20.10"), Proto: "tcp", SrcPort: 50000, DstPort: 25}); line != 10 {
+		t.Errorf("smtp to the web server matched line %d, want the final deny (10)", line)
+	}
+	sess := &cliSession{srv: s, mode: modePriv}
+	out := sess.run("show access-list OUTSIDE_IN").out
+	for _, w := range []string{
+		"access-list OUTSIDE_IN; 9 elements;",
+		"\naccess-list OUTSIDE_IN line 7 extended permit tcp any object obj-web-dmz object-group WEB-PORTS (hitcnt=1) 0x",
+		"\n  access-list OUTSIDE_IN line 7 extended permit tcp any host 172.16.20.10 eq www (hitcnt=0) 0x",
+		"\n  access-list OUTSIDE_IN line 7 extended permit tcp any host 172.16.20.10 eq https (hitcnt=1) 0x",
+		"\naccess-list OUTSIDE_IN line 10 extended deny ip any any log informational interval 300 (hitcnt=1) 0x",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("show access-list lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -36,11 +36,26 @@ type objGroup struct {
 	children []string // canonical member lines without the leading space
 }
 
-// members returns the prefixes of a network group's members with the text
-// "show access-list" prints for each (nested groups are not expanded).
+// members returns the prefixes of a network group's members, nested groups
+// expanded, with the text "show access-list" prints for each.
 func (m *model) members(g *objGroup) (texts []string, prefixes []netip.Prefix) {
+	return m.membersSeen(g, map[string]bool{})
+}
+
+func (m *model) membersSeen(g *objGroup, seen map[string]bool) (texts []string, prefixes []netip.Prefix) {
+	if seen[g.name] {
+		return nil, nil
+	}
+	seen[g.name] = true
 	for _, c := range g.children {
 		f := strings.Fields(c)
+		if len(f) == 2 && f[0] == "group-object" {
+			if sub := m.groups[f[1]]; sub != nil {
+				t, p := m.membersSeen(sub, seen)
+				texts, prefixes = append(texts, t...), append(prefixes, p...)
+			}
+			continue
+		}
 		if len(f) != 3 || f[0] != "network-object" {
 			continue
 		}
@@ -430,10 +445,11 @@ func hash32(s string) uint32 {
 // element is one expanded line of an ACE (an ACE without groups is its own
 // single element).
 type element struct {
-	key      string // text after "access-list NAME line N "
-	src, dst netip.Prefix
-	anySrc   bool
-	anyDst   bool
+	key          string // text after "access-list NAME line N "
+	src, dst     netip.Prefix
+	anySrc       bool
+	anyDst       bool
+	sport, dport portSpec
 }
 
 func (m *model) expandAddr(a addrSpec) (texts []string, prefixes []netip.Prefix, anyAddr []bool, grouped bool) {
@@ -469,18 +485,59 @@ func maskString(bits int) string {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).String()
 }
 
+// expandPorts expands a service object-group port operand into its
+// port-object entries; other operands are their own single entry.
+func (m *model) expandPorts(p portSpec) (specs []portSpec, grouped bool) {
+	if p.op != "object-group" {
+		return []portSpec{p}, false
+	}
+	g := m.groups[p.group]
+	if g == nil {
+		return []portSpec{p}, false
+	}
+	for _, c := range g.children {
+		f := strings.Fields(c)
+		// "port-object eq www", "port-object range 1 2", and the 9.x
+		// "service-object tcp destination eq 443" form.
+		for len(f) > 0 && f[0] != "eq" && f[0] != "range" && f[0] != "lt" && f[0] != "gt" && f[0] != "neq" {
+			f = f[1:]
+		}
+		if len(f) < 2 {
+			continue
+		}
+		toks := make([]token, len(f))
+		for i, w := range f {
+			toks[i] = token{s: w}
+		}
+		pp := &parser{toks: toks, m: m}
+		if s, err := pp.port(p.proto); err == nil && s.op != "" {
+			specs = append(specs, s)
+		}
+	}
+	return specs, true
+}
+
 // elements expands an ACE into its elements; grouped reports whether the
 // ACE is shown with indented children.
 func (m *model) elements(e *ace) ([]element, bool) {
 	st, sp, sa, sg := m.expandAddr(e.src)
 	dt, dp, da, dg := m.expandAddr(e.dst)
+	sports, spg := m.expandPorts(e.sport)
+	dports, dpg := m.expandPorts(e.dport)
 	var out []element
 	for i := range st {
-		for j := range dt {
-			out = append(out, element{key: e.bodyWith(st[i], dt[j]), src: sp[i], dst: dp[j], anySrc: sa[i], anyDst: da[j]})
+		for _, spt := range sports {
+			for j := range dt {
+				for _, dpt := range dports {
+					out = append(out, element{
+						key: e.bodyWith(st[i], spt.String(), dt[j], dpt.String()),
+						src: sp[i], dst: dp[j], anySrc: sa[i], anyDst: da[j], sport: spt, dport: dpt,
+					})
+				}
+			}
 		}
 	}
-	return out, sg || dg
+	return out, sg || dg || spg || dpg
 }
 
 // showAccessList renders "show access-list [NAME]".

@@ -283,11 +283,12 @@ func (s *Server) Match(acl string, p Packet) (line int, action string, ok bool) 
 		if e.proto != "ip" && e.proto != p.Proto {
 			continue
 		}
-		if (e.proto == "tcp" || e.proto == "udp") && (!e.sport.match(p.SrcPort) || !e.dport.match(p.DstPort)) {
-			continue
-		}
+		ports := e.proto == "tcp" || e.proto == "udp"
 		els, _ := s.m.elements(e)
 		for _, el := range els {
+			if ports && (!el.sport.match(p.SrcPort) || !el.dport.match(p.DstPort)) {
+				continue
+			}
 			if (el.anySrc || el.src.Contains(p.Src)) && (el.anyDst || el.dst.Contains(p.Dst)) {
 				e.hits[el.key]++
 				return i + 1, e.action, true
