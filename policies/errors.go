@@ -70,15 +70,33 @@ func (es Errors) sort() {
 	})
 }
 
-// errorList collects problems while loading; err returns nil when there were none.
-type errorList struct{ list Errors }
+// maxErrors bounds what one Load reports: past it, the rest are summarised in one line.
+const maxErrors = 100
 
-func (l *errorList) add(e *Error) { l.list = append(l.list, e) }
+// errorList collects problems while loading; err returns nil when there were none.
+type errorList struct {
+	list    Errors
+	dropped int
+}
+
+func (l *errorList) add(e *Error) {
+	if len(l.list) >= maxErrors {
+		l.dropped++
+		return
+	}
+	l.list = append(l.list, e)
+}
 
 func (l *errorList) err() error {
 	if len(l.list) == 0 {
 		return nil
 	}
 	l.list.sort()
+	if l.dropped > 0 {
+		last := l.list[len(l.list)-1]
+		l.list = append(l.list, &Error{File: last.File, Line: last.Line, Column: last.Column,
+			Msg: fmt.Sprintf("and %d more problems; fix these first", l.dropped)})
+		l.dropped = 0
+	}
 	return l.list
 }

@@ -181,7 +181,8 @@ func decodeFile(src source, fi *fileInfo, errs *errorList) (*Config, setPaths, b
 	if body == nil {
 		return part, set, true // an empty file sets nothing
 	}
-	w := &walker{fi: fi, errs: errs, set: set}
+	w := &walker{fi: fi, errs: errs, set: set, anchors: map[string]ast.Node{},
+		active: map[string]bool{}, budget: maxNodes}
 	before := len(errs.list)
 	w.walk(body, "$", configType, false, nil)
 	if len(errs.list) > before {
@@ -239,6 +240,14 @@ func yamlError(fi *fileInfo, err error) *Error {
 	return e
 }
 
+// fieldName is a path as errors show it: without the leading "$.".
+func fieldName(path string) string {
+	if path == "$" {
+		return ""
+	}
+	return strings.TrimPrefix(path, "$.")
+}
+
 // fieldAt finds the deepest known path at a position, for errors that carry only a token.
 func (fi *fileInfo) fieldAt(line, col int) string {
 	best := ""
@@ -247,7 +256,7 @@ func (fi *fileInfo) fieldAt(line, col int) string {
 			best = p
 		}
 	}
-	return strings.TrimPrefix(best, "$.")
+	return fieldName(best)
 }
 
 var (
@@ -333,16 +342,25 @@ var secretKeys = map[string]string{
 	"enable":          "enable_password_env",
 }
 
+// maxNodes bounds the values a file may hold once aliases are expanded, so a "billion laughs"
+// document is refused before the decoder expands it.
+const maxNodes = 100000
+
 // walker checks a file's AST against the Config type, reporting every problem with its
-// position, and records every known path's position and which values the file sets.
+// position, and records every known path's position and which values the file sets. It
+// expands aliases itself (counting against budget) so their values are checked too.
 type walker struct {
-	fi   *fileInfo
-	errs *errorList
-	set  setPaths
+	fi      *fileInfo
+	errs    *errorList
+	set     setPaths
+	anchors map[string]ast.Node // anchor name -> its value, as met in document order
+	active  map[string]bool     // aliases being expanded (to refuse one that contains itself)
+	budget  int
+	aliasTk *token.Token // the outermost alias being expanded, where expansion errors point
 }
 
 func (w *walker) errAt(tk *token.Token, path, format string, args ...any) {
-	e := &Error{File: w.fi.name, Field: strings.TrimPrefix(path, "$."), Msg: fmt.Sprintf(format, args...)}
+	e := &Error{File: w.fi.name, Field: fieldName(path), Msg: fmt.Sprintf(format, args...)}
 	if tk != nil && tk.Position != nil {
 		e.Line, e.Column = tk.Position.Line, tk.Position.Column
 	}
@@ -357,7 +375,25 @@ func (w *walker) mark(path string, tk *token.Token) {
 	}
 }
 
-// unwrap looks through anchors and tags; aliases are left to the decoder.
+// unwrap looks through anchors (recording them) and tags.
+func (w *walker) unwrap(n ast.Node) ast.Node {
+	for depth := 0; n != nil && depth < 64; depth++ {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			if v.Name != nil && v.Name.GetToken() != nil {
+				w.anchors[v.Name.GetToken().Value] = v.Value
+			}
+			n = v.Value
+		case *ast.TagNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// unwrap looks through anchors and tags.
 func unwrap(n ast.Node) ast.Node {
 	for depth := 0; n != nil && depth < 64; depth++ {
 		switch v := n.(type) {
@@ -403,7 +439,43 @@ func scalarText(n ast.Node) (string, bool) {
 // walk checks node n of Go type t at path. keyTk is the token of the key that holds n (nil in
 // sequences and at the root), used to place errors about empty or container values.
 func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk *token.Token) {
-	n = unwrap(n)
+	if w.budget--; w.budget < 0 {
+		if w.budget == -1 {
+			tk := keyTk
+			if w.aliasTk != nil {
+				tk = w.aliasTk
+			}
+			if tk == nil && n != nil {
+				tk = n.GetToken()
+			}
+			w.errAt(tk, path, "the document holds more than %d values once aliases are expanded", maxNodes)
+		}
+		return
+	}
+	n = w.unwrap(n)
+	if a, ok := n.(*ast.AliasNode); ok {
+		name := ""
+		if a.Value != nil && a.Value.GetToken() != nil {
+			name = a.Value.GetToken().Value
+		}
+		target, known := w.anchors[name]
+		switch {
+		case !known:
+			w.errAt(a.GetToken(), path, "alias *%s has no anchor &%s before it", name, name)
+		case w.active[name]:
+			w.errAt(a.GetToken(), path, "alias *%s refers to a value that contains it", name)
+		default:
+			w.active[name] = true
+			outer := w.aliasTk
+			if outer == nil {
+				w.aliasTk = a.GetToken()
+			}
+			w.walk(target, path, t, inSeq, keyTk)
+			w.aliasTk = outer
+			delete(w.active, name)
+		}
+		return
+	}
 	at := keyTk
 	if n != nil && n.GetToken() != nil && !isNull(n) {
 		if _, container := n.(*ast.MappingNode); !container || keyTk == nil {
@@ -413,11 +485,6 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 		}
 	}
 	w.mark(path, at)
-	if _, alias := n.(*ast.AliasNode); alias {
-		// The decoder resolves aliases; mark the value as set and let it check the type.
-		w.recordSet(path, t, inSeq)
-		return
-	}
 	if isNull(n) {
 		if t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
 			w.recordSet(path, t, inSeq)
@@ -550,7 +617,7 @@ func (w *walker) key(mv *ast.MappingValueNode, path string) (string, *token.Toke
 		w.errAt(ktk, path, "YAML merge keys (<<) are not supported in a policy")
 		return "", nil, false
 	}
-	key, ok := scalarText(unwrap(mv.Key))
+	key, ok := scalarText(w.unwrap(mv.Key))
 	if !ok {
 		w.errAt(ktk, path, "keys must be plain words")
 		return "", nil, false

@@ -82,7 +82,7 @@ func (m *merger) mergeValue(file int, dst, src reflect.Value, path string, set s
 			pf := m.files[prev]
 			here := m.files[file]
 			pp := pf.pos[path]
-			e := &Error{File: here.name, Field: strings.TrimPrefix(path, "$."),
+			e := &Error{File: here.name, Field: fieldName(path),
 				Msg: fmt.Sprintf("set to %s here and to %s in %s:%d:%d; a value may be set in one file only",
 					show(src), show(dst), pf.name, pp.Line, pp.Column)}
 			if p, ok := here.pos[path]; ok {
@@ -146,11 +146,11 @@ func (l *locator) at(path string) *Error {
 			}
 		}
 	}
-	return &Error{File: "(defaults)", Field: strings.TrimPrefix(path, "$.")}
+	return &Error{File: "(defaults)", Field: fieldName(path)}
 }
 
 func (l *locator) inFile(file int, path string) *Error {
-	e := &Error{Field: strings.TrimPrefix(path, "$.")}
+	e := &Error{Field: fieldName(path)}
 	if file < 0 || file >= len(l.files) {
 		e.File = "(defaults)"
 		return e

@@ -22,7 +22,7 @@ var NamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 var envPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 // ParseSchedule parses a cron spec the way the scheduler will (robfig/cron/v3's standard
-// parser: five fields or a @descriptor) without ever panicking. A TZ= or CRON_TZ= prefix is
+// parser: five fields or a @descriptor; @every at least 1m) without ever panicking. A TZ= or CRON_TZ= prefix is
 // refused: the zone belongs in schedules.timezone, and the v3 parser panics on some of those.
 // The returned schedule runs in the zone of the time given to its Next.
 func ParseSchedule(spec string) (s cron.Schedule, err error) {
@@ -32,6 +32,13 @@ func ParseSchedule(spec string) (s cron.Schedule, err error) {
 	}
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
 		return nil, fmt.Errorf("cron spec %q carries a time zone; put the zone in schedules.timezone instead", spec)
+	}
+	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
+		// cron would turn anything under a second (even a negative interval) into every second.
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil || d < time.Minute {
+			return nil, fmt.Errorf("invalid cron spec %q: @every needs an interval of at least 1m", spec)
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
