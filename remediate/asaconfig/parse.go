@@ -448,8 +448,11 @@ func (p *parser) parseACLLine(head string, f []string) (any, error) {
 	case "remark":
 		an.entry.Kind = EntryRemark
 		// The remark is the rest of the line as written.
-		idx := strings.Index(head, " remark")
-		an.entry.Remark = strings.TrimPrefix(head[idx+len(" remark"):], " ")
+		if rest, ok := strings.CutPrefix(head, "access-list "+f[1]+" remark"); ok {
+			an.entry.Remark = strings.TrimPrefix(rest, " ")
+		} else {
+			an.entry.Remark = strings.Join(f[3:], " ")
+		}
 	case "extended":
 		ace, err := p.parseACE(f[3:])
 		switch {

@@ -141,6 +141,7 @@ func TestParseACEForms(t *testing.T) {
 		{"access-list A extended permit ip 2001:db8::/32 interface inside", EntryACE,
 			ACE{Action: Permit, Protocol: ProtoIP, Src: Address{Kind: AddrPrefix, Prefix: pfx("2001:db8::/32")}, Dst: Address{Kind: AddrInterface, Name: "inside"}}},
 		{"access-list A extended permit esp any any", EntryOther, ACE{}},
+		{"access-list A remark  two  spaces ", EntryRemark, ACE{}},
 		{"access-list A standard permit host 10.1.1.1", EntryOther, ACE{}},
 		{"access-list A webtype permit url http://x", EntryOther, ACE{}},
 		{"access-list A extended permit tcp any any eq nosuchport", EntryOther, ACE{}},
@@ -157,6 +158,9 @@ func TestParseACEForms(t *testing.T) {
 		}
 		if e := a.Entries[0]; e.Kind != tt.kind || e.ACE != tt.ace {
 			t.Errorf("Parse(%q) = kind %d %+v, want kind %d %+v", tt.line, e.Kind, e.ACE, tt.kind, tt.ace)
+		}
+		if e := a.Entries[0]; tt.kind == EntryRemark && e.Remark != " two  spaces" {
+			t.Errorf("Parse(%q) remark = %q", tt.line, e.Remark)
 		}
 		if tt.kind == EntryACE {
 			if got, err := RenderACE("A", tt.ace); err != nil || got != tt.line {

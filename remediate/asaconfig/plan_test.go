@@ -409,3 +409,40 @@ func TestManagementFromAnywhere(t *testing.T) {
 		t.Errorf("PlanBlock(0/0) = %v, want ErrTooBroad", err)
 	}
 }
+
+// One managed group denied on two interfaces: the last unblock removes both
+// ACEs (each with its remark) before emptying the group.
+func TestUnblockGroupOnTwoACLs(t *testing.T) {
+	c := mustParse(t, "clinic.cfg")
+	p1, err := c.PlanBlock(block1, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := mustApply(t, c, p1.Changes...)
+	b := block1
+	b.ProposalID, b.Interface = "p-0009", "dmz"
+	p2, err := c1.PlanBlock(b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p2.Changes) != 2 {
+		t.Fatalf("second interface plan = %v, want ACE and remark only", p2.Changes)
+	}
+	c2 := mustApply(t, c1, p2.Changes...)
+	u, err := c2.PlanUnblock(block1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, ch := range u.Changes {
+		kinds = append(kinds, fmt.Sprintf("%T", ch))
+	}
+	want := "asaconfig.DeleteACE asaconfig.DeleteRemark asaconfig.DeleteACE asaconfig.DeleteRemark asaconfig.RemoveGroupMember asaconfig.DeleteGroup"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("unblock changes = %s, want %s", got, want)
+	}
+	checkPlanSafe(t, c2, u, Limits{})
+	if got := mustApply(t, c2, u.Changes...).Render(); got != c.Render() {
+		t.Error("unblock did not restore the original config")
+	}
+}
