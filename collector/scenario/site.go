@@ -1,11 +1,3 @@
-// Package scenario generates a synthetic medical-facility network's syslog (one Cisco ASA 5510 and
-// two Cisco 2921 routers) with planted incidents, the ground truth that names them, and the site
-// policy that describes the site. Output is deterministic for a seed: the same Config gives the
-// same bytes.
-//
-// Every external address is text only: documentation ranges (192.0.2.0/24, 198.51.100.0/24,
-// 203.0.113.0/24) and well-known public resolvers. Nothing is ever sent to them; Send delivers
-// lines to loopback listeners only.
 package scenario
 
 import (
