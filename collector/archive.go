@@ -17,21 +17,19 @@ import (
 //
 // An Archive is owned by one goroutine (the pipeline); it is not safe for concurrent use.
 type Archive struct {
-	dir  string
-	keep time.Duration
-	day  string
-	f    *os.File
-	zw   *gzip.Writer
-	bw   *bufio.Writer
+	dir string
+	day string
+	f   *os.File
+	zw  *gzip.Writer
+	bw  *bufio.Writer
 }
 
-// OpenArchive prepares the archive folder; files are opened on the first write. keep is how
-// long daily files are retained by Prune (0 keeps them forever).
-func OpenArchive(dir string, keep time.Duration) (*Archive, error) {
+// OpenArchive prepares the archive folder; files are opened on the first write.
+func OpenArchive(dir string) (*Archive, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("raw archive: %w", err)
 	}
-	return &Archive{dir: dir, keep: keep}, nil
+	return &Archive{dir: dir}, nil
 }
 
 // ArchiveName is the file holding the frames received on the UTC day of t.
@@ -105,16 +103,19 @@ func (a *Archive) closeFile() error {
 // Close flushes and closes the current file.
 func (a *Archive) Close() error { return a.closeFile() }
 
-// Prune removes daily files older than the retention, judged by the day in their name.
-func (a *Archive) Prune(now time.Time) (removed int, err error) {
-	if a.keep <= 0 {
+// PruneArchive removes the daily files in dir older than keep, judged by the day in their name.
+// It shares no state with a running Archive: today's file, the one being written, is never
+// old enough (keep is at least a day; shorter values are raised to a day).
+func PruneArchive(dir string, keep time.Duration, now time.Time) (removed int, err error) {
+	if keep <= 0 {
 		return 0, nil
 	}
-	entries, err := os.ReadDir(a.dir)
+	keep = max(keep, 24*time.Hour)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, fmt.Errorf("raw archive: %w", err)
 	}
-	cutoff := now.UTC().Add(-a.keep)
+	cutoff := now.UTC().Add(-keep)
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
@@ -127,10 +128,10 @@ func (a *Archive) Prune(now time.Time) (removed int, err error) {
 			continue
 		}
 		t, perr := time.Parse(time.DateOnly, day)
-		if perr != nil || !t.Add(24*time.Hour).Before(cutoff) || day == a.day {
+		if perr != nil || !t.Add(24*time.Hour).Before(cutoff) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(a.dir, name)); err != nil {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
 			errs = append(errs, err)
 			continue
 		}

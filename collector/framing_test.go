@@ -118,7 +118,7 @@ func TestArchiveRotatesAppendsAndPrunes(t *testing.T) {
 	dir := t.TempDir()
 	day1 := time.Date(2026, 11, 1, 23, 59, 0, 0, time.UTC)
 	day2 := day1.Add(2 * time.Minute)
-	a, err := OpenArchive(dir, 48*time.Hour)
+	a, err := OpenArchive(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestArchiveRotatesAppendsAndPrunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A restart appends a second gzip member to the same day's file.
-	a, _ = OpenArchive(dir, 48*time.Hour)
+	a, _ = OpenArchive(dir)
 	if err := a.Write(day2, []byte("four")); err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +156,12 @@ func TestArchiveRotatesAppendsAndPrunes(t *testing.T) {
 	if got := read(day2); got != "three\nfour\n" {
 		t.Errorf("day 2 = %q", got)
 	}
-	n, err := a.Prune(day2.Add(72 * time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("prune removed %d, %v; want 1 (day 1 only; day 2 is open)", n, err)
-	}
 	a.Close()
+	n, err := PruneArchive(dir, 48*time.Hour, day2.Add(48*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("prune removed %d, %v; want 1 (day 1 only)", n, err)
+	}
+	if _, err := os.Stat(ArchiveName(dir, day2)); err != nil {
+		t.Errorf("day 2 must stay: %v", err)
+	}
 }

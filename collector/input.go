@@ -18,6 +18,12 @@ import (
 // bytes, not by the file name). The name "-" means r is standard input. The caller closes the
 // result.
 func OpenLog(name string, stdin io.Reader) (io.ReadCloser, error) {
+	return openLog(name, stdin, nil)
+}
+
+// openLog is OpenLog that also reports the bytes read from the file itself (before
+// decompression) to count, when it is not nil.
+func openLog(name string, stdin io.Reader, count func(int64)) (io.ReadCloser, error) {
 	var f io.ReadCloser
 	if name == "-" {
 		f = io.NopCloser(stdin)
@@ -28,7 +34,11 @@ func OpenLog(name string, stdin io.Reader) (io.ReadCloser, error) {
 		}
 		f = file
 	}
-	br := bufio.NewReaderSize(f, 256<<10)
+	var src io.Reader = f
+	if count != nil {
+		src = countingReader{r: f, n: count}
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
 		f.Close()

@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/firebreak-dev/firebreak/policies"
 )
 
 // app carries what every subcommand needs: its streams, logger and clock.
@@ -22,6 +25,15 @@ type app struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	logLevel       slog.LevelVar
+
+	args       []string // the command line, for forwarding to the daemon
+	cwd        string   // the caller's working directory (differs inside the daemon)
+	user       string   // the OS user for audit records
+	configPath string   // --config
+	dataDir    string   // --data-dir
+	cfg        *policies.Config
+	daemon     *daemonEnv // set when running a forwarded command inside the daemon
+	readsStdin bool       // the command reads stdin (forward it to the daemon)
 }
 
 // errExit reports a failure that was already printed; main only sets the exit code.
@@ -35,16 +47,28 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: args}
+	a.cwd, _ = os.Getwd()
+	if u, err := user.Current(); err == nil {
+		a.user = u.Username
+	}
 	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: &a.logLevel}))
+	return a.execute(ctx)
+}
+
+// execute runs a.args through the command tree and returns the exit status.
+func (a *app) execute(ctx context.Context) int {
 	root := a.rootCmd()
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetArgs(a.args)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		if fe, ok := errors.AsType[errForwarded](err); ok {
+			return fe.code
+		}
 		if !errors.Is(err, errExit) {
-			fmt.Fprintln(stderr, "firebreak:", err)
+			fmt.Fprintln(a.stderr, "firebreak:", err)
 		}
 		return 1
 	}
@@ -66,10 +90,15 @@ that a person reviews, approves and pushes over SSH.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (default: the embedded default)")
+	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "", "data folder (default: the policy's collector.data_dir)")
 	root.AddCommand(
 		a.versionCmd(),
 		a.parseCmd(),
 		a.genCmd(),
+		a.ingestCmd(),
+		a.serveCmd(),
+		a.statusCmd(),
 	)
 	return root
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firebreak-dev/firebreak/cmd/firebreak/internal/forward"
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/policies"
+)
+
+// daemonEnv is set when a command runs inside the daemon on behalf of a forwarded request:
+// the daemon's configuration and open store are used instead of loading and opening them.
+type daemonEnv struct {
+	cfg   *policies.Config
+	store *stats.Store
+	serve *serveState
+}
+
+// config loads the site policy named by --config, or the embedded default.
+func (a *app) config() (*policies.Config, error) {
+	if a.daemon != nil {
+		return a.daemon.cfg, nil
+	}
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	var (
+		cfg *policies.Config
+		err error
+	)
+	if a.configPath == "" {
+		cfg, err = policies.Embedded()
+	} else {
+		cfg, err = policies.Load(a.path(a.configPath))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.dataDir != "" {
+		cfg.Collector.DataDir = a.path(a.dataDir)
+		if cfg.Collector.APISocket == "" || a.configPath == "" {
+			cfg.Collector.APISocket = filepath.Join(cfg.Collector.DataDir, "firebreak.sock")
+		}
+	}
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// path resolves a file argument against the caller's working directory (which differs from the
+// daemon's for forwarded commands).
+func (a *app) path(p string) string {
+	if p == "" || p == "-" || filepath.IsAbs(p) || a.cwd == "" {
+		return p
+	}
+	return filepath.Join(a.cwd, p)
+}
+
+func storeOptions(cfg *policies.Config, now func() time.Time) stats.Options {
+	return stats.Options{
+		Now: now,
+		Retention: stats.Retention{
+			Hourly: time.Duration(cfg.Retention.Hourly),
+			Daily:  time.Duration(cfg.Retention.Daily),
+		},
+	}
+}
+
+// errForwarded carries the exit status of a command that ran inside the daemon.
+type errForwarded struct{ code int }
+
+func (e errForwarded) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// withStore runs fn with the statistics store: the daemon's when running inside it, else one
+// opened (and locked) for this command. When the daemon holds the lock, the whole command line
+// is forwarded to it instead, so every command works the same whether or not it runs.
+func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	ctx := cmd.Context()
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	if a.daemon != nil {
+		return fn(ctx, cfg, a.daemon.store)
+	}
+	st, err := stats.Open(ctx, cfg.Collector.DataDir, storeOptions(cfg, time.Now))
+	if lerr, ok := errors.AsType[*stats.LockedError](err); ok {
+		sock := cfg.Collector.APISocketPath()
+		a.log.Debug("database is held by another process; forwarding", "owner_pid", lerr.PID, "socket", sock)
+		code, ferr := forward.Call(ctx, sock, a.args, a.forwardStdin(cmd), a.stdout, a.stderr)
+		if ferr != nil {
+			return fmt.Errorf("%w; and its API socket %s did not answer: %w", lerr, sock, ferr)
+		}
+		if code != 0 {
+			return errForwarded{code}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(ctx, cfg, st)
+}
+
+// forwardStdin is the caller's stdin when the command reads it (ingest from "-"), else nil.
+func (a *app) forwardStdin(*cobra.Command) io.Reader {
+	if !a.readsStdin {
+		return nil
+	}
+	return a.stdin
+}

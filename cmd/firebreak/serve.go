@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/firebreak-dev/firebreak/cmd/firebreak/internal/forward"
+	"github.com/firebreak-dev/firebreak/collector"
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/policies"
+)
+
+// serveState is what `status` reports about the running daemon.
+type serveState struct {
+	started   time.Time
+	pipeline  *collector.Pipeline
+	listeners *collector.Listeners
+	registry  *prometheus.Registry
+	httpAddr  string
+	socket    string
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: receive syslog, keep statistics, serve the local API",
+		Long: `serve is the daemon. It receives syslog on UDP and TCP (RFC 6587 newline and
+octet-counted framing) from the devices' configured syslog sources only, archives every
+frame, keeps the statistics in the database, serves Prometheus metrics over HTTP, and answers
+the other firebreak commands over a unix socket in the data folder. SIGINT or SIGTERM flush
+everything and stop it cleanly.
+
+Without --config it runs on the embedded default policy (UDP and TCP :5140, syslog accepted
+from 127.0.0.1 only, data in ./firebreak-data).`,
+		Example: `  firebreak serve --config /etc/firebreak/site.yaml`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.daemon != nil {
+				return errors.New("serve cannot run inside the daemon")
+			}
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+}
+
+func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
+	log := a.log.With("component", "serve")
+	co := cfg.Collector
+	st, err := stats.Open(ctx, co.DataDir, storeOptions(cfg, time.Now))
+	if err != nil {
+		return err // a LockedError names the process that holds the data folder
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := collector.NewMetrics(reg)
+	rawDir := filepath.Join(co.DataDir, "raw")
+	archive, err := collector.OpenArchive(rawDir)
+	if err != nil {
+		return err
+	}
+	defer archive.Close()
+	p := collector.NewPipeline(collector.PipelineOptions{
+		Config: cfg, Store: st, Archive: archive, Metrics: metrics, Log: log, Now: time.Now,
+		FlushEvery: time.Duration(co.FlushInterval),
+	})
+	ls, err := collector.Listen(ctx, cfg, metrics, log)
+	if err != nil {
+		return err
+	}
+	sock := co.APISocketPath()
+	api, err := forward.Listen(sock)
+	if err != nil {
+		ls.Close()
+		return err
+	}
+	defer os.Remove(sock)
+	state := &serveState{started: time.Now(), pipeline: p, listeners: ls, registry: reg, socket: sock}
+	a.daemon = &daemonEnv{cfg: cfg, store: st, serve: state}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ls.Run(ctx, p) })
+	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
+	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
+	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
+		hl, err := net.Listen("tcp", co.HTTPListen)
+		if err != nil {
+			ls.Close()
+			return fmt.Errorf("listen http %s: %w", co.HTTPListen, err)
+		}
+		state.httpAddr = hl.Addr().String()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error {
+			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	log.Info("firebreak daemon started", "udp", addrString(ls.UDPAddr()), "tcp", addrString(ls.TCPAddr()),
+		"http", state.httpAddr, "api", sock, "data_dir", co.DataDir, "devices", len(cfg.Devices))
+	err = g.Wait()
+	log.Info("firebreak daemon stopped", "err", err)
+	return err
+}
+
+// pruneArchive removes raw archive days past their retention at start and then hourly.
+func pruneArchive(ctx context.Context, dir string, keep time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for now := time.Now(); ; {
+		if _, err := collector.PruneArchive(dir, keep, now); err != nil {
+			log.Warn("prune raw archive", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case now = <-t.C:
+		}
+	}
+}
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "off"
+	}
+	return a.String()
+}
+
+// forwardHandler runs a forwarded command line with the daemon's config and store, as the
+// calling OS user.
+func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serveState) forward.Handler {
+	return func(ctx context.Context, req forward.Request, stdin io.Reader, stdout, stderr io.Writer) int {
+		sub := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: req.Args, cwd: req.Cwd, user: req.User,
+			daemon: &daemonEnv{cfg: cfg, store: st, serve: state}}
+		sub.log = a.log.With("forwarded_for", req.User)
+		return sub.execute(ctx)
+	}
+}

@@ -1,0 +1,230 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/ciscolog"
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/policies"
+)
+
+// Pipeline parses batches of frames, archives them, aggregates the events and flushes the
+// statistics to the store at a fixed interval. Live traffic and file replays go through the same
+// Pipeline.
+//
+// Run is the only method that touches the aggregator and the archive; Status may be called
+// from any goroutine.
+type Pipeline struct {
+	store   *stats.Store
+	agg     *stats.Aggregator
+	archive *Archive // nil: do not archive (replays of files that are archives already)
+	metrics *Metrics
+	log     *slog.Logger
+	now     func() time.Time
+	every   time.Duration
+	cfg     *policies.Config
+
+	parsers map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
+	other   *ciscolog.Parser                // frames from files or without a known sender
+
+	mu     sync.Mutex
+	status PipelineStatus
+}
+
+// PipelineStatus is what the pipeline has done so far.
+type PipelineStatus struct {
+	Typed, Header, Unparsed int64
+	LastFlush               time.Time
+	LastFlushKeys           int
+	LastFlushTook           time.Duration
+	FlushErrors             int64
+	Agg                     stats.AggStats
+}
+
+// PipelineOptions configure NewPipeline.
+type PipelineOptions struct {
+	Config  *policies.Config
+	Store   *stats.Store
+	Archive *Archive // optional
+	Metrics *Metrics
+	Log     *slog.Logger
+	Now     func() time.Time // clock for yearless timestamps, archive days and flush times
+	// FlushEvery is the statistics batch interval; at most one transaction per interval.
+	FlushEvery time.Duration
+	Agg        stats.AggOptions
+}
+
+// NewPipeline builds a pipeline from the site policy: one parser per device (each with that
+// device's time zone), and a fallback parser that maps header host names to device zones.
+func NewPipeline(o PipelineOptions) *Pipeline {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = time.Second
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Agg.Now == nil {
+		o.Agg.Now = o.Now
+	}
+	p := &Pipeline{
+		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
+		now: o.Now, every: o.FlushEvery, cfg: o.Config,
+		agg:     stats.NewAggregator(classifier{o.Config}, o.Agg),
+		parsers: make(map[netip.Addr]*ciscolog.Parser),
+	}
+	site := o.Config.Location()
+	for i := range o.Config.Devices {
+		d := &o.Config.Devices[i]
+		loc := d.Location()
+		pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
+		for _, src := range d.SyslogSources {
+			p.parsers[src] = pr
+		}
+	}
+	p.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
+		if d, ok := o.Config.DeviceByName(host); ok {
+			return d.Location()
+		}
+		return site
+	}})
+	return p
+}
+
+// classifier adapts the site policy to what the aggregator asks.
+type classifier struct{ c *policies.Config }
+
+func (c classifier) Internal(a netip.Addr) bool { return c.c.IsInternal(a) }
+func (c classifier) Segment(a netip.Addr) string {
+	s, _ := c.c.Segment(a)
+	return s
+}
+
+// Run consumes batches until in is closed, then flushes what is pending and returns. Closing
+// in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
+// bounds the flushes.
+func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
+	tick := time.NewTicker(p.every)
+	defer tick.Stop()
+	var ev ciscolog.Event
+	typed := p.metrics.Parsed.WithLabelValues("typed")
+	header := p.metrics.Parsed.WithLabelValues("header")
+	unparsed := p.metrics.Parsed.WithLabelValues("unparsed")
+	archiveErrs := 0
+	dirty := false
+	for {
+		select {
+		case b, ok := <-in:
+			if !ok {
+				// Everything received is flushed even when the caller is shutting down.
+				return p.flush(context.WithoutCancel(ctx))
+			}
+			now := p.now()
+			var nt, nh, nu int64
+			flushNow := false
+			for i := range b.Len() {
+				frame, src := b.Frame(i)
+				if p.archive != nil {
+					if err := p.archive.Write(now, frame); err != nil {
+						p.metrics.ArchiveErrors.Inc()
+						if archiveErrs++; archiveErrs == 1 {
+							p.log.Error("raw archive write failed; further failures are only counted", "err", err)
+						}
+					}
+				}
+				pr := p.other
+				if src.IsValid() {
+					if dp, ok := p.parsers[src]; ok {
+						pr = dp
+					}
+				}
+				pr.Parse(frame, &ev)
+				ev.Sender = src
+				if ev.Time.IsZero() {
+					ev.Time = now.UTC() // no timestamp in the frame: it happened when received
+				}
+				switch ev.Kind {
+				case ciscolog.KindTyped:
+					nt++
+				case ciscolog.KindHeader:
+					nh++
+				default:
+					nu++
+				}
+				if p.agg.Add(&ev) {
+					flushNow = true
+				}
+			}
+			b.Release()
+			typed.Add(float64(nt))
+			header.Add(float64(nh))
+			unparsed.Add(float64(nu))
+			p.mu.Lock()
+			p.status.Typed += nt
+			p.status.Header += nh
+			p.status.Unparsed += nu
+			p.mu.Unlock()
+			dirty = true
+			if flushNow {
+				if err := p.flush(ctx); err != nil {
+					p.log.Error("flush", "err", err)
+				}
+				dirty = false
+			}
+		case <-tick.C:
+			if !dirty {
+				continue
+			}
+			if err := p.flush(ctx); err != nil {
+				p.log.Error("flush", "err", err)
+			}
+			dirty = false
+		}
+	}
+}
+
+// flush writes pending statistics and pushes the archive to disk.
+func (p *Pipeline) flush(ctx context.Context) error {
+	var archErr error
+	if p.archive != nil {
+		archErr = p.archive.Flush()
+	}
+	fs, err := p.agg.Flush(ctx, p.store)
+	p.metrics.Flushes.Inc()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.Agg = p.agg.Stats()
+	if err != nil {
+		p.metrics.FlushErrors.Inc()
+		p.status.FlushErrors++
+		return fmt.Errorf("flush statistics: %w", err)
+	}
+	now := p.now()
+	p.status.LastFlush = now
+	p.status.LastFlushKeys = fs.Keys
+	p.status.LastFlushTook = fs.Duration
+	p.metrics.LastFlush.Set(float64(now.Unix()))
+	p.metrics.FlushSeconds.Observe(fs.Duration.Seconds())
+	if fi, err := os.Stat(p.store.Path()); err == nil {
+		p.metrics.DBBytes.Set(float64(fi.Size()))
+	}
+	return archErr
+}
+
+// Status returns a snapshot of the pipeline's counters.
+func (p *Pipeline) Status() PipelineStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status
+}
