@@ -301,14 +301,14 @@ func (p *parser) parseBlock(lines []string) (any, error) {
 			return fn, nil
 		}
 	case "failover":
-		if len(f) >= 7 && f[1] == "interface" && f[2] == "ip" {
+		// failover interface ip IF A MASK standby B
+		if len(f) >= 6 && f[1] == "interface" && f[2] == "ip" {
 			fn := &factNode{}
-			for _, t := range f[4:] {
-				if a, err := netip.ParseAddr(t); err == nil {
-					if _, isMask := maskBits(a); isMask && t == f[5] {
-						continue
+			for _, i := range []int{4, 7} {
+				if i < len(f) {
+					if a, err := netip.ParseAddr(f[i]); err == nil {
+						fn.prot = append(fn.prot, Protected{Prefix: hostPrefix(a), Reason: "failover link: " + head})
 					}
-					fn.prot = append(fn.prot, Protected{Prefix: hostPrefix(a), Reason: "failover link: " + head})
 				}
 			}
 			return fn, nil
