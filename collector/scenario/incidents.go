@@ -181,10 +181,10 @@ func (g *generator) planIncidents() {
 	p.deniedDay = g.placeDay(0.55, 16)
 	p.denied = g.addIncident(Incident{ID: "ports-2", Kind: KindUnusualPortDenied, Detector: "unusual_ports",
 		Also:  []string{"significant_terms"},
-		Start: g.at(p.deniedDay, 8, 0), End: g.at(p.deniedDay, 16, 0),
+		Start: g.at(p.deniedDay, 8, 0), End: g.at(p.deniedDay, 15, 0),
 		Hosts: l.addrList(l.dmzWeb, l.dmzPortal), Peers: l.addrList(l.deniers...),
 		Ports:       []string{"tcp/5555", "tcp/8291", "tcp/37215"},
-		Description: "three external addresses are denied again and again on unconventional ports"})
+		Description: "three external addresses are each denied 30-45 times within an hour on an unconventional port"})
 
 	p.segDay = g.placeDay(0.45, 13)
 	p.segA = l.ws[1][min(7, len(l.ws[1])-1)]
@@ -252,9 +252,10 @@ func (g *generator) plantIncidents(day int, ds time.Time) {
 	if day == p.deniedDay {
 		ports := [3]uint16{5555, 8291, 37215}
 		for i, src := range l.deniers {
+			// A burst of 30-45 in one hour each (a detector's default window), hours apart.
 			n := 30 + g.rng.IntN(16)
 			for range n {
-				t := ms(8, 0) + g.rng.Int64N(8*3600_000)
+				t := ms(8+3*(i%3), 0) + g.rng.Int64N(3600_000)
 				dst := l.dmzWeb
 				if g.rng.IntN(2) == 0 {
 					dst = l.dmzPortal

@@ -279,10 +279,20 @@ func (c *checker) outPorts(in Incident) {
 
 func (c *checker) denied(in Incident) {
 	per := map[string]map[uint16]int{}
+	first := map[string]int64{}
 	for _, x := range c.res.lines {
 		r := &x.r
 		if r.kind == kDeny && r.inc > 0 && c.res.truth.Incidents[r.inc-1].Kind == KindUnusualPortDenied {
 			a := c.addr(r.a)
+			if _, ok := first[a]; !ok {
+				first[a] = r.t
+			}
+			if r.t-first[a] > 3600_000 {
+				c.t.Errorf("denies of %s spread over more than an hour", a)
+			}
+			if r.t < ms(in.Start) || r.t > ms(in.End) {
+				c.t.Errorf("deny of %s at %v outside the incident window", a, time.UnixMilli(r.t))
+			}
 			if per[a] == nil {
 				per[a] = map[uint16]int{}
 			}
