@@ -405,7 +405,8 @@ type hourCaps struct {
 // What is counted (the package doc has the full list):
 //   - documents (the unit of significant terms and of "connections"): one per Built (302013,
 //     302015, 302020...), Permit or Deny/Drop message, weighted by ev.Count (106100 hit-cnt,
-//     IOS "N packets"), and one per VPN login or session start;
+//     IOS "N packets"), and one per login or VPN session start (VPN sources come from session
+//     starts only: 722022, 722051, 716001);
 //   - bytes: only Teardown messages carry them; ASA gives one total for both directions, so
 //     bytes are split by the internal host's role (initiated or accepted), not by direction;
 //   - events: every event that names the host, for last seen.
@@ -704,10 +705,14 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		a.addTerm(hs, FieldSourceIP, uint64(src), w)
 		if user != "" && src != 0 {
 			uid := a.users.id(user, func() (string, string) { s := strings.Clone(user); return s, s })
-			if v, isNew := put(a, &a.cur.vpn, vpnKey{uid, src}); v != nil {
-				v.see(ts, 0, 1)
-				if isNew {
-					a.exemplar(exKey{kind: ExemplarVPN, u: uid, a: src}, ts, ev)
+			// VPN sessions only (722022, 722051, 716001); device logins (605005) are documents
+			// but not VPN sources.
+			if ev.Action == ciscolog.ActionSessionStart {
+				if v, isNew := put(a, &a.cur.vpn, vpnKey{uid, src}); v != nil {
+					v.see(ts, 0, 1)
+					if isNew {
+						a.exemplar(exKey{kind: ExemplarVPN, u: uid, a: src}, ts, ev)
+					}
 				}
 			}
 			a.addTerm(hs, FieldUserSource, uint64(uid)<<32|uint64(src), w)

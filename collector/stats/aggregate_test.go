@@ -187,3 +187,86 @@ func TestEventWithoutTimeUsesClock(t *testing.T) {
 		t.Errorf("Hosts = %+v, %v; want 10.2.0.5 last seen at the injected clock", hosts, err)
 	}
 }
+
+// TestTakeWhileAdding writes batches on another goroutine while Add goes on (run with -race).
+func TestTakeWhileAdding(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir(), t0.Add(24*time.Hour))
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{})
+	batches := make(chan *Batch)
+	done := make(chan error)
+	go func() { // the writer: owned by this test, ends when batches is closed
+		var err error
+		for b := range batches {
+			if _, werr := b.Write(ctx, st); werr != nil && err == nil {
+				err = werr
+			}
+			b.Release()
+		}
+		done <- err
+	}()
+	evs := mixedEvents(20_000)
+	var docs uint64
+	for i := range evs {
+		a.Add(&evs[i])
+		switch evs[i].Action {
+		case ciscolog.ActionBuilt, ciscolog.ActionPermit, ciscolog.ActionDeny, ciscolog.ActionSessionStart:
+			docs += uint64(max(evs[i].Count, 1))
+		}
+		if i%3000 == 2999 {
+			batches <- a.Take()
+		}
+	}
+	batches <- a.Take()
+	close(batches)
+	if err := <-done; err != nil {
+		t.Fatalf("Write = %v", err)
+	}
+	if got := siteDocs(t, st); got != docs {
+		t.Errorf("docs stored = %d; want %d", got, docs)
+	}
+}
+
+func TestFlushErrorKeepsPending(t *testing.T) {
+	st := openStore(t, t.TempDir(), t0.Add(2*time.Hour))
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{})
+	for _, ev := range scenario() {
+		a.Add(&ev)
+	}
+	pending := a.Pending()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Flush(ctx, st); err == nil {
+		t.Fatal("Flush with a cancelled context succeeded")
+	}
+	if a.Pending() != pending {
+		t.Errorf("Pending after failed Flush = %d; want %d", a.Pending(), pending)
+	}
+	flush(t, a, st)
+	if got := siteDocs(t, st); got != 17 {
+		t.Errorf("docs after retry = %d; want 17", got)
+	}
+}
+
+// allInternal classifies everything as one internal segment.
+type allInternal struct{}
+
+func (allInternal) Internal(netip.Addr) bool  { return true }
+func (allInternal) Segment(netip.Addr) string { return "lan" }
+
+func TestSetClassifier(t *testing.T) {
+	st := openStore(t, t.TempDir(), t0.Add(2*time.Hour))
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{})
+	ev := built(t0, ep("10.2.0.5", 5000, "inside"), ep("198.51.100.7", 443, "outside"))
+	a.Add(&ev)
+	a.SetClassifier(allInternal{})
+	a.Add(&ev)
+	flush(t, a, st)
+	hosts, err := st.Hosts(context.Background())
+	if err != nil || len(hosts) != 2 {
+		t.Errorf("Hosts = %+v, %v; want 10.2.0.5 and, after the reload, 198.51.100.7", hosts, err)
+	}
+}

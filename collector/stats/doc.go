@@ -33,7 +33,7 @@
 // A "document" (the unit of significant terms and of connection counts) is one Built
 // (302013/302015/302020...), Permit (106100 permitted, IOS permitted) or Deny/Drop message,
 // weighted by ev.Count (106100 hit-cnt, IOS "N packets", "message repeated N times"), plus one
-// per VPN login or session start. Bytes come only from Teardown messages; the ASA logs one total
+// per login (605005) or VPN session start (722022, 722051, 716001; only these make vpn| records). Bytes come only from Teardown messages; the ASA logs one total
 // for both directions, so bytes are split by the internal host's role: initiated (the host
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.

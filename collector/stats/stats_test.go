@@ -353,3 +353,50 @@ func TestRetention(t *testing.T) {
 		t.Errorf("FlushStats.Future = 0; want the future bucket refused")
 	}
 }
+
+// TestParsedLines checks the contract with the parser on real message text: roles of an
+// outbound connection and its teardown, and a VPN session.
+func TestParsedLines(t *testing.T) {
+	ctx := context.Background()
+	lines := []string{
+		"<166>Mar  3 08:15:02 fw-clinic %ASA-6-302013: Built outbound TCP connection 4130017 for outside:203.0.113.40/443 (203.0.113.40/443) to inside:10.20.1.15/52114 (198.51.100.7/40112)",
+		"<166>Mar  3 08:15:09 fw-clinic %ASA-6-302014: Teardown TCP connection 4130017 for outside:203.0.113.40/443 to inside:10.20.1.15/52114 duration 0:04:31 bytes 48213 TCP FINs",
+		"<166>Mar  3 08:16:00 fw-clinic %ASA-4-722051: Group <GroupPolicy_VPN> User <alice> IP <198.51.100.23> IPv4 Address <10.50.0.7> IPv6 address <::> assigned to session",
+		"<166>Mar  3 08:17:00 fw-clinic %ASA-6-605005: Login permitted from 10.20.0.50/51000 to inside:10.20.0.1/ssh for user \"netadmin\"",
+	}
+	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+	p := ciscolog.NewParser(ciscolog.Options{Now: fixedNow(now)})
+	st := openStore(t, t.TempDir(), now)
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{})
+	var ev ciscolog.Event
+	for _, l := range lines {
+		p.ParseString(l, &ev)
+		if ev.Kind != ciscolog.KindTyped {
+			t.Fatalf("parse %q: kind %v", l, ev.Kind)
+		}
+		a.Add(&ev)
+	}
+	flush(t, a, st)
+	hour := Window{From: time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)}
+	got, err := st.HostSeries(ctx, ip("10.20.1.15"), hour, Hourly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []HostBucket{{Start: hour.From, HostCounters: HostCounters{Events: 2, ConnsInitiated: 1, BytesInitiated: 48213}}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("HostSeries(10.20.1.15) (-want +got):\n%s", d)
+	}
+	peers, err := st.Peers(ctx, ip("10.20.1.15"), hour, Hourly)
+	if err != nil || len(peers) != 1 || peers[0].Peer != ip("203.0.113.40") || peers[0].BytesInitiated != 48213 {
+		t.Errorf("Peers = %+v, %v; want 203.0.113.40 with 48213 bytes initiated", peers, err)
+	}
+	vpn, err := st.VPNSources(ctx, "")
+	if err != nil || len(vpn) != 1 || vpn[0].User != "alice" || vpn[0].Src != ip("198.51.100.23") {
+		t.Errorf("VPNSources = %+v, %v; want alice from 198.51.100.23 only (605005 is no VPN login)", vpn, err)
+	}
+	terms, err := st.Terms(ctx, FieldUserSource, hour, Hourly)
+	if err != nil || terms.Counts[Term{User: "netadmin", Addr: ip("10.20.0.50")}] != 1 || terms.Counts[Term{User: "alice", Addr: ip("198.51.100.23")}] != 1 {
+		t.Errorf("user.source terms = %+v, %v; want alice and netadmin", terms, err)
+	}
+}
