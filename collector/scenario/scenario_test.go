@@ -323,6 +323,11 @@ func listenUDP(t *testing.T) (net.PacketConn, error) {
 		return nil, err
 	}
 	t.Cleanup(func() { pc.Close() })
+	// Room for a few thousand datagrams, so a reader goroutine starved on a busy machine loses
+	// nothing (the kernel may cap it at net.core.rmem_max).
+	if err := pc.(*net.UDPConn).SetReadBuffer(4 << 20); err != nil {
+		return nil, err
+	}
 	return pc, nil
 }
 
