@@ -147,7 +147,8 @@ type generator struct {
 	rng         *rand.Rand // traffic decisions
 	frng        *rand.Rand // envelope choices; separate so the traffic does not depend on them
 	out         [2]*bufio.Writer
-	queue       []rec    // future lines, unsorted
+	queue       []rec    // lines beyond the current hour, unsorted
+	curEnd      int64    // end of the current hour (unix ms); earlier lines go straight to emit
 	emit        []rec    // lines of the current hour
 	order       []uint64 // emit's time-ordered keys
 	conn        uint32
@@ -221,6 +222,7 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 		dayEnd := time.Date(y, m, d+day+1, 0, 0, 0, 0, g.l.loc)
 		weekend := dayStart.Weekday() == time.Saturday || dayStart.Weekday() == time.Sunday
 		g.dayMul = 0.92 + 0.16*g.rng.Float64()
+		g.curEnd = math.MinInt64 // the day's plan goes to the queue
 		g.planDay(day, dayStart, weekend)
 		for hs := dayStart; hs.Before(dayEnd); hs = hs.Add(time.Hour) {
 			if err := ctx.Err(); err != nil {
@@ -230,6 +232,7 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 			if he.After(dayEnd) {
 				he = dayEnd
 			}
+			g.curEnd = he.UnixMilli()
 			g.hour(day, hs.UnixMilli(), he.UnixMilli(), hs.In(g.l.loc).Hour(), weekend)
 			if err := g.flushUntil(he.UnixMilli()); err != nil {
 				return Truth{}, err
@@ -251,11 +254,14 @@ func (g *generator) run(ctx context.Context) (Truth, error) {
 
 // push queues a line; it is written once its hour is flushed.
 func (g *generator) push(r rec) {
-	g.queue = append(g.queue, r)
+	if r.t < g.curEnd {
+		g.emit = append(g.emit, r) // most lines: written at the end of this hour
+	} else {
+		g.queue = append(g.queue, r)
+	}
 }
 
 func (g *generator) flushUntil(end int64) error {
-	g.emit = g.emit[:0]
 	keep := g.queue[:0]
 	for _, r := range g.queue {
 		if r.t < end {
@@ -265,9 +271,9 @@ func (g *generator) flushUntil(end int64) error {
 		}
 	}
 	g.queue = keep
-	// Sort by (time, push order) through packed keys: sorting the 80-byte recs themselves
-	// would cost more than formatting them. The partition above keeps push order, so the index
-	// breaks ties in push order.
+	// Sort by (time, position in emit) through packed keys: sorting the 80-byte recs themselves
+	// would cost more than formatting them. Lines of one connection that share a millisecond
+	// were pushed to the same slice in order, so the position keeps them in order.
 	g.order = g.order[:0]
 	if len(g.emit) > 0 {
 		base := g.emit[0].t
@@ -301,6 +307,7 @@ func (g *generator) flushUntil(end int64) error {
 			g.sink(r, style, line)
 		}
 	}
+	g.emit = g.emit[:0]
 	return nil
 }
 
