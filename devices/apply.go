@@ -59,6 +59,8 @@ type Report struct {
 	// Before and After are the running configurations before the push and
 	// at the end (After is empty when it could not be read).
 	Before, After string
+	// Transcript is the redacted session transcript (set by PushASA).
+	Transcript string
 }
 
 // render turns steps into CLI lines, entering sub-modes as needed; owner

@@ -731,3 +731,36 @@ func BenchmarkConfigureLine(b *testing.B) {
 		}
 	}
 }
+
+func TestPushASAReconnectsToRollBack(t *testing.T) {
+	r := newRig(t, func(cfg *fakeasa.Config) { cfg.Faults = fakeasa.Faults{DropAfter: 3} })
+	var l devices.Locker
+	rep, err := devices.PushASA(context.Background(), &l, r.target, devices.Plan{Steps: blockSteps(t)}, nil)
+	if !errors.Is(err, devices.ErrConnection) {
+		t.Fatalf("PushASA error = %v, want ErrConnection", err)
+	}
+	if !rep.RolledBack || len(rep.Applied) != 3 {
+		t.Errorf("rolled back %v, applied %d; want true, 3 (err %v)", rep.RolledBack, len(rep.Applied), err)
+	}
+	if diff := cmp.Diff(r.start, r.srv.Running()); diff != "" {
+		t.Errorf("config after reconnect and rollback (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(rep.Transcript, "--- reconnected for rollback\n") ||
+		!strings.Contains(rep.Transcript, "> no network-object host 203.0.113.7\n") {
+		t.Errorf("transcript lacks the rollback session:\n%s", rep.Transcript)
+	}
+	if strings.Contains(rep.Transcript, enableSecret) || strings.Contains(rep.Transcript, loginPassword) {
+		t.Error("transcript holds a secret")
+	}
+}
+
+func TestPushASAHappyPath(t *testing.T) {
+	r := newRig(t, nil)
+	rep, err := devices.PushASA(context.Background(), nil, r.target, devices.Plan{Steps: blockSteps(t), Save: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Saved || r.srv.Running() != blockedConfig(r.start) || r.srv.Startup() != r.srv.Running() {
+		t.Errorf("saved %v; running config as expected %v", rep.Saved, r.srv.Running() == blockedConfig(r.start))
+	}
+}

@@ -37,7 +37,8 @@ type Faults struct {
 	FailNth    int
 	FailOutput string
 	// DropAfter closes the connection when the counted command after the
-	// first DropAfter ones arrives (that command is not applied). 0 is off.
+	// first DropAfter ones arrives (that command is not applied); it fires
+	// once, so a reconnect works. 0 is off.
 	DropAfter int
 	// ReplyDelay is waited before every reply.
 	ReplyDelay time.Duration
@@ -542,6 +543,9 @@ func (s *Server) command(sess *cliSession, text string) (r result, drop bool) {
 		}
 	}
 	n := s.counted
+	if counted && f.DropAfter > 0 && n > f.DropAfter {
+		s.faults.DropAfter = 0
+	}
 	s.mu.Unlock()
 	for _, p := range f.DenyPrefixes {
 		if strings.HasPrefix(trimmed, p) {
