@@ -34,8 +34,10 @@ var _ Configurer = (*ASA)(nil)
 type Plan struct {
 	Steps []Step
 	// Before is the running configuration (as RunningConfig returns it) the
-	// plan was made against; Apply reads it when empty. A rollback must
-	// restore exactly this text.
+	// plan was made against, typically read when the change was approved.
+	// When set, Apply first reads the device's configuration and stops with
+	// ErrConfigChanged, sending nothing, if it differs (under StableConfig).
+	// When empty, Apply reads it. A rollback must restore this text.
 	Before string
 	// Verify checks the running configuration read back after the steps;
 	// an error triggers the rollback. Nil skips verification.
@@ -93,7 +95,8 @@ func render(steps []Step, undo bool) (lines []Command, owner []int) {
 	return lines, owner
 }
 
-// Apply pushes p.Steps through dev, stopping at the first refused line;
+// Apply checks that the device still has p.Before (if set), then pushes
+// p.Steps through dev, stopping at the first refused line;
 // then reads the configuration back and runs p.Verify. On a refusal or a
 // failed verification it sends the Undo lines of the applied steps in
 // reverse order and checks that the configuration equals p.Before again
@@ -102,13 +105,14 @@ func render(steps []Step, undo bool) (lines []Command, owner []int) {
 // again and calls Rollback. The returned error joins every failure.
 func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 	rep := Report{Before: p.Before}
-	if rep.Before == "" {
-		before, err := dev.RunningConfig(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("read config before push: %w", err)
-		}
-		rep.Before = before
+	before, err := dev.RunningConfig(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("read config before push: %w", err)
 	}
+	if p.Before != "" && StableConfig(before) != StableConfig(p.Before) {
+		return rep, fmt.Errorf("%w: %s", ErrConfigChanged, firstDiff(StableConfig(p.Before), StableConfig(before)))
+	}
+	rep.Before = before
 	lines, owner := render(p.Steps, false)
 	res, err := dev.Configure(ctx, lines)
 	for i := range res.Applied {

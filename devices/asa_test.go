@@ -764,3 +764,30 @@ func TestPushASAHappyPath(t *testing.T) {
 		t.Errorf("saved %v; running config as expected %v", rep.Saved, r.srv.Running() == blockedConfig(r.start))
 	}
 }
+
+func TestApplyRefusesChangedConfig(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.dial(t)
+	ctx := context.Background()
+	approved, err := a.RunningConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone edits the device between approval and push.
+	if _, err := a.Configure(ctx, cmds(t, "route inside 10.90.0.0 255.255.0.0 10.20.0.254")); err != nil {
+		t.Fatal(err)
+	}
+	changed := r.srv.Running()
+	rep, err := devices.Apply(ctx, a, devices.Plan{Steps: blockSteps(t), Before: approved})
+	if !errors.Is(err, devices.ErrConfigChanged) || !strings.Contains(err.Error(), "10.90.0.0") {
+		t.Fatalf("Apply error = %v, want ErrConfigChanged naming the new route", err)
+	}
+	if len(rep.Applied) != 0 || r.srv.Running() != changed {
+		t.Error("a refused plan changed the device")
+	}
+	// The same approved text is accepted when only volatile lines differ.
+	volatile := strings.Replace(changed, "Cryptochecksum:3f2c9e1b7a6d5e4f3c2b1a0998877665", "Cryptochecksum:0000", 1)
+	if _, err := devices.Apply(ctx, a, devices.Plan{Steps: blockSteps(t), Before: volatile}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,6 +42,9 @@ var (
 	// ErrRollback: rolling back left the configuration different from
 	// before the push.
 	ErrRollback = errors.New("rollback incomplete")
+	// ErrConfigChanged: the device configuration differs from the one the
+	// plan was made against; nothing was sent.
+	ErrConfigChanged = errors.New("device configuration changed since the plan was made")
 	// ErrVerify: the configuration read back after a push failed the
 	// caller's verification.
 	ErrVerify = errors.New("verification failed")
