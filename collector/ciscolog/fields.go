@@ -201,8 +201,16 @@ func identity(ep *Endpoint, s string) string {
 }
 
 func isMappedSlot(s string) bool {
-	return strings.IndexByte(s, '/') > 0 && strings.IndexByte(s, ' ') < 0 &&
-		strings.IndexByte(s, '\\') < 0 && strings.IndexByte(s, '@') < 0
+	slash := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '/':
+			slash = slash || i > 0
+		case ' ', '\\', '@':
+			return false
+		}
+	}
+	return slash
 }
 
 // trailingUser reads a final ` (user)` after the endpoints.

@@ -30,6 +30,9 @@ type Parser struct {
 	// The last UTC midnight computed, to skip time.Date for the next stamp of the same day.
 	dayKey  int // year<<9 | month<<5 | day; 0 when unset
 	dayBase time.Time
+	// The UTC year of the clock, valid for clock readings in [yearFrom, yearTo) (Unix seconds).
+	year             int
+	yearFrom, yearTo int64
 }
 
 // NewParser returns a Parser. It panics if opts.Now is nil, because a parser that guessed the
@@ -136,11 +139,25 @@ func (p *Parser) resolve(st *stamp, loc *time.Location) time.Time {
 		return p.fromDay(st.year, st)
 	}
 	now := p.now()
-	t := p.fromDay(now.UTC().Year(), st)
+	y := p.yearOf(now)
+	t := p.fromDay(y, st)
 	if t.Sub(now) > 31*24*time.Hour {
-		t = p.fromDay(now.UTC().Year()-1, st)
+		t = p.fromDay(y-1, st)
 	}
 	return t
+}
+
+// yearOf returns now's UTC year, cached: the clock is read for every frame but the year
+// changes once a year.
+func (p *Parser) yearOf(now time.Time) int {
+	u := now.Unix()
+	if p.yearTo == 0 || u < p.yearFrom || u >= p.yearTo {
+		y := now.UTC().Year()
+		p.year = y
+		p.yearFrom = time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+		p.yearTo = time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	}
+	return p.year
 }
 
 func (p *Parser) fromDay(year int, st *stamp) time.Time {
