@@ -95,12 +95,12 @@ func render(steps []Step, undo bool) (lines []Command, owner []int) {
 	return lines, owner
 }
 
-// Apply checks that the device still has p.Before (if set), then pushes
-// p.Steps through dev, stopping at the first refused line;
-// then reads the configuration back and runs p.Verify. On a refusal or a
-// failed verification it sends the Undo lines of the applied steps in
-// reverse order and checks that the configuration equals p.Before again
-// (ErrRollback otherwise). When the connection breaks (ErrConnection) it
+// Apply checks that the device still has p.Before (if set), pushes
+// p.Steps through dev, stopping at the first refused line, then reads the
+// configuration back and runs p.Verify. On a refusal or a failed
+// verification it sends the Undo lines of the applied steps in reverse
+// order and checks that the configuration equals the one read before the
+// push (ErrRollback otherwise). When the connection breaks (ErrConnection) it
 // cannot roll back: the Report says what was applied, and the caller dials
 // again and calls Rollback. The returned error joins every failure.
 func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
