@@ -8,6 +8,14 @@ import (
 	"strings"
 )
 
+// Device texts come from the reference notes (asa-cli.md §1.3). These are
+// unconfirmed on a real ASA and may differ in wording or prefix: the
+// duplicate-ACE line ("ERROR: access-list X: ACE not added. Possible
+// duplicate entry"), "doesn't pair", shun replies ("Shun A added in
+// context: single_vf", "ERROR: Shun A already exists", "ERROR: Unable to
+// find shun A", "shun (outside) A 0.0.0.0 0 0 0"), "specified object <X>
+// not found", the object-group type clash, and silence on removing an
+// absent ACE or route.
 type mode int
 
 const (
