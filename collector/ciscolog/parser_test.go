@@ -200,6 +200,10 @@ func TestParseASAEnvelopes(t *testing.T) {
 		18: {"kind": "typed", "proto": "58", "icmp": "134/0", "src": "fe80::1 nat=fe80::1/0", "dst": "ff02::1"},
 		19: {"kind": "header", "id": "606001", "text": "ASDM session number 0 from 10.20.0.50 started"},
 		20: {"kind": "typed", "host": "fw-clinic", "bytes": "120", "src": "outside:192.0.2.19/53", "dst": "inside:10.20.1.15/51002"},
+		21: {"kind": "typed", "host": "fw-clinic", "count": "2", "bytes": "120", "conn": "5015", "dst": "inside:10.20.1.15/51003",
+			"text": "Teardown UDP connection 5015 for outside:192.0.2.20/53 to inside:10.20.1.15/51003 duration 0:00:00 bytes 120"},
+		22: {"kind": "typed", "host": "edge", "time": "2026-03-03T09:00:21Z"},
+		23: {"kind": "typed", "host": "", "time": "2026-03-03T09:00:22Z"},
 	})
 }
 

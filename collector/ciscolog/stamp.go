@@ -127,6 +127,15 @@ func lower(c byte) byte {
 	return c
 }
 
+func isUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 
@@ -216,7 +225,9 @@ func parseMonthStamp(s string, i int, yearAllowed bool) (st stamp, end int, ok b
 			next = k2
 		}
 		term := next >= len(s) || s[next] == ':'
-		if (term && len(name) >= 2 && len(name) <= 6) || (known && (next >= len(s) || s[next] == ' ')) {
+		// An unknown word is a zone only in capitals (`AUSEST:`); `fw01:` or `edge:` is a host.
+		if (term && (known || (len(name) >= 3 && len(name) <= 6 && isUpper(name)))) ||
+			(known && (next >= len(s) || s[next] == ' ')) {
 			switch {
 			case known:
 				st.zone, st.off = zoneOffset, off+extra
