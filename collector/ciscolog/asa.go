@@ -3,8 +3,9 @@ package ciscolog
 import "strings"
 
 // parseASA fills the typed fields of the ASA messages we know. On a body it cannot read it
-// leaves the event at KindHeader with the typed fields cleared.
-func parseASA(body string, ev *Event) {
+// leaves the event at KindHeader with the typed fields cleared. It reports whether the id is
+// one it types.
+func parseASA(body string, ev *Event) bool {
 	var ok bool
 	switch ev.MsgID {
 	case 302013, 302015:
@@ -47,12 +48,15 @@ func parseASA(body string, ev *Event) {
 		ok = asa733100(body, ev)
 	case 111008:
 		ok = asa111008(body, ev)
+	default:
+		return false
 	}
 	if ok {
 		ev.Kind = KindTyped
 	} else {
 		ev.clearBody()
 	}
+	return true
 }
 
 // clearBody undoes a partial body parse.

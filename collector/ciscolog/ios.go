@@ -5,11 +5,10 @@ import "strings"
 // parseIOS types the IOS access-list logging messages (%SEC-6-IPACCESSLOG*, the IPv6 forms
 // %IPV6_ACL-6-ACCESSLOG*, %IPV6-6-ACCESSLOG*, and the IOS-XE/XR variants %FMANFP-6-IPACCESSLOG*,
 // %ACL-IPV4_ACL-6-IPACCESSLOGP). Other mnemonics stay KindHeader.
-func parseIOS(body string, ev *Event) {
+func parseIOS(body string, ev *Event) bool {
 	m := ev.Mnemonic
-	k := strings.Index(m, "ACCESSLOG")
-	if k < 0 {
-		return
+	if !strings.Contains(m, "ACCESSLOG") {
+		return false
 	}
 	var ok bool
 	if strings.HasSuffix(m, "RL") {
@@ -22,6 +21,7 @@ func parseIOS(body string, ev *Event) {
 	} else {
 		ev.clearBody()
 	}
+	return true
 }
 
 // iosRateLimit: access-list logging rate-limited or missed N packets

@@ -90,17 +90,19 @@ func (p *Parser) ParseString(line string, ev *Event) {
 		ev.Severity = t.sev
 	}
 	body := s[skipSpaces(s, t.end):]
-	if n, inner, ok := repeated(body); ok && body[0] == 'm' {
-		ev.Count = n
-		body = inner
+	if len(body) > 0 && body[0] == 'm' {
+		if n, inner, ok := repeated(body); ok {
+			ev.Count = n
+			body = inner
+		}
 	}
 	body = trimRight(body)
 	if len(body) > 0 && h.count > 1 && body[len(body)-1] == ']' {
 		body = trimRight(body[:len(body)-1])
 	}
 	ev.Text = body
-	p.parseBody(body, ev)
-	if ev.Kind == KindHeader && strings.Contains(body, "  ") {
+	typable := p.parseBody(body, ev)
+	if typable && ev.Kind == KindHeader && strings.Contains(body, "  ") {
 		// Doubled spaces trip the fixed patterns. Retry on a collapsed copy: this rare path
 		// allocates, and the body strings then point into that copy instead of the frame.
 		p.parseBody(collapseSpaces(body), ev)
@@ -108,13 +110,15 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	}
 }
 
-func (p *Parser) parseBody(body string, ev *Event) {
+// parseBody types the body and reports whether the message is one it knows how to type.
+func (p *Parser) parseBody(body string, ev *Event) bool {
 	switch ev.Family {
 	case FamilyASA:
-		parseASA(body, ev)
+		return parseASA(body, ev)
 	case FamilyIOS:
-		parseIOS(body, ev)
+		return parseIOS(body, ev)
 	}
+	return false
 }
 
 // collapseSpaces replaces each run of spaces in s by one space.
@@ -126,7 +130,7 @@ func collapseSpaces(s string) string {
 		}
 		b = append(b, s[i])
 	}
-	return string(b)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 
 // resolve is stamp.resolve with a one-day cache for stamps read in UTC or at a fixed offset
