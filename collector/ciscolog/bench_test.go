@@ -1,6 +1,9 @@
 package ciscolog
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // benchLines are one realistic line per message id, with RFC 3164 headers as the collector
 // receives them.
@@ -40,10 +43,31 @@ func mixedStream() [][]byte {
 	return out
 }
 
+// BenchmarkParse measures each message id of the project's testdata (one sub-benchmark per
+// ASA id or IOS mnemonic), then the representative lines above.
 func BenchmarkParse(b *testing.B) {
-	for _, bl := range benchLines {
+	type bench struct{ name, line string }
+	var all []bench
+	seen := map[string]bool{}
+	p := newTestParser()
+	for _, file := range []string{"asa-rfc3164.log", "ios-acl.log"} {
+		for _, line := range readLines(b, file)[1:] {
+			var ev Event
+			p.ParseString(line, &ev)
+			name := ev.Mnemonic
+			if ev.Family == FamilyASA {
+				name = strconv.Itoa(int(ev.MsgID))
+			}
+			if name == "" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			all = append(all, bench{name, line})
+		}
+	}
+	all = append(all, bench{"header-only", benchLines[len(benchLines)-1].line})
+	for _, bl := range all {
 		b.Run(bl.name, func(b *testing.B) {
-			p := newTestParser()
 			frame := []byte(bl.line)
 			var ev Event
 			b.SetBytes(int64(len(frame)))
