@@ -204,6 +204,7 @@ func TestParseASAEnvelopes(t *testing.T) {
 			"text": "Teardown UDP connection 5015 for outside:192.0.2.20/53 to inside:10.20.1.15/51003 duration 0:00:00 bytes 120"},
 		22: {"kind": "typed", "host": "edge", "time": "2026-03-03T09:00:21Z"},
 		23: {"kind": "typed", "host": "", "time": "2026-03-03T09:00:22Z"},
+		24: {"kind": "typed", "src": "outside:192.0.2.23/40006 user=LOCAL\\Zoë Müller", "user": "Zoë Müller", "reason": "TCP FINs"},
 	})
 }
 
