@@ -330,6 +330,11 @@ func asa106100(s string, ev *Event) bool {
 	if n > 0 {
 		ev.Count = uint32(n)
 	}
+	if ev.Proto == ProtoICMP || ev.Proto == ProtoICMPv6 {
+		// For ICMP the port slots hold the type and the code.
+		ev.ICMPType, ev.ICMPCode = int16(ev.Src.Port), int16(ev.Dst.Port)
+		ev.Src.Port, ev.Dst.Port = 0, 0
+	}
 	ev.Initiator = SideSrc
 	return true
 }

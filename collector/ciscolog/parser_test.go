@@ -174,6 +174,7 @@ func TestParseASASyslog(t *testing.T) {
 		35: {"action": "config", "user": "netadmin", "reason": "access-list outside_access_in extended deny ip host 192.0.2.77 any"},
 		36: {"action": "teardown", "dur": "92h24m20s", "bytes": "4882591338", "reason": "TCP Reset-O"},
 		37: {"kind": "header", "id": "111010", "sev": "5", "action": "", "text": "User 'netadmin', running 'CLI' from IP 10.20.0.50, executed 'write memory'"},
+		38: {"kind": "typed", "action": "permit", "proto": "1", "icmp": "8/0", "count": "3", "src": "inside:10.20.1.15", "dst": "outside:203.0.113.40"},
 	})
 }
 
