@@ -15,7 +15,8 @@ type tables struct {
 	devByName map[string]*Device
 	devBySrc  map[netip.Addr]*Device
 	resolvers map[netip.Addr]struct{}
-	flows     map[[2]string]flowRule
+	segID     map[string]uint32 // network names, Internet and Any -> small ids
+	flows     map[uint64]*flowRule // from id << 32 | to id
 	conv      map[string]map[Port]struct{} // role -> ports conventional for it (its own and "default")
 	hosts     map[netip.Addr]*Host
 }
@@ -25,30 +26,196 @@ type flowRule struct {
 	ports map[Port]struct{}
 }
 
-// prefixTable finds the most specific prefix holding an address: one exact-match map per
-// prefix length present, tried longest first. With the handful of lengths a site uses this is
-// a few map probes and no allocation.
+// prefixTable finds the most specific prefix holding an address. Prefixes are either nested
+// or disjoint, so at build time they are flattened into sorted, disjoint address ranges, each
+// carrying its most specific prefix's value; a lookup is one binary search, without
+// allocation. add may be called until the first lookup; build runs on first use (Load calls
+// it before the Config is shared).
 type prefixTable[V any] struct {
-	len4, len6 []int
-	m          map[netip.Prefix]V
+	pending map[netip.Prefix]V // insertion set; first value for a prefix wins
+	order   []netip.Prefix
+	v4      rangeSet[uint32]
+	v6      rangeSet[u128]
+	vals    []V
+	m       map[netip.Prefix]V // every prefix added, for ProtectedOverlaps-style scans
 }
 
+// rangeSet holds range starts, sorted, and for each the index into vals (-1: no prefix).
+type rangeSet[K uint32 | u128] struct {
+	starts []K
+	idx    []int32
+}
+
+type u128 struct{ hi, lo uint64 }
+
 func (t *prefixTable[V]) add(p netip.Prefix, v V) {
-	if t.m == nil {
-		t.m = map[netip.Prefix]V{}
+	if t.pending == nil {
+		t.pending = map[netip.Prefix]V{}
+		t.m = t.pending
 	}
-	if _, ok := t.m[p]; ok {
-		return // first wins; validation refuses a prefix owned twice
+	if _, ok := t.pending[p]; ok {
+		return // validation refuses a prefix owned twice
 	}
-	t.m[p] = v
-	lens := &t.len6
-	if p.Addr().Is4() {
-		lens = &t.len4
+	t.pending[p] = v
+	t.order = append(t.order, p)
+}
+
+// build flattens the prefixes into ranges.
+func (t *prefixTable[V]) build() {
+	var p4, p6 []netip.Prefix
+	for _, p := range t.order {
+		if p.Addr().Is4() {
+			p4 = append(p4, p)
+		} else {
+			p6 = append(p6, p)
+		}
 	}
-	if !slices.Contains(*lens, p.Bits()) {
-		*lens = append(*lens, p.Bits())
-		slices.SortFunc(*lens, func(a, b int) int { return b - a })
+	t.vals = t.vals[:0]
+	for _, p := range t.order {
+		t.vals = append(t.vals, t.pending[p])
 	}
+	index := make(map[netip.Prefix]int32, len(t.order))
+	for i, p := range t.order {
+		index[p] = int32(i)
+	}
+	t.v4 = flatten(p4, index, func(a netip.Addr) uint32 { b := a.As4(); return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) },
+		func(k uint32) (uint32, bool) { return k + 1, k != ^uint32(0) }, func(a, b uint32) int { return cmpU32(a, b) })
+	t.v6 = flatten(p6, index, key6, next6, cmp128)
+}
+
+func cmpU32(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func key6(a netip.Addr) u128 {
+	b := a.As16()
+	var k u128
+	for i := 0; i < 8; i++ {
+		k.hi = k.hi<<8 | uint64(b[i])
+		k.lo = k.lo<<8 | uint64(b[8+i])
+	}
+	return k
+}
+
+func next6(k u128) (u128, bool) {
+	if k.lo != ^uint64(0) {
+		return u128{k.hi, k.lo + 1}, true
+	}
+	return u128{k.hi + 1, 0}, k.hi != ^uint64(0)
+}
+
+func cmp128(a, b u128) int {
+	switch {
+	case a.hi != b.hi:
+		return sign64(a.hi, b.hi)
+	case a.lo != b.lo:
+		return sign64(a.lo, b.lo)
+	}
+	return 0
+}
+
+func sign64(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+// flatten turns laminar prefixes into disjoint ranges: sorted by start and then broadest
+// first, the prefixes are a pre-order walk of their containment tree, swept with a stack.
+func flatten[K uint32 | u128](ps []netip.Prefix, index map[netip.Prefix]int32,
+	key func(netip.Addr) K, next func(K) (K, bool), cmp func(a, b K) int) rangeSet[K] {
+	type item struct {
+		start, end K
+		idx        int32
+	}
+	items := make([]item, len(ps))
+	for i, p := range ps {
+		last := netip.PrefixFrom(lastAddr(p), p.Addr().BitLen())
+		items[i] = item{key(p.Addr()), key(last.Addr()), index[p]}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmp(a.start, b.start); c != 0 {
+			return c
+		}
+		return -cmp(a.end, b.end) // broader first
+	})
+	var rs rangeSet[K]
+	emit := func(start K, idx int32) {
+		rs.starts = append(rs.starts, start)
+		rs.idx = append(rs.idx, idx)
+	}
+	var stack []item
+	var cur K          // first address not yet given to a range
+	exhausted := false // cur ran past the highest address
+	for _, it := range items {
+		for len(stack) > 0 && cmp(stack[len(stack)-1].end, it.start) < 0 {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if cmp(cur, top.end) <= 0 {
+				emit(cur, top.idx)
+			}
+			cur, _ = next(top.end) // it.start lies beyond, so there is a next address
+		}
+		if cmp(cur, it.start) < 0 {
+			parent := int32(-1)
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1].idx
+			}
+			emit(cur, parent)
+		}
+		cur = it.start
+		stack = append(stack, it)
+	}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !exhausted && cmp(cur, top.end) <= 0 {
+			emit(cur, top.idx)
+		}
+		if n, ok := next(top.end); ok {
+			cur = n
+		} else {
+			exhausted = true
+		}
+	}
+	if !exhausted && len(items) > 0 {
+		emit(cur, -1)
+	}
+	return rs
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func find[K uint32 | u128](rs *rangeSet[K], k K, cmp func(a, b K) int) int32 {
+	// The last range starting at or before k.
+	lo, hi := 0, len(rs.starts)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if cmp(rs.starts[mid], k) <= 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return -1
+	}
+	return rs.idx[lo-1]
 }
 
 func (t *prefixTable[V]) lookup(a netip.Addr) (V, bool) {
@@ -56,21 +223,18 @@ func (t *prefixTable[V]) lookup(a netip.Addr) (V, bool) {
 	if !a.IsValid() {
 		return zero, false
 	}
-	a = a.Unmap().WithZone("")
-	lens := t.len6
+	a = a.Unmap()
+	var i int32
 	if a.Is4() {
-		lens = t.len4
+		b := a.As4()
+		i = find(&t.v4, uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]), cmpU32)
+	} else {
+		i = find(&t.v6, key6(a), cmp128)
 	}
-	for _, l := range lens {
-		p, err := a.Prefix(l)
-		if err != nil {
-			continue
-		}
-		if v, ok := t.m[p]; ok {
-			return v, true
-		}
+	if i < 0 {
+		return zero, false
 	}
-	return zero, false
+	return t.vals[i], true
 }
 
 func buildTables(c *Config) *tables {
@@ -79,13 +243,17 @@ func buildTables(c *Config) *tables {
 		devByName: map[string]*Device{},
 		devBySrc:  map[netip.Addr]*Device{},
 		resolvers: map[netip.Addr]struct{}{},
-		flows:     map[[2]string]flowRule{},
+		segID:     map[string]uint32{Internet: 0, Any: 1},
+		flows:     map[uint64]*flowRule{},
 		conv:      map[string]map[Port]struct{}{},
 		hosts:     map[netip.Addr]*Host{},
 	}
 	for i := range c.Networks {
 		n := &c.Networks[i]
 		t.netByName[n.Name] = n
+		if _, ok := t.segID[n.Name]; !ok {
+			t.segID[n.Name] = uint32(len(t.segID))
+		}
 		for _, p := range n.Prefixes {
 			t.nets.add(p, n)
 			if n.Role == RoleManagement {
@@ -121,8 +289,17 @@ func buildTables(c *Config) *tables {
 		host(d.SSH.Address)
 	}
 	for _, f := range c.Flows {
-		k := [2]string{f.From, f.To}
+		from, okf := t.segID[f.From]
+		to, okt := t.segID[f.To]
+		if !okf || !okt {
+			continue // validation refuses unknown segments
+		}
+		k := uint64(from)<<32 | uint64(to)
 		r := t.flows[k]
+		if r == nil {
+			r = &flowRule{}
+			t.flows[k] = r
+		}
 		if len(f.Ports) == 0 {
 			r.all = true
 		}
@@ -132,8 +309,10 @@ func buildTables(c *Config) *tables {
 			}
 			r.ports[p] = struct{}{}
 		}
-		t.flows[k] = r
 	}
+	t.nets.build()
+	t.internal.build()
+	t.protected.build()
 	def := c.Ports["default"]
 	for role, ps := range c.Ports {
 		if role == "default" {
@@ -211,26 +390,35 @@ func (c *Config) ProtectedOverlaps(p netip.Prefix) bool {
 }
 
 // FlowAllowed says whether the policy allows traffic from segment fromNet to segment toNet on
-// port. Segments are network names or Internet. Traffic within one internal segment is always
-// allowed. A rule with no ports allows every port; otherwise port must be listed (Proto and
+// port. Segments are network names or Internet; an unknown name is allowed nothing. Traffic
+// within one internal segment is always allowed. A rule with no ports allows every port; otherwise port must be listed (Proto and
 // Num; an ICMP rule matches any ICMP). Any in a rule stands for every network (not Internet).
 func (c *Config) FlowAllowed(fromNet, toNet string, port Port) bool {
-	if fromNet == toNet && fromNet != Internet {
-		return true
-	}
 	t := c.tables
-	if t.flowMatch([2]string{fromNet, toNet}, port) {
+	from, ok := t.segID[fromNet]
+	if !ok || fromNet == Any {
+		return false
+	}
+	to, ok := t.segID[toNet]
+	if !ok || toNet == Any {
+		return false
+	}
+	const internet, anyID = 0, 1
+	if from == to && from != internet {
 		return true
 	}
-	if fromNet != Internet && t.flowMatch([2]string{Any, toNet}, port) {
+	if t.flowMatch(from, to, port) {
 		return true
 	}
-	return toNet != Internet && t.flowMatch([2]string{fromNet, Any}, port)
+	if from != internet && t.flowMatch(anyID, to, port) {
+		return true
+	}
+	return to != internet && t.flowMatch(from, anyID, port)
 }
 
-func (t *tables) flowMatch(k [2]string, port Port) bool {
-	r, ok := t.flows[k]
-	if !ok {
+func (t *tables) flowMatch(from, to uint32, port Port) bool {
+	r := t.flows[uint64(from)<<32|uint64(to)]
+	if r == nil {
 		return false
 	}
 	if r.all {
@@ -239,7 +427,7 @@ func (t *tables) flowMatch(k [2]string, port Port) bool {
 	if port.Proto == ProtoICMP {
 		port.Num = 0
 	}
-	_, ok = r.ports[port]
+	_, ok := r.ports[port]
 	return ok
 }
 

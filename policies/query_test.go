@@ -124,6 +124,9 @@ func TestFlowAllowed(t *testing.T) {
 		{"servers", "san", tcp(3260), true},
 		{"printers-b1", policies.Internet, tcp(443), false},
 		{policies.Internet, policies.Internet, tcp(443), false},
+		{policies.Any, policies.Any, tcp(443), false}, // "any" is not a segment
+		{"nowhere", "nowhere", tcp(443), false},       // nor is an unknown name
+		{"ws-b1", policies.Any, tcp(443), false},
 	} {
 		if got := c.FlowAllowed(tc.from, tc.to, tc.port); got != tc.want {
 			t.Errorf("FlowAllowed(%s, %s, %s) = %v; want %v", tc.from, tc.to, tc.port, got, tc.want)
