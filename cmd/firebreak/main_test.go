@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the command in-process and returns its exit status and outputs.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestParseWritesOneECSObjectPerLineAndKeepsUnparsed(t *testing.T) {
+	file := filepath.Join("..", "..", "testdata", "syslog", "unparsed.log")
+	want := countLines(t, file)
+	code, out, errOut := runCLI(t, "", "parse", "--stats", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != want {
+		t.Fatalf("got %d JSON objects for %d lines", len(lines), want)
+	}
+	unparsed := 0
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("invalid JSON %q: %v", l, err)
+		}
+		if m["event.original"] == nil {
+			t.Errorf("object without event.original: %s", l)
+		}
+		if tags, ok := m["tags"].([]any); ok && len(tags) > 0 && tags[0] == "firebreak_unparsed" {
+			unparsed++
+		}
+	}
+	if unparsed == 0 {
+		t.Error("unparsed.log produced no firebreak_unparsed object")
+	}
+	if !strings.Contains(errOut, "unparsed") || !strings.Contains(errOut, "lines ") {
+		t.Errorf("--stats printed %q", errOut)
+	}
+}
+
+func TestParseReportsUnreadableFileAndGoesOn(t *testing.T) {
+	good := filepath.Join("..", "..", "testdata", "syslog", "asa-rfc3164.log")
+	missing := filepath.Join(t.TempDir(), "missing.log")
+	code, out, errOut := runCLI(t, "", "parse", missing, good)
+	if code == 0 {
+		t.Fatal("exit 0 with an unreadable file")
+	}
+	if !strings.Contains(errOut, "missing.log") {
+		t.Errorf("stderr does not name the file: %q", errOut)
+	}
+	if got, want := strings.Count(out, "\n"), countLines(t, good); got != want {
+		t.Errorf("the readable file gave %d objects, want %d", got, want)
+	}
+}
+
+func TestParseReadsStdin(t *testing.T) {
+	code, out, _ := runCLI(t, "<166>Mar  3 08:15:02 fw %ASA-6-302013: Built outbound TCP connection 1 for outside:203.0.113.4/443 (203.0.113.4/443) to inside:10.0.0.5/5000 (198.51.100.2/5000)\n", "parse")
+	if code != 0 || !strings.Contains(out, `"destination.ip":"10.0.0.5"`) {
+		t.Fatalf("exit %d, out %s", code, out)
+	}
+}
+
+func countLines(t *testing.T, name string) int {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if len(s.Bytes()) > 0 {
+			n++
+		}
+	}
+	return n
+}
