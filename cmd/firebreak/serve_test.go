@@ -32,7 +32,9 @@ protected: [127.0.0.0/8]
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	var serveErr bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--config", policy}, strings.NewReader(""), &bytes.Buffer{}, &serveErr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", policy}, strings.NewReader(""), &bytes.Buffer{}, &serveErr)
+	}()
 	sock := filepath.Join(dir, "data", "firebreak.sock")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
