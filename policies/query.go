@@ -15,8 +15,8 @@ type tables struct {
 	devByName map[string]*Device
 	devBySrc  map[netip.Addr]*Device
 	resolvers map[netip.Addr]struct{}
-	segID     map[string]uint32 // network names, Internet and Any -> small ids
-	flows     map[uint64]*flowRule // from id << 32 | to id
+	segID     map[string]uint32            // network names, Internet and Any -> small ids
+	flows     map[uint64]*flowRule         // from id << 32 | to id
 	conv      map[string]map[Port]struct{} // role -> ports conventional for it (its own and "default")
 	hosts     map[netip.Addr]*Host
 }
@@ -78,7 +78,10 @@ func (t *prefixTable[V]) build() {
 	for i, p := range t.order {
 		index[p] = int32(i)
 	}
-	t.v4 = flatten(p4, index, func(a netip.Addr) uint32 { b := a.As4(); return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) },
+	t.v4 = flatten(p4, index, func(a netip.Addr) uint32 {
+		b := a.As4()
+		return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	},
 		func(k uint32) (uint32, bool) { return k + 1, k != ^uint32(0) }, func(a, b uint32) int { return cmpU32(a, b) })
 	t.v6 = flatten(p6, index, key6, next6, cmp128)
 }
