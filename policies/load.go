@@ -161,7 +161,7 @@ func decodeFile(src source, fi *fileInfo, errs *errorList) (*Config, setPaths, b
 		return nil, set, false
 	}
 	var body ast.Node
-	for i, doc := range f.Docs {
+	for _, doc := range f.Docs {
 		if doc == nil || doc.Body == nil {
 			continue
 		}
@@ -174,7 +174,6 @@ func decodeFile(src source, fi *fileInfo, errs *errorList) (*Config, setPaths, b
 			errs.add(e)
 			return nil, set, false
 		}
-		_ = i
 		body = doc.Body
 	}
 	part := &Config{}

@@ -247,3 +247,25 @@ func TestEmbeddedDefaultIsValid(t *testing.T) {
 		t.Error("EmbeddedYAML returns the package's own slice")
 	}
 }
+
+func TestExplicitZeroOverridesDefault(t *testing.T) {
+	c, err := policies.Parse("p.yaml", []byte(`site: s
+retention: {raw: 0}
+detectors:
+  volume: {enabled: false}
+  printer_egress: {max_bytes_per_week: 0}
+remediation: {max_prefix_len_v4: 32}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention.Raw != 0 || c.Detectors.Volume.Enabled || c.Detectors.PrinterEgress.MaxBytesPerWeek != 0 {
+		t.Errorf("explicit zeros lost: raw %v, volume enabled %v, printer max %v",
+			c.Retention.Raw, c.Detectors.Volume.Enabled, c.Detectors.PrinterEgress.MaxBytesPerWeek)
+	}
+	// What the file leaves out keeps its default.
+	if !c.Detectors.PortScan.Enabled || c.Detectors.Volume.Z != 6 || c.Remediation.MaxPrefixLenV4 != 32 {
+		t.Errorf("defaults not kept: port_scan enabled %v, volume z %v, v4 %d",
+			c.Detectors.PortScan.Enabled, c.Detectors.Volume.Z, c.Remediation.MaxPrefixLenV4)
+	}
+}

@@ -237,3 +237,26 @@ func BenchmarkLoadExample(b *testing.B) {
 		}
 	}
 }
+
+// Queries run from many goroutines at once (run with -race).
+func TestQueriesConcurrently(t *testing.T) {
+	c := example(t)
+	a := mustAddr(t, "10.1.10.10")
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ok := true
+			for i := 0; i < 200; i++ {
+				n, found := c.Classify(a)
+				ok = ok && found && n.Name == "dcs" && c.IsProtected(a) &&
+					c.FlowAllowed("ws-b1", "dcs", udp(53)) && c.ConventionalPort("printers", tcp(9100))
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("a concurrent query gave a wrong answer")
+		}
+	}
+}
