@@ -27,9 +27,9 @@ type AggOptions struct {
 	// MaxPortsPerSource caps the distinct (proto, port) deny keys per external source and hour;
 	// further ports go to an overflow bucket (proto 0, port 0). Default 256.
 	MaxPortsPerSource int
-	// MaxPeersPerHost caps distinct external peers per internal host and hour, and
+	// MaxPeersPerHost caps distinct (external peer, port) keys per internal host and hour, and
 	// MaxPortsPerHost distinct port keys per host and hour; the rest go to an overflow bucket
-	// (peer "-", port 0). Defaults 512 and 256.
+	// (peer "-", proto 0, port 0). Defaults 512 and 256.
 	MaxPeersPerHost int
 	MaxPortsPerHost int
 	// MaxTermsPerHour caps distinct terms per field and hour; further terms are not counted
@@ -180,13 +180,20 @@ func (s *span) see(ts int64, i int, w uint64) {
 // Packing (hour sets):
 //
 //	host  id
-//	peer  host<<32 | peer
+//	peer  {host<<32 | peer, port<<8 | proto}
 //	port  host<<32 | port<<16 | proto<<8 | role<<1 | external
 //	deny  src<<32 | port<<16 | proto<<8
 //	dacl  src<<32 | acl
 //	ifc   id
 //	term  field<<56 | payload: dip, sip: addr; dport: proto<<16 | port; usrc: user<<32 | addr
 func pkPeer(h, p uint32) uint64 { return uint64(h)<<32 | uint64(p) }
+
+// peerKey is an internal host, an external peer and the server port of their connection.
+type peerKey struct {
+	hp  uint64 // pkPeer(host, peer)
+	svc uint32 // port<<8 | proto
+}
+
 func pkPort(h uint32, port uint16, proto, rs uint8) uint64 {
 	return uint64(h)<<32 | uint64(port)<<16 | uint64(proto)<<8 | uint64(rs)
 }
@@ -230,7 +237,7 @@ type hourSet struct {
 	t    int32
 	site cnt
 	host table[uint32, cnt]
-	peer table[uint64, cnt]
+	peer table[peerKey, cnt]
 	port table[uint64, cnt]
 	deny table[uint64, cnt]
 	dacl table[uint64, cnt]
@@ -760,9 +767,9 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 	rs := uint8(role) << 1
 	if peerExt && peer != 0 {
 		rs |= 1
-		pk := pkPeer(h, peer)
+		pk := peerKey{pkPeer(h, peer), uint32(port)<<8 | uint32(proto)}
 		if _, ok := hs.peer.idx[pk]; !ok && !a.under(a.hourCaps(hs.t).peer, h, a.opts.MaxPeersPerHost) {
-			pk = pkPeer(h, 0)
+			pk = peerKey{pkPeer(h, 0), 0}
 		}
 		if v, isNew := put(a, &hs.peer, pk); v != nil {
 			if role == RoleClient {
@@ -772,7 +779,7 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 				v[pConnsS] += conns
 				v[pBytesS] += bytes
 			}
-			if isNew && uint32(pk) != 0 {
+			if isNew && uint32(pk.hp) != 0 {
 				a.exemplar(exKey{kind: ExemplarPeer, a: h, b: peer}, ts, ev)
 			}
 		}

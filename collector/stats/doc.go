@@ -50,7 +50,8 @@
 // after their hour, daily ones Retention.Daily (400 d) after their day.
 //
 //	host|h|<ip>|<hour>                  events connsInitiated connsAccepted bytesInitiated bytesAccepted denies
-//	peer|h|<ip>|<hour>|<peer>           connsInitiated connsAccepted bytesInitiated bytesAccepted   (internal host ↔ external peer)
+//	peer|h|<ip>|<hour>|<peer>|<proto>|<port>   connsInitiated connsAccepted bytesInitiated bytesAccepted
+//	                                    (internal host ↔ external peer, by server port; peer "-" = beyond the per-host cap)
 //	port|h|<ip>|<hour>|<rs>|<proto>|<port>   conns bytes   (rs: ce/ci = host was client to an external/internal server port,
 //	                                                         se/si = host's own port served to an external/internal client)
 //	deny|h|<src>|<hour>|<proto>|<port>  count   (external sources only; proto 0 port 0 = beyond the per-source cap)

@@ -394,20 +394,33 @@ func (s *Store) windowed(ctx context.Context, pfx string, addr netip.Addr, w Win
 	})
 }
 
-// Peers returns the external peers of host (of every internal host when host is the zero
-// Addr) over w, most bytes first.
-func (s *Store) Peers(ctx context.Context, host netip.Addr, w Window, r Resolution) ([]PeerCount, error) {
-	type pk struct{ h, p netip.Addr }
-	acc := make(map[pk]*PeerCount)
+// PeerPortCount is PeerCount for one server port: for connections the host initiated, the
+// peer's port; for connections it accepted, its own.
+type PeerPortCount struct {
+	PeerCount
+	Proto uint8
+	Port  uint16
+}
+
+// PeerPorts returns the traffic between host (every internal host when host is the zero Addr)
+// and its external peers per server port over w, most bytes first.
+func (s *Store) PeerPorts(ctx context.Context, host netip.Addr, w Window, r Resolution) ([]PeerPortCount, error) {
+	type pk struct {
+		h, p  netip.Addr
+		proto uint8
+		port  uint16
+	}
+	acc := make(map[pk]*PeerPortCount)
 	var pc addrCache
 	err := s.windowed(ctx, pfxPeer, host, w, r, nfPeer, func(h netip.Addr, _ int64, rest []string, v []uint64) {
-		if len(rest) != 1 {
+		if len(rest) != 3 {
 			return
 		}
-		k := pk{h, pc.parse(rest[0])}
+		proto, port := parseProtoPort(rest[1], rest[2])
+		k := pk{h, pc.parse(rest[0]), proto, port}
 		p := acc[k]
 		if p == nil {
-			p = &PeerCount{Host: k.h, Peer: k.p}
+			p = &PeerPortCount{PeerCount: PeerCount{Host: k.h, Peer: k.p}, Proto: proto, Port: port}
 			acc[k] = p
 		}
 		p.ConnsInitiated += v[0]
@@ -415,14 +428,44 @@ func (s *Store) Peers(ctx context.Context, host netip.Addr, w Window, r Resoluti
 		p.BytesInitiated += v[2]
 		p.BytesAccepted += v[3]
 	})
+	out := make([]PeerPortCount, 0, len(acc))
+	for _, p := range acc {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b PeerPortCount) int {
+		return cmp.Or(comparePeers(a.PeerCount, b.PeerCount), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
+	})
+	return out, err
+}
+
+func comparePeers(a, b PeerCount) int {
+	return cmp.Or(cmp.Compare(b.Bytes(), a.Bytes()), cmp.Compare(b.ConnsInitiated+b.ConnsAccepted, a.ConnsInitiated+a.ConnsAccepted),
+		a.Host.Compare(b.Host), a.Peer.Compare(b.Peer))
+}
+
+// Peers returns the external peers of host (of every internal host when host is the zero
+// Addr) over w, all ports together, most bytes first.
+func (s *Store) Peers(ctx context.Context, host netip.Addr, w Window, r Resolution) ([]PeerCount, error) {
+	pp, err := s.PeerPorts(ctx, host, w, r)
+	type pk struct{ h, p netip.Addr }
+	acc := make(map[pk]*PeerCount)
+	for _, x := range pp {
+		k := pk{x.Host, x.Peer}
+		p := acc[k]
+		if p == nil {
+			p = &PeerCount{Host: x.Host, Peer: x.Peer}
+			acc[k] = p
+		}
+		p.ConnsInitiated += x.ConnsInitiated
+		p.ConnsAccepted += x.ConnsAccepted
+		p.BytesInitiated += x.BytesInitiated
+		p.BytesAccepted += x.BytesAccepted
+	}
 	out := make([]PeerCount, 0, len(acc))
 	for _, p := range acc {
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b PeerCount) int {
-		return cmp.Or(cmp.Compare(b.Bytes(), a.Bytes()), cmp.Compare(b.ConnsInitiated+b.ConnsAccepted, a.ConnsInitiated+a.ConnsAccepted),
-			a.Host.Compare(b.Host), a.Peer.Compare(b.Peer))
-	})
+	slices.SortFunc(out, comparePeers)
 	return out, err
 }
 

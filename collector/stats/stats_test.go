@@ -111,6 +111,15 @@ func TestAggregateAndQuery(t *testing.T) {
 		t.Errorf("Peers mismatch (-want +got):\n%s", d)
 	}
 
+	pp, err := st.PeerPorts(ctx, ip("10.1.0.2"), hour, Daily)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPP := []PeerPortCount{{PeerCount: PeerCount{Host: ip("10.1.0.2"), Peer: ip("8.8.8.8"), ConnsInitiated: 1}, Proto: 17, Port: 53}}
+	if d := cmp.Diff(wantPP, pp, addrEq); d != "" {
+		t.Errorf("PeerPorts mismatch (-want +got):\n%s", d)
+	}
+
 	ports, err := st.Ports(ctx, ip("10.2.0.5"), hour, Hourly)
 	if err != nil {
 		t.Fatal(err)
