@@ -81,7 +81,11 @@ func Explain(c *Config, now time.Time) string {
 			if len(n.Hosts) > 0 {
 				extra += fmt.Sprintf(" %d named hosts", len(n.Hosts))
 			}
-			p("  %s	%s	%s	%s\n", label, n.Name, joinPrefixes(n.Prefixes), strings.TrimSpace(extra+inside(c, n)))
+			ps := joinPrefixes(n.Prefixes[:min(len(n.Prefixes), 4)])
+			if len(n.Prefixes) > 4 {
+				ps += fmt.Sprintf(" (+%d more)", len(n.Prefixes)-4)
+			}
+			p("  %s\t%s\t%s\t%s\n", label, n.Name, ps, strings.TrimSpace(extra+inside(c, n)))
 		}
 	}
 	if len(c.Internal) > 0 {
