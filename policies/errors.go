@@ -15,7 +15,11 @@ type Error struct {
 	Column int
 	Field  string
 	Msg    string
+	Err    error // the underlying cause when there is one (e.g. fs.ErrNotExist), for errors.Is
 }
+
+// Unwrap returns the underlying cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error formats as "file:line:col: field: msg", leaving out the parts that are unknown.
 func (e *Error) Error() string {

@@ -33,13 +33,13 @@ const maxFileSize = 4 << 20
 func Load(path string) (*Config, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read policy: %v", unwrapPath(err))}}
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read policy: %v", unwrapPath(err)), Err: err}}
 	}
 	var names []string
 	if st.IsDir() {
 		entries, err := os.ReadDir(path)
 		if err != nil {
-			return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read policy folder: %v", unwrapPath(err))}}
+			return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read policy folder: %v", unwrapPath(err)), Err: err}}
 		}
 		for _, e := range entries {
 			n := e.Name()
@@ -60,7 +60,7 @@ func Load(path string) (*Config, error) {
 	for _, n := range names {
 		data, err := readLimited(n)
 		if err != nil {
-			errs.add(&Error{File: n, Msg: err.Error()})
+			errs.add(&Error{File: n, Msg: err.Error(), Err: err})
 			continue
 		}
 		srcs = append(srcs, source{name: n, dir: filepath.Dir(n), data: data})
@@ -80,12 +80,12 @@ func Parse(name string, data []byte) (*Config, error) {
 func readLimited(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read policy: %v", unwrapPath(err))
+		return nil, fmt.Errorf("cannot read policy: %w", unwrapPath(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read policy: %v", unwrapPath(err))
+		return nil, fmt.Errorf("cannot read policy: %w", unwrapPath(err))
 	}
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("policy file is larger than %d bytes", maxFileSize)
@@ -227,7 +227,7 @@ func decodeNode(dec *yaml.Decoder, body ast.Node, part *Config) (err error) {
 
 // yamlError turns a goccy/go-yaml error into an Error with its position.
 func yamlError(fi *fileInfo, err error) *Error {
-	e := &Error{File: fi.name, Msg: err.Error()}
+	e := &Error{File: fi.name, Msg: err.Error(), Err: err}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		e.Msg = ye.GetMessage()

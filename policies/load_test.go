@@ -2,6 +2,7 @@ package policies_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,8 +123,8 @@ func TestErrorFormat(t *testing.T) {
 
 func TestLoadMissing(t *testing.T) {
 	_, err := policies.Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "nope.yaml: cannot read policy") {
-		t.Errorf("Load(missing) = %v; want a cannot-read error naming the file", err)
+	if err == nil || !strings.Contains(err.Error(), "nope.yaml: cannot read policy") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v; want a cannot-read error naming the file, wrapping fs.ErrNotExist", err)
 	}
 	_, err = policies.Load(t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "no *.yaml files") {
