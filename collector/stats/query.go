@@ -194,12 +194,28 @@ func ProtoName(p uint8) string {
 	return strconv.Itoa(int(p))
 }
 
+// TermCount is the number of documents holding one term.
+type TermCount struct {
+	Term  Term
+	Count uint64
+}
+
 // TermCounts are the document counts of one field over a window: Docs is the number of
-// documents in the window (ss or bs), Counts the documents holding each term (sf or bf).
+// documents in the window (ss or bs), Terms the documents holding each term (sf or bf), most
+// frequent first.
 type TermCounts struct {
-	Field  Field
-	Docs   uint64
-	Counts map[Term]uint64
+	Field Field
+	Docs  uint64
+	Terms []TermCount
+}
+
+// Map returns the counts by term, for joining a foreground with its background.
+func (tc TermCounts) Map() map[Term]uint64 {
+	m := make(map[Term]uint64, len(tc.Terms))
+	for _, t := range tc.Terms {
+		m[t.Term] = t.Count
+	}
+	return m
 }
 
 // VPNSource is a source address a VPN user logged in from.
@@ -646,7 +662,8 @@ func (s *Store) Interfaces(ctx context.Context, w Window, r Resolution) ([]Iface
 // this is the significant-terms foreground (sf per term, ss as Docs); with Daily buckets and a
 // zero Window it is the background over all retained days (bf, bs).
 func (s *Store) Terms(ctx context.Context, field Field, w Window, r Resolution) (TermCounts, error) {
-	tc := TermCounts{Field: field, Counts: make(map[Term]uint64)}
+	tc := TermCounts{Field: field}
+	counts := make(map[Term]uint64)
 	if field < 1 || int(field) >= len(fieldKeys) {
 		return tc, nil
 	}
@@ -692,8 +709,16 @@ func (s *Store) Terms(ctx context.Context, field Field, w Window, r Resolution) 
 		default:
 			t.Addr = parseAddr(f[4])
 		}
-		tc.Counts[t] += v[0]
+		counts[t] += v[0]
 		return true
+	})
+	tc.Terms = make([]TermCount, 0, len(counts))
+	for t, n := range counts {
+		tc.Terms = append(tc.Terms, TermCount{t, n})
+	}
+	slices.SortFunc(tc.Terms, func(a, b TermCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Term.User, b.Term.User), a.Term.Addr.Compare(b.Term.Addr),
+			cmp.Compare(a.Term.Proto, b.Term.Proto), cmp.Compare(a.Term.Port, b.Term.Port))
 	})
 	return tc, err
 }

@@ -218,7 +218,7 @@ func TestAggregateAndQuery(t *testing.T) {
 		if fg.Docs != 17 {
 			t.Errorf("Terms(%v).Docs = %d; want 17", tc.field, fg.Docs)
 		}
-		if d := cmp.Diff(tc.want, fg.Counts, addrEq); d != "" {
+		if d := cmp.Diff(tc.want, fg.Map(), addrEq); d != "" {
 			t.Errorf("Terms(%v) mismatch (-want +got):\n%s", tc.field, d)
 		}
 		bg, err := st.BackgroundTerms(ctx, tc.field)
@@ -405,7 +405,7 @@ func TestParsedLines(t *testing.T) {
 		t.Errorf("VPNSources = %+v, %v; want alice from 198.51.100.23 only (605005 is no VPN login)", vpn, err)
 	}
 	terms, err := st.Terms(ctx, FieldUserSource, hour, Hourly)
-	if err != nil || terms.Counts[Term{User: "netadmin", Addr: ip("10.20.0.50")}] != 1 || terms.Counts[Term{User: "alice", Addr: ip("198.51.100.23")}] != 1 {
+	if m := terms.Map(); err != nil || m[Term{User: "netadmin", Addr: ip("10.20.0.50")}] != 1 || m[Term{User: "alice", Addr: ip("198.51.100.23")}] != 1 {
 		t.Errorf("user.source terms = %+v, %v; want alice and netadmin", terms, err)
 	}
 }

@@ -238,6 +238,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Retention is the retention in force (defaults applied).
+func (s *Store) Retention() Retention { return s.opts.Retention }
+
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
