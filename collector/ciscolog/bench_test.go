@@ -126,6 +126,15 @@ func TestParseNoAllocs(t *testing.T) {
 			t.Errorf("Parse(%s) allocates %v times per line, want 0", bl.name, n)
 		}
 	}
+	// Every typed line of the testdata parses without allocating too.
+	for _, file := range []string{"asa-rfc3164.log", "ios-acl.log", "ios-envelopes.log"} {
+		for n, line := range readLines(t, file)[1:] {
+			frame := []byte(line)
+			if a := testing.AllocsPerRun(20, func() { p.Parse(frame, &ev) }); a != 0 {
+				t.Errorf("Parse(%s:%d) allocates %v times, want 0", file, n+1, a)
+			}
+		}
+	}
 	// A message we do not type is not re-read, doubled spaces or not.
 	spaced := []byte("<166>Mar  3 09:00:18 fw-clinic %ASA-6-713172: Group = 192.0.2.9, IP = 192.0.2.9, Automatic NAT Detection Status:    Remote end is NOT behind a NAT device")
 	if n := testing.AllocsPerRun(100, func() { p.Parse(spaced, &ev) }); n != 0 {
