@@ -81,6 +81,15 @@ func (v *validator) errf(path, format string, args ...any) {
 	v.errs.add(e)
 }
 
+// where is a short "file:line" for pointing at another place from an error message.
+func (v *validator) where(path string) string {
+	e := v.loc.at(path)
+	if e.Line == 0 {
+		return filepath.Base(e.File)
+	}
+	return filepath.Base(e.File) + ":" + strconv.Itoa(e.Line)
+}
+
 func idx(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
 
 // normalize applies per-element defaults, resolves zones and relative paths. It runs once,
@@ -247,7 +256,7 @@ func (v *validator) devices() {
 		p := idx("$.devices", i)
 		v.name(p+".name", d.Name, true)
 		if j, dup := names[d.Name]; dup && d.Name != "" {
-			v.errf(p+".name", "duplicate device name %q (also devices[%d])", d.Name, j)
+			v.errf(p+".name", "duplicate device name %q (also at %s)", d.Name, v.where(idx("$.devices", j)+".name"))
 		}
 		names[d.Name] = i
 		if d.Kind != KindASA && d.Kind != KindIOS {
@@ -262,7 +271,7 @@ func (v *validator) devices() {
 				continue
 			}
 			if j, dup := sources[a]; dup {
-				v.errf(idx(p+".syslog_sources", k), "syslog source %s is also listed for devices[%d] (%s)", a, j, v.cfg.Devices[j].Name)
+				v.errf(idx(p+".syslog_sources", k), "syslog source %s is also listed for device %q (at %s)", a, v.cfg.Devices[j].Name, v.where(idx("$.devices", j)))
 				continue
 			}
 			sources[a] = i
@@ -342,7 +351,7 @@ func (v *validator) networks() {
 		case n.Name == "":
 		default:
 			if j, dup := names[n.Name]; dup {
-				v.errf(p+".name", "duplicate network name %q (also networks[%d])", n.Name, j)
+				v.errf(p+".name", "duplicate network name %q (also at %s)", n.Name, v.where(idx("$.networks", j)+".name"))
 			}
 			names[n.Name] = i
 		}
