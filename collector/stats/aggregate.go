@@ -40,7 +40,9 @@ type AggOptions struct {
 	// MaxNames caps each table of names taken from log lines (users, ACLs, device/interface
 	// pairs); later names share the name "_other". Default 4096.
 	MaxNames int
-	// Now is the clock for events that carry no timestamp. Default time.Now.
+	// Now is the clock for events that carry no timestamp; events more than a day ahead of it
+	// (as of the last Take or Flush) are skipped. For a replay of old files any clock at or
+	// after the data works. Default time.Now.
 	Now func() time.Time
 }
 
@@ -71,7 +73,7 @@ func (o *AggOptions) defaults() {
 // AggStats are the aggregator's own counters since it was created.
 type AggStats struct {
 	Events        uint64 // events passed to Add
-	Skipped       uint64 // events without a usable time
+	Skipped       uint64 // events without a usable time, or more than a day ahead of the clock
 	PendingKeys   int    // distinct keys waiting for the next Flush
 	DroppedKeys   uint64 // new keys refused because the hard cap was reached
 	ForcedFlushes uint64 // flushes that happened after Add reported the soft cap
@@ -303,7 +305,11 @@ func (p *pendingSet) reset() {
 	p.keys = 0
 }
 
-// hour returns the set of hour t, creating it (one pending key: the site totals).
+// hourSetWeight is what an hour set counts against MaxPendingKeys: its site totals and the
+// memory of its (empty) maps.
+const hourSetWeight = 8
+
+// hour returns the set of hour t, creating it.
 func (a *Aggregator) hour(t int32) *hourSet {
 	p := a.cur
 	if p.last != nil && p.last.t == t {
@@ -319,7 +325,7 @@ func (a *Aggregator) hour(t int32) *hourSet {
 		}
 		h.t = t
 		p.hours[t] = h
-		p.keys++
+		p.keys += hourSetWeight
 	}
 	p.last = h
 	return h
@@ -432,6 +438,7 @@ type Aggregator struct {
 	capLast *hourCaps
 	capT    int32
 	maxHour int32
+	horizon int32 // the last hour accepted: a day after opts.Now at the last Take
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
 
@@ -453,6 +460,7 @@ type Aggregator struct {
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
 	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1)}
+	a.setHorizon()
 	a.resetAddrs()
 	a.users.init(opts.MaxNames)
 	a.acls.init(opts.MaxNames)
@@ -460,6 +468,8 @@ func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	a.segs.init(opts.MaxNames)
 	return a
 }
+
+func (a *Aggregator) setHorizon() { a.horizon = int32(a.opts.Now().Unix()/3600) + 24 }
 
 // SetClassifier replaces the classifier (after a policy reload); addresses are classified
 // again from the next event. Pending counters keep their old classification.
@@ -570,6 +580,12 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		return a.wantFlush
 	}
 	hour := int32(ts / 3600)
+	if hour > a.horizon {
+		// A device clock (or a forged header) more than a day ahead: Write would refuse the
+		// bucket anyway, and it must not steer the per-hour caps.
+		a.stats.Skipped++
+		return a.wantFlush
+	}
 	if hour > a.maxHour {
 		a.maxHour = hour
 	}

@@ -270,3 +270,17 @@ func TestSetClassifier(t *testing.T) {
 		t.Errorf("Hosts = %+v, %v; want 10.2.0.5 and, after the reload, 198.51.100.7", hosts, err)
 	}
 }
+
+func TestFutureEventsSkipped(t *testing.T) {
+	a := NewAggregator(siteCls{}, AggOptions{Now: fixedNow(t0)})
+	ev := built(t0.Add(25*time.Hour), ep("10.2.0.5", 5000, "inside"), ep("198.51.100.1", 443, ""))
+	a.Add(&ev)
+	if s := a.Stats(); s.Skipped != 1 || s.PendingKeys != 0 {
+		t.Errorf("Stats after an event 25 h ahead = %+v; want it skipped, nothing pending", s)
+	}
+	ev.Time = t0.Add(23 * time.Hour)
+	a.Add(&ev)
+	if s := a.Stats(); s.Skipped != 1 || s.PendingKeys == 0 {
+		t.Errorf("Stats after an event 23 h ahead = %+v; want it counted", s)
+	}
+}

@@ -352,6 +352,7 @@ func (a *Aggregator) take() *Batch {
 	}
 	a.capLast = nil
 	a.wantFlush = false
+	a.setHorizon()
 	a.stats.Flushes++
 	if b.forced {
 		a.stats.ForcedFlushes++
@@ -482,6 +483,9 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 func (b *Batch) writeSeen(f *flusher) error {
 	seen := make(map[uint32]span)
 	for _, hs := range b.set.hours {
+		if int64(hs.t)*3600 > f.now+86400 {
+			continue // refused as future by flushFamily
+		}
 		for i, h := range hs.host.keys {
 			v := &hs.host.vals[i]
 			s := seen[h]
