@@ -72,8 +72,11 @@ func (o *AggOptions) defaults() {
 
 // AggStats are the aggregator's own counters since it was created.
 type AggStats struct {
-	Events        uint64 // events passed to Add
-	Skipped       uint64 // events without a usable time, or more than a day ahead of the clock
+	Events  uint64 // events passed to Add
+	Skipped uint64 // events without a usable time, or more than a day ahead of the clock
+	// Latest is the time of the newest event counted: a replay of old logs can use it as the
+	// Store's clock (Options.Now), so that retention runs from the data, not from today.
+	Latest        time.Time
 	PendingKeys   int    // distinct keys waiting for the next Flush
 	DroppedKeys   uint64 // new keys refused because the hard cap was reached
 	ForcedFlushes uint64 // flushes that happened after Add reported the soft cap
@@ -439,6 +442,7 @@ type Aggregator struct {
 	capT    int32
 	maxHour int32
 	horizon int32 // the last hour accepted: a day after opts.Now at the last Take
+	latest  int64 // unix time of the newest event
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
 
@@ -493,6 +497,9 @@ func (a *Aggregator) resetAddrs() {
 func (a *Aggregator) Stats() AggStats {
 	s := a.stats
 	s.PendingKeys = a.cur.keys
+	if a.latest > 0 {
+		s.Latest = time.Unix(a.latest, 0).UTC()
+	}
 	return s
 }
 
@@ -588,6 +595,9 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	}
 	if hour > a.maxHour {
 		a.maxHour = hour
+	}
+	if ts > a.latest {
+		a.latest = ts
 	}
 	hs := a.hour(hour)
 
