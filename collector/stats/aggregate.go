@@ -22,7 +22,8 @@ type Classifier interface {
 type AggOptions struct {
 	// MaxPendingKeys is the number of distinct pending keys (all families together) at which
 	// Add starts returning true: the caller must Flush. At twice this number, new keys are
-	// dropped (counted in Stats().DroppedKeys) until the next Flush. Default 200,000.
+	// dropped (counted in Stats().DroppedKeys) until the next Flush. Default 200,000; at most
+	// 1<<21 (address ids are packed into 22 bits).
 	MaxPendingKeys int
 	// MaxPortsPerSource caps the distinct (proto, port) deny keys per external source and hour;
 	// further ports go to an overflow bucket (proto 0, port 0). Default 256.
@@ -59,6 +60,9 @@ func (o *AggOptions) defaults() {
 	def(&o.MaxTermsPerHour, 8192)
 	def(&o.Exemplars, 3)
 	def(&o.MaxNames, 4096)
+	if o.MaxPendingKeys > 1<<21 {
+		o.MaxPendingKeys = 1 << 21 // address ids must fit 22 bits
+	}
 	if o.MaxNames > 1<<20 {
 		o.MaxNames = 1 << 20 // user ids are packed into 24 bits
 	}
@@ -185,7 +189,7 @@ func (s *span) see(ts int64, i int, w uint64) {
 // Packing (hour sets):
 //
 //	host  id
-//	peer  {host<<32 | peer, port<<8 | proto}
+//	peer  host<<40 | peer<<18 | proto class<<16 | port   (pkPeerSvc)
 //	port  host<<32 | port<<16 | proto<<8 | role<<1 | external
 //	deny  src<<32 | port<<16 | proto<<8
 //	dacl  src<<32 | acl
@@ -193,11 +197,39 @@ func (s *span) see(ts int64, i int, w uint64) {
 //	term  field<<56 | payload: dip, sip: addr; dport: proto<<16 | port; usrc: user<<32 | addr
 func pkPeer(h, p uint32) uint64 { return uint64(h)<<32 | uint64(p) }
 
-// peerKey is an internal host, an external peer and the server port of their connection.
-type peerKey struct {
-	hp  uint64 // pkPeer(host, peer)
-	svc uint32 // port<<8 | proto
+// Peer keys pack the host id (24 bits), the peer id (22 bits), a protocol class (2 bits) and
+// the server port (16 bits) into one uint64: address ids stay below 1<<22 (see maxAddrs).
+// Class 0 is TCP, 1 UDP; for 2 (ICMP) and 3 (other) the port field holds the protocol number.
+func pkPeerSvc(h, p uint32, proto uint8, port uint16) uint64 {
+	var cls uint64
+	switch ciscolog.Proto(proto) {
+	case ciscolog.ProtoTCP:
+	case ciscolog.ProtoUDP:
+		cls = 1
+	case ciscolog.ProtoICMP, ciscolog.ProtoICMPv6:
+		cls, port = 2, uint16(proto)
+	default:
+		cls, port = 3, uint16(proto)
+	}
+	return uint64(h)<<40 | uint64(p)<<18 | cls<<16 | uint64(port)
 }
+
+// unpackPeerSvc reverses pkPeerSvc.
+func unpackPeerSvc(k uint64) (h, p uint32, proto uint8, port uint16) {
+	h, p, port = uint32(k>>40), uint32(k>>18)&(1<<22-1), uint16(k)
+	switch (k >> 16) & 3 {
+	case 0:
+		proto = uint8(ciscolog.ProtoTCP)
+	case 1:
+		proto = uint8(ciscolog.ProtoUDP)
+	default:
+		proto, port = uint8(port), 0
+	}
+	return h, p, proto, port
+}
+
+// maxAddrs bounds the address table: ids must fit the 22 bits of a peer key.
+func (a *Aggregator) maxAddrs() int { return min(2*a.opts.MaxPendingKeys, 1<<22-1) }
 
 func pkPort(h uint32, port uint16, proto, rs uint8) uint64 {
 	return uint64(h)<<32 | uint64(port)<<16 | uint64(proto)<<8 | uint64(rs)
@@ -242,7 +274,7 @@ type hourSet struct {
 	t    int32
 	site cnt
 	host table[uint32, cnt]
-	peer table[peerKey, cnt]
+	peer table[uint64, cnt]
 	port table[uint64, cnt]
 	deny table[uint64, cnt]
 	dacl table[uint64, cnt]
@@ -456,6 +488,9 @@ type Aggregator struct {
 		id         uint32
 	}
 
+	lastACL   string // interned copy of the last ACL name, and its id
+	lastACLID uint32
+
 	wantFlush bool
 	stats     AggStats
 }
@@ -526,7 +561,7 @@ func (a *Aggregator) addr(x netip.Addr) (uint32, *addrInfo) {
 			return id, &a.addrs[id]
 		}
 	}
-	if len(a.addrs) >= 2*a.opts.MaxPendingKeys {
+	if len(a.addrs) >= a.maxAddrs() {
 		a.stats.DroppedKeys++
 		return 0, &a.addrs[0]
 	}
@@ -673,7 +708,11 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 			}
 		}
 		if ev.ACL != "" {
-			acl := a.acls.id(ev.ACL, func() (string, string) { s := strings.Clone(ev.ACL); return s, s })
+			if ev.ACL != a.lastACL {
+				id := a.acls.id(ev.ACL, func() (string, string) { s := strings.Clone(ev.ACL); return s, s })
+				a.lastACL, a.lastACLID = a.acls.strs[id], id
+			}
+			acl := a.lastACLID
 			if v, _ := put(a, &hs.dacl, pkPeer(cid, acl)); v != nil {
 				v[0] += w
 			}
@@ -793,9 +832,9 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 	rs := uint8(role) << 1
 	if peerExt && peer != 0 {
 		rs |= 1
-		pk := peerKey{pkPeer(h, peer), uint32(port)<<8 | uint32(proto)}
+		pk := pkPeerSvc(h, peer, proto, port)
 		if _, ok := hs.peer.idx[pk]; !ok && !a.under(a.hourCaps(hs.t).peer, h, a.opts.MaxPeersPerHost) {
-			pk = peerKey{pkPeer(h, 0), 0}
+			pk = pkPeerSvc(h, 0, 0, 0)
 		}
 		if v, isNew := put(a, &hs.peer, pk); v != nil {
 			if role == RoleClient {
@@ -805,7 +844,7 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 				v[pConnsS] += conns
 				v[pBytesS] += bytes
 			}
-			if isNew && uint32(pk.hp) != 0 {
+			if isNew && (pk>>18)&(1<<22-1) != 0 {
 				a.exemplar(exKey{kind: ExemplarPeer, a: h, b: peer}, ts, ev)
 			}
 		}

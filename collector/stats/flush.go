@@ -213,15 +213,16 @@ func (b *Batch) keyHost(k []byte, x uint32, t int32, daily bool) []byte {
 	return appendBucket(k, t, daily)
 }
 
-func (b *Batch) keyPeer(k []byte, x peerKey, t int32, daily bool) []byte {
+func (b *Batch) keyPeer(k []byte, x uint64, t int32, daily bool) []byte {
+	h, p, proto, port := unpackPeerSvc(x)
 	k = famPrefix(k, pfxPeer, daily)
-	k = appendAddr(k, b.addrOf(uint32(x.hp>>32)))
+	k = appendAddr(k, b.addrOf(h))
 	k = append(k, sep)
 	k = appendBucket(k, t, daily)
 	k = append(k, sep)
-	k = appendAddr(k, b.addrOf(uint32(x.hp)))
+	k = appendAddr(k, b.addrOf(p))
 	k = append(k, sep)
-	return appendProtoPort(k, uint8(x.svc), uint16(x.svc>>8), sep)
+	return appendProtoPort(k, proto, port, sep)
 }
 
 var roleScopes = [...]string{"", "", "ci", "ce", "si", "se"} // index role<<1|external
@@ -441,7 +442,7 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.host }, nfHost, b.keyHost)
 			},
 			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[peerKey, cnt] { return &h.peer }, nfPeer, b.keyPeer)
+				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.peer }, nfPeer, b.keyPeer)
 			},
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.port }, nfPort, b.keyPort)
