@@ -82,7 +82,7 @@
 //
 // # Read path
 //
-// Queries (HostSeries, AllHostSeries, SiteSeries, Peers, Ports, Denies, DenyACLs, Interfaces,
+// Queries (HostSeries, AllHostSeries, SiteSeries, Peers, PeerPorts, Ports, Denies, DenyACLs, Interfaces,
 // Terms, BackgroundTerms, VPNSources, Pairs, Resolvers, Hosts, Exemplars) take a Window and a
 // Resolution and return typed values; all take a context so that a client of the daemon's
 // local API can offer the same methods. They read a consistent snapshot and may run
