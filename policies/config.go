@@ -4,9 +4,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"time"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
 )
 
 // Config is a whole site policy. Load returns it validated, with defaults applied and its lookup
@@ -349,15 +346,6 @@ func (c *Config) Location() *time.Location { return c.loc }
 
 // Files lists the policy files the Config was read from, in merge order.
 func (c *Config) Files() []string { return append([]string(nil), c.files...) }
-
-// UnmarshalYAML accepts either a mapping (block:, quarantine:) or one duration for every kind.
-func (b *BlockDurations) UnmarshalYAML(node ast.Node) error {
-	if s, ok := scalarText(unwrap(node)); ok {
-		return b.parseScalar(s)
-	}
-	type plain BlockDurations
-	return yaml.NodeToValue(node, (*plain)(b), yaml.DisallowUnknownField())
-}
 
 func (b *BlockDurations) parseScalar(s string) error {
 	var d Duration

@@ -9,13 +9,19 @@
 // document in memory; Embedded is the built-in policy `serve` runs with by default. Each file
 // goes through three steps:
 //
-//  1. goccy/go-yaml parses it into an AST (syntax errors carry their position).
-//  2. A schema walk compares the AST with the Config type by reflection: unknown keys, wrong
-//     kinds, and bad addresses, prefixes, ports, durations and sizes are all reported, each
-//     with file, line, column and path, so `policy check` shows every problem at once. The walk
-//     records the position of every path and which values the file sets; it expands aliases
-//     itself, refusing documents that hold more than 100,000 values once expanded.
-//  3. Only a file that passed the walk is decoded, with yaml.DisallowUnknownField.
+//  1. goccy/go-yaml parses it into an AST (syntax errors and duplicate keys carry their
+//     position).
+//  2. A strict decoder walks the AST along the Config type by reflection and fills a Config:
+//     unknown keys, wrong kinds, and bad addresses, prefixes, ports, durations and sizes are
+//     all reported, each with file, line, column and path, so `policy check` shows every
+//     problem at once. The walk records the position of every path and which values the file
+//     sets; it expands aliases itself, refusing documents that hold more than 100,000 values
+//     once expanded.
+//
+// goccy/go-yaml's own decoder (with yaml.DisallowUnknownField) was used for step 2 at first
+// and dropped: it stops at the first error, loses the position of errors from UnmarshalText,
+// and re-formats the whole document for every such leaf (a policy with 4,000 prefixes took
+// 35 s to load; it now takes under 0.1 s).
 //
 // Defaults are applied once, before decoding: the merge starts from Default() and each file
 // overwrites only what it sets (known from the walk, so an explicit `false` or `0` counts).

@@ -1,11 +1,11 @@
 package policies
 
 import (
-	"bytes"
 	"encoding"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -151,8 +151,8 @@ type setPaths struct {
 	lists   map[string]bool
 }
 
-// decodeFile parses one document, checks it against the schema (collecting every problem
-// with its position), and only then decodes it with goccy/go-yaml's strict decoder.
+// decodeFile parses one document with goccy/go-yaml and decodes it strictly against the
+// Config type, collecting every problem with its position.
 func decodeFile(src source, fi *fileInfo, errs *errorList) (*Config, setPaths, bool) {
 	set := setPaths{scalars: map[string]bool{}, lists: map[string]bool{}}
 	f, err := parser.ParseBytes(src.data, 0)
@@ -183,46 +183,11 @@ func decodeFile(src source, fi *fileInfo, errs *errorList) (*Config, setPaths, b
 	w := &walker{fi: fi, errs: errs, set: set, anchors: map[string]ast.Node{},
 		active: map[string]bool{}, budget: maxNodes}
 	before := len(errs.list)
-	w.walk(body, "$", configType, false, nil)
+	w.walk(body, "$", reflect.ValueOf(part).Elem(), false, nil)
 	if len(errs.list) > before {
 		return nil, set, false
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(nil),
-		yaml.DisallowUnknownField(),
-		yaml.CustomUnmarshaler[netip.Prefix](func(p *netip.Prefix, b []byte) error {
-			var s string
-			if err := yaml.Unmarshal(b, &s); err != nil {
-				return err
-			}
-			v, err := parsePrefix(s)
-			*p = v
-			return err
-		}),
-		yaml.CustomUnmarshaler[netip.Addr](func(a *netip.Addr, b []byte) error {
-			var s string
-			if err := yaml.Unmarshal(b, &s); err != nil {
-				return err
-			}
-			v, err := parseAddr(s)
-			*a = v
-			return err
-		}),
-	)
-	if err := decodeNode(dec, body, part); err != nil {
-		errs.add(yamlError(fi, err))
-		return nil, set, false
-	}
 	return part, set, true
-}
-
-// decodeNode guards against a panic in the YAML library turning a bad file into a crash.
-func decodeNode(dec *yaml.Decoder, body ast.Node, part *Config) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("cannot decode policy: %v", r)
-		}
-	}()
-	return dec.DecodeFromNode(body, part)
 }
 
 // yamlError turns a goccy/go-yaml error into an Error with its position.
@@ -265,17 +230,30 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// leafParser returns how a scalar of type t is checked, or nil when t is not a text leaf.
-func leafParser(t reflect.Type) func(string) error {
+// leafParser returns how a scalar of type t is parsed into a value of that type, or nil when
+// t is not a text leaf.
+func leafParser(t reflect.Type) func(string, reflect.Value) error {
 	switch t {
 	case prefixType:
-		return func(s string) error { _, err := parsePrefix(s); return err }
+		return func(s string, dst reflect.Value) error {
+			p, err := parsePrefix(s)
+			if err == nil {
+				dst.Set(reflect.ValueOf(p))
+			}
+			return err
+		}
 	case addrType:
-		return func(s string) error { _, err := parseAddr(s); return err }
+		return func(s string, dst reflect.Value) error {
+			a, err := parseAddr(s)
+			if err == nil {
+				dst.Set(reflect.ValueOf(a))
+			}
+			return err
+		}
 	}
 	if reflect.PointerTo(t).Implements(textUnmarshaler) {
-		return func(s string) error {
-			return reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+		return func(s string, dst reflect.Value) error {
+			return dst.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
 		}
 	}
 	return nil
@@ -435,9 +413,11 @@ func scalarText(n ast.Node) (string, bool) {
 	return "", false
 }
 
-// walk checks node n of Go type t at path. keyTk is the token of the key that holds n (nil in
-// sequences and at the root), used to place errors about empty or container values.
-func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk *token.Token) {
+// walk checks node n against the type of dst and decodes it into dst, at path. keyTk is the
+// token of the key that holds n (nil in sequences and at the root), used to place errors about
+// empty or container values. Every problem is reported; a value with a problem is left zero.
+func (w *walker) walk(n ast.Node, path string, dst reflect.Value, inSeq bool, keyTk *token.Token) {
+	t := dst.Type()
 	if w.budget--; w.budget < 0 {
 		if w.budget == -1 {
 			tk := keyTk
@@ -469,7 +449,7 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 			if outer == nil {
 				w.aliasTk = a.GetToken()
 			}
-			w.walk(target, path, t, inSeq, keyTk)
+			w.walk(target, path, dst, inSeq, keyTk)
 			w.aliasTk = outer
 			delete(w.active, name)
 		}
@@ -490,7 +470,7 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 		}
 		return // null leaves the zero value (or the default)
 	}
-	if so, ok := reflect.New(t).Interface().(scalarOrMapping); ok {
+	if so, ok := dst.Addr().Interface().(scalarOrMapping); ok {
 		if s, isScalar := scalarText(n); isScalar {
 			if err := so.parseScalar(s); err != nil {
 				w.errAt(at, path, "%v", err)
@@ -508,7 +488,7 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 			w.errAt(at, path, "expected a single value, not a %s", nodeKind(n))
 			return
 		}
-		if err := parse(s); err != nil {
+		if err := parse(s, dst); err != nil {
 			w.errAt(at, path, "%v", err)
 			return
 		}
@@ -523,8 +503,9 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 			return
 		}
 		fs := fieldsOf(t)
+		seen := map[string]bool{}
 		for _, mv := range mn.Values {
-			key, ktk, ok := w.key(mv, path)
+			key, ktk, ok := w.key(mv, path, seen)
 			if !ok {
 				continue
 			}
@@ -545,7 +526,7 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 				w.errAt(ktk, child, "unknown field %q (known: %s)", key, strings.Join(fieldNames(t), ", "))
 				continue
 			}
-			w.walk(mv.Value, child, f.typ, inSeq, ktk)
+			w.walk(mv.Value, child, dst.FieldByIndex(f.index), inSeq, ktk)
 		}
 	case reflect.Map:
 		mn, ok := n.(*ast.MappingNode)
@@ -553,12 +534,18 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 			w.errAt(at, path, "expected a mapping, not a %s", nodeKind(n))
 			return
 		}
+		if dst.IsNil() {
+			dst.Set(reflect.MakeMap(t))
+		}
+		seen := map[string]bool{}
 		for _, mv := range mn.Values {
-			key, ktk, ok := w.key(mv, path)
+			key, ktk, ok := w.key(mv, path, seen)
 			if !ok {
 				continue
 			}
-			w.walk(mv.Value, path+"."+key, t.Elem(), inSeq, ktk)
+			elem := reflect.New(t.Elem()).Elem()
+			w.walk(mv.Value, path+"."+key, elem, inSeq, ktk)
+			dst.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), elem)
 		}
 	case reflect.Slice:
 		sn, ok := n.(*ast.SequenceNode)
@@ -567,35 +554,51 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 			return
 		}
 		w.recordSet(path, t, inSeq)
+		list := reflect.MakeSlice(t, len(sn.Values), len(sn.Values))
 		for i, v := range sn.Values {
-			w.walk(v, path+"["+strconv.Itoa(i)+"]", t.Elem(), true, nil)
+			w.walk(v, path+"["+strconv.Itoa(i)+"]", list.Index(i), true, nil)
 		}
+		dst.Set(list)
 	case reflect.String:
-		if _, ok := scalarText(n); !ok {
+		s, ok := scalarText(n)
+		if !ok {
 			w.errAt(at, path, "expected a single value, not a %s", nodeKind(n))
 			return
 		}
+		dst.SetString(s)
 		w.recordSet(path, t, inSeq)
 	case reflect.Bool:
-		if _, ok := n.(*ast.BoolNode); !ok {
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
 			w.errAt(at, path, "expected true or false, not %s", describe(n))
 			return
 		}
+		dst.SetBool(b.Value)
 		w.recordSet(path, t, inSeq)
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint16, reflect.Uint8:
+	case reflect.Int, reflect.Int64, reflect.Int32:
 		in, ok := n.(*ast.IntegerNode)
 		if !ok {
 			w.errAt(at, path, "expected a whole number, not %s", describe(n))
 			return
 		}
-		if _, err := strconv.ParseInt(strings.ReplaceAll(in.GetToken().Value, "_", ""), 0, 32); err != nil {
+		v, ok := intValue(in)
+		if !ok || dst.OverflowInt(v) || v < math.MinInt32 || v > math.MaxInt32 {
 			w.errAt(at, path, "number %s is out of range", in.GetToken().Value)
 			return
 		}
+		dst.SetInt(v)
 		w.recordSet(path, t, inSeq)
 	case reflect.Float64:
-		switch n.(type) {
-		case *ast.IntegerNode, *ast.FloatNode:
+		switch v := n.(type) {
+		case *ast.IntegerNode:
+			i, ok := intValue(v)
+			if !ok {
+				w.errAt(at, path, "number %s is out of range", v.GetToken().Value)
+				return
+			}
+			dst.SetFloat(float64(i))
+		case *ast.FloatNode:
+			dst.SetFloat(v.Value)
 		default:
 			w.errAt(at, path, "expected a number, not %s", describe(n))
 			return
@@ -606,8 +609,22 @@ func (w *walker) walk(n ast.Node, path string, t reflect.Type, inSeq bool, keyTk
 	}
 }
 
+func intValue(n *ast.IntegerNode) (int64, bool) {
+	switch v := n.Value.(type) {
+	case int64:
+		return v, true
+	case uint64:
+		if v <= math.MaxInt64 {
+			return int64(v), true
+		}
+	case int:
+		return int64(v), true
+	}
+	return 0, false
+}
+
 // key reads a mapping key; merge keys and non-scalar keys are refused.
-func (w *walker) key(mv *ast.MappingValueNode, path string) (string, *token.Token, bool) {
+func (w *walker) key(mv *ast.MappingValueNode, path string, seen map[string]bool) (string, *token.Token, bool) {
 	if mv.Key == nil {
 		return "", nil, false
 	}
@@ -621,6 +638,11 @@ func (w *walker) key(mv *ast.MappingValueNode, path string) (string, *token.Toke
 		w.errAt(ktk, path, "keys must be plain words")
 		return "", nil, false
 	}
+	if seen[key] {
+		w.errAt(ktk, path+"."+key, "duplicate key %q", key)
+		return "", nil, false
+	}
+	seen[key] = true
 	return key, ktk, true
 }
 

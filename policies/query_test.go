@@ -1,8 +1,10 @@
 package policies_test
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,6 +259,22 @@ func TestQueriesConcurrently(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if !<-done {
 			t.Error("a concurrent query gave a wrong answer")
+		}
+	}
+}
+
+// A policy with 2,000 networks: loading must stay linear in its size.
+func BenchmarkParseLarge(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("site: big\nnetworks:\n")
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&sb, "  - {name: n%d, role: servers, prefixes: [10.%d.%d.0/25, 10.%d.%d.128/25]}\n", i, i/250, i%250, i/250, i%250)
+	}
+	doc := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := policies.Parse("big.yaml", doc); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
