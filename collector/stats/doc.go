@@ -82,9 +82,9 @@
 //
 // # Read path
 //
-// Queries (HostSeries, AllHostSeries, SiteSeries, Peers, PeerPorts, Ports, Denies, DenyACLs, Interfaces,
-// Terms, BackgroundTerms, VPNSources, Pairs, Resolvers, Hosts, Exemplars) take a Window and a
-// Resolution and return typed values; all take a context so that a client of the daemon's
-// local API can offer the same methods. They read a consistent snapshot and may run
+// Queries (HostSeries, AllHostSeries, SiteSeries, Peers, PeerPorts, Ports, Denies, DenyACLs,
+// Interfaces, Terms, BackgroundTerms, VPNSources, Pairs, Resolvers, Hosts, Exemplars) take a
+// Window and a Resolution and return typed values; all take a context so that a client of the
+// daemon's local API can offer the same methods. They read a consistent snapshot and may run
 // concurrently with each other and with writes.
 package stats

@@ -149,18 +149,4 @@ func atoi64(s string) int64 {
 	return v
 }
 
-func hourOf(t time.Time) int32 { return int32(t.Unix() / 3600) }
-
-// hourCeil is the first hour index at or after t.
-func hourCeil(t time.Time) int32 {
-	u := t.Unix()
-	h := u / 3600
-	if u%3600 != 0 {
-		h++
-	}
-	return int32(h)
-}
-
-func hourTime(h int32) time.Time { return time.Unix(int64(h)*3600, 0).UTC() }
-func dayTime(d int32) time.Time  { return time.Unix(int64(d)*86400, 0).UTC() }
 func unixTime(s int64) time.Time { return time.Unix(s, 0).UTC() }
