@@ -284,3 +284,49 @@ func TestFutureEventsSkipped(t *testing.T) {
 		t.Errorf("Stats after an event 23 h ahead = %+v; want it counted and latest", s)
 	}
 }
+
+// TestOddEvents feeds events the parser can produce from hostile or unusual lines; none may
+// crash the aggregator or the flush, and the ones without addresses count only as events.
+func TestOddEvents(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir(), t0.Add(time.Hour))
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{Now: fixedNow(t0)})
+	v6 := netip.MustParseAddr("fe80::1%eth0")
+	evs := []ciscolog.Event{
+		{}, // unparsed, no time: takes the clock
+		{Kind: ciscolog.KindUnparsed, Raw: "garbage", Time: t0},
+		{Action: ciscolog.ActionBuilt, Time: t0, Src: ciscolog.Endpoint{Addr: ip("10.2.0.5")}}, // no destination
+		{Action: ciscolog.ActionDeny, Time: t0, Proto: ciscolog.ProtoICMP, Src: ciscolog.Endpoint{Addr: ip("192.0.2.9"), Port: 8}, Dst: ciscolog.Endpoint{Addr: ip("10.1.0.1")}, Count: 1 << 31},
+		{Action: ciscolog.ActionTeardown, Time: t0, Proto: 99, Src: ciscolog.Endpoint{Addr: v6, Port: 1}, Dst: ciscolog.Endpoint{Addr: ip("::ffff:10.2.0.5"), Port: 2}, Bytes: 1 << 62},
+		{Action: ciscolog.ActionSessionStart, Time: t0, User: "", Src: ciscolog.Endpoint{Addr: ip("198.51.100.1")}},
+		{Action: ciscolog.ActionBuilt, Time: t0.Add(-time.Hour * 24 * 365 * 60), Src: ep("10.2.0.5", 1, "in"), Dst: ep("10.3.0.5", 2, "out")},
+		{Action: ciscolog.ActionPermit, Time: t0, Host: "", Sender: ip("192.0.2.250"), Src: ep("10.2.0.5", 1, "Gi0/1"), Dst: ep("10.3.0.5", 445, "")},
+	}
+	for i := range evs {
+		a.Add(&evs[i])
+	}
+	fs, err := a.Flush(ctx, st)
+	if err != nil {
+		t.Fatalf("Flush = %v", err)
+	}
+	if fs.Keys == 0 {
+		t.Errorf("FlushStats = %+v; want keys written", fs)
+	}
+	ifc, err := st.Interfaces(ctx, Window{}, Hourly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range ifc {
+		found = found || (c.Device == "192.0.2.250" && c.Iface == "Gi0/1")
+	}
+	if !found {
+		t.Errorf("Interfaces = %+v; want the sender address as the device of a hostless frame", ifc)
+	}
+	// The v4-mapped destination is the internal host 10.2.0.5; its higher port makes it the client.
+	series, err := st.HostSeries(ctx, ip("10.2.0.5"), Window{From: t0, To: t0.Add(time.Hour)}, Hourly)
+	if err != nil || len(series) != 1 || series[0].BytesInitiated != 1<<62 {
+		t.Errorf("HostSeries(10.2.0.5) = %+v, %v; want the teardown's bytes as initiated (port 2 > port 1)", series, err)
+	}
+}
