@@ -270,6 +270,9 @@ func (v *validator) devices() {
 				v.errf(idx(p+".syslog_sources", k), "empty address")
 				continue
 			}
+			if !usableHost(a) {
+				v.errf(idx(p+".syslog_sources", k), "%s cannot be a device's address", a)
+			}
 			if j, dup := sources[a]; dup {
 				v.errf(idx(p+".syslog_sources", k), "syslog source %s is also listed for device %q (at %s)", a, v.cfg.Devices[j].Name, v.where(idx("$.devices", j)))
 				continue
@@ -298,6 +301,9 @@ func (v *validator) ssh(p string, s *SSH) {
 			v.errf(p+".address", "required when other ssh settings are given")
 		}
 		return
+	}
+	if !usableHost(s.Address) {
+		v.errf(p+".address", "%s cannot be a device's address", s.Address)
 	}
 	if s.KnownHosts == "" {
 		v.errf(p+".known_hosts", "required: host keys are always verified")
@@ -408,6 +414,11 @@ func (v *validator) mostSpecific(a netip.Addr) *Network {
 		}
 	}
 	return best
+}
+
+// usableHost refuses the unspecified, multicast and broadcast addresses.
+func usableHost(a netip.Addr) bool {
+	return !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 func containsAny(ps []netip.Prefix, a netip.Addr) bool {
