@@ -34,7 +34,8 @@
 //
 // A block's `deny ip object-group G any` ACE is inserted directly after the
 // last protected entry of the interface's ACL, and never later. An entry is
-// protected when it is a permit whose source overlaps a protected prefix
+// protected when it is a permit whose source (other than any, a public
+// service) overlaps a protected prefix
 // (the caller's set plus [Config.SelfProtected]), or when it follows a remark
 // containing "protect", "management" or "mgmt" (case-insensitive) before the
 // next remark. Firebreak's own remarks never count. The ACE is sent first

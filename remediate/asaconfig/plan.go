@@ -204,6 +204,12 @@ func (c *Config) BlockInsertLine(acl string, l Limits) int {
 
 func (c *Config) sourceProtected(src Address, prot []Protected) bool {
 	for _, sp := range c.flatten(src) {
+		if sp.Bits() == 0 {
+			// A permit from anywhere is a public service, not management:
+			// the managed group never holds a protected address, so the
+			// block may precede it (else blocked sources keep the service).
+			continue
+		}
 		for _, p := range prot {
 			if p.Scope == ScopeOverlap && p.Prefix.Masked().Overlaps(sp) {
 				return true

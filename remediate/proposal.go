@@ -1,0 +1,216 @@
+package remediate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
+)
+
+// Kind is what a proposal does.
+type Kind string
+
+// Proposal kinds.
+const (
+	KindBlock      Kind = "block"      // external address into the managed group on the outside ACL
+	KindQuarantine Kind = "quarantine" // internal host denied at the top of its interface's ACL
+	KindSANFix     Kind = "san_fix"    // SAN routing via PlanSANFix, with an advisory
+	KindAdvisory   Kind = "advisory"   // text for a person; nothing is sent
+	KindRemoval    Kind = "removal"    // undoes an applied proposal (revert or expiry)
+)
+
+// State is where a proposal is in its life.
+type State string
+
+// States.
+const (
+	StateProposed State = "proposed"
+	StateApproved State = "approved"
+	StateRejected State = "rejected"
+	StateApplied  State = "applied"
+	StateFailed   State = "failed"
+	StateExpired  State = "expired"
+	StateReverted State = "reverted"
+)
+
+// Transitions is the state machine: the states each state may move to.
+// A transition not listed here is refused with ErrTransition.
+var Transitions = map[State][]State{
+	StateProposed: {StateApproved, StateRejected},
+	StateApproved: {StateApproved, StateRejected, StateApplied, StateFailed},
+	StateFailed:   {StateApproved, StateRejected},
+	StateApplied:  {StateReverted, StateExpired},
+	StateRejected: nil,
+	StateReverted: nil,
+	StateExpired:  nil,
+}
+
+// CanMove reports whether the state machine allows from → to.
+func CanMove(from, to State) bool {
+	for _, s := range Transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether a proposal in state s still waits for a decision or a
+// push (it absorbs new findings for the same target).
+func (s State) Open() bool {
+	return s == StateProposed || s == StateApproved || s == StateFailed
+}
+
+// Removal reasons.
+const (
+	ReasonRevert = "revert"
+	ReasonExpiry = "expiry"
+)
+
+// Errors.
+var (
+	ErrNotFound     = errors.New("proposal not found")
+	ErrTransition   = errors.New("transition not allowed")
+	ErrNotApproved  = errors.New("no approval record")
+	ErrStale        = errors.New("device configuration changed since approval")
+	ErrNoDevice     = errors.New("no manageable ASA device")
+	ErrNoPusher     = errors.New("no device access configured")
+	ErrUnsafeLine   = errors.New("unsafe cli line")
+	ErrRefused      = errors.New("target refused")
+	ErrNothingToUse = errors.New("finding has no usable typed address")
+)
+
+// FindingRef ties a proposal to a finding that justifies it.
+type FindingRef struct {
+	ID       string `json:"id"`
+	Key      string `json:"key"`
+	Detector string `json:"detector"`
+	Severity string `json:"severity"`
+}
+
+// Approval is what a person approved: the typed changes computed against a
+// running configuration with the given scope fingerprint.
+type Approval struct {
+	By          string          `json:"by"`
+	At          time.Time       `json:"at"`
+	Comment     string          `json:"comment,omitempty"`
+	Fingerprint string          `json:"fingerprint"`
+	Hostname    string          `json:"hostname,omitempty"`
+	Changes     json.RawMessage `json:"changes"` // asaconfig.MarshalChanges
+	Lines       []string        `json:"lines"`   // the CLI lines shown in the dry run
+	AuditSeq    uint64          `json:"audit_seq"`
+}
+
+// Proposal is one proposed change and its history. It is a value; the store
+// holds the authoritative copy.
+type Proposal struct {
+	ID     string `json:"id"`
+	Seq    uint64 `json:"seq"`
+	Kind   Kind   `json:"kind"`
+	State  State  `json:"state"`
+	Device string `json:"device"`
+	// Target is the external address or prefix (block), the host (quarantine,
+	// as a /32 or /128) or the SAN prefix (san_fix).
+	Target    netip.Prefix `json:"target,omitzero"`
+	Interface string       `json:"interface,omitempty"`
+	Group     string       `json:"group,omitempty"`
+	Shun      bool         `json:"shun,omitempty"`
+	// Duration is how long an applied block or quarantine lasts (0: until removed).
+	Duration time.Duration `json:"duration,omitempty"`
+	ShunFor  time.Duration `json:"shun_for,omitempty"`
+	// RemovalOf and RemovalReason are set on removal proposals.
+	RemovalOf     string `json:"removal_of,omitempty"`
+	RemovalReason string `json:"removal_reason,omitempty"`
+	// Topic is the detector an advisory is about (advisories of different
+	// detectors for one address are kept apart).
+	Topic     string       `json:"topic,omitempty"`
+	Findings  []FindingRef `json:"findings,omitempty"`
+	Reason    string       `json:"reason"`             // why proposed, from a fixed template
+	Advisory  string       `json:"advisory,omitempty"` // for a person, never sent
+	Refusal   string       `json:"refusal,omitempty"`  // why a target was refused
+	Notes     []string     `json:"notes,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Approval  *Approval    `json:"approval,omitempty"`
+	AppliedAt time.Time    `json:"applied_at,omitzero"`
+	ExpiresAt time.Time    `json:"expires_at,omitzero"`
+	ShunUntil time.Time    `json:"shun_until,omitzero"`
+	Unshunned bool         `json:"unshunned,omitempty"`
+	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
+	Applied    json.RawMessage `json:"applied,omitempty"`
+	LastError  string          `json:"last_error,omitempty"`
+	Transcript string          `json:"transcript,omitempty"` // redacted by devices
+}
+
+// AppliedChanges decodes the changes the device accepted.
+func (p *Proposal) AppliedChanges() ([]asaconfig.Change, error) {
+	if len(p.Applied) == 0 {
+		return nil, nil
+	}
+	return asaconfig.UnmarshalChanges(p.Applied)
+}
+
+// ApprovedChanges decodes the approved change list.
+func (p *Proposal) ApprovedChanges() ([]asaconfig.Change, error) {
+	if p.Approval == nil {
+		return nil, ErrNotApproved
+	}
+	return asaconfig.UnmarshalChanges(p.Approval.Changes)
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	Seq      uint64    `json:"seq,omitempty"` // filled when read
+	At       time.Time `json:"at"`
+	Who      string    `json:"who"`
+	Proposal string    `json:"proposal"`
+	Action   string    `json:"action"`
+	From     State     `json:"from,omitempty"`
+	To       State     `json:"to,omitempty"`
+	Comment  string    `json:"comment,omitempty"`
+}
+
+// Audit actions.
+const (
+	ActionPropose     = "propose"
+	ActionRefuse      = "refuse"
+	ActionUpdate      = "update"
+	ActionApprove     = "approve"
+	ActionReject      = "reject"
+	ActionPush        = "push"
+	ActionPushFailed  = "push-failed"
+	ActionPushRefused = "push-refused"
+	ActionRevert      = "revert"
+	ActionExpire      = "expire"
+	ActionUnshun      = "unshun"
+)
+
+// Display quotes text from untrusted sources (comments, finding titles) for a
+// terminal: control characters and non-ASCII are escaped, so nothing can move
+// the cursor or fake a line.
+func Display(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			q := fmt.Sprintf("%+q", s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
+}
+
+func (p *Proposal) String() string {
+	t := ""
+	if p.Target.IsValid() {
+		t = " " + p.Target.String()
+	}
+	return fmt.Sprintf("%s %s%s on %s [%s]", p.ID, p.Kind, t, p.Device, p.State)
+}
+
+// targetKey identifies what a proposal acts on, for deduplication.
+func (p *Proposal) targetKey() string {
+	return strings.Join([]string{string(p.Kind), p.Device, p.Target.String(), p.RemovalOf, p.Topic}, "|")
+}
