@@ -38,7 +38,8 @@
 // service) overlaps a protected prefix
 // (the caller's set plus [Config.SelfProtected]), or when it follows a remark
 // containing "protect", "management" or "mgmt" (case-insensitive) before the
-// next remark. Firebreak's own remarks never count. The ACE is sent first
+// next remark, unless it is a deny (the catch-all deny ending such a section
+// protects nobody, and a block behind it would never match). Firebreak's own remarks never count. The ACE is sent first
 // (`access-list A line N extended deny …`), then its remark with the same
 // line number, which leaves the remark directly above the ACE. The line
 // number is computed from the model content at plan time; a push must

@@ -194,7 +194,10 @@ func (c *Config) BlockInsertLine(acl string, l Limits) int {
 				last = e.Line
 			}
 		case EntryACE, EntryOther:
-			if inMgmtRemark || (e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceProtected(e.ACE.Src, prot)) {
+			// A deny in a management section (the catch-all at the end of an
+			// ACL under one remark) protects nobody: the block may precede it.
+			deny := e.Kind == EntryACE && e.ACE.Action == Deny
+			if (inMgmtRemark && !deny) || (e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceProtected(e.ACE.Src, prot)) {
 				last = e.Line
 			}
 		}

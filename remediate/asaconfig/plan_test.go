@@ -446,3 +446,29 @@ func TestUnblockGroupOnTwoACLs(t *testing.T) {
 		t.Error("unblock did not restore the original config")
 	}
 }
+
+// A public-service permit from any and the catch-all deny of a management
+// section do not hold the block back: it would be useless behind them.
+func TestBlockInsertLinePublicAndCatchAll(t *testing.T) {
+	c, err := Parse([]byte(`interface Ethernet0/0
+ nameif outside
+ ip address 198.51.100.2 255.255.255.248
+access-list A remark management
+access-list A extended permit tcp host 192.0.2.50 any eq ssh
+access-list A extended permit tcp any host 198.51.100.4 eq https
+access-list A extended deny ip any any log
+access-list B remark management
+access-list B extended deny ip any any
+access-group A in interface outside
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Limits{Protected: []Protected{{Prefix: netip.MustParsePrefix("192.0.2.50/32")}}}
+	if got := c.BlockInsertLine("A", l); got != 4 {
+		t.Errorf("A: BlockInsertLine = %d, want 4 (after the management permits and the public permit's section)", got)
+	}
+	if got := c.BlockInsertLine("B", l); got != 2 {
+		t.Errorf("B: BlockInsertLine = %d, want 2 (before the catch-all deny)", got)
+	}
+}
