@@ -50,20 +50,26 @@ func (a *app) proposeCmd() *cobra.Command {
 		Use:   "propose",
 		Short: "Create remediation proposals from findings",
 		Long: `propose turns findings into proposals (block, quarantine, SAN route fix, advisory) and
-stores them for review. Findings are read as JSON (an array, or one object per line) from
---findings FILE or standard input; only their typed addresses are used. A proposal for a
-protected target is recorded as refused. With --running FILE, the device's own protected
-addresses (logging, NTP, AAA, DNS, interfaces, gateways) are refused at once; they are
-checked again at every diff and approval anyway.`,
-		Example: `  firebreak findings list --json | firebreak propose
-  firebreak propose --findings findings.json --since 24h`,
+stores them for review. Findings are the open ones the detectors stored in the database, or
+JSON (an array, or one object per line) from --findings FILE or standard input ("-"); only
+their typed addresses are used. A proposal for a protected target is recorded as refused.
+With --running FILE, the device's own protected addresses (logging, NTP, AAA, DNS,
+interfaces, gateways) are refused at once; they are checked again at every diff and approval.`,
+		Example: `  firebreak propose --since 24h
+  firebreak findings list --json | firebreak propose --findings -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if findings == "" || findings == "-" {
+			if findings == "-" {
 				a.readsStdin = true
 			}
 			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
-				fs, err := a.readFindings(findings)
+				var fs []detect.Finding
+				var err error
+				if findings == "" {
+					fs, err = storedFindings(ctx, st)
+				} else {
+					fs, err = a.readFindings(findings)
+				}
 				if err != nil {
 					return err
 				}
@@ -97,10 +103,31 @@ checked again at every diff and approval anyway.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&findings, "findings", "-", `findings JSON file, "-" for standard input`)
+	cmd.Flags().StringVar(&findings, "findings", "", `findings JSON file, "-" for standard input (default: the open findings in the database)`)
 	cmd.Flags().StringVar(&runningFile, "running", "", "saved running config of the ASA (refuses its own protected addresses at once)")
 	cmd.Flags().DurationVar(&since, "since", 0, "only findings last seen within this duration (0: all)")
 	return cmd
+}
+
+// findingsNS is the record namespace of the detect package's findings store
+// (detect.NSFinding); read through the records API so that propose works
+// with whatever the detectors stored.
+const findingsNS = "finding"
+
+// storedFindings returns the open findings in the database.
+func storedFindings(ctx context.Context, st *stats.Store) ([]detect.Finding, error) {
+	var fs []detect.Finding
+	err := st.ListRecords(ctx, findingsNS, func(id string, raw []byte) error {
+		var f detect.Finding
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("finding %s: %w", remediate.Display(id), err)
+		}
+		if f.Status == "" || f.Status == "open" {
+			fs = append(fs, f)
+		}
+		return nil
+	})
+	return fs, err
 }
 
 // readFindings reads a JSON array or JSON lines of findings.

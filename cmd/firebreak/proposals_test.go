@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/devices/fakeasa"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
@@ -159,5 +163,48 @@ func write(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestProposeFromStoreAndStdin(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "site.yaml")
+	write(t, policy, `site: test
+internal: [10.0.0.0/8]
+devices:
+  - {name: fw1, kind: asa, syslog_sources: [10.20.0.1]}
+networks:
+  - {name: servers, role: servers, prefixes: [10.20.0.0/24]}
+`)
+	data := filepath.Join(dir, "data")
+	st, err := stats.Open(t.Context(), data, stats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := detect.Finding{ID: "f1", Key: "port_scan|203.0.113.7", Detector: detect.DetectorPortScan, Severity: detect.SeverityLow,
+		Subject: detect.Subject{Peer: netip.MustParseAddr("203.0.113.7")}, LastSeen: time.Now(), Status: "open"}
+	closed := f
+	closed.ID, closed.Key, closed.Subject.Peer, closed.Status = "f2", "port_scan|203.0.113.8", netip.MustParseAddr("203.0.113.8"), "resolved"
+	for _, x := range []detect.Finding{f, closed} {
+		if err := st.PutRecord(t.Context(), "finding", x.ID, x, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	base := []string{"--config", policy, "--data-dir", data}
+	code, out, errOut := runCLI(t, "", append(base, "propose")...)
+	if code != 0 || !strings.Contains(out, "1 findings, 1 proposals") || !strings.Contains(out, "203.0.113.7/32") {
+		t.Fatalf("propose from the store: exit %d\n%s%s", code, out, errOut)
+	}
+	stdin := `{"id":"f3","key":"port_scan|203.0.113.9","detector":"port_scan","severity":"low","subject":{"peer":"203.0.113.9"},"status":"open"}
+{"id":"f4","key":"silent_host|10.20.0.9","detector":"silent_host","severity":"low","subject":{"host":"10.20.0.9"},"status":"open"}`
+	code, out, errOut = runCLI(t, stdin, append(base, "propose", "--findings", "-")...)
+	if code != 0 || !strings.Contains(out, "2 findings, 1 proposals") || !strings.Contains(out, "203.0.113.9/32") {
+		t.Fatalf("propose from stdin: exit %d\n%s%s", code, out, errOut)
+	}
+	// Offline approval with a saved config; push needs ssh settings.
+	code, _, errOut = runCLI(t, "", append(base, "proposals", "push", "p-0001")...)
+	if code == 0 || !strings.Contains(errOut, "no approval") {
+		t.Errorf("push without approval: exit %d %s", code, errOut)
 	}
 }
