@@ -53,7 +53,8 @@ type Evidence struct {
 	Baseline *Comparison        `json:"baseline,omitempty"`
 	TopPeers []Ranked           `json:"top_peers,omitempty"`
 	TopPorts []Ranked           `json:"top_ports,omitempty"`
-	Lines    []string           `json:"lines,omitempty"` // raw syslog exemplars (untrusted text: display only)
+	TopHosts []Ranked           `json:"top_hosts,omitempty"` // internal hosts behind a site-wide figure
+	Lines    []string           `json:"lines,omitempty"`     // raw syslog exemplars (untrusted text: display only)
 }
 
 // TimeRange is a half-open interval [From, To).
@@ -95,4 +96,14 @@ type Finding struct {
 	SuppressUntil time.Time `json:"suppress_until,omitzero"`
 	// Status: open, acknowledged, resolved (set by people or by remediation feedback).
 	Status string `json:"status"`
+	// Protected: the address remediation would act on (Subject.Peer for external subjects,
+	// else Subject.Host) is protected by the policy; never propose blocking it.
+	Protected bool `json:"protected,omitempty"`
 }
+
+// Finding statuses.
+const (
+	StatusOpen         = "open"
+	StatusAcknowledged = "acknowledged"
+	StatusResolved     = "resolved"
+)

@@ -1,0 +1,112 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"time"
+)
+
+// RunResult is what one run found, per finding what the store made of it.
+type RunResult struct {
+	Window    TimeRange     `json:"window"`
+	Detectors []string      `json:"detectors"`
+	Findings  []Upserted    `json:"findings"`
+	Errors    []DetectError `json:"errors,omitempty"`
+	Took      time.Duration `json:"took"`
+}
+
+// DetectError is a detector that failed (an error or a panic); the others still ran.
+type DetectError struct {
+	Detector string `json:"detector"`
+	Err      string `json:"error"`
+}
+
+// ErrDetectors is returned (wrapped) by Run when at least one detector failed; the result
+// still holds every other detector's findings.
+var ErrDetectors = errors.New("detectors failed")
+
+// Run runs env's detectors over the window of the given length ending at at, stores their
+// findings in env.Findings (when set) and returns them. A detector that fails or panics is
+// reported in RunResult.Errors and Run returns ErrDetectors with the other findings stored.
+// The same at and window give the same findings: detectors judge the window, not the clock.
+func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (RunResult, error) {
+	now := time.Now
+	if env.Now != nil {
+		now = env.Now
+	}
+	began := now()
+	dets := env.Detectors
+	if dets == nil {
+		dets = Enabled(env.Policy)
+	}
+	w := TimeRange{From: at.Add(-window), To: at}
+	res := RunResult{Window: w}
+	var found []Finding
+	for _, d := range dets {
+		res.Detectors = append(res.Detectors, d.Name())
+		fs, err := runOne(ctx, env, d, w)
+		if err != nil {
+			env.log().Warn("detector failed", "detector", d.Name(), "err", err)
+			res.Errors = append(res.Errors, DetectError{Detector: d.Name(), Err: err.Error()})
+		}
+		for i := range fs {
+			fs[i].Detector = d.Name()
+		}
+		found = append(found, fs...)
+	}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if env.Findings != nil {
+		ups, err := env.Findings.Upsert(ctx, res.Detectors, w, found, func(det string) time.Duration {
+			return time.Duration(settings(env.Policy, det).Suppress)
+		}, began)
+		if err != nil {
+			return res, err
+		}
+		res.Findings = ups
+	} else {
+		for _, f := range found {
+			f.ID = shortID(f.Key, 8)
+			f.Count, f.Status = 1, StatusOpen
+			res.Findings = append(res.Findings, Upserted{Finding: f, Change: ChangeNew})
+		}
+	}
+	slices.SortStableFunc(res.Findings, func(a, b Upserted) int {
+		if c := b.Severity.Rank() - a.Severity.Rank(); c != 0 {
+			return c
+		}
+		if a.Detector != b.Detector {
+			if a.Detector < b.Detector {
+				return -1
+			}
+			return 1
+		}
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	res.Took = now().Sub(began)
+	if len(res.Errors) > 0 {
+		return res, fmt.Errorf("%d of %d: %w", len(res.Errors), len(dets), ErrDetectors)
+	}
+	return res, nil
+}
+
+// runOne runs d, turning a panic into an error so one broken detector cannot stop the rest.
+func runOne(ctx context.Context, env *Env, d Detector, w TimeRange) (fs []Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			env.log().Error("detector panicked", "detector", d.Name(), "panic", r, "stack", string(debug.Stack()))
+			fs, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return d.Run(ctx, env, w)
+}

@@ -1,0 +1,228 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect/baseline"
+)
+
+// VolumeDetector compares every hour of the window with its hour-of-week baseline (median and
+// MAD over the last weeks, with the hour-of-day and recent-hours fallbacks of package
+// baseline) for each internal host and for the site total. An hour is a candidate when it
+// passes volume.z, volume.ratio and volume.min_excess_bytes; a finding needs persistence
+// (volume.persistence of the last 3 hours, or a 12-hour sum past the same gates), so one
+// noisy hour does not page anyone. Hosts with less than volume.min_history_days of history are
+// not judged.
+type VolumeDetector struct{}
+
+func (VolumeDetector) Name() string { return DetectorVolumeSpike }
+
+const (
+	volumeWeeks   = 6
+	persistWindow = 12 // hours of the sustained-excess rule
+	persistM      = 3
+)
+
+type hourSeries struct {
+	first  time.Time
+	at     time.Time // exclusive end of known data
+	values map[int64]float64
+}
+
+func (h *hourSeries) get(start time.Time) (float64, bool) {
+	if start.Before(h.first) || !start.Before(h.at) {
+		return 0, false
+	}
+	return h.values[start.Unix()], true
+}
+
+// spike is the judgement of one series over the window.
+type spike struct {
+	fired       []baseline.Result // fired hours, oldest first
+	best        baseline.Result   // the fired hour with the largest excess
+	rule        baseline.Rule
+	first, last time.Time
+}
+
+func judge(s *hourSeries, w TimeRange, cfg baseline.Config, p baseline.Persistence) (spike, bool) {
+	from := w.From.Truncate(time.Hour).Add(-(persistWindow - 1) * time.Hour)
+	res := baseline.EvaluateRange(s.get, from, w.To, cfg)
+	var sp spike
+	for i := persistWindow - 1; i < len(res); i++ {
+		if res[i].Start.Before(w.From) {
+			continue
+		}
+		dec := p.Decide(res[:i+1], cfg)
+		if !dec.Fire {
+			continue
+		}
+		r := res[i]
+		// Persistence carries an alert across hours; an hour after the traffic fell back is
+		// not part of the spike (nor is a later window's first hour).
+		if r.Excess <= 0 || r.X <= 0 {
+			continue
+		}
+		if dec.Rule == baseline.RuleWindow && !r.Candidate {
+			r = dec.Window
+		}
+		sp.fired = append(sp.fired, r)
+		if len(sp.fired) == 1 || r.Excess > sp.best.Excess {
+			sp.best, sp.rule = r, dec.Rule
+		}
+		if sp.first.IsZero() {
+			sp.first = res[i].Start
+		}
+		sp.last = res[i].Start.Add(time.Hour)
+	}
+	return sp, len(sp.fired) > 0
+}
+
+func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Finding, error) {
+	cfg := env.Policy
+	vc := cfg.Detectors.Volume
+	bcfg := baseline.Config{
+		Location: env.loc(), Weeks: volumeWeeks,
+		Z: vc.Z, Ratio: vc.Ratio, MinExcess: float64(vc.MinExcessBytes), AbsFloor: 1e6,
+	}
+	pers := baseline.Persistence{K: max(1, vc.Persistence), M: persistM, Window: persistWindow}
+	minHist := time.Duration(vc.MinHistoryDays) * 24 * time.Hour
+	at := w.To.Truncate(time.Hour)
+	if at.Before(w.To) {
+		at = at.Add(time.Hour)
+	}
+	fetch := stats.Window{From: w.From.Add(-time.Duration(volumeWeeks*7*24+persistWindow) * time.Hour), To: at}
+	all, err := env.Stats.AllHostSeries(ctx, fetch, stats.Hourly)
+	if err != nil {
+		return nil, fmt.Errorf("host series: %w", err)
+	}
+	judgeFrom := w.From.Add(-persistWindow * time.Hour)
+	var out []Finding
+	hosts := make([]netip.Addr, 0, len(all))
+	for h := range all {
+		hosts = append(hosts, h)
+	}
+	slices.SortFunc(hosts, netip.Addr.Compare)
+	for _, h := range hosts {
+		bs := all[h]
+		if len(bs) == 0 || w.From.Sub(bs[0].Start) < minHist {
+			continue
+		}
+		// Cheap gate: a host whose recent bytes cannot pass min_excess is not judged.
+		var recent float64
+		s := &hourSeries{first: bs[0].Start, at: at, values: make(map[int64]float64, len(bs))}
+		for _, b := range bs {
+			v := float64(b.Bytes())
+			s.values[b.Start.Unix()] = v
+			if !b.Start.Before(judgeFrom) {
+				recent += v
+			}
+		}
+		if recent < bcfg.MinExcess {
+			continue
+		}
+		sp, ok := judge(s, w, bcfg, pers)
+		if !ok {
+			continue
+		}
+		out = append(out, d.finding(ctx, env, w, h, sp, nil))
+	}
+
+	site, err := env.Stats.SiteSeries(ctx, fetch, stats.Hourly)
+	if err != nil {
+		return nil, fmt.Errorf("site series: %w", err)
+	}
+	if len(site) > 0 && w.From.Sub(site[0].Start) >= minHist {
+		s := &hourSeries{first: site[0].Start, at: at, values: make(map[int64]float64, len(site))}
+		for _, b := range site {
+			s.values[b.Start.Unix()] = float64(b.Bytes)
+		}
+		if sp, ok := judge(s, w, bcfg, pers); ok {
+			// The hosts behind the spike: bytes in the fired hours.
+			contrib := make(map[string]float64)
+			for h, bs := range all {
+				for _, b := range bs {
+					if !b.Start.Before(sp.first) && b.Start.Before(sp.last) {
+						contrib[h.String()] += float64(b.Bytes())
+					}
+				}
+			}
+			out = append(out, d.finding(ctx, env, w, netip.Addr{}, sp, topN(contrib, 5)))
+		}
+	}
+	return out, nil
+}
+
+func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host netip.Addr, sp spike, topHosts []Ranked) Finding {
+	cfg := env.Policy
+	var observed, expected float64
+	for _, r := range sp.fired {
+		if r.Method == baseline.MethodWindowSum {
+			continue
+		}
+		observed += r.X
+		expected += r.Median
+	}
+	b := sp.best
+	subject := "site total"
+	k := key(d.Name(), "site")
+	subj := Subject{Segment: "site"}
+	var peers []Ranked
+	var lines []string
+	if host.IsValid() {
+		subject = fmt.Sprintf("%s (%s)", host, role(cfg, host))
+		k = key(d.Name(), host.String())
+		subj = Subject{Host: host, Segment: segment(cfg, host)}
+		pc, err := env.Stats.Peers(ctx, host, stats.Window{From: sp.first, To: sp.last}, stats.Hourly)
+		if err != nil {
+			env.log().Debug("volume peers", "host", host, "err", err)
+		}
+		m := make(map[string]float64)
+		for _, p := range pc {
+			name := "(other peers)"
+			if p.Peer.IsValid() {
+				name = p.Peer.String()
+			}
+			m[name] += float64(p.Bytes())
+		}
+		peers = topN(m, 5)
+		if len(peers) > 0 {
+			if a, err := netip.ParseAddr(peers[0].Key); err == nil {
+				subj.Peer = a
+				lines = exemplars(ctx, env, stats.ExemplarKey{Kind: stats.ExemplarPeer, A: host, B: a})
+			}
+		}
+	}
+	return Finding{
+		Key:      k,
+		Detector: d.Name(),
+		Severity: severity(cfg, d.Name()),
+		Title:    fmt.Sprintf("traffic spike: %s moved %s in %d hour(s), %.1f× its baseline", subject, human(observed), len(sp.fired), ratio(observed, expected)),
+		Subject:  subj,
+		Evidence: Evidence{
+			Summary: fmt.Sprintf("%s between %s and %s against %s expected (%s baseline); peak hour %s: %s vs median %s, z %.1f (rule %s)",
+				human(observed), sp.first.UTC().Format(tsFmt), sp.last.UTC().Format(tsFmt), human(expected), b.Method,
+				b.Start.UTC().Format(tsFmt), human(b.X), human(b.Median), b.Z, sp.rule),
+			Window: w,
+			Counts: map[string]float64{"bytes": observed, "expected_bytes": expected, "hours": float64(len(sp.fired)),
+				"peak_bytes": b.X, "peak_median": b.Median, "peak_mad": b.MAD},
+			Baseline: &Comparison{Observed: b.X, Expected: b.Median, Z: b.Z, Ratio: b.Ratio, Method: b.Method.String(), Unit: "bytes/hour"},
+			TopPeers: peers,
+			TopHosts: topHosts,
+			Lines:    lines,
+		},
+		FirstSeen: sp.first, LastSeen: sp.last,
+		Protected: host.IsValid() && cfg.IsProtected(host),
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b < 1 {
+		b = 1
+	}
+	return a / b
+}
