@@ -144,6 +144,9 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 		return DryRun{}, fmt.Errorf("plan %s does not apply: %w", p.ID, err)
 	}
 	d.Changes, d.Notes, d.Advisory = pl.Changes, pl.Notes, pl.Advisory
+	if p.Advisory != "" && p.Kind != KindSANFix {
+		d.Advisory = strings.TrimSpace(p.Advisory + "\n" + d.Advisory)
+	}
 	if d.Diff, err = asaconfig.Diff(cfg, after); err != nil {
 		return DryRun{}, err
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
@@ -153,10 +152,7 @@ func nextID(tx *stats.RecordTx) (string, uint64, error) {
 // state.
 func move(tx *stats.RecordTx, p *Proposal, to State, action, who, comment string, at time.Time) (uint64, error) {
 	from := p.State
-	if from != to && from != "" && !CanMove(from, to) {
-		return 0, fmt.Errorf("%s: %s → %s: %w", p.ID, from, to, ErrTransition)
-	}
-	if from == to && action == ActionApprove && !CanMove(from, to) {
+	if from != "" && (from != to || action == ActionApprove) && !CanMove(from, to) {
 		return 0, fmt.Errorf("%s: %s → %s: %w", p.ID, from, to, ErrTransition)
 	}
 	p.State = to
@@ -275,5 +271,3 @@ func (m *Manager) checkTarget(t netip.Prefix, running *asaconfig.Config) error {
 	}
 	return running.CheckTarget(t, m.limits())
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

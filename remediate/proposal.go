@@ -73,15 +73,13 @@ const (
 
 // Errors.
 var (
-	ErrNotFound     = errors.New("proposal not found")
-	ErrTransition   = errors.New("transition not allowed")
-	ErrNotApproved  = errors.New("no approval record")
-	ErrStale        = errors.New("device configuration changed since approval")
-	ErrNoDevice     = errors.New("no manageable ASA device")
-	ErrNoPusher     = errors.New("no device access configured")
-	ErrUnsafeLine   = errors.New("unsafe cli line")
-	ErrRefused      = errors.New("target refused")
-	ErrNothingToUse = errors.New("finding has no usable typed address")
+	ErrNotFound    = errors.New("proposal not found")
+	ErrTransition  = errors.New("transition not allowed")
+	ErrNotApproved = errors.New("no approval record")
+	ErrStale       = errors.New("device configuration changed since approval")
+	ErrNoDevice    = errors.New("no manageable ASA device")
+	ErrNoPusher    = errors.New("no device access configured")
+	ErrUnsafeLine  = errors.New("unsafe cli line")
 )
 
 // FindingRef ties a proposal to a finding that justifies it.

@@ -48,9 +48,9 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	s := f.Subject
 	critical := f.Severity == detect.SeverityCritical
 	var out []intent
-	block := func(peer netip.Addr, why string) {
+	block := func(peer netip.Addr, why, advice string) {
 		out = append(out, intent{kind: KindBlock, target: hostPrefix(peer), iface: dev.OutsideInterface,
-			reason: why, shun: m.pol.Remediation.UseShun && peer.Unmap().Is4()})
+			reason: why, advisory: advice, shun: m.pol.Remediation.UseShun && peer.Unmap().Is4()})
 	}
 	quarantine := func(why string) {
 		if m.internalHost(s.Host) {
@@ -65,12 +65,12 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	switch f.Detector {
 	case detect.DetectorPortScan, detect.DetectorUnusualPorts:
 		if m.external(s.Peer) {
-			block(s.Peer, "external source "+f.Detector)
+			block(s.Peer, "external source "+f.Detector, "")
 		}
 	case detect.DetectorVolumeSpike, detect.DetectorSignificantTerms:
 		// Exfiltration-like: an internal host and one external peer.
 		if m.external(s.Peer) && m.internalHost(s.Host) {
-			block(s.Peer, "exfiltration-like "+f.Detector+" to one external peer")
+			block(s.Peer, "exfiltration-like "+f.Detector+" to one external peer", exfilAdvice)
 		}
 	case detect.DetectorSegmentViolation:
 		if critical {
@@ -95,6 +95,12 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	}
 	return out
 }
+
+// exfilAdvice says what a block on the outside ACL does not do: the ASA
+// checks an inbound ACL on a connection's first packet only.
+const exfilAdvice = "The outside ACL stops connections the peer opens; connections the internal host opens to it " +
+	"are not stopped by it (a shun, with use_shun, also drops existing ones). Consider quarantining the host " +
+	"or denying the peer on the inside ACL."
 
 // sanPrefix is the prefix of the SAN network holding the subject's peer or host.
 func (m *Manager) sanPrefix(s detect.Subject) (netip.Prefix, bool) {

@@ -146,23 +146,35 @@ func TestDeviceErrorsRollBack(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	ctx := context.Background()
 	p := r.propose(scan("f1", "203.0.113.7"))[0]
-	for _, out := range outputs {
-		for nth := 1; nth <= 4; nth++ {
-			r.approve(p.ID)
-			r.srv.SetFaults(fakeasa.Faults{FailNth: nth, FailOutput: out})
-			res, err := r.m.Push(ctx, p.ID, operator)
-			if err == nil {
-				t.Fatalf("%q at %d: push succeeded", out, nth)
-			}
-			if res.Proposal.State != remediate.StateFailed || !res.Report.RolledBack {
-				t.Errorf("%q at %d: state %s rolled back %v: %v", out, nth, res.Proposal.State, res.Report.RolledBack, err)
-			}
-			if got := r.srv.Running(); got != r.start {
-				t.Fatalf("%q at %d: device not restored:\n%s", out, nth, got)
-			}
-			if q := r.get(p.ID); q.LastError == "" || q.Transcript == "" {
-				t.Errorf("%q at %d: failure not recorded: %+v", out, nth, q)
-			}
+	// Every string at one position (rotating), and the first at every one of
+	// the five configuration lines of a new block.
+	type fault struct {
+		out string
+		nth int
+	}
+	var faults []fault
+	for i, out := range outputs {
+		faults = append(faults, fault{out, i%5 + 1})
+	}
+	for nth := 1; nth <= 5; nth++ {
+		faults = append(faults, fault{outputs[0], nth})
+	}
+	for _, f := range faults {
+		out, nth := f.out, f.nth
+		r.approve(p.ID)
+		r.srv.SetFaults(fakeasa.Faults{FailNth: nth, FailOutput: out})
+		res, err := r.m.Push(ctx, p.ID, operator)
+		if err == nil {
+			t.Fatalf("%q at %d: push succeeded", out, nth)
+		}
+		if res.Proposal.State != remediate.StateFailed || !res.Report.RolledBack {
+			t.Errorf("%q at %d: state %s rolled back %v: %v", out, nth, res.Proposal.State, res.Report.RolledBack, err)
+		}
+		if got := r.srv.Running(); got != r.start {
+			t.Fatalf("%q at %d: device not restored:\n%s", out, nth, got)
+		}
+		if q := r.get(p.ID); q.LastError == "" || q.Transcript == "" {
+			t.Errorf("%q at %d: failure not recorded: %+v", out, nth, q)
 		}
 	}
 	r.srv.SetFaults(fakeasa.Faults{})
