@@ -21,8 +21,11 @@ import (
 // Run is the only method that touches the aggregator and the archive; Status may be called
 // from any goroutine.
 type Pipeline struct {
-	store   *stats.Store
-	agg     *stats.Aggregator
+	store *stats.Store
+	// Two aggregators alternate so that flushing one overlaps parsing into the other; cur is
+	// the one Run fills.
+	aggs    [2]*stats.Aggregator
+	cur     int
 	archive *Archive // nil: do not archive (replays of files that are archives already)
 	metrics *Metrics
 	log     *slog.Logger
@@ -33,8 +36,10 @@ type Pipeline struct {
 	parsers map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
 	other   *ciscolog.Parser                // frames from files or without a known sender
 
-	mu     sync.Mutex
-	status PipelineStatus
+	mu       sync.Mutex
+	status   PipelineStatus
+	aggStats [2]stats.AggStats // as of each aggregator's last flush
+	flushErr error             // the last flush's error, nil after a good one
 }
 
 // PipelineStatus is what the pipeline has done so far.
@@ -81,7 +86,10 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	p := &Pipeline{
 		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
 		now: o.Now, every: o.FlushEvery, cfg: o.Config,
-		agg:     stats.NewAggregator(classifier{o.Config}, o.Agg),
+		aggs: [2]*stats.Aggregator{
+			stats.NewAggregator(classifier{o.Config}, o.Agg),
+			stats.NewAggregator(classifier{o.Config}, o.Agg),
+		},
 		parsers: make(map[netip.Addr]*ciscolog.Parser),
 	}
 	site := o.Config.Location()
@@ -114,9 +122,31 @@ func (c classifier) Segment(a netip.Addr) string {
 // Run consumes batches until in is closed, then flushes what is pending and returns. Closing
 // in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
 // bounds the flushes.
+//
+// Flushing overlaps parsing: at each flush the full aggregator is handed to a flusher goroutine
+// (owned by Run, ended before it returns) and parsing goes on into the other one. At most one
+// flush runs at a time; a second one waits for the first, which holds parsing back instead of
+// growing memory.
 func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
+	full := make(chan int)
+	empty := make(chan int, 2) // room for both, so the flusher never blocks handing one back
+	empty <- 1 - p.cur
+	flushDone := make(chan struct{})
+	go func() { // the flusher: ends when full is closed
+		defer close(flushDone)
+		for i := range full {
+			if err := p.flush(context.WithoutCancel(ctx), i); err != nil {
+				p.log.Error("flush", "err", err)
+			}
+			empty <- i
+		}
+	}()
+	swap := func() {
+		full <- p.cur
+		p.cur = <-empty
+	}
 	var ev ciscolog.Event
 	typed := p.metrics.Parsed.WithLabelValues("typed")
 	header := p.metrics.Parsed.WithLabelValues("header")
@@ -128,7 +158,13 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 		case b, ok := <-in:
 			if !ok {
 				// Everything received is flushed even when the caller is shutting down.
-				return p.flush(context.WithoutCancel(ctx))
+				full <- p.cur
+				close(full)
+				<-flushDone
+				p.cur = <-empty
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				return p.flushErr
 			}
 			now := p.now()
 			var nt, nh, nu int64
@@ -162,7 +198,7 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 				default:
 					nu++
 				}
-				if p.agg.Add(&ev) {
+				if p.aggs[p.cur].Add(&ev) {
 					flushNow = true
 				}
 			}
@@ -177,39 +213,47 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 			p.mu.Unlock()
 			dirty = true
 			if flushNow {
-				if err := p.flush(ctx); err != nil {
-					p.log.Error("flush", "err", err)
-				}
+				p.flushArchive()
+				swap()
 				dirty = false
 			}
 		case <-tick.C:
 			if !dirty {
 				continue
 			}
-			if err := p.flush(ctx); err != nil {
-				p.log.Error("flush", "err", err)
-			}
+			p.flushArchive()
+			swap()
 			dirty = false
 		}
 	}
 }
 
-// flush writes pending statistics and pushes the archive to disk.
-func (p *Pipeline) flush(ctx context.Context) error {
-	var archErr error
-	if p.archive != nil {
-		archErr = p.archive.Flush()
+// flushArchive pushes the archive's buffered frames to disk (on Run's goroutine, which owns it).
+func (p *Pipeline) flushArchive() {
+	if p.archive == nil {
+		return
 	}
-	fs, err := p.agg.Flush(ctx, p.store)
+	if err := p.archive.Flush(); err != nil {
+		p.metrics.ArchiveErrors.Inc()
+		p.log.Error("raw archive flush", "err", err)
+	}
+}
+
+// flush writes aggregator i's pending statistics to the store. It runs on the flusher
+// goroutine, which owns aggregator i until it hands it back.
+func (p *Pipeline) flush(ctx context.Context, i int) error {
+	fs, err := p.aggs[i].Flush(ctx, p.store)
 	p.metrics.Flushes.Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.status.Agg = p.agg.Stats()
+	p.aggStats[i] = p.aggs[i].Stats()
 	if err != nil {
 		p.metrics.FlushErrors.Inc()
 		p.status.FlushErrors++
-		return fmt.Errorf("flush statistics: %w", err)
+		p.flushErr = fmt.Errorf("flush statistics: %w", err)
+		return p.flushErr
 	}
+	p.flushErr = nil
 	now := p.now()
 	p.status.LastFlush = now
 	p.status.LastFlushKeys = fs.Keys
@@ -219,12 +263,21 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	if fi, err := os.Stat(p.store.Path()); err == nil {
 		p.metrics.DBBytes.Set(float64(fi.Size()))
 	}
-	return archErr
+	return nil
 }
 
 // Status returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.status
+	s := p.status
+	a, b := p.aggStats[0], p.aggStats[1]
+	s.Agg = stats.AggStats{
+		Events:        a.Events + b.Events,
+		Skipped:       a.Skipped + b.Skipped,
+		DroppedKeys:   a.DroppedKeys + b.DroppedKeys,
+		ForcedFlushes: a.ForcedFlushes + b.ForcedFlushes,
+		Flushes:       a.Flushes + b.Flushes,
+	}
+	return s
 }
