@@ -66,7 +66,7 @@ interfaces, gateways) are refused at once; they are checked again at every diff 
 				var fs []detect.Finding
 				var err error
 				if findings == "" {
-					fs, err = storedFindings(ctx, st)
+					fs, err = storedFindings(ctx, st, since)
 				} else {
 					fs, err = a.readFindings(findings)
 				}
@@ -109,25 +109,13 @@ interfaces, gateways) are refused at once; they are checked again at every diff 
 	return cmd
 }
 
-// findingsNS is the record namespace of the detect package's findings store
-// (detect.NSFinding); read through the records API so that propose works
-// with whatever the detectors stored.
-const findingsNS = "finding"
-
 // storedFindings returns the open findings in the database.
-func storedFindings(ctx context.Context, st *stats.Store) ([]detect.Finding, error) {
-	var fs []detect.Finding
-	err := st.ListRecords(ctx, findingsNS, func(id string, raw []byte) error {
-		var f detect.Finding
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return fmt.Errorf("finding %s: %w", remediate.Display(id), err)
-		}
-		if f.Status == "" || f.Status == "open" {
-			fs = append(fs, f)
-		}
-		return nil
-	})
-	return fs, err
+func storedFindings(ctx context.Context, st *stats.Store, since time.Duration) ([]detect.Finding, error) {
+	q := detect.Filter{Status: "open"}
+	if since > 0 {
+		q.Since = time.Now().Add(-since)
+	}
+	return detect.NewStore(st, 0).List(ctx, q)
 }
 
 // readFindings reads a JSON array or JSON lines of findings.

@@ -186,7 +186,7 @@ networks:
 	closed := f
 	closed.ID, closed.Key, closed.Subject.Peer, closed.Status = "f2", "port_scan|203.0.113.8", netip.MustParseAddr("203.0.113.8"), "resolved"
 	for _, x := range []detect.Finding{f, closed} {
-		if err := st.PutRecord(t.Context(), "finding", x.ID, x, 0); err != nil {
+		if err := st.PutRecord(t.Context(), detect.NSFinding, x.ID, x, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
