@@ -27,7 +27,8 @@ func (a *app) genCmd() *cobra.Command {
 		Long: `gen writes a deterministic scenario for a seed: time-ordered ASA and 2921 syslog in
 realistic envelopes (asa1.log, routers.log), the ground truth of the planted incidents
 (truth.json) and the site policy that describes the site (site.yaml), so that ingest, detect
-and the rest run on it without hand editing.
+and the rest run on it without hand editing. The same seed, --start and sizes give the same
+bytes; without --start the scenario ends today.
 
 With --send, the generated lines are also replayed as UDP datagrams to a syslog listener at a
 steady rate, for load tests. Only loopback destinations are accepted.`,
@@ -51,6 +52,9 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 					return fmt.Errorf("--start: want YYYY-MM-DD: %w", err)
 				}
 				cfg.Start = t
+			} else {
+				// End the scenario today, so its hourly statistics are within retention.
+				cfg.Start = time.Now().AddDate(0, 0, -max(cfg.Days, 1))
 			}
 			if siteFile != "" {
 				site, err := scenario.LoadSiteFile(siteFile)
@@ -97,7 +101,7 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 	f.IntVar(&cfg.Days, "days", scenario.DefaultDays, "days of traffic")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed gives the same bytes")
 	f.IntVar(&cfg.LinesPerDay, "lines-per-day", scenario.DefaultLinesPerDay, "about how many lines a working weekday produces")
-	f.StringVar(&start, "start", scenario.DefaultStart.Format(time.DateOnly), "first day (YYYY-MM-DD, site time)")
+	f.StringVar(&start, "start", "", "first day (YYYY-MM-DD, site time); default: --days before today, so the scenario ends today")
 	f.StringVar(&siteFile, "site", "", "scenario file (YAML) overriding the site's sizes")
 	f.StringVar(&out, "out", "", "output folder (created)")
 	f.StringVar(&send, "send", "", "also replay the lines to udp://127.0.0.1:PORT (loopback only)")
