@@ -3,12 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/firebreak-dev/firebreak/collector"
 	"github.com/firebreak-dev/firebreak/collector/scenario"
 )
 
@@ -63,36 +62,45 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 				}
 				cfg.Site = site
 			}
-			if out == "" {
-				return errors.New("--out DIR is required")
+			if out == "" && send == "" {
+				return errors.New("--out DIR is required (or --send)")
 			}
-			began := time.Now()
-			files, err := scenario.WriteDir(ctx, cfg, out)
-			if err != nil {
-				return err
+			if out != "" {
+				began := time.Now()
+				files, err := scenario.WriteDir(ctx, cfg, out)
+				if err != nil {
+					return err
+				}
+				lines := files.Result.Lines[0] + files.Result.Lines[1]
+				el := time.Since(began)
+				fmt.Fprintf(a.stdout, "wrote %d lines (%d ASA, %d router) over %d days in %s (%.0f lines/s)\n",
+					lines, files.Result.Lines[0], files.Result.Lines[1], files.Result.Days,
+					el.Round(time.Millisecond), float64(lines)/el.Seconds())
+				fmt.Fprintf(a.stdout, "  %s\n  %s\n  %s (%d planted incidents)\n  %s\n",
+					files.ASA, files.Routers, files.Truth, len(files.Result.Incidents), files.Policy)
 			}
-			lines := files.Result.Lines[0] + files.Result.Lines[1]
-			el := time.Since(began)
-			fmt.Fprintf(a.stdout, "wrote %d lines (%d ASA, %d router) over %d days in %s (%.0f lines/s)\n",
-				lines, files.Result.Lines[0], files.Result.Lines[1], files.Result.Days,
-				el.Round(time.Millisecond), float64(lines)/el.Seconds())
-			fmt.Fprintf(a.stdout, "  %s\n  %s\n  %s (%d planted incidents)\n  %s\n",
-				files.ASA, files.Routers, files.Truth, len(files.Result.Incidents), files.Policy)
 			if send == "" {
 				return nil
 			}
-			for _, name := range []string{files.ASA, files.Routers} {
-				f, err := collector.OpenLog(name, os.Stdin)
-				if err != nil {
-					return err
-				}
-				began := time.Now()
-				n, err := scenario.Send(ctx, f, send, rate)
-				f.Close()
-				fmt.Fprintf(a.stdout, "sent %d lines of %s to %s in %s\n", n, name, send, time.Since(began).Round(time.Millisecond))
-				if err != nil {
-					return err
-				}
+			// Generate again (same seed, same lines) as one time-ordered stream of both devices.
+			pr, pw := io.Pipe()
+			genErr := make(chan error, 1)
+			go func() { // ends when generation ends or Send stops reading (pipe closed)
+				_, err := scenario.Generate(ctx, cfg, scenario.Writers{All: pw})
+				pw.CloseWithError(err)
+				genErr <- err
+			}()
+			began := time.Now()
+			n, err := scenario.Send(ctx, pr, send, rate)
+			pr.Close()
+			gerr := <-genErr
+			el := time.Since(began)
+			fmt.Fprintf(a.stdout, "sent %d lines to %s in %s (%.0f lines/s)\n", n, send, el.Round(time.Millisecond), float64(n)/el.Seconds())
+			if err != nil {
+				return err
+			}
+			if gerr != nil && !errors.Is(gerr, io.ErrClosedPipe) {
+				return gerr
 			}
 			return nil
 		},
