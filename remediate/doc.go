@@ -10,7 +10,8 @@
 // raw lines never reach a device. The mapping (Propose):
 //
 //	port_scan, unusual_ports        block the external address (Subject.Peer)
-//	volume_spike, significant_terms block the external peer of an internal host (exfiltration-like)
+//	volume_spike, significant_terms block the external peer of an internal host (exfiltration-like);
+//	                                an external term without a host is advisory only
 //	segment_violation, san_crossing quarantine the internal host when the finding is critical
 //	san_crossing                    fix SAN routing (asaconfig PlanSANFix) with the host/2921 advisory
 //	dns_unapproved, printer_egress,

@@ -64,13 +64,21 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	}
 	switch f.Detector {
 	case detect.DetectorPortScan, detect.DetectorUnusualPorts:
-		if m.external(s.Peer) {
+		switch {
+		case m.external(s.Peer) && m.internalHost(s.Host):
+			// Allowed traffic of an internal host with the peer.
+			block(s.Peer, "external peer of "+f.Detector, exfilAdvice)
+		case m.external(s.Peer):
 			block(s.Peer, "external source "+f.Detector, "")
 		}
 	case detect.DetectorVolumeSpike, detect.DetectorSignificantTerms:
 		// Exfiltration-like: an internal host and one external peer.
-		if m.external(s.Peer) && m.internalHost(s.Host) {
+		switch {
+		case m.external(s.Peer) && m.internalHost(s.Host):
 			block(s.Peer, "exfiltration-like "+f.Detector+" to one external peer", exfilAdvice)
+		case m.external(s.Peer):
+			// A significant external term alone is not evidence enough to block.
+			advise(s.Peer, "external address unusually frequent: review the hosts talking to it")
 		}
 	case detect.DetectorSegmentViolation:
 		if critical {

@@ -39,6 +39,7 @@ func TestProposeMapping(t *testing.T) {
 		{"scan", f(detect.DetectorPortScan, detect.SeverityLow, "", "203.0.113.20"), []remediate.Kind{remediate.KindBlock}, "203.0.113.20/32"},
 		{"unusual ports", f(detect.DetectorUnusualPorts, detect.SeverityMedium, "10.20.0.40", "203.0.113.21"), []remediate.Kind{remediate.KindBlock}, "203.0.113.21/32"},
 		{"exfil", f(detect.DetectorVolumeSpike, detect.SeverityHigh, "10.20.0.41", "203.0.113.22"), []remediate.Kind{remediate.KindBlock}, "203.0.113.22/32"},
+		{"external term alone: advisory", f(detect.DetectorSignificantTerms, detect.SeverityLow, "", "203.0.113.23"), []remediate.Kind{remediate.KindAdvisory}, "203.0.113.23/32"},
 		{"site volume, no peer", f(detect.DetectorVolumeSpike, detect.SeverityHigh, "10.20.0.41", ""), nil, ""},
 		{"internal peer is not blocked", f(detect.DetectorPortScan, detect.SeverityLow, "", "10.20.0.99"), nil, ""},
 		{"segment high: advisory", f(detect.DetectorSegmentViolation, detect.SeverityHigh, "10.20.0.42", "10.99.0.10"), []remediate.Kind{remediate.KindAdvisory}, "10.20.0.42/32"},
@@ -413,5 +414,32 @@ func TestAuditAppendOnlyAndComplete(t *testing.T) {
 		if states[p.ID] != p.State {
 			t.Errorf("%s is %s, audit ends at %s", p.ID, p.State, states[p.ID])
 		}
+	}
+}
+
+// A DMZ host is quarantined on the ACL of the interface it sits behind.
+func TestQuarantineUsesTheHostsInterface(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	f := critical("f1", "172.16.20.11")
+	f.Detector = detect.DetectorSANCrossing
+	f.Subject.Peer = addr("10.50.0.10")
+	ps := r.propose(f)
+	if len(ps) != 2 || ps[1].Kind != remediate.KindQuarantine {
+		t.Fatalf("proposals %+v", ps)
+	}
+	d, err := r.m.Diff(context.Background(), ps[1].ID, r.start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Lines) == 0 || d.Lines[0] != "access-list DMZ_IN line 1 extended deny ip host 172.16.20.11 any" || d.ACL != "DMZ_IN" {
+		t.Errorf("lines %q on %s", d.Lines, d.ACL)
+	}
+	// The SAN fix deletes the static route that sends the SAN out of the firewall.
+	s, err := r.m.Diff(context.Background(), ps[0].ID, r.start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Lines) != 1 || s.Lines[0] != "no route outside 10.50.0.0 255.255.255.0 198.51.100.6 1" || s.Advisory == "" {
+		t.Errorf("SAN fix lines %q advisory %q", s.Lines, s.Advisory)
 	}
 }
