@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +33,21 @@ func TestMain(m *testing.M) {
 	os.Setenv(passwordEnv, loginPassword)
 	os.Setenv(enableEnv, enableSecret)
 	os.Setenv(wrongEnv, "not-the-secret")
-	os.Exit(m.Run())
+	base := runtime.NumGoroutine()
+	code := m.Run()
+	if code == 0 {
+		// Every fake server, SSH session and store must have ended; poll
+		// briefly, the client side's read loop ends asynchronously.
+		for i := 0; i < 300 && runtime.NumGoroutine() > base; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > base {
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "goroutine leak: %d > %d\n%s\n", n, base, buf[:runtime.Stack(buf, true)])
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // clock is an injected, settable time.

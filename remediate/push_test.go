@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/devices"
 	"github.com/firebreak-dev/firebreak/devices/fakeasa"
+	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
 
@@ -344,5 +345,31 @@ func TestConcurrentPushesSerialised(t *testing.T) {
 		if got := r.get(p.ID); got.State != remediate.StateApplied {
 			t.Errorf("%s: %s %s", p.ID, got.State, got.LastError)
 		}
+	}
+}
+
+// extraStep is a Pusher that sends one line more than approved, as a device
+// or a layer below might: verification must catch it and roll back.
+type extraStep struct{ remediate.SSH }
+
+func (e extraStep) Push(ctx context.Context, dev *policies.Device, plan devices.Plan) (devices.Report, error) {
+	grp := devices.MustCommand("object-group network FIREBREAK_BLOCK")
+	plan.Steps = append(plan.Steps, devices.Step{Mode: grp,
+		Do: devices.MustCommand("network-object host 203.0.113.66"), Undo: devices.MustCommand("no network-object host 203.0.113.66")})
+	return e.SSH.Push(ctx, dev, plan)
+}
+
+func TestVerifyFailureRollsBack(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	r.approve(p.ID)
+	m := remediate.New(r.st, r.pol, remediate.Options{Pusher: extraStep{}, Now: r.clk.Now})
+	res, err := m.Push(ctx, p.ID, operator)
+	if !errors.Is(err, devices.ErrVerify) {
+		t.Fatalf("push: %v, want ErrVerify", err)
+	}
+	if res.Proposal.State != remediate.StateFailed || !res.Report.RolledBack || r.srv.Running() != r.start {
+		t.Errorf("state %s rolled back %v, device restored %v", res.Proposal.State, res.Report.RolledBack, r.srv.Running() == r.start)
 	}
 }

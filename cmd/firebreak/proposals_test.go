@@ -38,11 +38,15 @@ route outside 0.0.0.0 0.0.0.0 198.51.100.1 1
 logging host inside 10.20.0.30
 `
 
-func TestProposalsCLI(t *testing.T) {
-	const pw, enable = "cli-Login-pw-41", "cli-Enable-77"
-	t.Setenv("FIREBREAK_CLI_TEST_PW", pw)
-	t.Setenv("FIREBREAK_CLI_TEST_ENABLE", enable)
-	srv, err := fakeasa.New(fakeasa.Config{RunningConfig: proposalsASA, User: "firebreak", Password: pw, EnableSecret: enable})
+const cliPW, cliEnable = "cli-Login-pw-41", "cli-Enable-77"
+
+// cliRig starts a fake ASA and writes a policy for it; it returns the
+// server, the folder and the global flags.
+func cliRig(t *testing.T, extra string) (*fakeasa.Server, string, []string) {
+	t.Helper()
+	t.Setenv("FIREBREAK_CLI_TEST_PW", cliPW)
+	t.Setenv("FIREBREAK_CLI_TEST_ENABLE", cliEnable)
+	srv, err := fakeasa.New(fakeasa.Config{RunningConfig: proposalsASA, User: "firebreak", Password: cliPW, EnableSecret: cliEnable})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +54,7 @@ func TestProposalsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	dir := t.TempDir()
 	kh := filepath.Join(dir, "known_hosts")
 	if err := srv.WriteKnownHosts(kh); err != nil {
@@ -70,7 +74,13 @@ devices:
 networks:
   - {name: servers, role: servers, prefixes: [10.20.0.0/24]}
 protected: [10.20.0.5]
-`, port, kh))
+%s`, port, kh, extra))
+	return srv, dir, []string{"--config", policy, "--data-dir", filepath.Join(dir, "data")}
+}
+
+func TestProposalsCLI(t *testing.T) {
+	pw, enable := cliPW, cliEnable
+	srv, dir, base := cliRig(t, "")
 	saved := filepath.Join(dir, "fw1.cfg")
 	write(t, saved, srv.Running())
 	findings := filepath.Join(dir, "findings.json")
@@ -81,7 +91,6 @@ protected: [10.20.0.5]
 	 {"id":"f2","key":"port_scan|10.20.0.30","detector":"segment_violation","severity":"critical",
 	  "title":"t","subject":{"host":"10.20.0.30"},"evidence":{"summary":"s","window":{"from":"2026-03-01T00:00:00Z","to":"2026-03-01T01:00:00Z"}},
 	  "first_seen":"2026-03-01T00:00:00Z","last_seen":"2026-03-01T00:30:00Z","count":1,"status":"open"}]`)
-	base := []string{"--config", policy, "--data-dir", filepath.Join(dir, "data")}
 	cli := func(wantCode int, stdin string, args ...string) string {
 		t.Helper()
 		code, out, errOut := runCLI(t, stdin, append(append([]string{}, base...), args...)...)
@@ -206,5 +215,20 @@ networks:
 	code, _, errOut = runCLI(t, "", append(base, "proposals", "push", "p-0001")...)
 	if code == 0 || !strings.Contains(errOut, "no approval") {
 		t.Errorf("push without approval: exit %d %s", code, errOut)
+	}
+}
+
+func TestApprovePushesWithPushOnApprove(t *testing.T) {
+	srv, _, base := cliRig(t, "remediation: {push_on_approve: true}\n")
+	stdin := `{"id":"f1","key":"port_scan|203.0.113.7","detector":"port_scan","severity":"low","subject":{"peer":"203.0.113.7"},"status":"open"}`
+	if code, out, errOut := runCLI(t, stdin, append(base, "propose", "--findings", "-")...); code != 0 {
+		t.Fatalf("propose: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "", append(base, "proposals", "approve", "p-0001")...)
+	if code != 0 || !strings.Contains(out, "p-0001 applied, verified and saved") {
+		t.Fatalf("approve: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(srv.Running(), "network-object host 203.0.113.7") {
+		t.Error("not pushed")
 	}
 }
