@@ -1,0 +1,91 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+)
+
+func protoName(p uint8) string { return stats.ProtoName(p) }
+
+// fmtBytes renders a byte count with a decimal unit: "512 B", "3.4 MB", "1.21 GB".
+func fmtBytes(b uint64) string {
+	const unit = 1000
+	if b < unit {
+		return strconv.FormatUint(b, 10) + " B"
+	}
+	v, exp := float64(b), 0
+	for v >= unit && exp < 5 {
+		v /= unit
+		exp++
+	}
+	prec := 1
+	if v < 10 {
+		prec = 2
+	}
+	if v >= 100 {
+		prec = 0
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64) + " " + string(" kMGTP"[exp]) + "B"
+}
+
+// fmtCount groups thousands: 12,345.
+func fmtCount(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+func fmtScore(f float64) string { return strconv.FormatFloat(f, 'g', 3, 64) }
+
+func fmtTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+// clean makes untrusted text safe for a terminal or a plain-text mail: control characters
+// (escape sequences, newlines, bidi overrides) become visible \x.. escapes.
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isBidi(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f
+}

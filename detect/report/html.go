@@ -1,0 +1,128 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/detect"
+)
+
+//go:embed report.html.tmpl
+var templateText string
+
+// tmpl is parsed once; its funcs that need the report's time zone read it from the value
+// passed to Execute, so one template serves every report.
+var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"when":         func(t time.Time) string { return fmtTime(t, time.UTC) }, // replaced per execution
+	"hour":         func(t time.Time) string { return t.UTC().Format("Mon 15:04") },
+	"span":         func(w Window) string { return Age(w.To.Sub(w.From)).String() },
+	"bytes":        fmtBytes,
+	"bytesf":       func(f float64) string { return fmtBytes(uint64(max(f, 0))) },
+	"count":        fmtCount,
+	"count64":      func(n int64) string { return fmtCount(uint64(max(n, 0))) },
+	"score":        fmtScore,
+	"age":          func(a Age) string { return a.String() },
+	"peer":         PeerLabel,
+	"port":         PortLabel,
+	"legend":       func(g ServerGroup) []legendItem { _, l := serverColours(g); return l },
+	"serverChart":  serverChart,
+	"trafficChart": trafficChart,
+	"termChart":    termChart,
+	"bar":          func(v, max uint64) template.HTML { return inlineBar(v, max, "c4") },
+	"printerMax": func(rows []PrinterRow) uint64 {
+		var m uint64
+		for _, r := range rows {
+			m = maxU(m, r.Bytes)
+		}
+		return m
+	},
+	"parts":     findingParts,
+	"diffLines": diffLines,
+}).Parse(templateText))
+
+type findingPart struct {
+	Title    string
+	Findings []detect.Finding
+}
+
+func findingParts(s FindingsSection) []findingPart {
+	return []findingPart{{"New", s.New}, {"Ongoing", s.Ongoing}}
+}
+
+type diffLine struct{ Class, Text string }
+
+// diffLines splits a unified diff into lines classed for colour (add, del, hunk).
+func diffLines(diff string) []diffLine {
+	var out []diffLine
+	for _, l := range strings.SplitAfter(strings.TrimRight(diff, "\n")+"\n", "\n") {
+		if l == "" {
+			continue
+		}
+		c := "ctx"
+		switch {
+		case strings.HasPrefix(l, "+++") || strings.HasPrefix(l, "---") || strings.HasPrefix(l, "@@"):
+			c = "hunk"
+		case strings.HasPrefix(l, "+"):
+			c = "add"
+		case strings.HasPrefix(l, "-"):
+			c = "del"
+		}
+		out = append(out, diffLine{c, l})
+	}
+	return out
+}
+
+// localTemplate returns the template with time formatting in loc.
+func localTemplate(loc *time.Location) (*template.Template, error) {
+	t, err := tmpl.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("report template: %w", err)
+	}
+	return t.Funcs(template.FuncMap{
+		"when": func(t time.Time) string { return fmtTime(t, loc) },
+		"hour": func(t time.Time) string { return t.In(loc).Format("Mon 15:04") },
+	}), nil
+}
+
+// WriteHTML writes the report as one self-contained HTML page: inline CSS and SVG, no scripts,
+// fonts, images or links to anything outside the page. Every string is escaped by
+// html/template; the SVG charts escape their labels themselves.
+func (d *Data) WriteHTML(w io.Writer) error { return d.writeHTML(w, false) }
+
+func (d *Data) writeHTML(w io.Writer, nav bool) error {
+	t, err := localTemplate(d.loc())
+	if err != nil {
+		return err
+	}
+	if err := t.ExecuteTemplate(w, "report", struct {
+		D   *Data
+		Nav bool
+	}{d, nav}); err != nil {
+		return fmt.Errorf("render html report: %w", err)
+	}
+	return nil
+}
+
+// page is one dashboard listing.
+type page struct {
+	Kind, Title, Site, Note string
+	At                      time.Time
+	Findings                FindingsSection
+	Proposals               []ProposalView
+	Blocks                  []BlockView
+}
+
+func writePage(w io.Writer, p page, loc *time.Location) error {
+	t, err := localTemplate(loc)
+	if err != nil {
+		return err
+	}
+	if err := t.ExecuteTemplate(w, "page", p); err != nil {
+		return fmt.Errorf("render %s page: %w", p.Kind, err)
+	}
+	return nil
+}
