@@ -104,6 +104,12 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, err
 	}
 	defer unlock()
+	// Another push of the same proposal may have run while we waited.
+	if cur, err := m.Get(ctx, id); err != nil {
+		return res, err
+	} else if cur.State != StateApproved || cur.Approval == nil || cur.Approval.AuditSeq != p.Approval.AuditSeq {
+		return res, fmt.Errorf("%s changed to %s while waiting for the device: %w", p.ID, cur.State, ErrTransition)
+	}
 
 	running, err := m.pusher.RunningConfig(ctx, dev)
 	if err != nil {
@@ -305,12 +311,8 @@ func (m *Manager) approveAndPush(ctx context.Context, id, who, comment string) (
 	if err != nil {
 		return PushResult{}, err
 	}
-	if m.pusher != nil {
-		if running, err = m.Running(ctx, p.Device); err != nil {
-			return PushResult{Proposal: p}, fmt.Errorf("read device config for %s: %w", id, err)
-		}
-	} else if p.Kind != KindRemoval {
-		return PushResult{Proposal: p}, ErrNoPusher
+	if running, err = m.Running(ctx, p.Device); err != nil {
+		return PushResult{Proposal: p}, fmt.Errorf("read device config for %s: %w", id, err)
 	}
 	if _, _, err := m.Approve(ctx, id, who, comment, running); err != nil {
 		return PushResult{Proposal: p}, err

@@ -373,3 +373,33 @@ func TestVerifyFailureRollsBack(t *testing.T) {
 		t.Errorf("state %s rolled back %v, device restored %v", res.Proposal.State, res.Report.RolledBack, r.srv.Running() == r.start)
 	}
 }
+
+// Two pushes of one proposal at once: one applies, the other sends nothing.
+func TestSamePushTwiceAppliesOnce(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	r.approve(p.ID)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := r.m.Push(ctx, p.ID, operator)
+			errs <- err
+		}()
+	}
+	var failed []error
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 || !(errors.Is(failed[0], remediate.ErrTransition) || errors.Is(failed[0], remediate.ErrNotApproved)) {
+		t.Fatalf("errors %v, want one refused push", failed)
+	}
+	if n := strings.Count(strings.Join(configLines(r.srv.Log()), "\n"), "network-object host 203.0.113.7"); n != 1 {
+		t.Errorf("member sent %d times", n)
+	}
+	if got := r.get(p.ID); got.State != remediate.StateApplied {
+		t.Errorf("state %s", got.State)
+	}
+}
