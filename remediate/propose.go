@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -269,10 +268,4 @@ func mergeRefs(p *Proposal, refs []FindingRef) int {
 		}
 	}
 	return n
-}
-
-// IsRefused reports whether err is a refusal of the target (protected, too
-// broad or invalid) rather than a failure.
-func IsRefused(err error) bool {
-	return errors.Is(err, asaconfig.ErrProtected) || errors.Is(err, asaconfig.ErrTooBroad) || errors.Is(err, asaconfig.ErrBadValue)
 }
