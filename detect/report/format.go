@@ -64,26 +64,23 @@ func fmtTime(t time.Time, loc *time.Location) string {
 // clean makes untrusted text safe for a terminal or a plain-text mail: control characters
 // (escape sequences, newlines, bidi overrides) become visible \x.. escapes.
 func clean(s string) string {
-	ok := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd {
-			ok = false
-			break
-		}
-	}
-	if ok {
+	if !strings.ContainsFunc(s, unsafeRune) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd:
+		if unsafeRune(r) {
 			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
+		} else {
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// unsafeRune reports control characters, bidi controls and invalid UTF-8 (decoded as U+FFFD).
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd
 }
 
 func isBidi(r rune) bool {

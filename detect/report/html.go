@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/detect"
 )
@@ -98,13 +99,34 @@ func (d *Data) writeHTML(w io.Writer, nav bool) error {
 	if err != nil {
 		return err
 	}
-	if err := t.ExecuteTemplate(w, "report", struct {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "report", struct {
 		D   *Data
 		Nav bool
 	}{d, nav}); err != nil {
 		return fmt.Errorf("render html report: %w", err)
 	}
-	return nil
+	_, err = io.WriteString(w, cleanHTML(b.String()))
+	return err
+}
+
+// cleanHTML shows the control and bidi characters that untrusted text brought into the page
+// as visible escapes (html/template leaves them alone; a bidi override can make an address read
+// backwards). The template itself holds none but newlines and tabs.
+func cleanHTML(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	start := 0
+	for i, r := range s {
+		if r == '\n' || r == '\t' || r == '\r' || !unsafeRune(r) {
+			continue
+		}
+		b.WriteString(s[start:i])
+		fmt.Fprintf(&b, "\\x%02x", r)
+		start = i + utf8.RuneLen(r)
+	}
+	b.WriteString(s[start:])
+	return b.String()
 }
 
 // page is one dashboard listing.
