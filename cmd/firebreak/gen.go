@@ -25,7 +25,8 @@ func (a *app) genCmd() *cobra.Command {
 		Short: "Generate a synthetic clinic's ASA and 2921 syslog with planted incidents",
 		Long: `gen writes a deterministic scenario for a seed: time-ordered ASA and 2921 syslog in
 realistic envelopes (asa1.log, routers.log), the ground truth of the planted incidents
-(truth.json) and the site policy that describes the site (site.yaml), so that ingest, detect
+(truth.json), the site policy that describes the site (site.yaml) and the ASA's running
+configuration (asa1.cfg, for offline dry runs), so that ingest, detect
 and the rest run on it without hand editing. The same seed, --start and sizes give the same
 bytes; without --start the scenario ends today.
 
@@ -76,8 +77,8 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 				fmt.Fprintf(a.stdout, "wrote %d lines (%d ASA, %d router) over %d days in %s (%.0f lines/s)\n",
 					lines, files.Result.Lines[0], files.Result.Lines[1], files.Result.Days,
 					el.Round(time.Millisecond), float64(lines)/el.Seconds())
-				fmt.Fprintf(a.stdout, "  %s\n  %s\n  %s (%d planted incidents)\n  %s\n",
-					files.ASA, files.Routers, files.Truth, len(files.Result.Incidents), files.Policy)
+				fmt.Fprintf(a.stdout, "  %s\n  %s\n  %s (%d planted incidents)\n  %s\n  %s\n",
+					files.ASA, files.Routers, files.Truth, len(files.Result.Incidents), files.Policy, files.Config)
 			}
 			if send == "" {
 				return nil

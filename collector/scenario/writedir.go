@@ -15,6 +15,7 @@ type Files struct {
 	Routers string // routers.log
 	Truth   string // truth.json
 	Policy  string // site.yaml
+	Config  string // asa1.cfg: asa1's running configuration (see Site.ASAConfig)
 	Result  Truth  // what truth.json holds
 }
 
@@ -24,10 +25,11 @@ const (
 	FileRouters = "routers.log"
 	FileTruth   = "truth.json"
 	FilePolicy  = "site.yaml"
+	FileConfig  = "asa1.cfg"
 )
 
 // WriteDir generates a run into dir (created if missing): the ASA and router logs, the ground
-// truth as indented JSON and the site policy. Existing files of those names are replaced. On
+// truth as indented JSON, the site policy and asa1's running configuration. Existing files of those names are replaced. On
 // error the files written so far are left in place.
 func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) {
 	cfg = cfg.withDefaults()
@@ -39,6 +41,7 @@ func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) 
 		Routers: filepath.Join(dir, FileRouters),
 		Truth:   filepath.Join(dir, FileTruth),
 		Policy:  filepath.Join(dir, FilePolicy),
+		Config:  filepath.Join(dir, FileConfig),
 	}
 	pol, err := cfg.Site.Policy()
 	if err != nil {
@@ -68,6 +71,9 @@ func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) 
 	}
 	if err := os.WriteFile(f.Policy, pol, 0o644); err != nil {
 		return Files{}, fmt.Errorf("write policy: %w", err)
+	}
+	if err := os.WriteFile(f.Config, cfg.Site.ASAConfig(), 0o644); err != nil {
+		return Files{}, fmt.Errorf("write asa config: %w", err)
 	}
 	f.Result = truth
 	return f, nil
