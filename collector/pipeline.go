@@ -119,6 +119,44 @@ func (c classifier) Segment(a netip.Addr) string {
 	return s
 }
 
+// PairExemplars keeps raw lines of internal traffic across segments that no flow allows or
+// that touches the SAN: what the segment and SAN detectors report.
+func (c classifier) PairExemplars(client, server netip.Addr, proto uint8, port uint16) bool {
+	cn, ok1 := c.c.Classify(client)
+	sn, ok2 := c.c.Classify(server)
+	if !ok1 || !ok2 || cn.Role == policies.RoleSAN || sn.Role == policies.RoleSAN {
+		return true
+	}
+	from, ok1 := c.c.Segment(client)
+	to, ok2 := c.c.Segment(server)
+	return !ok1 || !ok2 || !c.c.FlowAllowed(from, to, policies.Port{Proto: proto, Num: port})
+}
+
+// PeerExemplars keeps raw lines of a host's external traffic only where a person will look
+// for them: printers and print servers calling out, and ports that are neither conventional
+// for the host's role nor allowed by a flow (what the unusual-ports detector reports).
+func (c classifier) PeerExemplars(host netip.Addr, role stats.Role, proto uint8, port uint16) bool {
+	n, ok := c.c.Classify(host)
+	if !ok {
+		return true
+	}
+	if n.Role == policies.RolePrinters || n.Role == policies.RolePrintServers {
+		return true
+	}
+	p := policies.Port{Proto: proto, Num: port}
+	if c.c.ConventionalPort(n.Role, p) {
+		return false
+	}
+	seg, ok := c.c.Segment(host)
+	if !ok {
+		return true
+	}
+	if role == stats.RoleClient {
+		return !c.c.FlowAllowed(seg, policies.Internet, p)
+	}
+	return !c.c.FlowAllowed(policies.Internet, seg, p)
+}
+
 // Run consumes batches until in is closed, then flushes what is pending and returns. Closing
 // in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
 // bounds the flushes.

@@ -18,6 +18,23 @@ type Classifier interface {
 	Segment(a netip.Addr) string
 }
 
+// PeerExemplars may be implemented by a Classifier to say which allowed traffic between an
+// internal host and external peers is worth raw exemplar lines: keeping lines for every peer
+// of every workstation costs a key per peer. When the classifier does not implement it, every
+// new peer gets exemplars. Lines of connections of at least AggOptions.BigBytes are always kept.
+type PeerExemplars interface {
+	// PeerExemplars reports whether traffic of host in role on (proto, port) (the server's
+	// port) is rare enough to keep lines for (an unusual port, a printer calling out...).
+	PeerExemplars(host netip.Addr, role Role, proto uint8, port uint16) bool
+}
+
+// PairExemplars may be implemented by a Classifier to say which internal pairs across
+// segments are worth raw exemplar lines (the ones a detector reports: not allowed by a flow,
+// or touching the SAN). Without it every new pair gets exemplars.
+type PairExemplars interface {
+	PairExemplars(client, server netip.Addr, proto uint8, port uint16) bool
+}
+
 // AggOptions bounds and tunes an Aggregator. Zero values take the defaults shown.
 type AggOptions struct {
 	// MaxPendingKeys is the number of distinct pending keys (all families together) at which
@@ -41,6 +58,9 @@ type AggOptions struct {
 	// MaxNames caps each table of names taken from log lines (users, ACLs, device/interface
 	// pairs); later names share the name "_other". Default 4096.
 	MaxNames int
+	// BigBytes is the connection size from which a teardown's line is kept as an exemplar of
+	// its (host, peer) whatever the classifier says. Default 10 MB.
+	BigBytes uint64
 	// Now is the clock for events that carry no timestamp; events more than a day ahead of it
 	// (as of the last Take or Flush) are skipped. For a replay of old files any clock at or
 	// after the data works. Default time.Now.
@@ -60,6 +80,9 @@ func (o *AggOptions) defaults() {
 	def(&o.MaxTermsPerHour, 8192)
 	def(&o.Exemplars, 3)
 	def(&o.MaxNames, 4096)
+	if o.BigBytes == 0 {
+		o.BigBytes = 10_000_000
+	}
 	if o.MaxPendingKeys > 1<<21 {
 		o.MaxPendingKeys = 1 << 21 // address ids must fit 22 bits
 	}
@@ -477,6 +500,9 @@ type Aggregator struct {
 	latest  int64 // unix time of the newest event
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
+	rare    map[uint64]bool // PeerExemplars answers by port key (pkPort); bounded
+	peerEx  PeerExemplars   // nil: every new peer gets exemplars
+	pairEx  PairExemplars   // nil: every new pair gets exemplars
 
 	users  names[string]
 	acls   names[string]
@@ -499,6 +525,8 @@ type Aggregator struct {
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
 	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1)}
+	a.peerEx, _ = cls.(PeerExemplars)
+	a.pairEx, _ = cls.(PairExemplars)
 	a.setHorizon()
 	a.resetAddrs()
 	a.users.init(opts.MaxNames)
@@ -514,6 +542,8 @@ func (a *Aggregator) setHorizon() { a.horizon = int32(a.opts.Now().Unix()/3600) 
 // again from the next event. Pending counters keep their old classification.
 func (a *Aggregator) SetClassifier(cls Classifier) {
 	a.cls = cls
+	a.peerEx, _ = cls.(PeerExemplars)
+	a.pairEx, _ = cls.(PairExemplars)
 	a.resetAddrs()
 }
 
@@ -526,6 +556,7 @@ func (a *Aggregator) resetAddrs() {
 	a.caps = make(map[int32]*hourCaps)
 	a.capLast = nil
 	a.exState = make(map[exKey]uint8)
+	a.rare = make(map[uint64]bool)
 }
 
 // Stats returns the aggregator's counters.
@@ -744,7 +775,7 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 				i = 1
 			}
 			v.see(ts, i, w)
-			if isNew {
+			if isNew && (a.pairEx == nil || a.pairEx.PairExemplars(client.Addr, server.Addr, proto, port)) {
 				a.exemplar(exKey{kind: ExemplarPair, a: cid, b: sid}, ts, ev)
 			}
 		}
@@ -844,7 +875,8 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 				v[pConnsS] += conns
 				v[pBytesS] += bytes
 			}
-			if isNew && (pk>>18)&(1<<22-1) != 0 {
+			if (isNew || bytes >= a.opts.BigBytes) && (pk>>18)&(1<<22-1) != 0 &&
+				(bytes >= a.opts.BigBytes || a.rarePeer(h, role, proto, port, rs)) {
 				a.exemplar(exKey{kind: ExemplarPeer, a: h, b: peer}, ts, ev)
 			}
 		}
@@ -857,6 +889,24 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 		v[oConns] += conns
 		v[oBytes] += bytes
 	}
+}
+
+// rarePeer asks the classifier (once per host, role and port) whether the traffic deserves
+// exemplar lines.
+func (a *Aggregator) rarePeer(h uint32, role Role, proto uint8, port uint16, rs uint8) bool {
+	if a.peerEx == nil {
+		return true
+	}
+	k := pkPort(h, port, proto, rs)
+	r, ok := a.rare[k]
+	if !ok {
+		if len(a.rare) >= 1<<16 {
+			clear(a.rare)
+		}
+		r = a.peerEx.PeerExemplars(a.addrs[h].addr, role, proto, port)
+		a.rare[k] = r
+	}
+	return r
 }
 
 func (a *Aggregator) addTerm(hs *hourSet, f Field, payload uint64, w uint64) {

@@ -165,13 +165,18 @@ func TestHostileNames(t *testing.T) {
 	if err != nil || len(ifc) != 2 || ifc[1].Iface != "out|side\r" {
 		t.Errorf("Interfaces = %+v, %v; want the interface name intact", ifc, err)
 	}
-	for _, k := range keysWithPrefix(t, st, "") {
+	// Values (raw lines, packed binary lists) may hold anything; keys must not.
+	err = st.scanPrefix(ctx, "", func(k, _ string) bool {
 		for _, c := range []byte(k) {
-			if c < ' ' && c != '\n' { // values (raw lines) may hold anything; keys must not
-				t.Errorf("key/value with a control byte: %q", k)
+			if c < ' ' || c >= 0x7f {
+				t.Errorf("key with a control or non-ASCII byte: %q", k)
 				break
 			}
 		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

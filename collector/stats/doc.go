@@ -38,27 +38,35 @@
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.
 //
-// # Key schema (version 1, key meta|schema)
+// # Key schema (version 2, key meta|schema)
 //
 // Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
 // as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
 // indexes: they are not persisted and cost a full scan to rebuild). Addresses are in canonical
 // text form ("-" is the overflow bucket of a capped family). Names from log lines (users, ACLs,
 // devices, interfaces) are percent-escaped (|, %, space, control and non-ASCII bytes) and cut at
-// 96 bytes. Values are decimal fields separated by one space. Every hourly family has a daily
-// twin with 'd' and <day> in place of 'h' and <hour>; hourly keys live Retention.Hourly (35 d)
-// after their hour, daily ones Retention.Daily (400 d) after their day.
+// 96 bytes. Counter values are decimal fields separated by one space. Every hourly family has a
+// daily twin with 'd' and <day> in place of 'h' and <hour>; hourly keys live Retention.Hourly
+// (35 d) after their hour, daily ones Retention.Daily (400 d) after their day.
 //
 //	host|h|<ip>|<hour>                  events connsInitiated connsAccepted bytesInitiated bytesAccepted denies
-//	peer|h|<ip>|<hour>|<peer>|<proto>|<port>   connsInitiated connsAccepted bytesInitiated bytesAccepted
-//	                                    (internal host ↔ external peer, by server port; peer "-" = beyond the per-host cap)
-//	port|h|<ip>|<hour>|<rs>|<proto>|<port>   conns bytes   (rs: ce/ci = host was client to an external/internal server port,
-//	                                                         se/si = host's own port served to an external/internal client)
 //	deny|h|<src>|<hour>|<proto>|<port>  count   (external sources only; proto 0 port 0 = beyond the per-source cap)
 //	dacl|h|<src>|<hour>|<acl>           count   (denies per source and ACL, for block feedback)
 //	ifc|h|<device>|<iface>|<hour>       inEvents inBytes inDenies outEvents outBytes
 //	site|h|<hour>                       events docs conns bytes denies
-//	term|h|<field>|<hour>|<term>        docs    (field dip, sip: <ip>; dport: <proto>/<port>; usrc: <user>|<ip>)
+//
+// Packed families hold one key per internal host (or term field and shard) and bucket, whose
+// value lists the entries (binary, see packed.go): buntdb's memory and write cost are per key,
+// and a workstation talks to dozens of peers an hour, so one key per peer would make the key
+// count grow with traffic instead of with the number of hosts.
+//
+//	peer|h|<ip>|<hour>        entries (peer, proto, port): connsInitiated connsAccepted bytesInitiated bytesAccepted
+//	                          (internal host ↔ external peer by server port; at most MaxPeersPerHost
+//	                          entries, the rest in the overflow entry: no peer, proto 0, port 0)
+//	port|h|<ip>|<hour>        entries (role scope, proto, port): conns bytes (scope: host was client or
+//	                          server, the other side external or internal; overflow as above)
+//	term|h|<field>|<hour>|<shard>  entries (term): docs   (field dip, sip: address; dport: proto, port;
+//	                          usrc: user and address; shard: 00-15, a hash of the term)
 //
 // First/last-seen records (value: first last [counts], unix seconds) live Retention.Seen (400 d)
 // after their last sighting, refreshed on every update:
@@ -69,7 +77,10 @@
 //	seen|<ip>                                      first last         (internal hosts, any event)
 //
 // Exemplars (value: the raw line) live Retention.Exemplars (35 d) after the line's time; at
-// most AggOptions.Exemplars (3) per subject, taken from its first sightings:
+// most AggOptions.Exemplars (3) per subject, taken from its first sightings. Only rare subjects
+// get them: deny sources, VPN logins, resolvers, and, when the Classifier implements
+// PeerExemplars / PairExemplars, only the peers and pairs it names (unusual ports, printers,
+// pairs no flow allows), plus any connection of AggOptions.BigBytes or more:
 //
 //	ex|vpn|<user>|<src>|<n>   ex|pair|<client>|<server>|<n>   ex|dns|<client>|<resolver>|<n>
 //	ex|deny|<src>|<n>         ex|peer|<host>|<peer>|<n>

@@ -63,6 +63,7 @@ type flusher struct {
 	vbuf []byte
 	n    int
 	ctx  context.Context
+	ents []pentry
 }
 
 func (f *flusher) check() error {
@@ -213,35 +214,10 @@ func (b *Batch) keyHost(k []byte, x uint32, t int32, daily bool) []byte {
 	return appendBucket(k, t, daily)
 }
 
-func (b *Batch) keyPeer(k []byte, x uint64, t int32, daily bool) []byte {
-	h, p, proto, port := unpackPeerSvc(x)
-	k = famPrefix(k, pfxPeer, daily)
-	k = appendAddr(k, b.addrOf(h))
-	k = append(k, sep)
-	k = appendBucket(k, t, daily)
-	k = append(k, sep)
-	k = appendAddr(k, b.addrOf(p))
-	k = append(k, sep)
-	return appendProtoPort(k, proto, port, sep)
-}
-
-var roleScopes = [...]string{"", "", "ci", "ce", "si", "se"} // index role<<1|external
-
 func appendProtoPort(b []byte, proto uint8, port uint16, c byte) []byte {
 	b = strconv.AppendUint(b, uint64(proto), 10)
 	b = append(b, c)
 	return strconv.AppendUint(b, uint64(port), 10)
-}
-
-func (b *Batch) keyPort(k []byte, x uint64, t int32, daily bool) []byte {
-	k = famPrefix(k, pfxPort, daily)
-	k = appendAddr(k, b.addrOf(uint32(x>>32)))
-	k = append(k, sep)
-	k = appendBucket(k, t, daily)
-	k = append(k, sep)
-	k = append(k, roleScopes[x&7]...)
-	k = append(k, sep)
-	return appendProtoPort(k, uint8(x>>8), uint16(x>>16), sep)
 }
 
 func (b *Batch) keyDeny(k []byte, x uint64, t int32, daily bool) []byte {
@@ -277,23 +253,6 @@ func (b *Batch) keySite(k []byte, _ uint8, t int32, daily bool) []byte {
 	return appendBucket(k, t, daily)
 }
 
-func (b *Batch) keyTerm(k []byte, x uint64, t int32, daily bool) []byte {
-	field := Field(x >> 56)
-	k = famPrefix(k, pfxTerm, daily)
-	k = append(k, fieldKeys[field]...)
-	k = append(k, sep)
-	k = appendBucket(k, t, daily)
-	k = append(k, sep)
-	switch field {
-	case FieldDestinationPort:
-		return appendProtoPort(k, uint8(x>>16), uint16(x), '/')
-	case FieldUserSource:
-		k = appendEsc(k, b.users[uint32(x>>32)&0xffffff])
-		k = append(k, sep)
-	}
-	return appendAddr(k, b.addrOf(uint32(x)))
-}
-
 func (b *Batch) exSubject(k []byte, x exKey) []byte {
 	k = append(k, pfxEx...)
 	k = append(k, sep)
@@ -323,6 +282,10 @@ type Batch struct {
 	exemplars int
 	forced    bool
 	recycle   chan *pendingSet
+	maxPeers  int // per host and bucket in packed values
+	maxPorts  int
+	maxTerms  int
+	hourList  []*hourSet
 }
 
 // Keys is the number of pending keys in the batch.
@@ -337,6 +300,9 @@ func (a *Aggregator) take() *Batch {
 		acls:      a.acls.strs[:len(a.acls.strs):len(a.acls.strs)],
 		ifcs:      a.ifcs.strs[:len(a.ifcs.strs):len(a.ifcs.strs)],
 		exemplars: a.opts.Exemplars,
+		maxPeers:  a.opts.MaxPeersPerHost,
+		maxPorts:  a.opts.MaxPortsPerHost,
+		maxTerms:  a.opts.MaxTermsPerHour,
 		forced:    a.wantFlush,
 		recycle:   a.recycle,
 	}
@@ -428,6 +394,7 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	for _, hs := range b.set.hours {
 		hours = append(hours, hs)
 	}
+	b.hourList = hours
 	// The site totals are a one-key table per hour.
 	sites := make([]table[uint8, cnt], len(hours))
 	siteOf := make(map[*hourSet]*table[uint8, cnt], len(hours))
@@ -442,10 +409,10 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.host }, nfHost, b.keyHost)
 			},
 			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.peer }, nfPeer, b.keyPeer)
+				return f.flushPacked(b, pfxPeer, func(h *hourSet) *table[uint64, cnt] { return &h.peer }, b.peerEntry, nfPeer, b.maxPeers)
 			},
 			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.port }, nfPort, b.keyPort)
+				return f.flushPacked(b, pfxPort, func(h *hourSet) *table[uint64, cnt] { return &h.port }, portEntry, nfPort, b.maxPorts)
 			},
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.deny }, nfDeny, b.keyDeny)
@@ -459,9 +426,7 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
 			},
-			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.term }, nfTerm, b.keyTerm)
-			},
+			func() error { return f.flushTerms(b, b.maxTerms) },
 			func() error { return b.writeSeen(f) },
 			func() error { return b.writeSpans(f) },
 			func() error { return b.writeExemplars(f) },

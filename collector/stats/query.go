@@ -410,6 +410,35 @@ func (s *Store) windowed(ctx context.Context, pfx string, addr netip.Addr, w Win
 	})
 }
 
+// packed scans a packed family (pfx|r|addr|bucket → entries, see packed.go) for one host or
+// all, calling fn for every entry in w. A damaged value is skipped.
+func (s *Store) packed(ctx context.Context, pfx string, host netip.Addr, w Window, r Resolution, nf int,
+	fn func(h netip.Addr, e *pentry)) error {
+	lo, hi := w.buckets(r)
+	ge, lt := hostRange(pfx, r, host, lo, hi)
+	var ac addrCache
+	var parts [6]string
+	var es []pentry
+	return s.scanRange(ctx, ge, lt, func(key, val string) bool {
+		f := splitKey(key, parts[:0]) // pfx|r|host|bucket
+		if len(f) != 4 {
+			return true
+		}
+		if b := atoi64(f[3]); b < lo || b >= hi {
+			return true
+		}
+		var err error
+		if es, err = decodePacked(val, nf, es[:0]); err != nil {
+			return true
+		}
+		h := ac.parse(f[2])
+		for i := range es {
+			fn(h, &es[i])
+		}
+		return true
+	})
+}
+
 // PeerPortCount is PeerCount for one server port: for connections the host initiated, the
 // peer's port; for connections it accepted, its own.
 type PeerPortCount struct {
@@ -427,22 +456,17 @@ func (s *Store) PeerPorts(ctx context.Context, host netip.Addr, w Window, r Reso
 		port  uint16
 	}
 	acc := make(map[pk]*PeerPortCount)
-	var pc addrCache
-	err := s.windowed(ctx, pfxPeer, host, w, r, nfPeer, func(h netip.Addr, _ int64, rest []string, v []uint64) {
-		if len(rest) != 3 {
-			return
-		}
-		proto, port := parseProtoPort(rest[1], rest[2])
-		k := pk{h, pc.parse(rest[0]), proto, port}
+	err := s.packed(ctx, pfxPeer, host, w, r, nfPeer, func(h netip.Addr, e *pentry) {
+		k := pk{h, e.addr, e.proto, e.port}
 		p := acc[k]
 		if p == nil {
-			p = &PeerPortCount{PeerCount: PeerCount{Host: k.h, Peer: k.p}, Proto: proto, Port: port}
+			p = &PeerPortCount{PeerCount: PeerCount{Host: k.h, Peer: k.p}, Proto: k.proto, Port: k.port}
 			acc[k] = p
 		}
-		p.ConnsInitiated += v[0]
-		p.ConnsAccepted += v[1]
-		p.BytesInitiated += v[2]
-		p.BytesAccepted += v[3]
+		p.ConnsInitiated += e.v[0]
+		p.ConnsAccepted += e.v[1]
+		p.BytesInitiated += e.v[2]
+		p.BytesAccepted += e.v[3]
 	})
 	out := make([]PeerPortCount, 0, len(acc))
 	for _, p := range acc {
@@ -485,22 +509,6 @@ func (s *Store) Peers(ctx context.Context, host netip.Addr, w Window, r Resoluti
 	return out, err
 }
 
-func parseRoleScope(s string) (Role, bool, bool) {
-	if len(s) != 2 {
-		return 0, false, false
-	}
-	var r Role
-	switch s[0] {
-	case 'c':
-		r = RoleClient
-	case 's':
-		r = RoleServer
-	default:
-		return 0, false, false
-	}
-	return r, s[1] == 'e', true
-}
-
 func parseProtoPort(p, q string) (uint8, uint16) {
 	a, _ := strconv.ParseUint(p, 10, 8)
 	b, _ := strconv.ParseUint(q, 10, 16)
@@ -518,23 +526,19 @@ func (s *Store) Ports(ctx context.Context, host netip.Addr, w Window, r Resoluti
 		port  uint16
 	}
 	acc := make(map[pk]*PortCount)
-	err := s.windowed(ctx, pfxPort, host, w, r, nfPort, func(h netip.Addr, _ int64, rest []string, v []uint64) {
-		if len(rest) != 3 {
+	err := s.packed(ctx, pfxPort, host, w, r, nfPort, func(h netip.Addr, e *pentry) {
+		role, ext := Role(e.rs>>1), e.rs&1 == 1
+		if role != RoleClient && role != RoleServer {
 			return
 		}
-		role, ext, ok := parseRoleScope(rest[0])
-		if !ok {
-			return
-		}
-		proto, port := parseProtoPort(rest[1], rest[2])
-		k := pk{h, role, ext, proto, port}
+		k := pk{h, role, ext, e.proto, e.port}
 		p := acc[k]
 		if p == nil {
-			p = &PortCount{Host: h, Role: role, External: ext, Proto: proto, Port: port}
+			p = &PortCount{Host: h, Role: role, External: ext, Proto: e.proto, Port: e.port}
 			acc[k] = p
 		}
-		p.Conns += v[0]
-		p.Bytes += v[1]
+		p.Conns += e.v[0]
+		p.Bytes += e.v[1]
 	})
 	out := make([]PortCount, 0, len(acc))
 	for _, p := range acc {
@@ -679,37 +683,44 @@ func (s *Store) Terms(ctx context.Context, field Field, w Window, r Resolution) 
 	ge := string(appendBucket([]byte(p), int32(lo), r.daily()))
 	lt := string(appendBucket([]byte(p), int32(min(hi, math.MaxInt32)), r.daily()))
 	var parts [8]string
-	var v [1]uint64
+	var es []pentry
 	users := make(map[string]string)
 	err = s.scanRange(ctx, ge, lt, func(key, val string) bool {
-		f := splitKey(key, parts[:0]) // term|h|field|bucket|term...
-		if len(f) < 5 {
+		f := splitKey(key, parts[:0]) // term|r|field|bucket|shard
+		if len(f) != 5 {
 			return true
 		}
-		v[0] = 0
-		parseVals(val, v[:])
-		var t Term
-		switch field {
-		case FieldDestinationPort:
-			pp := strings.SplitN(f[4], "/", 2)
-			if len(pp) != 2 {
-				return true
-			}
-			t.Proto, t.Port = parseProtoPort(pp[0], pp[1])
-		case FieldUserSource:
-			if len(f) != 6 {
-				return true
-			}
-			u, ok := users[f[4]]
-			if !ok {
-				u = unesc(f[4])
-				users[strings.Clone(f[4])] = u
-			}
-			t.User, t.Addr = u, parseAddr(f[5])
-		default:
-			t.Addr = parseAddr(f[4])
+		var derr error
+		if es, derr = decodePacked(val, nfTerm, es[:0]); derr != nil {
+			return true
 		}
-		counts[t] += v[0]
+		for i := range es {
+			e := &es[i]
+			var t Term
+			switch field {
+			case FieldDestinationPort:
+				if e.proto == 0 && e.port == 0 {
+					continue // the overflow entry
+				}
+				t.Proto, t.Port = e.proto, e.port
+			case FieldUserSource:
+				if e.user == "" || !e.addr.IsValid() {
+					continue
+				}
+				u, ok := users[e.user]
+				if !ok {
+					u = strings.Clone(e.user)
+					users[u] = u
+				}
+				t.User, t.Addr = u, e.addr
+			default:
+				if !e.addr.IsValid() {
+					continue
+				}
+				t.Addr = e.addr
+			}
+			counts[t] += e.v[0]
+		}
 		return true
 	})
 	tc.Terms = make([]TermCount, 0, len(counts))
