@@ -34,6 +34,7 @@ func Listen(ctx context.Context, cfg *policies.Config, m *Metrics, log *slog.Log
 			return nil, err
 		}
 		l.udp = c
+		log.Info("udp receive buffer", "asked", int(co.UDPReadBuffer), "kernel", UDPReadBuffer(c))
 	}
 	if co.TCPListen != policies.Off && co.TCPListen != "" {
 		var lc net.ListenConfig

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -25,8 +26,9 @@ type udpReceiver struct {
 	linger  time.Duration // how long a partial batch may wait for more datagrams
 }
 
-// ListenUDP opens the syslog UDP socket with a receive buffer of bufBytes (the kernel may cap
-// it at net.core.rmem_max; the effective size is logged).
+// ListenUDP opens the syslog UDP socket with a receive buffer of bufBytes. The kernel caps
+// SO_RCVBUF at net.core.rmem_max; when that is smaller, a process with CAP_NET_ADMIN gets the
+// full size through SO_RCVBUFFORCE. UDPReadBuffer tells what the socket really has.
 func ListenUDP(ctx context.Context, addr string, bufBytes int) (*net.UDPConn, error) {
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", addr)
@@ -39,8 +41,35 @@ func ListenUDP(ctx context.Context, addr string, bufBytes int) (*net.UDPConn, er
 			conn.Close()
 			return nil, fmt.Errorf("udp receive buffer: %w", err)
 		}
+		if UDPReadBuffer(conn) < bufBytes {
+			forceReadBuffer(conn, bufBytes) // best effort: EPERM without CAP_NET_ADMIN
+		}
 	}
 	return conn, nil
+}
+
+// UDPReadBuffer returns the socket's receive buffer as the kernel reports it (about twice
+// what was asked: the kernel counts its bookkeeping too), or 0 when it cannot tell.
+func UDPReadBuffer(c *net.UDPConn) int {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) {
+		n, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+	})
+	return n
+}
+
+func forceReadBuffer(c *net.UDPConn, n int) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n)
+	})
 }
 
 // run reads until the connection is closed. It owns no goroutines.

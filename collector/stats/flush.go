@@ -85,11 +85,19 @@ func (f *flusher) set(key, val string, expAt int64) error {
 }
 
 // addCounters adds v to the counters stored at key.
-func (f *flusher) addCounters(key []byte, v []uint64, expAt int64) error {
+// fresh reports whether no key of bucket t can be in the store yet (see Store.written), so
+// that writes need not read first.
+func (f *flusher) fresh(t int32, daily bool) bool {
+	return f.st.written.fresh(t, daily)
+}
+
+func (f *flusher) addCounters(key []byte, v []uint64, expAt int64, fresh bool) error {
 	k := string(key)
 	var sum [8]uint64
 	copy(sum[:], v)
-	if old, err := f.tx.Get(k); err == nil {
+	if fresh {
+		// Nothing stored for this bucket yet.
+	} else if old, err := f.tx.Get(k); err == nil {
 		var prev [8]uint64
 		parseVals(old, prev[:len(v)])
 		for i := range v {
@@ -153,6 +161,7 @@ func flushFamily[K comparable](f *flusher, hours []*hourSet, get func(*hourSet) 
 			continue
 		}
 		expAt := (h+1)*3600 + hourTTL
+		fresh := f.fresh(hs.t, false)
 		for i, k := range t.keys {
 			if err := f.check(); err != nil {
 				return err
@@ -169,7 +178,7 @@ func flushFamily[K comparable](f *flusher, hours []*hourSet, get func(*hourSet) 
 				continue
 			}
 			f.kbuf = key(f.kbuf[:0], k, hs.t, false)
-			if err := f.addCounters(f.kbuf, v[:nf], expAt); err != nil {
+			if err := f.addCounters(f.kbuf, v[:nf], expAt, fresh); err != nil {
 				return err
 			}
 			f.fs.Hourly++
@@ -185,7 +194,7 @@ func flushFamily[K comparable](f *flusher, hours []*hourSet, get func(*hourSet) 
 			continue
 		}
 		f.kbuf = key(f.kbuf[:0], dk.k, dk.d, true)
-		if err := f.addCounters(f.kbuf, v[:nf], expAt); err != nil {
+		if err := f.addCounters(f.kbuf, v[:nf], expAt, f.fresh(dk.d, true)); err != nil {
 			return err
 		}
 		f.fs.Daily++
@@ -405,6 +414,11 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	err := st.db.Update(func(tx *buntdb.Tx) error {
 		f.tx = tx
 		steps := []func() error{
+			// Site totals first: Open learns from them which buckets the file holds, and a
+			// write torn by a crash keeps a prefix of the transaction.
+			func() error {
+				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
+			},
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.host }, nfHost, b.keyHost)
 			},
@@ -423,9 +437,6 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.ifc }, nfIfc, b.keyIfc)
 			},
-			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
-			},
 			func() error { return f.flushTerms(b, b.maxTerms) },
 			func() error { return b.writeSeen(f) },
 			func() error { return b.writeSpans(f) },
@@ -434,6 +445,11 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 		for _, step := range steps {
 			if err := step(); err != nil {
 				return err
+			}
+		}
+		for _, hs := range hours {
+			if int64(hs.t)*3600 <= f.now+86400 {
+				st.written.mark(hs.t)
 			}
 		}
 		return nil

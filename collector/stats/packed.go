@@ -236,7 +236,9 @@ func (f *flusher) writePacked(groups []packedGroup, nf, max int, daily bool, key
 		f.kbuf = key(f.kbuf[:0], g, daily)
 		k := string(f.kbuf)
 		cur := f.ents[:0]
-		if old, err := f.tx.Get(k); err == nil {
+		if f.fresh(g.t, daily) {
+			// Nothing stored for this bucket yet.
+		} else if old, err := f.tx.Get(k); err == nil {
 			cur, _ = decodePacked(old, nf, cur) // a damaged value is replaced by what is new
 		} else if !errors.Is(err, buntdb.ErrNotFound) {
 			return fmt.Errorf("get %s: %w", k, err)

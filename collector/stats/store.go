@@ -113,6 +113,51 @@ type Store struct {
 
 	mu sync.Mutex
 	m  Metrics
+
+	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
+}
+
+// bucketMemo remembers which time buckets may have counter keys in the file, so that a flush
+// writing a bucket nothing has written yet (a replay going forward in time, a new hour) sets
+// its keys without reading them first. At Open the newest site bucket bounds what the file
+// holds; every bucket a flush writes afterwards is recorded (a few bytes per hour within the
+// retention).
+type bucketMemo struct {
+	hourAtOpen, dayAtOpen int32 // newest site buckets in the file at Open; -1: none
+	hours                 map[int32]struct{}
+	days                  map[int32]struct{}
+}
+
+func (m *bucketMemo) fresh(t int32, daily bool) bool {
+	if daily {
+		_, ok := m.days[t]
+		return t > m.dayAtOpen && !ok
+	}
+	_, ok := m.hours[t]
+	return t > m.hourAtOpen && !ok
+}
+
+// mark records that hour h (and its day) has been written.
+func (m *bucketMemo) mark(h int32) {
+	if h > m.hourAtOpen {
+		m.hours[h] = struct{}{}
+	}
+	if d := h / 24; d > m.dayAtOpen {
+		m.days[d] = struct{}{}
+	}
+}
+
+// newestBucket returns the newest bucket with a site key of the given resolution, or -1.
+func newestBucket(tx *buntdb.Tx, daily bool) int32 {
+	p := string(famPrefix(nil, pfxSite, daily))
+	newest := int32(-1)
+	_ = tx.DescendLessOrEqual("", prefixEnd(p), func(key, _ string) bool {
+		if strings.HasPrefix(key, p) {
+			newest = int32(atoi64(key[len(p):]))
+		}
+		return false
+	})
+	return newest
 }
 
 // Metrics describe the store for status output and Prometheus.
@@ -182,6 +227,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	st := &Store{db: db, lock: lk, path: path, opts: opts, log: opts.Logger}
+	st.written = bucketMemo{hourAtOpen: -1, dayAtOpen: -1, hours: make(map[int32]struct{}), days: make(map[int32]struct{})}
+	_ = db.View(func(tx *buntdb.Tx) error {
+		st.written.hourAtOpen = newestBucket(tx, false)
+		st.written.dayAtOpen = newestBucket(tx, true)
+		return nil
+	})
 	st.m.Path = path
 	opts.Logger.Debug("stats store open", "path", path)
 	return st, nil

@@ -71,6 +71,23 @@ func TestReopenKeepsData(t *testing.T) {
 	if got := siteDocs(t, st); got != 17 {
 		t.Errorf("docs after reopen = %d; want 17", got)
 	}
+	// The same hour again after the reopen adds to what the file holds (the store must not
+	// take the bucket for one nothing has written).
+	for _, ev := range scenario() {
+		a.Add(&ev)
+	}
+	flush(t, a, st)
+	if got := siteDocs(t, st); got != 34 {
+		t.Errorf("docs after a second flush of the same hour = %d; want 34", got)
+	}
+	peers, err := st.Peers(ctx, ip("10.2.0.5"), Window{}, Hourly)
+	if err != nil || len(peers) != 1 || peers[0].BytesInitiated != 3000 {
+		t.Errorf("Peers(10.2.0.5) after two flushes = %+v, %v; want 3000 bytes", peers, err)
+	}
+	tc, err := st.Terms(ctx, FieldSourceIP, Window{}, Daily)
+	if err != nil || tc.Map()[Term{Addr: ip("10.2.0.5")}] != 2*6 {
+		t.Errorf("Terms(source.ip) after two flushes = %+v, %v; want 12 documents for 10.2.0.5", tc, err)
+	}
 	var v map[string]int
 	if ok, err := st.GetRecord(ctx, "findings", "f1", &v); !ok || err != nil || v["n"] != 1 {
 		t.Errorf("GetRecord after reopen = %v, %v, %v; want found {n:1}", ok, err, v)
