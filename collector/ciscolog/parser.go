@@ -33,6 +33,8 @@ type Parser struct {
 	// The UTC year of the clock, valid for clock readings in [yearFrom, yearTo) (Unix seconds).
 	year             int
 	yearFrom, yearTo int64
+
+	env envCache
 }
 
 // NewParser returns a Parser. It panics if opts.Now is nil, because a parser that guessed the
@@ -61,9 +63,12 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	t, ok := findTag(s)
 	var h header
 	if ok {
-		h.scan(s[:t.start], false)
+		ev.Time = p.envelope(s[:t.start], &h)
 	} else {
 		h.scan(s, true)
+		if h.hasStamp {
+			ev.Time = p.resolve(&h.st, p.location(h.host, h.st.zone))
+		}
 	}
 	ev.Priority = h.pri
 	if h.pri >= 0 {
@@ -73,9 +78,6 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	ev.Host = h.host
 	if h.count > 1 {
 		ev.Count = h.count
-	}
-	if h.hasStamp {
-		ev.Time = p.resolve(&h.st, p.location(h.host, h.st.zone))
 	}
 	if !ok {
 		return
@@ -191,6 +193,7 @@ func (p *Parser) location(host string, z zoneKind) *time.Location {
 	}
 	if len(p.zones) >= zoneCacheMax {
 		clear(p.zones)
+		p.env.reset() // its entries hold zones from the map
 	}
 	p.zones[strings.Clone(host)] = loc
 	return loc
@@ -612,6 +615,9 @@ func parseAddr(s string) (netip.Addr, bool) {
 	if len(s) < 2 || len(s) > 45 {
 		return netip.Addr{}, false
 	}
+	if a, ok := parseIPv4Fast(s); ok {
+		return a, true
+	}
 	if a, ok, sure := parseIPv4(s); sure {
 		return a, ok
 	}
@@ -681,4 +687,47 @@ func parseIPv4(s string) (a netip.Addr, ok, sure bool) {
 	}
 	b[3] = byte(val)
 	return netip.AddrFrom4(b), true, true
+}
+
+// parseIPv4Fast accepts exactly the well-formed dotted quads (what parseIPv4 accepts) in one
+// pass; anything else, valid or not, is left to parseIPv4 and netip.
+func parseIPv4Fast(s string) (netip.Addr, bool) {
+	var b [4]byte
+	i := 0
+	for f := 0; f < 4; f++ {
+		if i >= len(s) {
+			return netip.Addr{}, false
+		}
+		v := uint(s[i] - '0')
+		if v > 9 {
+			return netip.Addr{}, false
+		}
+		i++
+		if v != 0 && i < len(s) { // no leading zero: up to two more digits
+			if d := uint(s[i] - '0'); d <= 9 {
+				v = v*10 + d
+				i++
+				if i < len(s) {
+					if d := uint(s[i] - '0'); d <= 9 {
+						v = v*10 + d
+						i++
+						if v > 255 {
+							return netip.Addr{}, false
+						}
+					}
+				}
+			}
+		}
+		b[f] = byte(v)
+		if f < 3 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+	}
+	if i != len(s) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(b), true
 }
