@@ -49,7 +49,12 @@ type testDaemon struct {
 
 func startDaemon(t *testing.T, now time.Time) *testDaemon {
 	t.Helper()
-	cfg, err := policies.Parse("test.yaml", []byte(testPolicy))
+	return startDaemonWith(t, now, testPolicy)
+}
+
+func startDaemonWith(t *testing.T, now time.Time, policy string) *testDaemon {
+	t.Helper()
+	cfg, err := policies.Parse("test.yaml", []byte(policy))
 	if err != nil {
 		t.Fatal(err)
 	}
