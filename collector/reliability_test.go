@@ -31,8 +31,8 @@ func TestUDPMalformedFrames(t *testing.T) {
 		frames = append(frames, b)
 	}
 	frames = append(frames,
-		bytes.Repeat([]byte{0}, 100)[:99], // NULs only: trimmed to nothing, still a frame
-		append([]byte("<166>"), bytes.Repeat([]byte("A"), 4000)...),      // oversize (max 2 KiB)
+		bytes.Repeat([]byte{0}, 100)[:99],                                        // NULs only: trimmed to nothing, still a frame
+		append([]byte("<166>"), bytes.Repeat([]byte("A"), 4000)...),              // oversize (max 2 KiB)
 		[]byte("<999999999999999999999>Nov 99 99:99:99 asa1 : %ASA-6-302013: x"), // broken header
 		[]byte("<166>Nov 27 2026 10:00:00 asa1 : %ASA-6-302013: Built outbound TCP connection"),
 		[]byte(line(1)),
