@@ -31,6 +31,7 @@ type envEntry struct {
 	fixed   bool
 	year    int
 	t, prev time.Time
+	ahead   time.Time // t minus 31 days: a clock before it puts the stamp in the year before
 	hasPrev bool
 }
 
@@ -123,8 +124,9 @@ func (p *Parser) envTime(e *envEntry) time.Time {
 	}
 	if y != e.year {
 		e.year, e.t, e.hasPrev = y, p.stampIn(y, &e.h.st, e.loc), false
+		e.ahead = e.t.Add(-31 * 24 * time.Hour)
 	}
-	if e.t.Sub(now) > 31*24*time.Hour {
+	if now.Before(e.ahead) { // e.t.Sub(now) > 31 days, without Sub's saturating arithmetic
 		if !e.hasPrev {
 			e.prev, e.hasPrev = p.stampIn(y-1, &e.h.st, e.loc), true
 		}
