@@ -74,8 +74,41 @@ func setAddr(ep *Endpoint, s string) {
 	ep.Name = s
 }
 
+// addrPortFast reads the common endpoint shape `a.b.c.d[/port]` at s[i:], up to a space, a '('
+// or the end, and returns where it stopped. ok is false for anything else (IPv6, names,
+// service names, odd text), which the general readers handle; for what it accepts, the result
+// is what they give.
+func addrPortFast(s string, i int) (a netip.Addr, port uint16, hasPort bool, end int, ok bool) {
+	a, j, ok := ipv4Prefix(s, i)
+	if !ok {
+		return a, 0, false, 0, false
+	}
+	if j < len(s) && s[j] == '/' {
+		k, v := j+1, 0
+		for k < len(s) && k-j <= 5 && isDigit(s[k]) {
+			v = v*10 + int(s[k]-'0')
+			k++
+		}
+		if k == j+1 || v > 65535 {
+			return a, 0, false, 0, false
+		}
+		port, hasPort, j = uint16(v), true, k
+	}
+	if j < len(s) && s[j] != ' ' && s[j] != '(' {
+		return a, 0, false, 0, false
+	}
+	return a, port, hasPort, j, true
+}
+
 // addrPort reads `addr[/port]` (port after the last '/').
 func addrPort(ep *Endpoint, s string) {
+	if a, port, hasPort, end, ok := addrPortFast(s, 0); ok && end == len(s) {
+		ep.Addr = a
+		if hasPort {
+			ep.Port = port
+		}
+		return
+	}
 	addr, port, hasPort := s, "", false
 	if k := strings.LastIndexByte(s, '/'); k >= 0 {
 		addr, port, hasPort = s[:k], s[k+1:], true
@@ -156,6 +189,17 @@ func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
 			start = k + 1
 		}
 	}
+	if a, port, hasPort, end, ok := addrPortFast(seg, start); ok {
+		// What ifAddr or addrPort would read from seg[:end], in one pass.
+		if start > 0 {
+			ep.Iface = seg[:start-1]
+		}
+		ep.Addr = a
+		if hasPort {
+			ep.Port = port
+		}
+		return decorations(ep, seg[end:], withMapped)
+	}
 	end := len(seg)
 	for k := start; k < len(seg); k++ {
 		if seg[k] == ' ' || seg[k] == '(' {
@@ -168,7 +212,11 @@ func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
 	} else {
 		addrPort(ep, seg[:end])
 	}
-	rest := seg[end:]
+	return decorations(ep, seg[end:], withMapped)
+}
+
+// decorations reads what may follow an endpoint's address: `[(identity)][ (mapped/port)][(identity)]`.
+func decorations(ep *Endpoint, rest string, withMapped bool) string {
 	rest = identity(ep, rest)
 	if withMapped && strings.HasPrefix(rest, " (") {
 		inner, after, ok := cut(rest[2:], ")")
