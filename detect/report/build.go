@@ -77,21 +77,33 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 	}
 	sw := stats.Window{From: w.From, To: w.To}
 	var err error
+	began := time.Now() // for the debug log only
+	step := func(name string) {
+		log.Debug("report section built", "section", name, "took", time.Since(began))
+		began = time.Now()
+	}
 	if d.Servers, err = buildServers(ctx, src.Store, cfg, sw); err != nil {
 		return nil, err
 	}
+	step("servers")
 	if d.Printers, err = buildPrinters(ctx, src.Store, cfg, sw); err != nil {
 		return nil, err
 	}
+	step("printers")
 	if d.Traffic, err = buildTraffic(ctx, src.Store, cfg, w.To); err != nil {
 		return nil, err
 	}
+	step("traffic")
 	if d.Terms, err = buildTerms(ctx, src.Store, cfg, sw); err != nil {
 		return nil, err
 	}
+	step("terms")
 	d.Findings = buildFindings(ctx, src.Findings, w, log)
+	step("findings")
 	d.Proposals = buildProposals(ctx, src.Proposals, w.To, log)
+	step("proposals")
 	d.Blocks = buildBlocks(ctx, src.Blocks, w.To, log)
+	step("blocks")
 	return d, nil
 }
 
