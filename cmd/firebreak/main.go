@@ -99,6 +99,7 @@ that a person reviews, approves and pushes over SSH.`,
 		a.ingestCmd(),
 		a.serveCmd(),
 		a.statusCmd(),
+		a.reportCmd(),
 		a.proposeCmd(), a.proposalsCmd(),
 	)
 	return root
