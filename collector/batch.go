@@ -3,6 +3,8 @@ package collector
 import (
 	"net/netip"
 	"sync"
+
+	"github.com/firebreak-dev/firebreak/collector/ciscolog"
 )
 
 // Batch is a group of received frames stored back to back in one buffer, so that a datagram
@@ -12,6 +14,7 @@ import (
 type Batch struct {
 	buf    []byte
 	frames []frame
+	evs    []ciscolog.Event // the frames parsed by the Pipeline; their strings alias buf
 	pool   *batchPool
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -21,11 +22,10 @@ import (
 // Run is the only method that touches the aggregator and the archive; Status may be called
 // from any goroutine.
 type Pipeline struct {
-	store *stats.Store
-	// Two aggregators alternate so that flushing one overlaps parsing into the other; cur is
-	// the one Run fills.
+	store   *stats.Store
+	parsers []*parserSet // one per parse worker
+	// Two aggregators alternate so that flushing one overlaps aggregating into the other.
 	aggs    [2]*stats.Aggregator
-	cur     int
 	archive *Archive // nil: do not archive (replays of files that are archives already)
 	metrics *Metrics
 	log     *slog.Logger
@@ -33,13 +33,16 @@ type Pipeline struct {
 	every   time.Duration
 	cfg     *policies.Config
 
-	parsers map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
-	other   *ciscolog.Parser                // frames from files or without a known sender
-
 	mu       sync.Mutex
 	status   PipelineStatus
 	aggStats [2]stats.AggStats // as of each aggregator's last flush
 	flushErr error             // the last flush's error, nil after a good one
+}
+
+// parserSet is one parse worker's parsers (a Parser is not safe for concurrent use).
+type parserSet struct {
+	byDevice map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
+	other    *ciscolog.Parser                // frames from files or without a known sender
 }
 
 // PipelineStatus is what the pipeline has done so far.
@@ -63,6 +66,9 @@ type PipelineOptions struct {
 	// FlushEvery is the statistics batch interval; at most one transaction per interval.
 	FlushEvery time.Duration
 	Agg        stats.AggOptions
+	// Workers is the number of parse and aggregate goroutines (each with its own aggregators;
+	// flushes are serialised). Default: 2, or 1 on a single CPU.
+	Workers int
 }
 
 // NewPipeline builds a pipeline from the site policy: one parser per device (each with that
@@ -83,6 +89,9 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now
 	}
+	if o.Workers <= 0 {
+		o.Workers = min(2, runtime.GOMAXPROCS(0))
+	}
 	p := &Pipeline{
 		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
 		now: o.Now, every: o.FlushEvery, cfg: o.Config,
@@ -90,23 +99,26 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 		},
-		parsers: make(map[netip.Addr]*ciscolog.Parser),
 	}
 	site := o.Config.Location()
-	for i := range o.Config.Devices {
-		d := &o.Config.Devices[i]
-		loc := d.Location()
-		pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
-		for _, src := range d.SyslogSources {
-			p.parsers[src] = pr
+	for range o.Workers {
+		ps := &parserSet{byDevice: make(map[netip.Addr]*ciscolog.Parser)}
+		for i := range o.Config.Devices {
+			d := &o.Config.Devices[i]
+			loc := d.Location()
+			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
+			for _, src := range d.SyslogSources {
+				ps.byDevice[src] = pr
+			}
 		}
+		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
+			if d, ok := o.Config.DeviceByName(host); ok {
+				return d.Location()
+			}
+			return site
+		}})
+		p.parsers = append(p.parsers, ps)
 	}
-	p.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
-		if d, ok := o.Config.DeviceByName(host); ok {
-			return d.Location()
-		}
-		return site
-	}})
 	return p
 }
 
@@ -161,16 +173,103 @@ func (c classifier) PeerExemplars(host netip.Addr, role stats.Role, proto uint8,
 // in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
 // bounds the flushes.
 //
-// Flushing overlaps parsing: at each flush the full aggregator is handed to a flusher goroutine
-// (owned by Run, ended before it returns) and parsing goes on into the other one. At most one
-// flush runs at a time; a second one waits for the first, which holds parsing back instead of
-// growing memory.
+// Four stages overlap, each on its own goroutine, all owned by Run and ended before it
+// returns: Run itself archives each batch (the archive has one writer); parse workers turn
+// frames into events (one batch each, in parallel); one aggregator goroutine counts them; at
+// each flush interval it hands its full aggregator to the flusher and goes on with the other.
+// At most one flush runs at a time; a second one waits for the first, which holds parsing back
+// instead of growing memory.
 func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
+	parseIn := make(chan parseJob, 2*len(p.parsers))
+	aggIn := make(chan parseJob, 2*len(p.parsers))
+	var parsing sync.WaitGroup
+	for _, ps := range p.parsers {
+		parsing.Go(func() { p.parse(ps, parseIn, aggIn) }) // ends when parseIn is closed
+	}
+	aggDone := make(chan struct{})
+	go func() { // ends when aggIn is closed, after the last flush
+		defer close(aggDone)
+		p.aggregate(ctx, aggIn)
+	}()
+
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
+	archiveErrs := 0
+	for {
+		select {
+		case b, ok := <-in:
+			if !ok {
+				// Everything received is flushed even when the caller is shutting down.
+				close(parseIn)
+				parsing.Wait()
+				close(aggIn)
+				<-aggDone
+				p.flushArchive()
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				return p.flushErr
+			}
+			now := p.now()
+			if p.archive != nil {
+				for i := range b.Len() {
+					frame, _ := b.Frame(i)
+					if err := p.archive.Write(now, frame); err != nil {
+						p.metrics.ArchiveErrors.Inc()
+						if archiveErrs++; archiveErrs == 1 {
+							p.log.Error("raw archive write failed; further failures are only counted", "err", err)
+						}
+					}
+				}
+			}
+			parseIn <- parseJob{b: b, now: now}
+		case <-tick.C:
+			p.flushArchive()
+		}
+	}
+}
+
+// parseJob is a batch on its way through the stages: the receive time, then its events (whose
+// strings alias the batch's frames: the batch is released only after they are counted).
+type parseJob struct {
+	b   *Batch
+	now time.Time
+}
+
+// parse turns each batch's frames into events (kept in the batch) until in is closed.
+func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob) {
+	for j := range in {
+		b := j.b
+		n := b.Len()
+		if cap(b.evs) < n {
+			b.evs = make([]ciscolog.Event, n)
+		}
+		b.evs = b.evs[:n]
+		for i := range n {
+			frame, src := b.Frame(i)
+			pr := ps.other
+			if src.IsValid() {
+				if dp, ok := ps.byDevice[src]; ok {
+					pr = dp
+				}
+			}
+			ev := &b.evs[i]
+			pr.Parse(frame, ev)
+			ev.Sender = src
+			if ev.Time.IsZero() {
+				ev.Time = j.now.UTC() // no timestamp in the frame: it happened when received
+			}
+		}
+		out <- j
+	}
+}
+
+// aggregate counts the events of each parsed batch into the current aggregator and hands it
+// to the flusher at every interval or when it is full. It returns after the final flush.
+func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 	full := make(chan int)
 	empty := make(chan int, 2) // room for both, so the flusher never blocks handing one back
-	empty <- 1 - p.cur
+	cur := 0
+	empty <- 1
 	flushDone := make(chan struct{})
 	go func() { // the flusher: ends when full is closed
 		defer close(flushDone)
@@ -182,52 +281,28 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 		}
 	}()
 	swap := func() {
-		full <- p.cur
-		p.cur = <-empty
+		full <- cur
+		cur = <-empty
 	}
-	var ev ciscolog.Event
 	typed := p.metrics.Parsed.WithLabelValues("typed")
 	header := p.metrics.Parsed.WithLabelValues("header")
 	unparsed := p.metrics.Parsed.WithLabelValues("unparsed")
-	archiveErrs := 0
+	tick := time.NewTicker(p.every)
+	defer tick.Stop()
 	dirty := false
 	for {
 		select {
-		case b, ok := <-in:
+		case j, ok := <-in:
 			if !ok {
-				// Everything received is flushed even when the caller is shutting down.
-				full <- p.cur
+				full <- cur
 				close(full)
 				<-flushDone
-				p.cur = <-empty
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				return p.flushErr
+				return
 			}
-			now := p.now()
-			var nt, nh, nu int64
 			flushNow := false
-			for i := range b.Len() {
-				frame, src := b.Frame(i)
-				if p.archive != nil {
-					if err := p.archive.Write(now, frame); err != nil {
-						p.metrics.ArchiveErrors.Inc()
-						if archiveErrs++; archiveErrs == 1 {
-							p.log.Error("raw archive write failed; further failures are only counted", "err", err)
-						}
-					}
-				}
-				pr := p.other
-				if src.IsValid() {
-					if dp, ok := p.parsers[src]; ok {
-						pr = dp
-					}
-				}
-				pr.Parse(frame, &ev)
-				ev.Sender = src
-				if ev.Time.IsZero() {
-					ev.Time = now.UTC() // no timestamp in the frame: it happened when received
-				}
+			var nt, nh, nu int64
+			for i := range j.b.evs {
+				ev := &j.b.evs[i]
 				switch ev.Kind {
 				case ciscolog.KindTyped:
 					nt++
@@ -236,11 +311,11 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 				default:
 					nu++
 				}
-				if p.aggs[p.cur].Add(&ev) {
+				if p.aggs[cur].Add(ev) {
 					flushNow = true
 				}
 			}
-			b.Release()
+			j.b.Release()
 			typed.Add(float64(nt))
 			header.Add(float64(nh))
 			unparsed.Add(float64(nu))
@@ -251,17 +326,14 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 			p.mu.Unlock()
 			dirty = true
 			if flushNow {
-				p.flushArchive()
 				swap()
 				dirty = false
 			}
 		case <-tick.C:
-			if !dirty {
-				continue
+			if dirty {
+				swap()
+				dirty = false
 			}
-			p.flushArchive()
-			swap()
-			dirty = false
 		}
 	}
 }
@@ -309,13 +381,15 @@ func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.status
-	a, b := p.aggStats[0], p.aggStats[1]
-	s.Agg = stats.AggStats{
-		Events:        a.Events + b.Events,
-		Skipped:       a.Skipped + b.Skipped,
-		DroppedKeys:   a.DroppedKeys + b.DroppedKeys,
-		ForcedFlushes: a.ForcedFlushes + b.ForcedFlushes,
-		Flushes:       a.Flushes + b.Flushes,
+	for _, a := range p.aggStats {
+		s.Agg.Events += a.Events
+		s.Agg.Skipped += a.Skipped
+		s.Agg.DroppedKeys += a.DroppedKeys
+		s.Agg.ForcedFlushes += a.ForcedFlushes
+		s.Agg.Flushes += a.Flushes
+		if a.Latest.After(s.Agg.Latest) {
+			s.Agg.Latest = a.Latest
+		}
 	}
 	return s
 }
