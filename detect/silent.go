@@ -18,8 +18,9 @@ type SilentHostDetector struct{}
 
 func (SilentHostDetector) Name() string { return DetectorSilentHost }
 
-// silentLookback is how much hourly history judges a host's activity.
-const silentLookback = 14 * 24 * time.Hour
+// silentLookback is how much hourly history judges a host's activity: a host silent for
+// longer than this minus a week is no longer "expected" and drops out.
+const silentLookback = 35 * 24 * time.Hour
 
 func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Finding, error) {
 	cfg := env.Policy
@@ -45,10 +46,6 @@ func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]F
 		return nil, nil
 	}
 	lookW := stats.Window{From: at.Add(-silentLookback), To: at}
-	series, err := env.Stats.AllHostSeries(ctx, lookW, stats.Hourly)
-	if err != nil {
-		return nil, fmt.Errorf("host series: %w", err)
-	}
 	addrs := make([]netip.Addr, 0, len(cands))
 	for a := range cands {
 		addrs = append(addrs, a)
@@ -56,7 +53,10 @@ func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]F
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	var out []Finding
 	for _, a := range addrs {
-		buckets := series[a]
+		buckets, err := env.Stats.HostSeries(ctx, a, lookW, stats.Hourly)
+		if err != nil {
+			return nil, fmt.Errorf("host series %s: %w", a, err)
+		}
 		if len(buckets) == 0 {
 			continue // never seen in the lookback: nothing to expect
 		}

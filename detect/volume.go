@@ -49,7 +49,14 @@ type spike struct {
 	first, last time.Time
 }
 
+// windowExcessFactor scales volume.min_excess_bytes for the 12-hour sum rule: a sustained
+// excess must add up to several hours' worth, so one hour just past the gate does not fire
+// through the sum.
+const windowExcessFactor = 3
+
 func judge(s *hourSeries, w TimeRange, cfg baseline.Config, p baseline.Persistence) (spike, bool) {
+	wcfg := cfg
+	wcfg.MinExcess *= windowExcessFactor
 	from := w.From.Truncate(time.Hour).Add(-(persistWindow - 1) * time.Hour)
 	res := baseline.EvaluateRange(s.get, from, w.To, cfg)
 	var sp spike
@@ -57,7 +64,7 @@ func judge(s *hourSeries, w TimeRange, cfg baseline.Config, p baseline.Persisten
 		if res[i].Start.Before(w.From) {
 			continue
 		}
-		dec := p.Decide(res[:i+1], cfg)
+		dec := p.Decide(res[:i+1], wcfg)
 		if !dec.Fire {
 			continue
 		}

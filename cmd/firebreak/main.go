@@ -101,6 +101,7 @@ that a person reviews, approves and pushes over SSH.`,
 		a.statusCmd(),
 		a.reportCmd(),
 		a.proposeCmd(), a.proposalsCmd(),
+		a.detectCmd(), a.findingsCmd(), a.termsCmd(), a.policyCmd(),
 	)
 	return root
 }

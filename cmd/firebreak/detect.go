@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/policies"
+)
+
+func (a *app) detectCmd() *cobra.Command {
+	var (
+		at      string
+		window  time.Duration
+		asJSON  bool
+		only    []string
+		noStore bool
+	)
+	cmd := &cobra.Command{
+		Use:   "detect [--at TIME] [--window 24h]",
+		Short: "Run the detectors over a window now and store their findings",
+		Long: `detect runs every detector the policy enables over the window ending at --at (default:
+the start of the current hour) and stores the findings, as the daemon's schedule does. Running it
+again for the same --at gives the same findings and does not inflate their counts.
+
+TIME is RFC 3339 (2026-05-06T00:00:00-05:00), a date (2026-05-06, midnight in the site's zone) or
+"YYYY-MM-DD HH:MM" in the site's zone.`,
+		Example: `  firebreak detect --config /tmp/clinic/site.yaml --at 2026-05-06
+  firebreak detect --window 6h --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
+				end := time.Now().Truncate(time.Hour)
+				if at != "" {
+					t, err := parseTime(at, cfg.Location())
+					if err != nil {
+						return fmt.Errorf("--at: %w", err)
+					}
+					end = t
+				}
+				env := &detect.Env{Stats: st, Policy: cfg, Log: a.log}
+				if !noStore {
+					env.Findings = detect.NewStore(st, time.Duration(cfg.Retention.Findings))
+				}
+				if len(only) > 0 {
+					for _, n := range only {
+						d, ok := detect.ByName(n)
+						if !ok {
+							return fmt.Errorf("--detector: unknown detector %q", n)
+						}
+						env.Detectors = append(env.Detectors, d)
+					}
+				}
+				res, err := detect.Run(ctx, env, end, window)
+				if err != nil && !errors.Is(err, detect.ErrDetectors) {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					if jerr := enc.Encode(res); jerr != nil {
+						return jerr
+					}
+				} else {
+					printRun(a.stdout, res, cfg.Location())
+				}
+				if err != nil {
+					for _, e := range res.Errors {
+						fmt.Fprintf(a.stderr, "firebreak detect: %s: %s\n", e.Detector, e.Err)
+					}
+					return errExit
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "end of the window (default: the start of the current hour)")
+	cmd.Flags().DurationVar(&window, "window", 24*time.Hour, "length of the window")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as JSON")
+	cmd.Flags().StringSliceVar(&only, "detector", nil, "run only these detectors (repeatable)")
+	cmd.Flags().BoolVar(&noStore, "dry-run", false, "do not store the findings")
+	return cmd
+}
+
+// parseTime reads RFC 3339, a date or "date hh:mm" (the last two in loc).
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{time.DateOnly, "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q: want RFC 3339, YYYY-MM-DD or \"YYYY-MM-DD HH:MM\"", s)
+}
+
+func printRun(w io.Writer, res detect.RunResult, loc *time.Location) {
+	counts := map[detect.Change]int{}
+	for _, f := range res.Findings {
+		counts[f.Change]++
+	}
+	fmt.Fprintf(w, "window %s .. %s: %d findings (%d new, %d updated, %d reopened, %d already reported) by %d detectors in %s\n",
+		res.Window.From.In(loc).Format(time.DateTime), res.Window.To.In(loc).Format("2006-01-02 15:04 MST"),
+		len(res.Findings), counts[detect.ChangeNew], counts[detect.ChangeUpdated], counts[detect.ChangeReopened],
+		counts[detect.ChangeSilent], len(res.Detectors), res.Took.Round(time.Millisecond))
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "%-9s %-8s %-8s %-18s %s\n", f.Change, f.ID, f.Severity, f.Detector, f.Title)
+	}
+}
