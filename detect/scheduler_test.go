@@ -1,0 +1,86 @@
+package detect
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
+	at := monday.AddDate(0, 0, 9)
+	var l logBuilder
+	l.iosACL(at.Add(-2*hourDur), "permitted", wsB2, wsB3, 445)
+	env := handEnv(t, at, &l)
+	env.Findings = NewStore(env.Stats.(Records), 0)
+	now := at.Add(10 * time.Minute)
+	var got [][]Finding
+	s, err := NewScheduler(SchedulerOptions{
+		Env: env, Now: func() time.Time { return now },
+		OnFindings: func(_ context.Context, fs []Finding) { got = append(got, fs) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		now       time.Time
+		wantRan   bool
+		wantCalls int
+	}{
+		{at.Add(10 * time.Minute), true, 1},  // window ends at the last completed hour, at
+		{at.Add(50 * time.Minute), false, 1}, // same hour: already done
+		{at.Add(70 * time.Minute), true, 1},  // next hour: runs, finding only updated silently
+		{at.Add(-time.Hour), false, 1},       // clock went back (DST, restart): nothing
+	}
+	for i, st := range steps {
+		now = st.now
+		res, ran, err := s.RunOnce(t.Context())
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if ran != st.wantRan || len(got) != st.wantCalls {
+			t.Errorf("step %d: ran %v, OnFindings calls %d; want %v, %d", i, ran, len(got), st.wantRan, st.wantCalls)
+		}
+		if ran && !res.Window.To.Equal(now.Truncate(time.Hour)) {
+			t.Errorf("step %d: window ends %s; want the last completed hour %s", i, res.Window.To, now.Truncate(time.Hour))
+		}
+	}
+	cp, err := env.Findings.Checkpoint(t.Context(), CheckpointJob)
+	if err != nil || !cp.Equal(at.Add(time.Hour)) {
+		t.Errorf("checkpoint %s, %v; want %s", cp, err, at.Add(time.Hour))
+	}
+	if len(got) == 1 && (len(got[0]) != 1 || got[0][0].Detector != DetectorSegmentViolation) {
+		t.Errorf("OnFindings got %v; want the segment violation", got[0])
+	}
+}
+
+func TestSchedulerFiresOnScheduleAndStops(t *testing.T) {
+	at := monday.AddDate(0, 0, 9)
+	var l logBuilder
+	env := handEnv(t, at, &l)
+	env.Findings = NewStore(env.Stats.(Records), 0)
+	synctest.Test(t, func(t *testing.T) {
+		// Inside the bubble time.Now is the fake clock cron also runs on.
+		s, err := NewScheduler(SchedulerOptions{Env: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		start := time.Now()
+		time.Sleep(3*time.Hour + time.Minute) // "@every 1h": three runs
+		synctest.Wait()
+		cp, err := env.Findings.Checkpoint(context.Background(), CheckpointJob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := start.Add(3 * time.Hour).Truncate(time.Hour); !cp.Equal(want) {
+			t.Errorf("checkpoint %s; want %s", cp, want)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
