@@ -79,6 +79,16 @@ func setAddr(ep *Endpoint, s string) {
 // service names, odd text), which the general readers handle; for what it accepts, the result
 // is what they give.
 func addrPortFast(s string, i int) (a netip.Addr, port uint16, hasPort bool, end int, ok bool) {
+	a, port, hasPort, end, ok = addrPortAt(s, i)
+	if ok && end < len(s) && s[end] != ' ' && s[end] != '(' {
+		return a, 0, false, 0, false
+	}
+	return a, port, hasPort, end, ok
+}
+
+// addrPortAt reads `a.b.c.d[/port]` at s[i:] and returns where it ends; the caller checks what
+// follows (it is not a digit, '.' or '/').
+func addrPortAt(s string, i int) (a netip.Addr, port uint16, hasPort bool, end int, ok bool) {
 	a, j, ok := ipv4Prefix(s, i)
 	if !ok {
 		return a, 0, false, 0, false
@@ -94,7 +104,7 @@ func addrPortFast(s string, i int) (a netip.Addr, port uint16, hasPort bool, end
 		}
 		port, hasPort, j = uint16(v), true, k
 	}
-	if j < len(s) && s[j] != ' ' && s[j] != '(' {
+	if j < len(s) && (isDigit(s[j]) || s[j] == '.' || s[j] == '/') {
 		return a, 0, false, 0, false
 	}
 	return a, port, hasPort, j, true
@@ -219,6 +229,11 @@ func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
 func decorations(ep *Endpoint, rest string, withMapped bool) string {
 	rest = identity(ep, rest)
 	if withMapped && strings.HasPrefix(rest, " (") {
+		// Fast path: ` (a.b.c.d/port)`, which the general code below reads the same way.
+		if a, port, hasPort, end, ok := addrPortAt(rest, 2); ok && hasPort && end < len(rest) && rest[end] == ')' {
+			ep.MappedAddr, ep.MappedPort = a, port
+			return identity(ep, rest[end+1:])
+		}
 		inner, after, ok := cut(rest[2:], ")")
 		if ok && isMappedSlot(inner) {
 			mappedPort(ep, inner)
@@ -264,8 +279,11 @@ func isMappedSlot(s string) bool {
 // trailingUser reads a final ` (user)` after the endpoints.
 func trailingUser(ev *Event, s string) {
 	s = trimRight(s)
+	if len(s) < 3 || s[len(s)-1] != ')' {
+		return
+	}
 	k := strings.LastIndex(s, " (")
-	if k < 0 || len(s) < k+3 || s[len(s)-1] != ')' {
+	if k < 0 || len(s) < k+3 {
 		return
 	}
 	inner := s[k+2 : len(s)-1]
