@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -56,4 +57,38 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkIngestDir ingests the generator's files in FIREBREAK_INGEST_DIR (site.yaml,
+// asa1.log, routers.log) into a fresh store, for measurements on larger runs than
+// BenchmarkIngest's. It reports lines/s, lines per CPU second and the keys in the store.
+func BenchmarkIngestDir(b *testing.B) {
+	dir := os.Getenv("FIREBREAK_INGEST_DIR")
+	if dir == "" {
+		b.Skip("set FIREBREAK_INGEST_DIR to a folder written by firebreak gen")
+	}
+	cfg, err := policies.Load(filepath.Join(dir, "site.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := stats.Open(b.Context(), filepath.Join(b.TempDir(), "data"), stats.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := NewPipeline(PipelineOptions{Config: cfg, Store: st, FlushEvery: time.Duration(cfg.Collector.FlushInterval)})
+		began, cpu0 := time.Now(), cpuTime()
+		res, err := Ingest(b.Context(), []string{filepath.Join(dir, "asa1.log"), filepath.Join(dir, "routers.log")}, nil, p, nil)
+		el, cpu := time.Since(began), cpuTime()-cpu0
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := st.Metrics()
+		b.ReportMetric(float64(res.Lines)/el.Seconds(), "lines/s")
+		b.ReportMetric(float64(res.Lines)/(float64(cpu)/1e9), "lines/cpu-s")
+		b.ReportMetric(float64(m.Keys), "keys")
+		b.Logf("%d lines, %d flushes, %d keys written, %d keys, file %d bytes", res.Lines, m.Flushes, m.KeysWritten, m.Keys, m.FileSize)
+		st.Close()
+	}
 }

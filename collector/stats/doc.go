@@ -38,7 +38,7 @@
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.
 //
-// # Key schema (version 2, key meta|schema)
+// # Key schema (version 3, key meta|schema)
 //
 // Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
 // as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
@@ -49,24 +49,31 @@
 // daily twin with 'd' and <day> in place of 'h' and <hour>; hourly keys live Retention.Hourly
 // (35 d) after their hour, daily ones Retention.Daily (400 d) after their day.
 //
-//	host|h|<ip>|<hour>                  events connsInitiated connsAccepted bytesInitiated bytesAccepted denies
 //	deny|h|<src>|<hour>|<proto>|<port>  count   (external sources only; proto 0 port 0 = beyond the per-source cap)
 //	dacl|h|<src>|<hour>|<acl>           count   (denies per source and ACL, for block feedback)
 //	ifc|h|<device>|<iface>|<hour>       inEvents inBytes inDenies outEvents outBytes
 //	site|h|<hour>                       events docs conns bytes denies
 //
-// Packed families hold one key per internal host (or term field and shard) and bucket, whose
-// value lists the entries (binary, see packed.go): buntdb's memory and write cost are per key,
-// and a workstation talks to dozens of peers an hour, so one key per peer would make the key
-// count grow with traffic instead of with the number of hosts.
+// Everything counted per internal host lives in one key per host and day, whose value holds
+// a slot per hour (binary, see hostday.go): buntdb's memory and write cost are per key, and a
+// workstation talks to dozens of peers an hour, so one key per host-hour-peer would make the
+// key count grow with traffic instead of with hosts × days. The hourly keys (host|h) live
+// Retention.Hourly after their day, the daily totals (host|d, one slot) Retention.Daily.
 //
-//	peer|h|<ip>|<hour>        entries (peer, proto, port): connsInitiated connsAccepted bytesInitiated bytesAccepted
-//	                          (internal host ↔ external peer by server port; at most MaxPeersPerHost
-//	                          entries, the rest in the overflow entry: no peer, proto 0, port 0)
-//	port|h|<ip>|<hour>        entries (role scope, proto, port): conns bytes (scope: host was client or
-//	                          server, the other side external or internal; overflow as above)
-//	term|h|<field>|<hour>|<shard>  entries (term): docs   (field dip, sip: address; dport: proto, port;
-//	                          usrc: user and address; shard: 00-15, a hash of the term)
+//	host|h|<ip>|<day>   per hour of the day: events connsInitiated connsAccepted bytesInitiated
+//	                    bytesAccepted denies; peer entries (external peer, proto, server port:
+//	                    connsInitiated connsAccepted bytesInitiated bytesAccepted; at most
+//	                    MaxPeersPerHost, the rest in an overflow entry with no peer, proto 0,
+//	                    port 0); port entries (role scope: client or server, other side external
+//	                    or internal; proto, port: conns bytes; at most MaxPortsPerHost, overflow
+//	                    as for peers)
+//	host|d|<ip>|<day>   the day's totals in one slot (caps doubled)
+//
+// Terms are packed per field, bucket and shard (00-15, a hash of the term), so that a flush of
+// a few events rewrites a few small values:
+//
+//	term|h|<field>|<hour>|<shard>  entries (term): docs   (field dip, sip: address; dport: proto,
+//	                               port; usrc: user and address)
 //
 // First/last-seen records (value: first last [counts], unix seconds) live Retention.Seen (400 d)
 // after their last sighting, refreshed on every update:

@@ -28,8 +28,6 @@ type FlushStats struct {
 // Family prefixes (see the package doc).
 const (
 	pfxHost = "host"
-	pfxPeer = "peer"
-	pfxPort = "port"
 	pfxDeny = "deny"
 	pfxDACL = "dacl"
 	pfxIfc  = "ifc"
@@ -215,13 +213,6 @@ func famPrefix(b []byte, pfx string, daily bool) []byte {
 }
 
 func (b *Batch) addrOf(id uint32) netip.Addr { return b.addrs[id].addr }
-
-func (b *Batch) keyHost(k []byte, x uint32, t int32, daily bool) []byte {
-	k = famPrefix(k, pfxHost, daily)
-	k = appendAddr(k, b.addrOf(x))
-	k = append(k, sep)
-	return appendBucket(k, t, daily)
-}
 
 func appendProtoPort(b []byte, proto uint8, port uint16, c byte) []byte {
 	b = strconv.AppendUint(b, uint64(proto), 10)
@@ -419,15 +410,7 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
 			},
-			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.host }, nfHost, b.keyHost)
-			},
-			func() error {
-				return f.flushPacked(b, pfxPeer, func(h *hourSet) *table[uint64, cnt] { return &h.peer }, b.peerEntry, nfPeer, b.maxPeers)
-			},
-			func() error {
-				return f.flushPacked(b, pfxPort, func(h *hourSet) *table[uint64, cnt] { return &h.port }, portEntry, nfPort, b.maxPorts)
-			},
+			func() error { return f.flushHosts(b) },
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.deny }, nfDeny, b.keyDeny)
 			},

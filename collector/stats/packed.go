@@ -37,7 +37,11 @@ func (e *pentry) same(o *pentry) bool {
 }
 
 func appendPacked(b []byte, es []pentry, nf int) []byte {
-	b = append(b, packedFormat)
+	return appendEntryList(append(b, packedFormat), es, nf)
+}
+
+// appendEntryList appends the entries (without a format byte).
+func appendEntryList(b []byte, es []pentry, nf int) []byte {
 	for i := range es {
 		e := &es[i]
 		fl := e.rs << 2
@@ -80,48 +84,12 @@ func decodePacked(val string, nf int, es []pentry) ([]pentry, error) {
 	}
 	b := val[1:]
 	for len(b) > 0 {
-		var e pentry
-		fl := b[0]
-		b = b[1:]
-		e.rs = fl >> 2 & 7
-		switch fl & 3 {
-		case 1:
-			if len(b) < 4 {
-				return es, errPacked
-			}
-			e.addr = netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
-			b = b[4:]
-		case 2:
-			if len(b) < 16 {
-				return es, errPacked
-			}
-			var a [16]byte
-			copy(a[:], b)
-			e.addr = netip.AddrFrom16(a)
-			b = b[16:]
+		var n int
+		var err error
+		if es, n, err = decodeEntry(b, nf, es); err != nil {
+			return es, err
 		}
-		if fl&(1<<5) != 0 {
-			n, w := uvarint(b)
-			if w <= 0 || uint64(len(b)-w) < n {
-				return es, errPacked
-			}
-			e.user = b[w : w+int(n)]
-			b = b[w+int(n):]
-		}
-		if len(b) < 3 {
-			return es, errPacked
-		}
-		e.proto, e.port = b[0], uint16(b[1])<<8|uint16(b[2])
-		b = b[3:]
-		for j := range nf {
-			v, n := uvarint(b)
-			if n <= 0 {
-				return es, errPacked
-			}
-			e.v[j] = v
-			b = b[n:]
-		}
-		es = append(es, e)
+		b = b[n:]
 	}
 	return es, nil
 }
@@ -321,23 +289,6 @@ func (b *Batch) peerEntry(k uint64) (uint32, pentry) {
 
 func portEntry(k uint64) (uint32, pentry) {
 	return uint32(k >> 32), pentry{rs: uint8(k & 7), proto: uint8(k >> 8), port: uint16(k >> 16)}
-}
-
-// flushPacked writes one packed family: hourly groups, then the daily roll-up.
-func (f *flusher) flushPacked(b *Batch, pfx string, get func(*hourSet) *table[uint64, cnt],
-	entry func(uint64) (uint32, pentry), nf, max int) error {
-	hourly, daily, fut := packGroups(b.hourList, f.now+86400, get, entry, nf, 2*max)
-	f.fs.Future += fut
-	key := func(k []byte, g *packedGroup, daily bool) []byte {
-		k = famPrefix(k, pfx, daily)
-		k = appendAddr(k, b.addrOf(g.host))
-		k = append(k, sep)
-		return appendBucket(k, g.t, daily)
-	}
-	if err := f.writePacked(hourly, nf, max, false, key); err != nil {
-		return err
-	}
-	return f.writePacked(daily, nf, 2*max, true, key)
 }
 
 // Terms are packed per field, bucket and shard (a hash of the term), so that a flush of a

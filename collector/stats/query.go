@@ -344,26 +344,14 @@ func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[
 }
 
 func (s *Store) hostSeries(ctx context.Context, host netip.Addr, w Window, r Resolution, fn func(netip.Addr, HostBucket)) error {
-	lo, hi := w.buckets(r)
-	ge, lt := hostRange(pfxHost, r, host, lo, hi)
-	var ac addrCache
-	var parts [8]string
-	var v [nfHost]uint64
-	return s.scanRange(ctx, ge, lt, func(key, val string) bool {
-		f := splitKey(key, parts[:0]) // host|h|ip|bucket
-		if len(f) != 4 {
-			return true
+	return s.scanHostDays(ctx, host, w, r, func(h netip.Addr, b int64, sl *hostSlot) {
+		c := sl.c
+		if c == ([nfHost]uint64{}) {
+			return // a slot with only peers or ports (the host's counters were refused at a cap)
 		}
-		b := atoi64(f[3])
-		if b < lo || b >= hi {
-			return true
-		}
-		clear(v[:])
-		parseVals(val, v[:])
 		hb := HostBucket{Start: bucketStart(b, r)}
-		hb.set(v[:])
-		fn(ac.parse(f[2]), hb)
-		return true
+		hb.set(c[:])
+		fn(h, hb)
 	})
 }
 
@@ -410,35 +398,6 @@ func (s *Store) windowed(ctx context.Context, pfx string, addr netip.Addr, w Win
 	})
 }
 
-// packed scans a packed family (pfx|r|addr|bucket → entries, see packed.go) for one host or
-// all, calling fn for every entry in w. A damaged value is skipped.
-func (s *Store) packed(ctx context.Context, pfx string, host netip.Addr, w Window, r Resolution, nf int,
-	fn func(h netip.Addr, e *pentry)) error {
-	lo, hi := w.buckets(r)
-	ge, lt := hostRange(pfx, r, host, lo, hi)
-	var ac addrCache
-	var parts [6]string
-	var es []pentry
-	return s.scanRange(ctx, ge, lt, func(key, val string) bool {
-		f := splitKey(key, parts[:0]) // pfx|r|host|bucket
-		if len(f) != 4 {
-			return true
-		}
-		if b := atoi64(f[3]); b < lo || b >= hi {
-			return true
-		}
-		var err error
-		if es, err = decodePacked(val, nf, es[:0]); err != nil {
-			return true
-		}
-		h := ac.parse(f[2])
-		for i := range es {
-			fn(h, &es[i])
-		}
-		return true
-	})
-}
-
 // PeerPortCount is PeerCount for one server port: for connections the host initiated, the
 // peer's port; for connections it accepted, its own.
 type PeerPortCount struct {
@@ -456,17 +415,20 @@ func (s *Store) PeerPorts(ctx context.Context, host netip.Addr, w Window, r Reso
 		port  uint16
 	}
 	acc := make(map[pk]*PeerPortCount)
-	err := s.packed(ctx, pfxPeer, host, w, r, nfPeer, func(h netip.Addr, e *pentry) {
-		k := pk{h, e.addr, e.proto, e.port}
-		p := acc[k]
-		if p == nil {
-			p = &PeerPortCount{PeerCount: PeerCount{Host: k.h, Peer: k.p}, Proto: k.proto, Port: k.port}
-			acc[k] = p
+	err := s.scanHostDays(ctx, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
+		for i := range sl.peers {
+			e := &sl.peers[i]
+			k := pk{h, e.addr, e.proto, e.port}
+			p := acc[k]
+			if p == nil {
+				p = &PeerPortCount{PeerCount: PeerCount{Host: k.h, Peer: k.p}, Proto: k.proto, Port: k.port}
+				acc[k] = p
+			}
+			p.ConnsInitiated += e.v[0]
+			p.ConnsAccepted += e.v[1]
+			p.BytesInitiated += e.v[2]
+			p.BytesAccepted += e.v[3]
 		}
-		p.ConnsInitiated += e.v[0]
-		p.ConnsAccepted += e.v[1]
-		p.BytesInitiated += e.v[2]
-		p.BytesAccepted += e.v[3]
 	})
 	out := make([]PeerPortCount, 0, len(acc))
 	for _, p := range acc {
@@ -526,19 +488,22 @@ func (s *Store) Ports(ctx context.Context, host netip.Addr, w Window, r Resoluti
 		port  uint16
 	}
 	acc := make(map[pk]*PortCount)
-	err := s.packed(ctx, pfxPort, host, w, r, nfPort, func(h netip.Addr, e *pentry) {
-		role, ext := Role(e.rs>>1), e.rs&1 == 1
-		if role != RoleClient && role != RoleServer {
-			return
+	err := s.scanHostDays(ctx, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
+		for i := range sl.ports {
+			e := &sl.ports[i]
+			role, ext := Role(e.rs>>1), e.rs&1 == 1
+			if role != RoleClient && role != RoleServer {
+				continue
+			}
+			k := pk{h, role, ext, e.proto, e.port}
+			p := acc[k]
+			if p == nil {
+				p = &PortCount{Host: h, Role: role, External: ext, Proto: e.proto, Port: e.port}
+				acc[k] = p
+			}
+			p.Conns += e.v[0]
+			p.Bytes += e.v[1]
 		}
-		k := pk{h, role, ext, e.proto, e.port}
-		p := acc[k]
-		if p == nil {
-			p = &PortCount{Host: h, Role: role, External: ext, Proto: e.proto, Port: e.port}
-			acc[k] = p
-		}
-		p.Conns += e.v[0]
-		p.Bytes += e.v[1]
 	})
 	out := make([]PortCount, 0, len(acc))
 	for _, p := range acc {

@@ -1,0 +1,371 @@
+package stats
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Host days: everything counted per internal host (its counters, its external peers by server
+// port, its ports) lives in one key per host and day: host|h|<ip>|<day> holds one slot per hour
+// of that day (kept Retention.Hourly after the day ends), host|d|<ip>|<day> the day's totals in
+// one slot (kept Retention.Daily). buntdb costs about 200 bytes and a tree insert per key, so
+// the number of keys is what bounds memory and write time: with one key per host-day it grows
+// with hosts × days, not with hours, peers or ports.
+//
+// Value: a format byte (2), then slots: the slot (hour of the day 0-23; 0 in daily keys), the
+// host counters (nfHost uvarints), the number of peer entries and the entries, the number of
+// port entries and the entries (packed entries, see packed.go).
+
+const hostDayFormat = 2
+
+// hostSlot is one hour (or the whole day) of one host.
+type hostSlot struct {
+	h     uint8
+	c     [nfHost]uint64
+	peers []pentry
+	ports []pentry
+}
+
+type hostDay []hostSlot
+
+func (v hostDay) slot(h uint8) *hostSlot {
+	for i := range v {
+		if v[i].h == h {
+			return &v[i]
+		}
+	}
+	return nil
+}
+
+func appendHostDay(b []byte, v hostDay) []byte {
+	slices.SortFunc(v, func(x, y hostSlot) int { return cmp.Compare(x.h, y.h) })
+	b = append(b, hostDayFormat)
+	for i := range v {
+		s := &v[i]
+		b = append(b, s.h)
+		for _, c := range s.c {
+			b = binary.AppendUvarint(b, c)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s.peers)))
+		b = appendEntryList(b, s.peers, nfPeer)
+		b = binary.AppendUvarint(b, uint64(len(s.ports)))
+		b = appendEntryList(b, s.ports, nfPort)
+	}
+	return b
+}
+
+var errHostDay = errors.New("malformed host value")
+
+// decodeHostDay appends the slots of val to v (entry slices are freshly allocated: a decoded
+// value is merged and re-encoded, or read once by a query).
+func decodeHostDay(val string, v hostDay) (hostDay, error) {
+	if len(val) == 0 || val[0] != hostDayFormat {
+		return v, errHostDay
+	}
+	b := val[1:]
+	for len(b) > 0 {
+		var s hostSlot
+		s.h = b[0]
+		b = b[1:]
+		for i := range s.c {
+			x, n := uvarint(b)
+			if n <= 0 {
+				return v, errHostDay
+			}
+			s.c[i] = x
+			b = b[n:]
+		}
+		for k, nf := range [2]int{nfPeer, nfPort} {
+			cnt, n := uvarint(b)
+			if n <= 0 || cnt > uint64(len(b)) {
+				return v, errHostDay
+			}
+			b = b[n:]
+			es := make([]pentry, 0, cnt)
+			for range cnt {
+				var err error
+				var used int
+				es, used, err = decodeEntry(b, nf, es)
+				if err != nil {
+					return v, errHostDay
+				}
+				b = b[used:]
+			}
+			if k == 0 {
+				s.peers = es
+			} else {
+				s.ports = es
+			}
+		}
+		v = append(v, s)
+	}
+	return v, nil
+}
+
+// decodeEntry decodes one packed entry at the start of b.
+func decodeEntry(b string, nf int, es []pentry) ([]pentry, int, error) {
+	var e pentry
+	start := len(b)
+	if len(b) < 1 {
+		return es, 0, errPacked
+	}
+	fl := b[0]
+	b = b[1:]
+	e.rs = fl >> 2 & 7
+	switch fl & 3 {
+	case 1:
+		if len(b) < 4 {
+			return es, 0, errPacked
+		}
+		e.addr = netip.AddrFrom4([4]byte{b[0], b[1], b[2], b[3]})
+		b = b[4:]
+	case 2:
+		if len(b) < 16 {
+			return es, 0, errPacked
+		}
+		var a [16]byte
+		copy(a[:], b)
+		e.addr = netip.AddrFrom16(a)
+		b = b[16:]
+	}
+	if fl&(1<<5) != 0 {
+		n, w := uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return es, 0, errPacked
+		}
+		e.user = b[w : w+int(n)]
+		b = b[w+int(n):]
+	}
+	if len(b) < 3 {
+		return es, 0, errPacked
+	}
+	e.proto, e.port = b[0], uint16(b[1])<<8|uint16(b[2])
+	b = b[3:]
+	for j := range nf {
+		x, n := uvarint(b)
+		if n <= 0 {
+			return es, 0, errPacked
+		}
+		e.v[j] = x
+		b = b[n:]
+	}
+	return append(es, e), start - len(b), nil
+}
+
+// mergeSlot adds add into cur.
+func mergeSlot(cur, add *hostSlot, maxPeers, maxPorts int) {
+	for i := range cur.c {
+		cur.c[i] += add.c[i]
+	}
+	cur.peers = mergePacked(cur.peers, add.peers, nfPeer, maxPeers)
+	cur.ports = mergePacked(cur.ports, add.ports, nfPort, maxPorts)
+}
+
+// mergeHostDay adds the slots of add into cur.
+func mergeHostDay(cur, add hostDay, maxPeers, maxPorts int) hostDay {
+	for i := range add {
+		s := cur.slot(add[i].h)
+		if s == nil {
+			cur = append(cur, hostSlot{h: add[i].h})
+			s = &cur[len(cur)-1]
+		}
+		mergeSlot(s, &add[i], maxPeers, maxPorts)
+	}
+	return cur
+}
+
+type hostDayKey struct {
+	host uint32
+	day  int32
+}
+
+// hostDays gathers the batch's host, peer and port counters by host and day: hourly slots
+// and the daily totals.
+func (b *Batch) hostDays(hours []*hourSet, future int64) (hourly, daily map[hostDayKey]hostDay, futureN int) {
+	hourly = make(map[hostDayKey]hostDay)
+	daily = make(map[hostDayKey]hostDay)
+	days := make(map[hostDayKey]*dayAcc)
+	for _, hs := range hours {
+		if int64(hs.t)*3600 > future {
+			futureN += len(hs.host.keys) + len(hs.peer.keys) + len(hs.port.keys)
+			continue
+		}
+		day, h := hs.t/24, uint8(hs.t%24)
+		slots := make(map[uint32]*hostSlot, len(hs.host.keys))
+		get := func(host uint32) *hostSlot {
+			s := slots[host]
+			if s == nil {
+				s = &hostSlot{h: h}
+				slots[host] = s
+			}
+			return s
+		}
+		for i, host := range hs.host.keys {
+			copy(get(host).c[:], hs.host.vals[i][:nfHost])
+		}
+		for i, k := range hs.peer.keys {
+			host, e := b.peerEntry(k)
+			e.v = [4]uint64(hs.peer.vals[i][:4])
+			s := get(host)
+			s.peers = append(s.peers, e)
+		}
+		for i, k := range hs.port.keys {
+			host, e := portEntry(k)
+			e.v = [4]uint64(hs.port.vals[i][:4])
+			s := get(host)
+			s.ports = append(s.ports, e)
+		}
+		for host, s := range slots {
+			k := hostDayKey{host, day}
+			hourly[k] = append(hourly[k], *s) // one slot per hour set: h is new in k
+			d := days[k]
+			if d == nil {
+				d = &dayAcc{peers: make(map[ekey]int), ports: make(map[ekey]int)}
+				days[k] = d
+			}
+			for i := range d.s.c {
+				d.s.c[i] += s.c[i]
+			}
+			d.s.peers = d.add(d.s.peers, d.peers, s.peers, nfPeer, 2*b.maxPeers)
+			d.s.ports = d.add(d.s.ports, d.ports, s.ports, nfPort, 2*b.maxPorts)
+		}
+	}
+	for k, d := range days {
+		daily[k] = hostDay{d.s}
+	}
+	return hourly, daily, futureN
+}
+
+// dayAcc sums one host's hours into its day, with indexes of the entries.
+type dayAcc struct {
+	s            hostSlot
+	peers, ports map[ekey]int
+}
+
+// add adds entries es into cur (indexed by idx); beyond max distinct entries they go to the
+// overflow entry of their scope.
+func (d *dayAcc) add(cur []pentry, idx map[ekey]int, es []pentry, nf, max int) []pentry {
+	for i := range es {
+		e := &es[i]
+		k := e.key()
+		j, ok := idx[k]
+		if !ok && len(cur) >= max {
+			of := pentry{rs: e.rs}
+			k = of.key()
+			j, ok = idx[k]
+			e = &of
+		}
+		if !ok {
+			j = len(cur)
+			idx[k] = j
+			cur = append(cur, pentry{addr: e.addr, user: e.user, rs: e.rs, proto: e.proto, port: e.port})
+		}
+		for x := range nf {
+			cur[j].v[x] += es[i].v[x]
+		}
+	}
+	return cur
+}
+
+// flushHosts writes the host days of the batch.
+func (f *flusher) flushHosts(b *Batch) error {
+	hourly, daily, fut := b.hostDays(b.hourList, f.now+86400)
+	f.fs.Future += fut
+	for i, m := range [2]map[hostDayKey]hostDay{hourly, daily} {
+		isDaily := i == 1
+		ttl := int64(f.st.opts.Retention.Hourly / time.Second)
+		maxPeers, maxPorts := b.maxPeers, b.maxPorts
+		if isDaily {
+			ttl = int64(f.st.opts.Retention.Daily / time.Second)
+			maxPeers, maxPorts = 2*maxPeers, 2*maxPorts
+		}
+		for k, v := range m {
+			if err := f.check(); err != nil {
+				return err
+			}
+			expAt := (int64(k.day)+1)*86400 + ttl
+			if expAt <= f.now {
+				f.fs.Expired += len(v)
+				continue
+			}
+			f.kbuf = famPrefix(f.kbuf[:0], pfxHost, isDaily)
+			f.kbuf = appendAddr(f.kbuf, b.addrOf(k.host))
+			f.kbuf = append(f.kbuf, sep)
+			f.kbuf = appendBucket(f.kbuf, k.day, true)
+			key := string(f.kbuf)
+			if !f.fresh(k.day, true) {
+				old, err := f.tx.Get(key)
+				if err == nil {
+					if cur, derr := decodeHostDay(old, nil); derr == nil { // a damaged value is replaced
+						v = mergeHostDay(cur, v, maxPeers, maxPorts)
+					}
+				} else if !errors.Is(err, buntdb.ErrNotFound) {
+					return fmt.Errorf("get %s: %w", key, err)
+				}
+			}
+			f.vbuf = appendHostDay(f.vbuf[:0], v)
+			if err := f.set(key, string(f.vbuf), expAt); err != nil {
+				return err
+			}
+			if isDaily {
+				f.fs.Daily++
+			} else {
+				f.fs.Hourly++
+			}
+		}
+	}
+	return nil
+}
+
+// hostDays scans the host days of host (every host when invalid) that overlap buckets
+// [lo, hi) of resolution r, calling fn with each slot in range and its bucket.
+func (s *Store) scanHostDays(ctx context.Context, host netip.Addr, w Window, r Resolution,
+	fn func(h netip.Addr, bucket int64, slot *hostSlot)) error {
+	lo, hi := w.buckets(r)
+	dlo, dhi := lo, hi
+	if !r.daily() {
+		dlo, dhi = lo/24, (hi+23)/24
+	}
+	p := hostPrefix(pfxHost, r, host)
+	ge, lt := p, prefixEnd(p)
+	if host.IsValid() {
+		ge = string(appendBucket([]byte(p), int32(dlo), true))
+		lt = string(appendBucket([]byte(p), int32(min(dhi, 1<<31-1)), true))
+	}
+	var ac addrCache
+	var parts [6]string
+	var v hostDay
+	return s.scanRange(ctx, ge, lt, func(key, val string) bool {
+		f := splitKey(key, parts[:0]) // host|r|ip|day
+		if len(f) != 4 {
+			return true
+		}
+		day := atoi64(f[3])
+		if day < dlo || day >= dhi {
+			return true
+		}
+		var err error
+		if v, err = decodeHostDay(val, v[:0]); err != nil {
+			return true
+		}
+		h := ac.parse(f[2])
+		for i := range v {
+			b := day
+			if !r.daily() {
+				b = day*24 + int64(v[i].h)
+			}
+			if b >= lo && b < hi {
+				fn(h, b, &v[i])
+			}
+		}
+		return true
+	})
+}
