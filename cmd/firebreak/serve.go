@@ -21,6 +21,7 @@ import (
 	"github.com/firebreak-dev/firebreak/cmd/firebreak/internal/forward"
 	"github.com/firebreak-dev/firebreak/collector"
 	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -43,6 +44,11 @@ octet-counted framing) from the devices' configured syslog sources only, archive
 frame, keeps the statistics in the database, serves Prometheus metrics over HTTP, and answers
 the other firebreak commands over a unix socket in the data folder. SIGINT or SIGTERM flush
 everything and stop it cleanly.
+
+It also runs the detections on the policy's detect schedule (their alerting findings become
+proposals waiting for approval), writes the report on the report schedule, expires applied
+blocks whose time is up, and serves a read-only dashboard (latest report, findings, proposals,
+blocks) beside /metrics.
 
 Without --config it runs on the embedded default policy (UDP and TCP :5140, syslog accepted
 from 127.0.0.1 only, data in ./firebreak-data).`,
@@ -97,7 +103,13 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	state := &serveState{started: time.Now(), pipeline: p, listeners: ls, registry: reg, socket: sock}
 	a.daemon = &daemonEnv{cfg: cfg, store: st, serve: state}
 
+	jobs, err := a.newDaemonJobs(cfg, st, log)
+	if err != nil {
+		ls.Close()
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return jobs.run(ctx) })
 	g.Go(func() error { return ls.Run(ctx, p) })
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
@@ -110,6 +122,7 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		state.httpAddr = hl.Addr().String()
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "dashboard")}))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/detect/report"
+	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
+)
+
+// daemonJobs are the daemon's scheduled work besides receiving syslog: detections on the
+// policy's detect schedule (whose alerting findings become proposals), the report job on the
+// report schedule, and hourly expiry of applied blocks.
+type daemonJobs struct {
+	detect     *detect.Scheduler
+	report     *report.Job
+	reportSpec cron.Schedule
+	cron       *cron.Cron // runs the report job
+	m          *remediate.Manager
+	log        *slog.Logger
+}
+
+func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger) (*daemonJobs, error) {
+	m := a.manager(cfg, st)
+	env := &detect.Env{Stats: st, Policy: cfg, Log: log.With("component", "detect"),
+		Findings: detect.NewStore(st, time.Duration(cfg.Retention.Findings))}
+	sched, err := detect.NewScheduler(detect.SchedulerOptions{
+		Env: env,
+		OnFindings: func(ctx context.Context, fs []detect.Finding) {
+			// The device is not asked here: the dry run at approval checks its own protections.
+			ps, err := m.Propose(ctx, "firebreak-daemon", fs, nil)
+			if err != nil {
+				log.Error("propose from findings", "err", err)
+				return
+			}
+			for _, p := range ps {
+				log.Info("proposal", "id", p.ID, "kind", p.Kind, "state", p.State)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detect schedule: %w", err)
+	}
+	job, err := report.NewJob(report.JobOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "report")})
+	if err != nil {
+		return nil, fmt.Errorf("report job: %w", err)
+	}
+	spec, err := policies.ParseSchedule(cfg.Schedules.Report)
+	if err != nil {
+		return nil, fmt.Errorf("report schedule: %w", err)
+	}
+	cl := cronLogger{log.With("component", "report-cron")}
+	c := cron.New(cron.WithLocation(cfg.Schedules.Location()), cron.WithLogger(cl),
+		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, log: log}, nil
+}
+
+// run runs every job until ctx ends and returns when they have stopped.
+func (d *daemonJobs) run(ctx context.Context) error {
+	d.cron.Schedule(d.reportSpec, cron.FuncJob(func() {
+		// The window ends at the last completed hour, like the detections'.
+		at := time.Now().Truncate(time.Hour)
+		if err := d.report.Run(ctx, at); err != nil {
+			d.log.Error("report job", "err", err)
+		}
+	}))
+	d.cron.Start()
+	defer func() { <-d.cron.Stop().Done() }()
+	errc := make(chan error, 1)
+	go func() { errc <- d.detect.Run(ctx) }()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return <-errc
+		case now := <-t.C:
+			res, err := d.m.Expire(ctx, now)
+			if err != nil {
+				d.log.Error("expire", "err", err)
+			}
+			for _, e := range res.Errors {
+				d.log.Error("expire", "err", e)
+			}
+			if n := len(res.Removals) + len(res.Unshunned); n > 0 {
+				d.log.Info("expired changes", "removals", len(res.Removals), "unshunned", len(res.Unshunned))
+			}
+		}
+	}
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug(msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error(msg, append(kv, "err", err)...)
+}
