@@ -27,7 +27,8 @@ type Sources struct {
 	Findings func(ctx context.Context, w Window) ([]detect.Finding, error)
 	// Proposals returns the proposals waiting for a person.
 	Proposals func(ctx context.Context) ([]ProposalView, error)
-	// Blocks returns the blocks active at at, with their hit counts and denies.
+	// Blocks returns the blocks active at at (the generation time), with their hit counts
+	// and denies.
 	Blocks func(ctx context.Context, at time.Time) ([]BlockView, error)
 	// Now stamps GeneratedAt; nil means the window's end.
 	Now func() time.Time
@@ -100,9 +101,10 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 	step("terms")
 	d.Findings = buildFindings(ctx, src.Findings, w, log)
 	step("findings")
-	d.Proposals = buildProposals(ctx, src.Proposals, w.To, log)
+	// Proposals and blocks are the current state: their age runs to the generation time.
+	d.Proposals = buildProposals(ctx, src.Proposals, d.GeneratedAt, log)
 	step("proposals")
-	d.Blocks = buildBlocks(ctx, src.Blocks, w.To, log)
+	d.Blocks = buildBlocks(ctx, src.Blocks, d.GeneratedAt, log)
 	step("blocks")
 	return d, nil
 }
@@ -355,7 +357,7 @@ func buildProposals(ctx context.Context, fn func(context.Context) ([]ProposalVie
 	}
 	for i := range ps {
 		if ps[i].Age == 0 && !ps[i].Created.IsZero() {
-			ps[i].Age = Age(at.Sub(ps[i].Created))
+			ps[i].Age = Age(max(at.Sub(ps[i].Created), 0))
 		}
 	}
 	slices.SortStableFunc(ps, func(a, b ProposalView) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID)) })
@@ -377,7 +379,7 @@ func buildBlocks(ctx context.Context, fn func(context.Context, time.Time) ([]Blo
 	}
 	for i := range bs {
 		if bs[i].Age == 0 && !bs[i].AppliedAt.IsZero() {
-			bs[i].Age = Age(at.Sub(bs[i].AppliedAt))
+			bs[i].Age = Age(max(at.Sub(bs[i].AppliedAt), 0))
 		}
 	}
 	slices.SortStableFunc(bs, func(a, b BlockView) int { return cmp.Or(a.AppliedAt.Compare(b.AppliedAt), cmp.Compare(a.ID, b.ID)) })

@@ -48,10 +48,13 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 type findingPart struct {
 	Title    string
 	Findings []detect.Finding
+	Details  bool // evidence blocks under the table
 }
 
-func findingParts(s FindingsSection) []findingPart {
-	return []findingPart{{"New", s.New}, {"Ongoing", s.Ongoing}}
+// findingParts splits the findings for the template; the report details new findings only
+// (ongoing ones were detailed when they were new), the dashboard page details all.
+func findingParts(s FindingsSection, all bool) []findingPart {
+	return []findingPart{{"New", s.New, true}, {"Ongoing", s.Ongoing, all}}
 }
 
 type diffLine struct{ Class, Text string }

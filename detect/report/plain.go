@@ -69,9 +69,10 @@ func (d *Data) blocks() []block {
 	h("Findings")
 	p(d.Findings.Note)
 	for _, part := range []struct {
-		title string
-		fs    []findingRow
-	}{{"New", findingRows(d.Findings.New, loc)}, {"Ongoing", findingRows(d.Findings.Ongoing, loc)}} {
+		title   string
+		fs      []findingRow
+		details bool
+	}{{"New", findingRows(d.Findings.New, loc), true}, {"Ongoing", findingRows(d.Findings.Ongoing, loc), false}} {
 		if len(part.fs) == 0 {
 			continue
 		}
@@ -81,6 +82,10 @@ func (d *Data) blocks() []block {
 			t.rows = append(t.rows, f.cells)
 		}
 		add(t)
+		if !part.details {
+			p("Evidence of ongoing findings: firebreak findings show ID.")
+			continue
+		}
 		for _, f := range part.fs {
 			if f.summary != "" {
 				p(f.id + ": " + f.summary)
@@ -93,7 +98,17 @@ func (d *Data) blocks() []block {
 
 	h("Pending proposals")
 	p(d.Proposals.Note)
+	if len(d.Proposals.Pending) > 0 {
+		t := block{kind: blockTable, head: []string{"ID", "Kind", "Target", "State", "Age", "Findings", "Why"}}
+		for _, pr := range d.Proposals.Pending {
+			t.rows = append(t.rows, []string{pr.ID, pr.Kind, pr.Target, pr.State, pr.Age.String(), strings.Join(pr.Findings, ","), pr.Reason})
+		}
+		add(t)
+	}
 	for _, pr := range d.Proposals.Pending {
+		if pr.Diff == "" && len(pr.CLI) == 0 {
+			continue
+		}
 		sub(fmt.Sprintf("%s: %s %s (%s, %s old)", pr.ID, pr.Kind, pr.Target, pr.State, pr.Age))
 		if len(pr.Findings) > 0 {
 			p("Findings: " + strings.Join(pr.Findings, ", "))
