@@ -100,6 +100,7 @@ that a person reviews, approves and pushes over SSH.`,
 		a.serveCmd(),
 		a.statusCmd(),
 		a.reportCmd(),
+		a.demoCmd(),
 		a.proposeCmd(), a.proposalsCmd(),
 		a.detectCmd(), a.findingsCmd(), a.termsCmd(), a.policyCmd(),
 	)
