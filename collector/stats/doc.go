@@ -38,7 +38,7 @@
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.
 //
-// # Key schema (version 3, key meta|schema)
+// # Key schema (version 4, key meta|schema)
 //
 // Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
 // as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
@@ -49,8 +49,6 @@
 // daily twin with 'd' and <day> in place of 'h' and <hour>; hourly keys live Retention.Hourly
 // (35 d) after their hour, daily ones Retention.Daily (400 d) after their day.
 //
-//	deny|h|<src>|<hour>|<proto>|<port>  count   (external sources only; proto 0 port 0 = beyond the per-source cap)
-//	dacl|h|<src>|<hour>|<acl>           count   (denies per source and ACL, for block feedback)
 //	ifc|h|<device>|<iface>|<hour>       inEvents inBytes inDenies outEvents outBytes
 //	site|h|<hour>                       events docs conns bytes denies
 //
@@ -69,7 +67,14 @@
 //	                    as for peers)
 //	host|d|<ip>|<day>   the day's totals in one slot (caps doubled)
 //
-// Terms are packed per field, bucket and shard (00-15, a hash of the term), so that a flush of
+// Denies per external source are kept the same way (internet noise brings new sources every
+// hour; one key per source and day bounds them by sources × days):
+//
+//	deny|h|<src>|<day>  per hour: the source's denies; (proto, port) entries: count (at most
+//	                    MaxPortsPerSource, overflow proto 0 port 0); ACL entries: count
+//	deny|d|<src>|<day>  the day's totals
+//
+// Terms are packed per field, bucket and shard (00-03, a hash of the term), so that a flush of
 // a few events rewrites a few small values:
 //
 //	term|h|<field>|<hour>|<shard>  entries (term): docs   (field dip, sip: address; dport: proto,

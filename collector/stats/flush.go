@@ -29,7 +29,6 @@ type FlushStats struct {
 const (
 	pfxHost = "host"
 	pfxDeny = "deny"
-	pfxDACL = "dacl"
 	pfxIfc  = "ifc"
 	pfxSite = "site"
 	pfxTerm = "term"
@@ -220,24 +219,6 @@ func appendProtoPort(b []byte, proto uint8, port uint16, c byte) []byte {
 	return strconv.AppendUint(b, uint64(port), 10)
 }
 
-func (b *Batch) keyDeny(k []byte, x uint64, t int32, daily bool) []byte {
-	k = famPrefix(k, pfxDeny, daily)
-	k = appendAddr(k, b.addrOf(uint32(x>>32)))
-	k = append(k, sep)
-	k = appendBucket(k, t, daily)
-	k = append(k, sep)
-	return appendProtoPort(k, uint8(x>>8), uint16(x>>16), sep)
-}
-
-func (b *Batch) keyDACL(k []byte, x uint64, t int32, daily bool) []byte {
-	k = famPrefix(k, pfxDACL, daily)
-	k = appendAddr(k, b.addrOf(uint32(x>>32)))
-	k = append(k, sep)
-	k = appendBucket(k, t, daily)
-	k = append(k, sep)
-	return appendEsc(k, b.acls[uint32(x)])
-}
-
 func (b *Batch) keyIfc(k []byte, x uint32, t int32, daily bool) []byte {
 	k = famPrefix(k, pfxIfc, daily)
 	dev, iface, _ := strings.Cut(b.ifcs[x], "\x00")
@@ -274,18 +255,20 @@ func (b *Batch) exSubject(k []byte, x exKey) []byte {
 // mutable state with the aggregator: one goroutine may Write it while another keeps calling
 // Add. A Batch is used by one goroutine at a time.
 type Batch struct {
-	set       *pendingSet
-	addrs     []addrInfo
-	users     []string
-	acls      []string
-	ifcs      []string
-	exemplars int
-	forced    bool
-	recycle   chan *pendingSet
-	maxPeers  int // per host and bucket in packed values
-	maxPorts  int
-	maxTerms  int
-	hourList  []*hourSet
+	set          *pendingSet
+	addrs        []addrInfo
+	users        []string
+	acls         []string
+	ifcs         []string
+	exemplars    int
+	forced       bool
+	recycle      chan *pendingSet
+	maxPeers     int // per host and bucket in packed values
+	maxPorts     int
+	maxTerms     int
+	maxDenyPorts int
+	maxACLs      int
+	hourList     []*hourSet
 }
 
 // Keys is the number of pending keys in the batch.
@@ -294,17 +277,19 @@ func (b *Batch) Keys() int { return b.set.keys }
 // take moves the pending set into a Batch and gives the aggregator an empty one.
 func (a *Aggregator) take() *Batch {
 	b := &Batch{
-		set:       a.cur,
-		addrs:     a.addrs[:len(a.addrs):len(a.addrs)],
-		users:     a.users.strs[:len(a.users.strs):len(a.users.strs)],
-		acls:      a.acls.strs[:len(a.acls.strs):len(a.acls.strs)],
-		ifcs:      a.ifcs.strs[:len(a.ifcs.strs):len(a.ifcs.strs)],
-		exemplars: a.opts.Exemplars,
-		maxPeers:  a.opts.MaxPeersPerHost,
-		maxPorts:  a.opts.MaxPortsPerHost,
-		maxTerms:  a.opts.MaxTermsPerHour,
-		forced:    a.wantFlush,
-		recycle:   a.recycle,
+		set:          a.cur,
+		addrs:        a.addrs[:len(a.addrs):len(a.addrs)],
+		users:        a.users.strs[:len(a.users.strs):len(a.users.strs)],
+		acls:         a.acls.strs[:len(a.acls.strs):len(a.acls.strs)],
+		ifcs:         a.ifcs.strs[:len(a.ifcs.strs):len(a.ifcs.strs)],
+		exemplars:    a.opts.Exemplars,
+		maxPeers:     a.opts.MaxPeersPerHost,
+		maxPorts:     a.opts.MaxPortsPerHost,
+		maxTerms:     a.opts.MaxTermsPerHour,
+		maxDenyPorts: a.opts.MaxPortsPerSource,
+		maxACLs:      a.opts.MaxNames,
+		forced:       a.wantFlush,
+		recycle:      a.recycle,
 	}
 	select {
 	case s := <-a.recycle:
@@ -410,13 +395,8 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint8, cnt] { return siteOf[h] }, nfSite, b.keySite)
 			},
-			func() error { return f.flushHosts(b) },
-			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.deny }, nfDeny, b.keyDeny)
-			},
-			func() error {
-				return flushFamily(f, hours, func(h *hourSet) *table[uint64, cnt] { return &h.dacl }, nfDACL, b.keyDACL)
-			},
+			func() error { return f.flushDays(b, b.hostFam()) },
+			func() error { return f.flushDays(b, b.denyFam()) },
 			func() error {
 				return flushFamily(f, hours, func(h *hourSet) *table[uint32, cnt] { return &h.ifc }, nfIfc, b.keyIfc)
 			},

@@ -36,6 +36,19 @@ type hostSlot struct {
 
 type hostDay []hostSlot
 
+// dayFam describes a family kept as one key per subject and day: hosts (peers, ports) and
+// deny sources (ports, ACLs). Lists A and B hold entries with nfA and nfB counters, at most
+// maxA and maxB distinct ones per hour (twice that per day), the rest in an overflow entry.
+type dayFam struct {
+	pfx        string
+	nfA, nfB   int
+	maxA, maxB int
+	// fill puts one hour set's pending data into slots, by subject id.
+	fill func(hs *hourSet, slot func(id uint32) *hostSlot)
+	// pending counts the hour set's pending entries of the family (for FlushStats.Future).
+	pending func(hs *hourSet) int
+}
+
 func (v hostDay) slot(h uint8) *hostSlot {
 	for i := range v {
 		if v[i].h == h {
@@ -45,7 +58,7 @@ func (v hostDay) slot(h uint8) *hostSlot {
 	return nil
 }
 
-func appendHostDay(b []byte, v hostDay) []byte {
+func appendHostDay(b []byte, v hostDay, fam *dayFam) []byte {
 	slices.SortFunc(v, func(x, y hostSlot) int { return cmp.Compare(x.h, y.h) })
 	b = append(b, hostDayFormat)
 	for i := range v {
@@ -55,9 +68,9 @@ func appendHostDay(b []byte, v hostDay) []byte {
 			b = binary.AppendUvarint(b, c)
 		}
 		b = binary.AppendUvarint(b, uint64(len(s.peers)))
-		b = appendEntryList(b, s.peers, nfPeer)
+		b = appendEntryList(b, s.peers, fam.nfA)
 		b = binary.AppendUvarint(b, uint64(len(s.ports)))
-		b = appendEntryList(b, s.ports, nfPort)
+		b = appendEntryList(b, s.ports, fam.nfB)
 	}
 	return b
 }
@@ -66,7 +79,7 @@ var errHostDay = errors.New("malformed host value")
 
 // decodeHostDay appends the slots of val to v (entry slices are freshly allocated: a decoded
 // value is merged and re-encoded, or read once by a query).
-func decodeHostDay(val string, v hostDay) (hostDay, error) {
+func decodeHostDay(val string, v hostDay, fam *dayFam) (hostDay, error) {
 	if len(val) == 0 || val[0] != hostDayFormat {
 		return v, errHostDay
 	}
@@ -83,7 +96,7 @@ func decodeHostDay(val string, v hostDay) (hostDay, error) {
 			s.c[i] = x
 			b = b[n:]
 		}
-		for k, nf := range [2]int{nfPeer, nfPort} {
+		for k, nf := range [2]int{fam.nfA, fam.nfB} {
 			cnt, n := uvarint(b)
 			if n <= 0 || cnt > uint64(len(b)) {
 				return v, errHostDay
@@ -161,23 +174,23 @@ func decodeEntry(b string, nf int, es []pentry) ([]pentry, int, error) {
 }
 
 // mergeSlot adds add into cur.
-func mergeSlot(cur, add *hostSlot, maxPeers, maxPorts int) {
+func mergeSlot(cur, add *hostSlot, fam *dayFam, scale int) {
 	for i := range cur.c {
 		cur.c[i] += add.c[i]
 	}
-	cur.peers = mergePacked(cur.peers, add.peers, nfPeer, maxPeers)
-	cur.ports = mergePacked(cur.ports, add.ports, nfPort, maxPorts)
+	cur.peers = mergePacked(cur.peers, add.peers, fam.nfA, scale*fam.maxA)
+	cur.ports = mergePacked(cur.ports, add.ports, fam.nfB, scale*fam.maxB)
 }
 
-// mergeHostDay adds the slots of add into cur.
-func mergeHostDay(cur, add hostDay, maxPeers, maxPorts int) hostDay {
+// mergeHostDay adds the slots of add into cur; scale multiplies the caps (2 for days).
+func mergeHostDay(cur, add hostDay, fam *dayFam, scale int) hostDay {
 	for i := range add {
 		s := cur.slot(add[i].h)
 		if s == nil {
 			cur = append(cur, hostSlot{h: add[i].h})
 			s = &cur[len(cur)-1]
 		}
-		mergeSlot(s, &add[i], maxPeers, maxPorts)
+		mergeSlot(s, &add[i], fam, scale)
 	}
 	return cur
 }
@@ -187,42 +200,27 @@ type hostDayKey struct {
 	day  int32
 }
 
-// hostDays gathers the batch's host, peer and port counters by host and day: hourly slots
-// and the daily totals.
-func (b *Batch) hostDays(hours []*hourSet, future int64) (hourly, daily map[hostDayKey]hostDay, futureN int) {
+// hostDays gathers the batch's data of family fam by subject and day: hourly slots and the
+// daily totals.
+func (b *Batch) hostDays(hours []*hourSet, future int64, fam *dayFam) (hourly, daily map[hostDayKey]hostDay, futureN int) {
 	hourly = make(map[hostDayKey]hostDay)
 	daily = make(map[hostDayKey]hostDay)
 	days := make(map[hostDayKey]*dayAcc)
 	for _, hs := range hours {
 		if int64(hs.t)*3600 > future {
-			futureN += len(hs.host.keys) + len(hs.peer.keys) + len(hs.port.keys)
+			futureN += fam.pending(hs)
 			continue
 		}
 		day, h := hs.t/24, uint8(hs.t%24)
-		slots := make(map[uint32]*hostSlot, len(hs.host.keys))
-		get := func(host uint32) *hostSlot {
-			s := slots[host]
+		slots := make(map[uint32]*hostSlot)
+		fam.fill(hs, func(id uint32) *hostSlot {
+			s := slots[id]
 			if s == nil {
 				s = &hostSlot{h: h}
-				slots[host] = s
+				slots[id] = s
 			}
 			return s
-		}
-		for i, host := range hs.host.keys {
-			copy(get(host).c[:], hs.host.vals[i][:nfHost])
-		}
-		for i, k := range hs.peer.keys {
-			host, e := b.peerEntry(k)
-			e.v = [4]uint64(hs.peer.vals[i][:4])
-			s := get(host)
-			s.peers = append(s.peers, e)
-		}
-		for i, k := range hs.port.keys {
-			host, e := portEntry(k)
-			e.v = [4]uint64(hs.port.vals[i][:4])
-			s := get(host)
-			s.ports = append(s.ports, e)
-		}
+		})
 		for host, s := range slots {
 			k := hostDayKey{host, day}
 			hourly[k] = append(hourly[k], *s) // one slot per hour set: h is new in k
@@ -234,14 +232,58 @@ func (b *Batch) hostDays(hours []*hourSet, future int64) (hourly, daily map[host
 			for i := range d.s.c {
 				d.s.c[i] += s.c[i]
 			}
-			d.s.peers = d.add(d.s.peers, d.peers, s.peers, nfPeer, 2*b.maxPeers)
-			d.s.ports = d.add(d.s.ports, d.ports, s.ports, nfPort, 2*b.maxPorts)
+			d.s.peers = d.add(d.s.peers, d.peers, s.peers, fam.nfA, 2*fam.maxA)
+			d.s.ports = d.add(d.s.ports, d.ports, s.ports, fam.nfB, 2*fam.maxB)
 		}
 	}
 	for k, d := range days {
 		daily[k] = hostDay{d.s}
 	}
 	return hourly, daily, futureN
+}
+
+// hostFam is the host family of the batch: counters, peers, ports.
+func (b *Batch) hostFam() *dayFam {
+	return &dayFam{pfx: pfxHost, nfA: nfPeer, nfB: nfPort, maxA: b.maxPeers, maxB: b.maxPorts,
+		fill: func(hs *hourSet, slot func(uint32) *hostSlot) {
+			for i, host := range hs.host.keys {
+				copy(slot(host).c[:], hs.host.vals[i][:nfHost])
+			}
+			for i, k := range hs.peer.keys {
+				host, e := b.peerEntry(k)
+				e.v = [4]uint64(hs.peer.vals[i][:4])
+				s := slot(host)
+				s.peers = append(s.peers, e)
+			}
+			for i, k := range hs.port.keys {
+				host, e := portEntry(k)
+				e.v = [4]uint64(hs.port.vals[i][:4])
+				s := slot(host)
+				s.ports = append(s.ports, e)
+			}
+		},
+		pending: func(hs *hourSet) int { return len(hs.host.keys) + len(hs.peer.keys) + len(hs.port.keys) },
+	}
+}
+
+// denyFam is the deny family of the batch: per external source, the total in c[0], denied
+// (proto, port) entries in list A and ACL entries (the name as the entry's user) in list B.
+func (b *Batch) denyFam() *dayFam {
+	return &dayFam{pfx: pfxDeny, nfA: 1, nfB: 1, maxA: b.maxDenyPorts, maxB: b.maxACLs,
+		fill: func(hs *hourSet, slot func(uint32) *hostSlot) {
+			for i, k := range hs.deny.keys {
+				s := slot(uint32(k >> 32))
+				n := hs.deny.vals[i][0]
+				s.c[0] += n
+				s.peers = append(s.peers, pentry{proto: uint8(k >> 8), port: uint16(k >> 16), v: [4]uint64{n}})
+			}
+			for i, k := range hs.dacl.keys {
+				s := slot(uint32(k >> 32))
+				s.ports = append(s.ports, pentry{user: b.acls[uint32(k)], v: [4]uint64{hs.dacl.vals[i][0]}})
+			}
+		},
+		pending: func(hs *hourSet) int { return len(hs.deny.keys) + len(hs.dacl.keys) },
+	}
 }
 
 // dayAcc sums one host's hours into its day, with indexes of the entries.
@@ -275,17 +317,15 @@ func (d *dayAcc) add(cur []pentry, idx map[ekey]int, es []pentry, nf, max int) [
 	return cur
 }
 
-// flushHosts writes the host days of the batch.
-func (f *flusher) flushHosts(b *Batch) error {
-	hourly, daily, fut := b.hostDays(b.hourList, f.now+86400)
+// flushDays writes the batch's data of family fam, one key per subject and day.
+func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
+	hourly, daily, fut := b.hostDays(b.hourList, f.now+86400, fam)
 	f.fs.Future += fut
 	for i, m := range [2]map[hostDayKey]hostDay{hourly, daily} {
 		isDaily := i == 1
-		ttl := int64(f.st.opts.Retention.Hourly / time.Second)
-		maxPeers, maxPorts := b.maxPeers, b.maxPorts
+		ttl, scale := int64(f.st.opts.Retention.Hourly/time.Second), 1
 		if isDaily {
-			ttl = int64(f.st.opts.Retention.Daily / time.Second)
-			maxPeers, maxPorts = 2*maxPeers, 2*maxPorts
+			ttl, scale = int64(f.st.opts.Retention.Daily/time.Second), 2
 		}
 		for k, v := range m {
 			if err := f.check(); err != nil {
@@ -296,7 +336,7 @@ func (f *flusher) flushHosts(b *Batch) error {
 				f.fs.Expired += len(v)
 				continue
 			}
-			f.kbuf = famPrefix(f.kbuf[:0], pfxHost, isDaily)
+			f.kbuf = famPrefix(f.kbuf[:0], fam.pfx, isDaily)
 			f.kbuf = appendAddr(f.kbuf, b.addrOf(k.host))
 			f.kbuf = append(f.kbuf, sep)
 			f.kbuf = appendBucket(f.kbuf, k.day, true)
@@ -304,14 +344,14 @@ func (f *flusher) flushHosts(b *Batch) error {
 			if !f.fresh(k.day, true) {
 				old, err := f.tx.Get(key)
 				if err == nil {
-					if cur, derr := decodeHostDay(old, nil); derr == nil { // a damaged value is replaced
-						v = mergeHostDay(cur, v, maxPeers, maxPorts)
+					if cur, derr := decodeHostDay(old, nil, fam); derr == nil { // a damaged value is replaced
+						v = mergeHostDay(cur, v, fam, scale)
 					}
 				} else if !errors.Is(err, buntdb.ErrNotFound) {
 					return fmt.Errorf("get %s: %w", key, err)
 				}
 			}
-			f.vbuf = appendHostDay(f.vbuf[:0], v)
+			f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
 			if err := f.set(key, string(f.vbuf), expAt); err != nil {
 				return err
 			}
@@ -327,14 +367,14 @@ func (f *flusher) flushHosts(b *Batch) error {
 
 // hostDays scans the host days of host (every host when invalid) that overlap buckets
 // [lo, hi) of resolution r, calling fn with each slot in range and its bucket.
-func (s *Store) scanHostDays(ctx context.Context, host netip.Addr, w Window, r Resolution,
+func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, w Window, r Resolution,
 	fn func(h netip.Addr, bucket int64, slot *hostSlot)) error {
 	lo, hi := w.buckets(r)
 	dlo, dhi := lo, hi
 	if !r.daily() {
 		dlo, dhi = lo/24, (hi+23)/24
 	}
-	p := hostPrefix(pfxHost, r, host)
+	p := hostPrefix(fam.pfx, r, host)
 	ge, lt := p, prefixEnd(p)
 	if host.IsValid() {
 		ge = string(appendBucket([]byte(p), int32(dlo), true))
@@ -353,7 +393,7 @@ func (s *Store) scanHostDays(ctx context.Context, host netip.Addr, w Window, r R
 			return true
 		}
 		var err error
-		if v, err = decodeHostDay(val, v[:0]); err != nil {
+		if v, err = decodeHostDay(val, v[:0], fam); err != nil {
 			return true
 		}
 		h := ac.parse(f[2])
@@ -369,3 +409,9 @@ func (s *Store) scanHostDays(ctx context.Context, host netip.Addr, w Window, r R
 		return true
 	})
 }
+
+// The families' codecs for queries (the caps only matter when writing).
+var (
+	hostCodec = &dayFam{pfx: pfxHost, nfA: nfPeer, nfB: nfPort}
+	denyCodec = &dayFam{pfx: pfxDeny, nfA: 1, nfB: 1}
+)

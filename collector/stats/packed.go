@@ -293,7 +293,7 @@ func portEntry(k uint64) (uint32, pentry) {
 
 // Terms are packed per field, bucket and shard (a hash of the term), so that a flush of a
 // few events rewrites a few small values, not the whole hour's list.
-const termShards = 16
+const termShards = 4
 
 func (b *Batch) termEntry(x uint64) (uint32, pentry) {
 	field := Field(x >> 56)

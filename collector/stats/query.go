@@ -344,7 +344,7 @@ func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[
 }
 
 func (s *Store) hostSeries(ctx context.Context, host netip.Addr, w Window, r Resolution, fn func(netip.Addr, HostBucket)) error {
-	return s.scanHostDays(ctx, host, w, r, func(h netip.Addr, b int64, sl *hostSlot) {
+	return s.scanHostDays(ctx, hostCodec, host, w, r, func(h netip.Addr, b int64, sl *hostSlot) {
 		c := sl.c
 		if c == ([nfHost]uint64{}) {
 			return // a slot with only peers or ports (the host's counters were refused at a cap)
@@ -373,31 +373,6 @@ func (s *Store) SiteSeries(ctx context.Context, w Window, r Resolution) ([]SiteB
 	return out, err
 }
 
-// windowed scans a host-first family (pfx|r|addr|bucket|rest...) for one address or all, calling
-// fn with the address, the bucket and the remaining key fields.
-func (s *Store) windowed(ctx context.Context, pfx string, addr netip.Addr, w Window, r Resolution, nf int,
-	fn func(a netip.Addr, b int64, rest []string, v []uint64)) error {
-	lo, hi := w.buckets(r)
-	ge, lt := hostRange(pfx, r, addr, lo, hi)
-	var ac addrCache
-	var parts [10]string
-	var v [8]uint64
-	return s.scanRange(ctx, ge, lt, func(key, val string) bool {
-		f := splitKey(key, parts[:0])
-		if len(f) < 4 {
-			return true
-		}
-		b := atoi64(f[3])
-		if b < lo || b >= hi {
-			return true
-		}
-		clear(v[:])
-		parseVals(val, v[:nf])
-		fn(ac.parse(f[2]), b, f[4:], v[:nf])
-		return true
-	})
-}
-
 // PeerPortCount is PeerCount for one server port: for connections the host initiated, the
 // peer's port; for connections it accepted, its own.
 type PeerPortCount struct {
@@ -415,7 +390,7 @@ func (s *Store) PeerPorts(ctx context.Context, host netip.Addr, w Window, r Reso
 		port  uint16
 	}
 	acc := make(map[pk]*PeerPortCount)
-	err := s.scanHostDays(ctx, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
+	err := s.scanHostDays(ctx, hostCodec, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
 		for i := range sl.peers {
 			e := &sl.peers[i]
 			k := pk{h, e.addr, e.proto, e.port}
@@ -488,7 +463,7 @@ func (s *Store) Ports(ctx context.Context, host netip.Addr, w Window, r Resoluti
 		port  uint16
 	}
 	acc := make(map[pk]*PortCount)
-	err := s.scanHostDays(ctx, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
+	err := s.scanHostDays(ctx, hostCodec, host, w, r, func(h netip.Addr, _ int64, sl *hostSlot) {
 		for i := range sl.ports {
 			e := &sl.ports[i]
 			role, ext := Role(e.rs>>1), e.rs&1 == 1
@@ -526,25 +501,26 @@ func (s *Store) Denies(ctx context.Context, src netip.Addr, w Window, r Resoluti
 	acc := make(map[netip.Addr]*DenySource)
 	perPort := make(map[netip.Addr]map[[2]uint32]uint64)
 	perBucket := make(map[bk]int)
-	err := s.windowed(ctx, pfxDeny, src, w, r, nfDeny, func(a netip.Addr, b int64, rest []string, v []uint64) {
-		if len(rest) != 2 {
+	err := s.scanHostDays(ctx, denyCodec, src, w, r, func(a netip.Addr, b int64, sl *hostSlot) {
+		if len(sl.peers) == 0 {
 			return
 		}
-		proto, port := parseProtoPort(rest[0], rest[1])
 		d := acc[a]
 		if d == nil {
 			d = &DenySource{Src: a, First: bucketStart(b, r), Last: bucketStart(b, r)}
 			acc[a] = d
 			perPort[a] = make(map[[2]uint32]uint64)
 		}
-		d.Count += v[0]
 		if t := bucketStart(b, r); t.Before(d.First) {
 			d.First = t
 		} else if t.After(d.Last) {
 			d.Last = t
 		}
-		perPort[a][[2]uint32{uint32(proto), uint32(port)}] += v[0]
-		perBucket[bk{a, b}]++
+		for _, e := range sl.peers {
+			d.Count += e.v[0]
+			perPort[a][[2]uint32{uint32(e.proto), uint32(e.port)}] += e.v[0]
+		}
+		perBucket[bk{a, b}] += len(sl.peers)
 	})
 	for k, n := range perBucket {
 		if d := acc[k.src]; n > d.MaxPortsInBucket {
@@ -572,9 +548,9 @@ func (s *Store) DenyACLs(ctx context.Context, src netip.Addr, w Window, r Resolu
 		acl string
 	}
 	acc := make(map[ak]uint64)
-	err := s.windowed(ctx, pfxDACL, src, w, r, nfDACL, func(a netip.Addr, _ int64, rest []string, v []uint64) {
-		if len(rest) == 1 {
-			acc[ak{a, unesc(rest[0])}] += v[0]
+	err := s.scanHostDays(ctx, denyCodec, src, w, r, func(a netip.Addr, _ int64, sl *hostSlot) {
+		for _, e := range sl.ports {
+			acc[ak{a, strings.Clone(e.user)}] += e.v[0]
 		}
 	})
 	out := make([]ACLCount, 0, len(acc))

@@ -23,7 +23,7 @@ const (
 	LockFile = "firebreak.lock"
 
 	schemaKey     = "meta|schema"
-	schemaVersion = "3"
+	schemaVersion = "4"
 )
 
 // ErrCorrupt is returned (wrapped) by Open when the database file is damaged in a way buntdb
