@@ -21,9 +21,9 @@ func (PrinterEgressDetector) Name() string { return DetectorPrinterEgress }
 func (d PrinterEgressDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Finding, error) {
 	cfg := env.Policy
 	week := TimeRange{From: w.To.Add(-7 * 24 * time.Hour), To: w.To}
-	pp, err := env.Stats.PeerPorts(ctx, netipZero, win(week), stats.Hourly)
+	seen, err := env.Stats.Hosts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("peer ports: %w", err)
+		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	type agg struct {
 		bytes, conns float64
@@ -31,37 +31,40 @@ func (d PrinterEgressDetector) Run(ctx context.Context, env *Env, w TimeRange) (
 		inWindow     bool
 	}
 	hosts := make(map[netip.Addr]*agg)
-	for _, c := range pp {
-		r := role(cfg, c.Host)
-		if r != policies.RolePrinters && r != policies.RolePrintServers {
+	// Per printer rather than one site-wide scan: printers are few, the site's peers many.
+	for _, h := range seen {
+		r := role(cfg, h.Host)
+		if (r != policies.RolePrinters && r != policies.RolePrintServers) || h.Last.Before(week.From) || !h.First.Before(w.To) {
 			continue
 		}
-		g := hosts[c.Host]
-		if g == nil {
-			g = &agg{peers: make(map[string]float64), ports: make(map[string]float64)}
-			hosts[c.Host] = g
+		pp, err := env.Stats.PeerPorts(ctx, h.Host, win(week), stats.Hourly)
+		if err != nil {
+			return nil, fmt.Errorf("peer ports %s: %w", h.Host, err)
 		}
-		b := float64(c.Bytes())
-		g.bytes += b
-		g.conns += float64(c.ConnsInitiated + c.ConnsAccepted)
-		peer := "(other peers)"
-		if c.Peer.IsValid() {
-			peer = c.Peer.String()
+		if len(pp) == 0 {
+			continue
 		}
-		g.peers[peer] += b
-		if c.Proto != 0 {
-			g.ports[portString(c.Proto, c.Port)] += b
+		g := &agg{peers: make(map[string]float64), ports: make(map[string]float64)}
+		hosts[h.Host] = g
+		for _, c := range pp {
+			b := float64(c.Bytes())
+			g.bytes += b
+			g.conns += float64(c.ConnsInitiated + c.ConnsAccepted)
+			peer := "(other peers)"
+			if c.Peer.IsValid() {
+				peer = c.Peer.String()
+			}
+			g.peers[peer] += b
+			if c.Proto != 0 {
+				g.ports[portString(c.Proto, c.Port)] += b
+			}
 		}
-	}
-	// Only hosts active in the window itself are reported, so a quiet week stays quiet.
-	recent, err := env.Stats.Peers(ctx, netipZero, win(w), stats.Hourly)
-	if err != nil {
-		return nil, fmt.Errorf("peers: %w", err)
-	}
-	for _, c := range recent {
-		if g := hosts[c.Host]; g != nil {
-			g.inWindow = true
+		// Only hosts active in the window itself are reported, so a quiet week stays quiet.
+		recent, err := env.Stats.Peers(ctx, h.Host, win(w), stats.Hourly)
+		if err != nil {
+			return nil, fmt.Errorf("peers %s: %w", h.Host, err)
 		}
+		g.inWindow = len(recent) > 0
 	}
 	limit := float64(cfg.Detectors.PrinterEgress.MaxBytesPerWeek)
 	addrs := make([]netip.Addr, 0, len(hosts))
