@@ -24,8 +24,8 @@ func openTestStore(t *testing.T, now time.Time) *stats.Store {
 func testFinding(k string, first, last time.Time, summary string) Finding {
 	return Finding{
 		Key: k, Detector: DetectorDNSUnapproved, Severity: SeverityMedium, Title: "t " + k,
-		Subject:  Subject{Host: netip.MustParseAddr("10.1.10.11"), Peer: netip.MustParseAddr("9.9.9.9")},
-		Evidence: Evidence{Summary: summary, Window: TimeRange{From: last.Add(-24 * time.Hour), To: last}},
+		Subject:   Subject{Host: netip.MustParseAddr("10.1.10.11"), Peer: netip.MustParseAddr("9.9.9.9")},
+		Evidence:  Evidence{Summary: summary, Window: TimeRange{From: last.Add(-24 * time.Hour), To: last}},
 		FirstSeen: first, LastSeen: last,
 	}
 }
