@@ -83,11 +83,18 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 		log.Debug("report section built", "section", name, "took", time.Since(began))
 		began = time.Now()
 	}
-	if d.Servers, err = buildServers(ctx, src.Store, cfg, sw); err != nil {
+	// One scan of the host counters; peers are then read per host of interest, which is a short
+	// key range each, instead of every host's peers.
+	series, err := src.Store.AllHostSeries(ctx, sw, stats.Hourly)
+	if err != nil {
+		return nil, fmt.Errorf("report hosts: %w", err)
+	}
+	step("hosts")
+	if d.Servers, err = buildServers(ctx, src.Store, cfg, sw, series); err != nil {
 		return nil, err
 	}
 	step("servers")
-	if d.Printers, err = buildPrinters(ctx, src.Store, cfg, sw); err != nil {
+	if d.Printers, err = buildPrinters(ctx, src.Store, cfg, sw, series); err != nil {
 		return nil, err
 	}
 	step("printers")
@@ -119,31 +126,31 @@ func hostName(cfg *policies.Config, a netip.Addr, n *policies.Network) string {
 	return a.String()
 }
 
-func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window) (ServersSection, error) {
-	series, err := st.AllHostSeries(ctx, w, stats.Hourly)
-	if err != nil {
-		return ServersSection{}, fmt.Errorf("report servers: %w", err)
+var serverRole = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range serverRoles {
+		m[r.role] = true
 	}
-	peers, err := st.Peers(ctx, netip.Addr{}, w, stats.Hourly)
-	if err != nil {
-		return ServersSection{}, fmt.Errorf("report server peers: %w", err)
-	}
-	byHost := map[netip.Addr][]stats.PeerCount{}
-	for _, p := range peers { // most bytes first, kept per host
-		byHost[p.Host] = append(byHost[p.Host], p)
-	}
+	return m
+}()
+
+func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, series map[netip.Addr][]stats.HostBucket) (ServersSection, error) {
 	groups := map[string][]ServerRow{}
 	for host, buckets := range series {
 		n, ok := cfg.Classify(host)
-		if !ok {
+		if !ok || !serverRole[n.Role] {
 			continue
+		}
+		peers, err := st.Peers(ctx, host, w, stats.Hourly) // most bytes first
+		if err != nil {
+			return ServersSection{}, fmt.Errorf("report server peers: %w", err)
 		}
 		row := ServerRow{Host: host, Network: n.Name, Name: hostName(cfg, host, n)}
 		for _, b := range buckets {
 			row.Bytes += b.Bytes()
 		}
 		var external uint64
-		for i, p := range byHost[host] {
+		for i, p := range peers {
 			external += p.Bytes()
 			if i < maxPeersPerServer && p.Peer.IsValid() {
 				row.Peers = append(row.Peers, PeerBytes{Peer: p.Peer, Bytes: p.Bytes(), Conns: p.ConnsInitiated + p.ConnsAccepted})
@@ -182,17 +189,22 @@ func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w 
 	return s, nil
 }
 
-func buildPrinters(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window) (PrintersSection, error) {
-	pp, err := st.PeerPorts(ctx, netip.Addr{}, w, stats.Hourly)
-	if err != nil {
-		return PrintersSection{}, fmt.Errorf("report printers: %w", err)
-	}
-	var s PrintersSection
-	for _, p := range pp {
-		n, ok := cfg.Classify(p.Host)
+func buildPrinters(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, series map[netip.Addr][]stats.HostBucket) (PrintersSection, error) {
+	var pp []stats.PeerPortCount
+	for host := range series {
+		n, ok := cfg.Classify(host)
 		if !ok || (n.Role != policies.RolePrinters && n.Role != policies.RolePrintServers) {
 			continue
 		}
+		hp, err := st.PeerPorts(ctx, host, w, stats.Hourly)
+		if err != nil {
+			return PrintersSection{}, fmt.Errorf("report printers: %w", err)
+		}
+		pp = append(pp, hp...)
+	}
+	var s PrintersSection
+	for _, p := range pp {
+		n, _ := cfg.Classify(p.Host)
 		s.Rows = append(s.Rows, PrinterRow{
 			Printer: p.Host, Name: hostName(cfg, p.Host, n), Role: n.Role, Peer: p.Peer,
 			Proto: p.Proto, Port: p.Port, Bytes: p.Bytes(), Conns: p.ConnsInitiated + p.ConnsAccepted,
