@@ -40,6 +40,6 @@
 // # Concurrency
 //
 // Build and the renderers may be called concurrently; runs of one Job should not overlap (they
-// write the same files). The dashboard handler is safe
-// for concurrent use and builds at most one report at a time.
+// write the same files). The dashboard handler is safe for concurrent use and builds at most
+// one report at a time.
 package report
