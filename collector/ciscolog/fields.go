@@ -74,48 +74,81 @@ func setAddr(ep *Endpoint, s string) {
 	ep.Name = s
 }
 
-// addrPortFast reads the common endpoint shape `a.b.c.d[/port]` at s[i:], up to a space, a '('
-// or the end, and returns where it stopped. ok is false for anything else (IPv6, names,
-// service names, odd text), which the general readers handle; for what it accepts, the result
-// is what they give.
-func addrPortFast(s string, i int) (a netip.Addr, port uint16, hasPort bool, end int, ok bool) {
-	a, port, hasPort, end, ok = addrPortAt(s, i)
-	if ok && end < len(s) && s[end] != ' ' && s[end] != '(' {
-		return a, 0, false, 0, false
+// scanIPv4Port reads the common endpoint shape `a.b.c.d[/port]` at s[i:] in one pass: the
+// address as a big-endian number, the port (-1 when there is none) and where the text ends.
+// end is -1 when s[i:] does not start with that shape, or when a digit, '.' or '/' follows it;
+// the caller checks what may follow. For what it accepts, parseAddr and parsePort read the
+// same address and port; everything else (IPv6, names, service names) is left to them.
+func scanIPv4Port(s string, i int) (ip uint32, port, end int) {
+	n := len(s)
+	for f := 0; ; f++ {
+		if i < 0 || i >= n {
+			return 0, 0, -1
+		}
+		v := uint32(s[i]) - '0'
+		if v > 9 {
+			return 0, 0, -1
+		}
+		i++
+		if v != 0 && i < n { // no leading zero: up to two more digits
+			if d := uint32(s[i]) - '0'; d <= 9 {
+				v = v*10 + d
+				i++
+				if i < n {
+					if d := uint32(s[i]) - '0'; d <= 9 {
+						v = v*10 + d
+						i++
+						if v > 255 {
+							return 0, 0, -1
+						}
+					}
+				}
+			}
+		}
+		ip = ip<<8 | v
+		if f == 3 {
+			break
+		}
+		if i >= n || s[i] != '.' {
+			return 0, 0, -1
+		}
+		i++
 	}
-	return a, port, hasPort, end, ok
+	port = -1
+	if i < n && s[i] == '/' {
+		i++
+		start, v := i, 0
+		for i < n && i-start < 5 {
+			d := uint(s[i]) - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + int(d)
+			i++
+		}
+		if i == start || v > 65535 {
+			return 0, 0, -1
+		}
+		port = v
+	}
+	if i < n {
+		if c := s[i]; c == '.' || c == '/' || c-'0' <= 9 {
+			return 0, 0, -1
+		}
+	}
+	return ip, port, i
 }
 
-// addrPortAt reads `a.b.c.d[/port]` at s[i:] and returns where it ends; the caller checks what
-// follows (it is not a digit, '.' or '/').
-func addrPortAt(s string, i int) (a netip.Addr, port uint16, hasPort bool, end int, ok bool) {
-	a, j, ok := ipv4Prefix(s, i)
-	if !ok {
-		return a, 0, false, 0, false
-	}
-	if j < len(s) && s[j] == '/' {
-		k, v := j+1, 0
-		for k < len(s) && k-j <= 5 && isDigit(s[k]) {
-			v = v*10 + int(s[k]-'0')
-			k++
-		}
-		if k == j+1 || v > 65535 {
-			return a, 0, false, 0, false
-		}
-		port, hasPort, j = uint16(v), true, k
-	}
-	if j < len(s) && (isDigit(s[j]) || s[j] == '.' || s[j] == '/') {
-		return a, 0, false, 0, false
-	}
-	return a, port, hasPort, j, true
+func addrFrom(ip uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)})
 }
 
 // addrPort reads `addr[/port]` (port after the last '/').
 func addrPort(ep *Endpoint, s string) {
-	if a, port, hasPort, end, ok := addrPortFast(s, 0); ok && end == len(s) {
-		ep.Addr = a
-		if hasPort {
-			ep.Port = port
+	if ip, port, end := scanIPv4Port(s, 0); end == len(s) {
+		ep.Addr = addrFrom(ip)
+		if port >= 0 {
+			ep.Port = uint16(port)
 		}
 		return
 	}
@@ -199,14 +232,14 @@ func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
 			start = k + 1
 		}
 	}
-	if a, port, hasPort, end, ok := addrPortFast(seg, start); ok {
+	if ip, port, end := scanIPv4Port(seg, start); end >= 0 && (end == len(seg) || seg[end] == ' ' || seg[end] == '(') {
 		// What ifAddr or addrPort would read from seg[:end], in one pass.
 		if start > 0 {
 			ep.Iface = seg[:start-1]
 		}
-		ep.Addr = a
-		if hasPort {
-			ep.Port = port
+		ep.Addr = addrFrom(ip)
+		if port >= 0 {
+			ep.Port = uint16(port)
 		}
 		return decorations(ep, seg[end:], withMapped)
 	}
@@ -230,8 +263,8 @@ func decorations(ep *Endpoint, rest string, withMapped bool) string {
 	rest = identity(ep, rest)
 	if withMapped && strings.HasPrefix(rest, " (") {
 		// Fast path: ` (a.b.c.d/port)`, which the general code below reads the same way.
-		if a, port, hasPort, end, ok := addrPortAt(rest, 2); ok && hasPort && end < len(rest) && rest[end] == ')' {
-			ep.MappedAddr, ep.MappedPort = a, port
+		if ip, port, end := scanIPv4Port(rest, 2); port >= 0 && end >= 0 && end < len(rest) && rest[end] == ')' {
+			ep.MappedAddr, ep.MappedPort = addrFrom(ip), uint16(port)
 			return identity(ep, rest[end+1:])
 		}
 		inner, after, ok := cut(rest[2:], ")")

@@ -718,46 +718,9 @@ func parseIPv4(s string) (a netip.Addr, ok, sure bool) {
 // parseIPv4Fast accepts exactly the well-formed dotted quads (what parseIPv4 accepts) in one
 // pass; anything else, valid or not, is left to parseIPv4 and netip.
 func parseIPv4Fast(s string) (netip.Addr, bool) {
-	a, end, ok := ipv4Prefix(s, 0)
-	return a, ok && end == len(s)
-}
-
-// ipv4Prefix reads a dotted quad (no leading zeros, fields up to 255) at s[i:] and returns
-// where it ends. The caller must check what follows: `1.2.3.45` read as a prefix of
-// `1.2.3.456` is not that address.
-func ipv4Prefix(s string, i int) (netip.Addr, int, bool) {
-	var b [4]byte
-	for f := 0; f < 4; f++ {
-		if i >= len(s) {
-			return netip.Addr{}, 0, false
-		}
-		v := uint(s[i] - '0')
-		if v > 9 {
-			return netip.Addr{}, 0, false
-		}
-		i++
-		if v != 0 && i < len(s) { // no leading zero: up to two more digits
-			if d := uint(s[i] - '0'); d <= 9 {
-				v = v*10 + d
-				i++
-				if i < len(s) {
-					if d := uint(s[i] - '0'); d <= 9 {
-						v = v*10 + d
-						i++
-						if v > 255 {
-							return netip.Addr{}, 0, false
-						}
-					}
-				}
-			}
-		}
-		b[f] = byte(v)
-		if f < 3 {
-			if i >= len(s) || s[i] != '.' {
-				return netip.Addr{}, 0, false
-			}
-			i++
-		}
+	ip, port, end := scanIPv4Port(s, 0)
+	if end != len(s) || port >= 0 {
+		return netip.Addr{}, false
 	}
-	return netip.AddrFrom4(b), i, true
+	return addrFrom(ip), true
 }
