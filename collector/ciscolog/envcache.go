@@ -26,9 +26,10 @@ type envEntry struct {
 	loc     *time.Location
 
 	// For a stamp with a year (or without a stamp) t is the time. Otherwise year is the clock's
-	// year that t (the stamp in that year) and prev (the year before) were computed for;
-	// year is 0 when neither is computed yet.
+	// year that t (the stamp in that year) and prev (the year before) were computed for, when
+	// hasYear.
 	fixed   bool
+	hasYear bool
 	year    int
 	t, prev time.Time
 	ahead   time.Time // t minus 31 days: a clock before it puts the stamp in the year before
@@ -101,7 +102,7 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 		}
 		e.loc = loc
 		e.fixed = !h.hasStamp || h.st.year != 0
-		e.year, e.hasPrev, e.t = 0, false, time.Time{}
+		e.hasYear, e.hasPrev, e.t = false, false, time.Time{}
 		if h.hasStamp && e.fixed {
 			e.t = p.resolve(&h.st, loc)
 		}
@@ -122,8 +123,8 @@ func (p *Parser) envTime(e *envEntry) time.Time {
 	} else {
 		y = now.In(e.loc).Year()
 	}
-	if y != e.year {
-		e.year, e.t, e.hasPrev = y, p.stampIn(y, &e.h.st, e.loc), false
+	if !e.hasYear || y != e.year {
+		e.hasYear, e.year, e.t, e.hasPrev = true, y, p.stampIn(y, &e.h.st, e.loc), false
 		e.ahead = e.t.Add(-31 * 24 * time.Hour)
 	}
 	if now.Before(e.ahead) { // e.t.Sub(now) > 31 days, without Sub's saturating arithmetic

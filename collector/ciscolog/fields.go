@@ -360,6 +360,12 @@ func parseHMS(s string) (time.Duration, bool) {
 
 // protoByName maps the protocol words Cisco logs to IANA numbers.
 func protoByName(s string) (Proto, bool) {
+	switch s { // the common spellings, before folding case
+	case "TCP", "tcp":
+		return ProtoTCP, true
+	case "UDP", "udp":
+		return ProtoUDP, true
+	}
 	if len(s) > 8 {
 		return 0, false
 	}
