@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func scenarioFixture(t *testing.T) *fixture {
+func scenarioFixture(t testing.TB) *fixture {
 	t.Helper()
 	fixOnce.Do(func() {
 		fixDir, fixErr = os.MkdirTemp("", "report-test-")
@@ -81,7 +81,7 @@ func buildFixture(ctx context.Context, dir string) (*fixture, error) {
 }
 
 // incident returns the planted incident of a kind.
-func (f *fixture) incident(t *testing.T, kind string) scenario.Incident {
+func (f *fixture) incident(t testing.TB, kind string) scenario.Incident {
 	t.Helper()
 	for _, in := range f.truth.Incidents {
 		if in.Kind == kind {
