@@ -2,6 +2,8 @@ package collector
 
 import (
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -89,6 +91,17 @@ func BenchmarkIngestDir(b *testing.B) {
 		b.ReportMetric(float64(res.Lines)/(float64(cpu)/1e9), "lines/cpu-s")
 		b.ReportMetric(float64(m.Keys), "keys")
 		b.Logf("%d lines, %d flushes, %d keys written, %d keys, file %d bytes", res.Lines, m.Flushes, m.KeysWritten, m.Keys, m.FileSize)
+		if name := os.Getenv("FIREBREAK_HEAP_PROFILE"); name != "" { // what stays live with the store open
+			runtime.GC()
+			f, err := os.Create(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
 		st.Close()
 	}
 }

@@ -50,6 +50,14 @@ type AggOptions struct {
 	// (peer "-", proto 0, port 0). Defaults 512 and 256.
 	MaxPeersPerHost int
 	MaxPortsPerHost int
+	// KeepPeersPerHour and KeepPortsPerHour are how many of an internal host's peers (by server
+	// port) and ports are stored by name per hour, the heaviest (by bytes, then connections);
+	// the rest are summed into the overflow entry. A day keeps twice as many. Defaults 32 and
+	// 32. KeepTermsPerHour is the same for the terms of each significant-terms field (by
+	// documents); default 2048.
+	KeepPeersPerHour int
+	KeepPortsPerHour int
+	KeepTermsPerHour int
 	// MaxTermsPerHour caps distinct terms per field and hour; further terms are not counted
 	// (documents still are). Default 8192.
 	MaxTermsPerHour int
@@ -80,6 +88,9 @@ func (o *AggOptions) defaults() {
 	def(&o.MaxTermsPerHour, 8192)
 	def(&o.Exemplars, 3)
 	def(&o.MaxNames, 4096)
+	def(&o.KeepPeersPerHour, 32)
+	def(&o.KeepPortsPerHour, 32)
+	def(&o.KeepTermsPerHour, 2048)
 	if o.BigBytes == 0 {
 		o.BigBytes = 10_000_000
 	}

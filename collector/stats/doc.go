@@ -61,9 +61,9 @@
 //	host|h|<ip>|<day>   per hour of the day: events connsInitiated connsAccepted bytesInitiated
 //	                    bytesAccepted denies; peer entries (external peer, proto, server port:
 //	                    connsInitiated connsAccepted bytesInitiated bytesAccepted; at most
-//	                    MaxPeersPerHost, the rest in an overflow entry with no peer, proto 0,
+//	                    KeepPeersPerHour, the heaviest; the rest summed in an overflow entry with no peer, proto 0,
 //	                    port 0); port entries (role scope: client or server, other side external
-//	                    or internal; proto, port: conns bytes; at most MaxPortsPerHost, overflow
+//	                    or internal; proto, port: conns bytes; at most KeepPortsPerHour, overflow
 //	                    as for peers)
 //	host|d|<ip>|<day>   the day's totals in one slot (caps doubled)
 //

@@ -266,6 +266,8 @@ type Batch struct {
 	maxPeers     int // per host and bucket in packed values
 	maxPorts     int
 	maxTerms     int
+	keepPeers    int
+	keepPorts    int
 	maxDenyPorts int
 	maxACLs      int
 	hourList     []*hourSet
@@ -285,7 +287,9 @@ func (a *Aggregator) take() *Batch {
 		exemplars:    a.opts.Exemplars,
 		maxPeers:     a.opts.MaxPeersPerHost,
 		maxPorts:     a.opts.MaxPortsPerHost,
-		maxTerms:     a.opts.MaxTermsPerHour,
+		maxTerms:     a.opts.KeepTermsPerHour,
+		keepPeers:    a.opts.KeepPeersPerHour,
+		keepPorts:    a.opts.KeepPortsPerHour,
 		maxDenyPorts: a.opts.MaxPortsPerSource,
 		maxACLs:      a.opts.MaxNames,
 		forced:       a.wantFlush,

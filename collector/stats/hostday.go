@@ -178,8 +178,8 @@ func mergeSlot(cur, add *hostSlot, fam *dayFam, scale int) {
 	for i := range cur.c {
 		cur.c[i] += add.c[i]
 	}
-	cur.peers = mergePacked(cur.peers, add.peers, fam.nfA, scale*fam.maxA)
-	cur.ports = mergePacked(cur.ports, add.ports, fam.nfB, scale*fam.maxB)
+	cur.peers = mergePacked(cur.peers, add.peers, fam.nfA, 1<<30)
+	cur.ports = mergePacked(cur.ports, add.ports, fam.nfB, 1<<30)
 }
 
 // mergeHostDay adds the slots of add into cur; scale multiplies the caps (2 for days).
@@ -232,8 +232,8 @@ func (b *Batch) hostDays(hours []*hourSet, future int64, fam *dayFam) (hourly, d
 			for i := range d.s.c {
 				d.s.c[i] += s.c[i]
 			}
-			d.s.peers = d.add(d.s.peers, d.peers, s.peers, fam.nfA, 2*fam.maxA)
-			d.s.ports = d.add(d.s.ports, d.ports, s.ports, fam.nfB, 2*fam.maxB)
+			d.s.peers = d.add(d.s.peers, d.peers, s.peers, fam.nfA, 1<<30)
+			d.s.ports = d.add(d.s.ports, d.ports, s.ports, fam.nfB, 1<<30)
 		}
 	}
 	for k, d := range days {
@@ -244,7 +244,7 @@ func (b *Batch) hostDays(hours []*hourSet, future int64, fam *dayFam) (hourly, d
 
 // hostFam is the host family of the batch: counters, peers, ports.
 func (b *Batch) hostFam() *dayFam {
-	return &dayFam{pfx: pfxHost, nfA: nfPeer, nfB: nfPort, maxA: b.maxPeers, maxB: b.maxPorts,
+	return &dayFam{pfx: pfxHost, nfA: nfPeer, nfB: nfPort, maxA: b.keepPeers, maxB: b.keepPorts,
 		fill: func(hs *hourSet, slot func(uint32) *hostSlot) {
 			for i, host := range hs.host.keys {
 				copy(slot(host).c[:], hs.host.vals[i][:nfHost])
@@ -350,6 +350,10 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 				} else if !errors.Is(err, buntdb.ErrNotFound) {
 					return fmt.Errorf("get %s: %w", key, err)
 				}
+			}
+			for j := range v {
+				v[j].peers = trimTop(v[j].peers, fam.nfA, scale*fam.maxA)
+				v[j].ports = trimTop(v[j].ports, fam.nfB, scale*fam.maxB)
 			}
 			f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
 			if err := f.set(key, string(f.vbuf), expAt); err != nil {

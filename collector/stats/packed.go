@@ -1,10 +1,12 @@
 package stats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tidwall/buntdb"
@@ -166,6 +168,53 @@ func mergePacked(cur, add []pentry, nf, max int) []pentry {
 	return cur
 }
 
+// trimTop keeps the max heaviest entries of es (the sum of their counters: bytes dominate for
+// peers and ports, documents for terms) and folds the others into the overflow entry of their
+// role scope (no address, proto 0, port 0), so totals stay exact while a value stays small:
+// the entries a person looks at (the biggest peers, the most frequent terms) keep their names.
+func trimTop(es []pentry, nf, max int) []pentry {
+	isOverflow := func(e *pentry) bool { return !e.addr.IsValid() && e.proto == 0 && e.port == 0 && e.user == "" }
+	named := 0
+	for i := range es {
+		if !isOverflow(&es[i]) {
+			named++
+		}
+	}
+	if named <= max {
+		return es
+	}
+	weight := func(e *pentry) uint64 {
+		var w uint64
+		for j := range nf {
+			w += e.v[j]
+		}
+		return w
+	}
+	slices.SortStableFunc(es, func(a, b pentry) int {
+		if oa, ob := isOverflow(&a), isOverflow(&b); oa != ob {
+			if oa {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(weight(&b), weight(&a))
+	})
+	kept := es[:max:max] // appending the overflow entries must not overwrite es[max:]
+	var of [8]int        // index+1 in kept of the overflow entry per role scope
+	for i := max; i < len(es); i++ {
+		e := &es[i]
+		sc := e.rs & 7
+		if of[sc] == 0 {
+			kept = append(kept, pentry{rs: e.rs})
+			of[sc] = len(kept)
+		}
+		for j := range nf {
+			kept[of[sc]-1].v[j] += e.v[j]
+		}
+	}
+	return kept
+}
+
 func findEntry(es []pentry, e *pentry) int {
 	for i := range es {
 		if es[i].same(e) {
@@ -211,7 +260,7 @@ func (f *flusher) writePacked(groups []packedGroup, nf, max int, daily bool, key
 		} else if !errors.Is(err, buntdb.ErrNotFound) {
 			return fmt.Errorf("get %s: %w", k, err)
 		}
-		cur = mergePacked(cur, g.es, nf, max)
+		cur = trimTop(mergePacked(cur, g.es, nf, 1<<30), nf, max)
 		f.ents = cur
 		f.vbuf = appendPacked(f.vbuf[:0], cur, nf)
 		if err := f.set(k, string(f.vbuf), expAt); err != nil {
@@ -339,8 +388,8 @@ func (f *flusher) flushTerms(b *Batch, max int) error {
 		return appendPad(k, int64(g.host&0xff), 2)
 	}
 	per := max/termShards + 1
-	if err := f.writePacked(hourly, nfTerm, 2*per, false, key); err != nil {
+	if err := f.writePacked(hourly, nfTerm, per, false, key); err != nil {
 		return err
 	}
-	return f.writePacked(daily, nfTerm, 8*per, true, key)
+	return f.writePacked(daily, nfTerm, 2*per, true, key)
 }

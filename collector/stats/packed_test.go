@@ -1,0 +1,42 @@
+package stats
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestTrimTopKeepsHeaviestAndTotals(t *testing.T) {
+	var es []pentry
+	for i := range 10 {
+		es = append(es, pentry{addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), proto: 6, port: 443, rs: 3,
+			v: [4]uint64{1, 0, uint64(i) * 100, 0}})
+	}
+	es = append(es, pentry{rs: 3, v: [4]uint64{5, 0, 7, 0}}) // an overflow entry from before
+	var before [4]uint64
+	for _, e := range es {
+		for j := range 4 {
+			before[j] += e.v[j]
+		}
+	}
+	got := trimTop(es, nfPeer, 3)
+	if len(got) != 4 {
+		t.Fatalf("trimTop kept %d entries, want 3 named and 1 overflow: %+v", len(got), got)
+	}
+	for i, want := range []byte{9, 8, 7} {
+		if got[i].addr.As4()[3] != want {
+			t.Errorf("entry %d = %v, want 198.51.100.%d (the heaviest first)", i, got[i].addr, want)
+		}
+	}
+	var after [4]uint64
+	for _, e := range got {
+		for j := range 4 {
+			after[j] += e.v[j]
+		}
+	}
+	if after != before {
+		t.Errorf("totals after trimTop = %v, want %v", after, before)
+	}
+	if of := got[3]; of.addr.IsValid() || of.port != 0 || of.rs != 3 || of.v[0] != 12 {
+		t.Errorf("overflow entry = %+v, want scope 3 holding 7 connections + 5 from before", of)
+	}
+}
