@@ -2,9 +2,9 @@ package collector
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
