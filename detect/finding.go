@@ -1,5 +1,17 @@
 // Package detect turns the collector's statistics into findings: scheduled and on-demand
 // detectors over the store, significant terms, baselines, and the findings store.
+//
+// A Detector (one file each: terms, volume, ports, vpn, segment, printer, silent, dns) reads
+// the statistics of a window through the narrow Stats interface and returns findings with a
+// stable Key (detector + subject). Run runs the enabled detectors over the window ending at a
+// given instant, recovering panics, and upserts the findings in a Store (records "finding" in
+// the statistics database): the same key updates its finding, Count is the number of distinct
+// windows it was found in, and a run record per (detector set, window end) makes a rerun of the
+// same window change nothing but evidence. Scheduler runs Run on the policy's cron schedule,
+// aligned to the last completed hour and checkpointed in the database.
+//
+// Detectors judge the window, never the wall clock, so a past window is judged the same way
+// whenever it is run (within the store's retention).
 package detect
 
 import (
@@ -91,7 +103,7 @@ type Finding struct {
 	Evidence  Evidence  `json:"evidence"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
-	Count     int       `json:"count"` // how many detection runs found it
+	Count     int       `json:"count"` // how many distinct windows found it (reruns of a window do not count)
 	// SuppressUntil: runs before this time update the finding silently (no new alert).
 	SuppressUntil time.Time `json:"suppress_until,omitzero"`
 	// Status: open, acknowledged, resolved (set by people or by remediation feedback).

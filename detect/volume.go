@@ -69,9 +69,10 @@ func judge(s *hourSeries, w TimeRange, cfg baseline.Config, p baseline.Persisten
 			continue
 		}
 		r := res[i]
-		// Persistence carries an alert across hours; an hour after the traffic fell back is
-		// not part of the spike (nor is a later window's first hour).
-		if r.Excess <= 0 || r.X <= 0 {
+		// Persistence carries an alert across hours; an hour after the traffic fell back (a
+		// later window's first hours too) is not part of the spike: it must be a candidate
+		// itself or carry its share of a sustained excess.
+		if !r.Candidate && r.Excess < cfg.MinExcess/persistWindow {
 			continue
 		}
 		if dec.Rule == baseline.RuleWindow && !r.Candidate {
