@@ -205,11 +205,15 @@ func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host
 			}
 		}
 	}
+	title := fmt.Sprintf("traffic spike: %s moved %s in %d hour(s), %.1f× its baseline", subject, human(observed), len(sp.fired), ratio(observed, expected))
+	if expected < 1e3 {
+		title = fmt.Sprintf("traffic spike: %s moved %s in %d hour(s) that are normally silent", subject, human(observed), len(sp.fired))
+	}
 	return Finding{
 		Key:      k,
 		Detector: d.Name(),
 		Severity: severity(cfg, d.Name()),
-		Title:    fmt.Sprintf("traffic spike: %s moved %s in %d hour(s), %.1f× its baseline", subject, human(observed), len(sp.fired), ratio(observed, expected)),
+		Title:    title,
 		Subject:  subj,
 		Evidence: Evidence{
 			Summary: fmt.Sprintf("%s between %s and %s against %s expected (%s baseline); peak hour %s: %s vs median %s, z %.1f (rule %s)",
