@@ -106,11 +106,14 @@ func asaBuilt(s string, ev *Event) bool {
 	if !ok {
 		return false
 	}
-	a, b, ok := cut(s, " to ")
+	b, ok := plainEndpoint(&ev.Src, s, " to ", false, true)
 	if !ok {
-		return false
+		var a string
+		if a, b, ok = cut(s, " to "); !ok {
+			return false
+		}
+		endpoint(&ev.Src, a, true, true)
 	}
-	endpoint(&ev.Src, a, true, true)
 	rest := endpoint(&ev.Dst, b, true, true)
 	trailingUser(ev, rest)
 	ev.Action = ActionBuilt
@@ -146,16 +149,28 @@ func asaTeardown(s string, ev *Event) bool {
 	if !ok {
 		return false
 	}
-	a, s, ok := cut(s, " to ")
-	if !ok {
-		return false
+	var tail string
+	if rest, ok := plainEndpoint(&ev.Src, s, " to ", false, false); ok {
+		if tail, ok = plainEndpoint(&ev.Dst, rest, " duration ", false, false); !ok {
+			var b string
+			if b, tail, ok = cut(rest, " duration "); !ok {
+				return false
+			}
+			looseUser(&ev.Dst, endpoint(&ev.Dst, b, true, false))
+		}
+	} else {
+		a, s, ok := cut(s, " to ")
+		if !ok {
+			return false
+		}
+		b, t, ok := cut(s, " duration ")
+		if !ok {
+			return false
+		}
+		looseUser(&ev.Src, endpoint(&ev.Src, a, true, false))
+		looseUser(&ev.Dst, endpoint(&ev.Dst, b, true, false))
+		tail = t
 	}
-	b, tail, ok := cut(s, " duration ")
-	if !ok {
-		return false
-	}
-	looseUser(&ev.Src, endpoint(&ev.Src, a, true, false))
-	looseUser(&ev.Dst, endpoint(&ev.Dst, b, true, false))
 	ev.Duration, tail, ok = parseDuration(tail)
 	if !ok {
 		return false
@@ -272,14 +287,23 @@ func asaDenySrcDst(s string, ev *Event, inbound bool) bool {
 	if !ok {
 		return false
 	}
-	a, s, ok := cut(s, " dst ")
-	if !ok {
-		return false
+	var acl string
+	if rest, ok := plainEndpoint(&ev.Src, s, " dst ", false, false); ok {
+		if acl, ok = plainEndpoint(&ev.Dst, rest, " by access-group ", true, false); !ok {
+			var b string
+			b, acl, _ = cut(rest, " by access-group ")
+			icmpTypeCode(ev, endpoint(&ev.Dst, b, true, false))
+		}
+	} else {
+		a, s, ok := cut(s, " dst ")
+		if !ok {
+			return false
+		}
+		b, g, _ := cut(s, " by access-group ")
+		endpoint(&ev.Src, a, true, false)
+		icmpTypeCode(ev, endpoint(&ev.Dst, b, true, false))
+		acl = g
 	}
-	b, acl, _ := cut(s, " by access-group ")
-	endpoint(&ev.Src, a, true, false)
-	rest := endpoint(&ev.Dst, b, true, false)
-	icmpTypeCode(ev, rest)
 	if acl != "" {
 		ev.ACL, _, _ = quoted(acl)
 	}
@@ -388,14 +412,24 @@ func asaXlate(s string, ev *Event) bool {
 	if !ok {
 		return false
 	}
-	a, s, ok := cut(s, " to ")
-	if !ok {
-		return false
-	}
-	b, tail, _ := cut(s, " duration ")
-	endpoint(&ev.Src, a, true, false)
 	var m Endpoint
-	endpoint(&m, b, true, false)
+	var tail string
+	if rest, ok := plainEndpoint(&ev.Src, s, " to ", false, false); ok {
+		if tail, ok = plainEndpoint(&m, rest, " duration ", true, false); !ok {
+			var b string
+			b, tail, _ = cut(rest, " duration ")
+			endpoint(&m, b, true, false)
+		}
+	} else {
+		a, s, ok := cut(s, " to ")
+		if !ok {
+			return false
+		}
+		b, t, _ := cut(s, " duration ")
+		endpoint(&ev.Src, a, true, false)
+		endpoint(&m, b, true, false)
+		tail = t
+	}
 	ev.Src.MappedAddr, ev.Src.MappedPort = m.Addr, m.Port
 	ev.Dst.Iface = m.Iface
 	if m.Name != "" { // a names-feature pool name

@@ -258,6 +258,52 @@ func endpoint(ep *Endpoint, seg string, withIface, withMapped bool) string {
 	return decorations(ep, seg[end:], withMapped)
 }
 
+// plainEndpoint is a one-pass form of
+//
+//	before, after, found := cut(s, sep)
+//	endpoint(ep, before, true, withMapped)
+//
+// for the usual text: s starts with `iface:a.b.c.d[/port]` (with withMapped, optionally
+// followed by ` (a.b.c.d/port)`), the interface name has no space, and sep (which starts with
+// a space) follows at once, so that it is the first sep in s. With orEnd, s may also end there
+// (then found would be false and after empty). It fills ep as endpoint would and returns after;
+// when s is not like that, ok is false and ep is untouched.
+func plainEndpoint(ep *Endpoint, s, sep string, orEnd, withMapped bool) (after string, ok bool) {
+	k := 0
+	for ; k < len(s) && s[k] != ':'; k++ {
+		if s[k] == ' ' {
+			return "", false
+		}
+	}
+	ip, port, end := scanIPv4Port(s, k+1)
+	if k == len(s) || end < 0 {
+		return "", false
+	}
+	mport, mip, j := -1, uint32(0), end
+	if withMapped && strings.HasPrefix(s[end:], " (") {
+		var mend int
+		if mip, mport, mend = scanIPv4Port(s, end+2); mport < 0 || mend < 0 || mend >= len(s) || s[mend] != ')' {
+			return "", false
+		}
+		j = mend + 1
+	}
+	switch {
+	case strings.HasPrefix(s[j:], sep):
+		after = s[j+len(sep):]
+	case orEnd && j == len(s):
+	default:
+		return "", false
+	}
+	ep.Iface, ep.Addr = s[:k], addrFrom(ip)
+	if port >= 0 {
+		ep.Port = uint16(port)
+	}
+	if mport >= 0 {
+		ep.MappedAddr, ep.MappedPort = addrFrom(mip), uint16(mport)
+	}
+	return after, true
+}
+
 // decorations reads what may follow an endpoint's address: `[(identity)][ (mapped/port)][(identity)]`.
 func decorations(ep *Endpoint, rest string, withMapped bool) string {
 	rest = identity(ep, rest)

@@ -78,3 +78,38 @@ func TestScanIPv4Port(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainEndpoint checks plainEndpoint against the cut and endpoint it stands for.
+func TestPlainEndpoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	for n := 0; n < 100000; n++ {
+		s := pick("outside", "in side", "", "v1:outside", "NP Identity Ifc", "a to b", "dmz") + pick(":", ":", "/", "") +
+			pick("10.20.1.15", "203.0.113.40", "1.2.3.256", "fe80::1", "name", "01.2.3.4") + pick("/443", "/52114", "", "/http", "/65536", "/") +
+			pick("", "", " (198.51.100.7/40112)", " (198.51.100.7)", "(LOCAL\\alice)", " (x to y/1)", " (1.2.3.4/5)(id)") +
+			pick(" to ", " dst ", " duration ", "", " ", " to  ") + pick("inside:10.0.0.1/5", "x", "")
+		for _, sep := range []string{" to ", " dst ", " duration "} {
+			for _, orEnd := range []bool{false, true} {
+				for _, withMapped := range []bool{false, true} {
+					var got Endpoint
+					after, ok := plainEndpoint(&got, s, sep, orEnd, withMapped)
+					if !ok {
+						if got != (Endpoint{}) {
+							t.Fatalf("plainEndpoint(%q, %q) failed but filled %+v", s, sep, got)
+						}
+						continue
+					}
+					before, wantAfter, found := strings.Cut(s, sep)
+					if !found && !orEnd {
+						t.Fatalf("plainEndpoint(%q, %q) accepted a frame without the separator", s, sep)
+					}
+					var want Endpoint
+					rest := endpoint(&want, before, true, withMapped)
+					if got != want || after != wantAfter || rest != "" {
+						t.Fatalf("plainEndpoint(%q, %q, %v, %v) = %+v, %q; want %+v, %q (rest %q)", s, sep, orEnd, withMapped, got, after, want, wantAfter, rest)
+					}
+				}
+			}
+		}
+	}
+}
