@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,8 +20,9 @@ func (a *app) reportCmd() *cobra.Command {
 	var (
 		since  time.Duration
 		at     string
-		format string
-		out    string
+		format  string
+		out     string
+		running string
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -50,7 +52,15 @@ on screen and on paper.`,
 				if err != nil {
 					return err
 				}
-				d, err := report.Build(ctx, a.reportSources(cfg, st), report.Last(end, since))
+				src := a.reportSources(cfg, st)
+				if running != "" {
+					b, err := os.ReadFile(a.path(running))
+					if err != nil {
+						return fmt.Errorf("--running: %w", err)
+					}
+					src.Proposals = a.reportProposalsWithDiff(cfg, st, string(b))
+				}
+				d, err := report.Build(ctx, src, report.Last(end, since))
 				if err != nil {
 					return err
 				}
@@ -62,6 +72,7 @@ on screen and on paper.`,
 	cmd.Flags().StringVar(&at, "at", "", "end of the window: RFC 3339, or YYYY-MM-DD[ HH:MM] in the site's zone (default: now, or the newest data)")
 	cmd.Flags().StringVar(&format, "format", "text", "text, markdown, html or json")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&running, "running", "", "saved running config of the ASA: show each pending proposal's dry-run diff against it")
 	return cmd
 }
 
@@ -111,6 +122,34 @@ func (a *app) reportSources(cfg *policies.Config, st *stats.Store) report.Source
 			}
 			return out, nil
 		},
+	}
+}
+
+// reportProposalsWithDiff lists the pending proposals with their dry run against a saved
+// running config (the device is not asked).
+func (a *app) reportProposalsWithDiff(cfg *policies.Config, st *stats.Store, running string) func(context.Context) ([]report.ProposalView, error) {
+	m := remediate.New(st, cfg, remediate.Options{Logger: a.log})
+	return func(ctx context.Context) ([]report.ProposalView, error) {
+		ps, err := m.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []report.ProposalView
+		for _, p := range ps {
+			if p.State != remediate.StateProposed && p.State != remediate.StateApproved {
+				continue
+			}
+			v := proposalView(p)
+			if p.Kind != remediate.KindAdvisory {
+				if dr, err := m.Diff(ctx, p.ID, running); err != nil {
+					v.Diff = "dry run failed: " + err.Error()
+				} else {
+					v.Diff, v.CLI = dr.Diff, dr.Lines
+				}
+			}
+			out = append(out, v)
+		}
+		return out, nil
 	}
 }
 
