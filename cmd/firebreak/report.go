@@ -18,8 +18,8 @@ import (
 
 func (a *app) reportCmd() *cobra.Command {
 	var (
-		since  time.Duration
-		at     string
+		since   time.Duration
+		at      string
 		format  string
 		out     string
 		running string
