@@ -2,7 +2,7 @@
 # render-report.sh: look at an HTML report the way a person would. Renders it with headless
 # Debian chromium to a PNG (and, with --pdf, to a PDF and one PNG per page via pdftoppm).
 #
-#   scripts/render-report.sh REPORT.html [OUT.png] [--pdf OUT.pdf] [--width 1280] [--height 4000]
+#   detect/report/render-report.sh REPORT.html [OUT.png] [--pdf OUT.pdf] [--width 1280] [--height 4000]
 #
 # Installs chromium (and poppler-utils for pdftoppm) with apt-get when missing. The browser
 # runs with a throw-away profile and every background network feature off; the report itself
