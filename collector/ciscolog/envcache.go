@@ -50,11 +50,11 @@ func (c *envCache) reset() {
 
 // lookup returns the entry whose key is env, or nil.
 func (c *envCache) lookup(env string) *envEntry {
-	if e := &c.e[c.lastHit]; e.n == len(env) && string(e.key[:e.n]) == env {
+	if e := &c.e[c.lastHit]; e.n == len(env) && e.is(env) {
 		return e
 	}
 	for i := range c.e {
-		if e := &c.e[i]; e.n == len(env) && string(e.key[:e.n]) == env {
+		if e := &c.e[i]; i != c.lastHit && e.n == len(env) && e.is(env) {
 			c.lastHit = i
 			return e
 		}
@@ -62,12 +62,19 @@ func (c *envCache) lookup(env string) *envEntry {
 	return nil
 }
 
-// victim returns the entry to overwrite for a new envelope.
+// is reports whether the key is env.
+func (e *envEntry) is(env string) bool {
+	return string(e.key[:e.n]) == env
+}
+
+// victim returns the entry to overwrite for a new envelope, which becomes the one to look at
+// first.
 func (c *envCache) victim() *envEntry {
 	c.next = (c.next + 1) % envCacheWays
 	if c.next == c.lastHit {
 		c.next = (c.next + 1) % envCacheWays
 	}
+	c.lastHit = c.next
 	return &c.e[c.next]
 }
 
