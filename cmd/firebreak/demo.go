@@ -139,12 +139,12 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	ps := p.Status()
 	step.done("%d lines: %d typed, %d header-only, %d unparsed; database %s", res.Lines, ps.Typed, ps.Header, ps.Unparsed, cfg.Collector.DataDir)
 
-	// 4. Detect over the last week, day by day, as the hourly schedule would have.
-	step.start("Run the detections over the last 7 days")
+	// 4. Detect day by day over the scenario, as the daemon's schedule would have.
+	step.start("Run the detections over every day of the scenario")
 	end := files.Result.End
 	findings := detect.NewStore(st, time.Duration(cfg.Retention.Findings))
 	env := &detect.Env{Stats: st, Policy: cfg, Log: a.log, Findings: findings}
-	for d := 6; d >= 0; d-- {
+	for d := files.Result.Days - 1; d >= 0; d-- {
 		if _, err := detect.Run(ctx, env, end.AddDate(0, 0, -d), 24*time.Hour); err != nil && !errors.Is(err, detect.ErrDetectors) {
 			return err
 		}
@@ -157,8 +157,15 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	for _, f := range all {
 		byDetector[f.Detector]++
 	}
-	step.done("%d findings: %s", len(all), countsString(byDetector))
-	for _, f := range topFindings(all, 8) {
+	found := 0
+	for _, inc := range files.Result.Incidents {
+		if incidentFound(inc, all) {
+			found++
+		}
+	}
+	step.done("%d findings (%s); %d of the %d planted incidents found by the detector truth.json names",
+		len(all), countsString(byDetector), found, len(files.Result.Incidents))
+	for _, f := range onePerDetector(all) {
 		fmt.Fprintf(a.stdout, "   %-8s %-9s %-18s %s\n", f.ID, f.Severity, f.Detector, remediate.Display(f.Title))
 	}
 
@@ -286,6 +293,21 @@ func demoPolicy(sitePath, addr, knownHosts string, asa *fakeasa.Server) (string,
 	return out, os.WriteFile(out, b, 0o600)
 }
 
+// incidentFound reports whether a finding of the incident's expected detector is about one of
+// its addresses or its user.
+func incidentFound(inc scenario.Incident, fs []detect.Finding) bool {
+	addrs := append(slices.Clone(inc.Hosts), inc.Peers...)
+	for _, f := range fs {
+		if f.Detector != inc.Detector {
+			continue
+		}
+		if (inc.User != "" && f.Subject.User == inc.User) || slices.Contains(addrs, f.Subject.Host) || slices.Contains(addrs, f.Subject.Peer) {
+			return true
+		}
+	}
+	return false
+}
+
 // blockRank orders block proposals for the demo: scans first, then unusual ports, then the rest.
 func blockRank(p remediate.Proposal) int {
 	best := 2
@@ -328,6 +350,19 @@ func topFindings(fs []detect.Finding, n int) []detect.Finding {
 	out := slices.Clone(fs)
 	slices.SortStableFunc(out, func(x, y detect.Finding) int { return severityRank[x.Severity] - severityRank[y.Severity] })
 	return out[:min(n, len(out))]
+}
+
+// onePerDetector picks the most severe finding of each detector, most severe first.
+func onePerDetector(fs []detect.Finding) []detect.Finding {
+	seen := map[string]bool{}
+	var out []detect.Finding
+	for _, f := range topFindings(fs, len(fs)) {
+		if !seen[f.Detector] {
+			seen[f.Detector] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func firstID(fs []detect.Finding) string {
