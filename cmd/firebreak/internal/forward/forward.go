@@ -89,6 +89,10 @@ func Serve(ctx context.Context, ln *net.UnixListener, h Handler, log *slog.Logge
 		wg.Go(func() {
 			defer c.Close()
 			if err := serveConn(ctx, c, h); err != nil {
+				if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+					log.Debug("forwarded command: the caller went away", "err", err)
+					return
+				}
 				log.Warn("forwarded command", "err", err)
 			}
 		})
