@@ -21,7 +21,11 @@ type Options struct {
 const zoneCacheMax = 4096
 
 // Parser turns frames into Events. It is not safe for concurrent use: give each goroutine its
-// own Parser (they are cheap). The zero value is not usable; call NewParser.
+// own Parser (they are cheap, about 1.5 KB). The zero value is not usable; call NewParser.
+//
+// A Parser remembers the last few envelopes (the text before the tag) it has read, with their
+// header fields and time, so that a stream from one device, whose frames share the envelope
+// within a second, does not read it again; see envcache.go. The results do not depend on it.
 type Parser struct {
 	now   func() time.Time
 	zone  func(string) *time.Location
