@@ -36,7 +36,7 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p := NewPipeline(PipelineOptions{Config: cfg, Store: st, Now: func() time.Time { return files.Result.End }, FlushEvery: time.Duration(cfg.Collector.FlushInterval)})
+		p := NewPipeline(PipelineOptions{Config: cfg, Store: st, Now: func() time.Time { return files.Result.End }, FlushEvery: benchFlush(cfg)})
 		began, cpu0 := time.Now(), cpuTime()
 		res, err := Ingest(b.Context(), []string{files.ASA, files.Routers}, nil, p, nil)
 		total += time.Since(began)
@@ -104,4 +104,13 @@ func BenchmarkIngestDir(b *testing.B) {
 		}
 		st.Close()
 	}
+}
+
+// benchFlush is the flush interval of the ingest benchmarks: the policy's, or
+// FIREBREAK_FLUSH_EVERY.
+func benchFlush(cfg *policies.Config) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("FIREBREAK_FLUSH_EVERY")); err == nil {
+		return d
+	}
+	return time.Duration(cfg.Collector.FlushInterval)
 }

@@ -31,6 +31,7 @@ type Pipeline struct {
 	log     *slog.Logger
 	now     func() time.Time
 	every   time.Duration
+	events  int // FlushEvents; ≤ 0: off
 	cfg     *policies.Config
 
 	mu       sync.Mutex
@@ -66,6 +67,11 @@ type PipelineOptions struct {
 	// FlushEvery is the statistics batch interval; at most one transaction per interval.
 	FlushEvery time.Duration
 	Agg        stats.AggOptions
+	// FlushEvents also hands the aggregator to the flusher once it has counted this many
+	// events since the last flush, so that a replay (a day of logs a second) or a burst
+	// overlaps aggregating with writing instead of writing one large batch at the end.
+	// Default 100,000; a negative value disables it.
+	FlushEvents int
 	// Workers is the number of parse and aggregate goroutines (each with its own aggregators;
 	// flushes are serialised). Default: 2, or 1 on a single CPU.
 	Workers int
@@ -92,9 +98,12 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Workers <= 0 {
 		o.Workers = min(2, runtime.GOMAXPROCS(0))
 	}
+	if o.FlushEvents == 0 {
+		o.FlushEvents = 100_000
+	}
 	p := &Pipeline{
 		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
-		now: o.Now, every: o.FlushEvery, cfg: o.Config,
+		now: o.Now, every: o.FlushEvery, events: o.FlushEvents, cfg: o.Config,
 		aggs: [2]*stats.Aggregator{
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
@@ -280,9 +289,11 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 			empty <- i
 		}
 	}()
+	counted := 0 // events since the last hand-over
 	swap := func() {
 		full <- cur
 		cur = <-empty
+		counted = 0
 	}
 	typed := p.metrics.Parsed.WithLabelValues("typed")
 	header := p.metrics.Parsed.WithLabelValues("header")
@@ -325,7 +336,8 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 			p.status.Unparsed += nu
 			p.mu.Unlock()
 			dirty = true
-			if flushNow {
+			counted += int(nt + nh + nu)
+			if flushNow || (p.events > 0 && counted >= p.events) {
 				swap()
 				dirty = false
 			}

@@ -40,10 +40,10 @@ func TestUDPLoopbackLoad(t *testing.T) {
 		if err != nil || rate <= 0 {
 			t.Fatalf("bad rate %q", r)
 		}
-		sent, parsed, drops, buf := udpLoad(t, rate, time.Duration(secs)*time.Second)
+		sent, parsed, drops, buf, took := udpLoad(t, rate, time.Duration(secs)*time.Second)
 		lost := sent - parsed
-		t.Logf("rate %d/s for %ds: sent %d, parsed %d, lost %d, kernel drops %d, socket buffer %d bytes",
-			rate, secs, sent, parsed, lost, drops, buf)
+		t.Logf("rate %d/s for %ds: sent %d in %s (%.0f/s), parsed %d, lost %d, kernel drops %d, socket buffer %d bytes",
+			rate, secs, sent, took.Round(time.Millisecond), float64(sent)/took.Seconds(), parsed, lost, drops, buf)
 		if lost == 0 && drops == 0 && rate > best {
 			best = rate
 		}
@@ -51,7 +51,7 @@ func TestUDPLoopbackLoad(t *testing.T) {
 	t.Logf("highest rate without loss: %d messages/s", best)
 }
 
-func udpLoad(t *testing.T, rate int, d time.Duration) (sent, parsed, drops int64, buf int) {
+func udpLoad(t *testing.T, rate int, d time.Duration) (sent, parsed, drops int64, buf int, took time.Duration) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	policy := strings.Replace(testPolicy, "max_message_size: 2KiB", "max_message_size: 2KiB\n  udp_read_buffer: 64MiB", 1)
 	cfg, err := policies.Parse("test.yaml", []byte(policy))
@@ -99,6 +99,7 @@ func udpLoad(t *testing.T, rate int, d time.Duration) (sent, parsed, drops int64
 		}
 		time.Sleep(time.Millisecond) // pacing the sender, not synchronising
 	}
+	took = time.Since(start)
 	// Wait until the pipeline has parsed everything or stops making progress.
 	last, still := int64(-1), 0
 	for still < 20 {
@@ -121,7 +122,7 @@ func udpLoad(t *testing.T, rate int, d time.Duration) (sent, parsed, drops int64
 		t.Fatalf("Run: %v", err)
 	}
 	s := p.Status()
-	return sent, s.Typed + s.Header + s.Unparsed, drops, buf
+	return sent, s.Typed + s.Header + s.Unparsed, drops, buf, took
 }
 
 // udpDrops reads the kernel's drop counter of the UDP socket bound to port.
