@@ -19,8 +19,8 @@ import (
 // statistics to the store at a fixed interval. Live traffic and file replays go through the same
 // Pipeline.
 //
-// Run is the only method that touches the aggregator and the archive; Status may be called
-// from any goroutine.
+// Run owns the parsers, the aggregators and the archive (through goroutines it starts and
+// ends); call it once. Status may be called from any goroutine.
 type Pipeline struct {
 	store   *stats.Store
 	parsers []*parserSet // one per parse worker
