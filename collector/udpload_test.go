@@ -22,7 +22,7 @@ import (
 // dropped none (/proc/net/udp). It is a measurement, not a unit test: it runs only when
 // FIREBREAK_UDP_RATES names the rates (messages per second, comma-separated; e.g.
 // "100000,150000") and takes FIREBREAK_UDP_SECONDS (default 10) per rate. It reports the
-// highest rate without loss.
+// highest rate achieved without loss.
 //
 //	FIREBREAK_UDP_RATES=100000,150000,200000 go test -run TestUDPLoopbackLoad -v ./collector/
 func TestUDPLoopbackLoad(t *testing.T) {
@@ -44,11 +44,13 @@ func TestUDPLoopbackLoad(t *testing.T) {
 		lost := sent - parsed
 		t.Logf("rate %d/s for %ds: sent %d in %s (%.0f/s), parsed %d, lost %d, kernel drops %d, socket buffer %d bytes",
 			rate, secs, sent, took.Round(time.Millisecond), float64(sent)/took.Seconds(), parsed, lost, drops, buf)
-		if lost == 0 && drops == 0 && rate > best {
-			best = rate
+		// The sender may fall short of the asked rate on a busy machine: what counts is the
+		// rate it achieved.
+		if got := int(float64(sent) / took.Seconds()); lost == 0 && drops == 0 && got > best {
+			best = got
 		}
 	}
-	t.Logf("highest rate without loss: %d messages/s", best)
+	t.Logf("highest rate achieved without loss: %d messages/s", best)
 }
 
 func udpLoad(t *testing.T, rate int, d time.Duration) (sent, parsed, drops int64, buf int, took time.Duration) {
