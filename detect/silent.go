@@ -86,7 +86,7 @@ func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]F
 			Key:      key(d.Name(), a.String()),
 			Detector: d.Name(),
 			Severity: severity(cfg, d.Name()),
-			Title:    fmt.Sprintf("%s %s silent for %s", role(cfg, a), name, res.Quiet.Round(time.Hour)),
+			Title:    fmt.Sprintf("%s %s silent for %s", role(cfg, a), name, spanText(res.Quiet)),
 			Subject:  Subject{Host: a, Segment: segment(cfg, a)},
 			Evidence: Evidence{
 				Summary: fmt.Sprintf("no event since %s (%s ago at %s); active %d of the last 7 days, longest earlier gap %s, threshold %s",
@@ -100,4 +100,13 @@ func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]F
 		})
 	}
 	return out, nil
+}
+
+// spanText writes a long duration the way a person says it: "10d 20h", "30h" below two days.
+func spanText(d time.Duration) string {
+	h := int(d.Round(time.Hour) / time.Hour)
+	if h < 48 {
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dd %dh", h/24, h%24)
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
@@ -188,16 +191,17 @@ const (
 )
 
 // Display quotes text from untrusted sources (comments, finding titles) for a
-// terminal: control characters and non-ASCII are escaped, so nothing can move
-// the cursor or fake a line.
+// terminal: when it holds invalid UTF-8 or anything not graphic (control
+// characters, line and paragraph separators, bidi and other format
+// characters), the whole text is escaped, so nothing can move the cursor, fake
+// a line or reorder what is shown. Printable text, accents and symbols
+// included, is shown as it is.
 func Display(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			q := fmt.Sprintf("%+q", s)
-			return q[1 : len(q)-1]
-		}
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) }) {
+		return s
 	}
-	return s
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
 }
 
 func (p *Proposal) String() string {

@@ -443,3 +443,18 @@ func TestQuarantineUsesTheHostsInterface(t *testing.T) {
 		t.Errorf("SAN fix lines %q advisory %q", s.Lines, s.Advisory)
 	}
 }
+
+func TestDisplayKeepsPrintableTextAndEscapesTheRest(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"spike 3.5× its baseline", "spike 3.5× its baseline"},
+		{"user José", "user José"},
+		{"a\nroute outside 0.0.0.0", `a\nroute outside 0.0.0.0`},
+		{"evil\u202etxt.exe", `evil\u202etxt.exe`},
+		{"bell\a", `bell\a`},
+		{"bad\xffutf8", `bad\xffutf8`},
+	} {
+		if got := remediate.Display(tc.in); got != tc.want {
+			t.Errorf("Display(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -191,8 +191,16 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	}
 	// Show the clearest case first: a source that scanned or knocked on unusual ports.
 	slices.SortStableFunc(blocks, func(x, y remediate.Proposal) int { return blockRank(x) - blockRank(y) })
-	step.done("%d proposals, %d of them blocks of external addresses", len(props), len(blocks))
-	a.printList(props)
+	kinds := map[string]int{}
+	var changes []remediate.Proposal // what would touch the device; advisories are only counted
+	for _, pr := range props {
+		kinds[string(pr.Kind)]++
+		if pr.Kind != remediate.KindAdvisory {
+			changes = append(changes, pr)
+		}
+	}
+	step.done("%d proposals (%s)", len(props), countsString(kinds))
+	a.printList(changes)
 	if len(blocks) == 0 {
 		return errors.New("demo: no block proposal to show")
 	}
