@@ -64,13 +64,15 @@ type PipelineOptions struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 	Now     func() time.Time // clock for yearless timestamps, archive days and flush times
-	// FlushEvery is the statistics batch interval; at most one transaction per interval.
+	// FlushEvery is the statistics batch interval: one transaction per interval at most,
+	// unless FlushEvents (replays) or the aggregator's key cap (a memory guard) asks sooner.
 	FlushEvery time.Duration
 	Agg        stats.AggOptions
 	// FlushEvents also hands the aggregator to the flusher once it has counted this many
 	// events since the last flush, so that a replay (a day of logs a second) or a burst
 	// overlaps aggregating with writing instead of writing one large batch at the end.
-	// Default 100,000; a negative value disables it.
+	// Default 100,000; a negative value disables it (the daemon does: live traffic is written
+	// once per FlushEvery).
 	FlushEvents int
 	// Workers is the number of parse and aggregate goroutines (each with its own aggregators;
 	// flushes are serialised). Default: 2, or 1 on a single CPU.

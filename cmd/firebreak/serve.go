@@ -87,7 +87,8 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	defer archive.Close()
 	p := collector.NewPipeline(collector.PipelineOptions{
 		Config: cfg, Store: st, Archive: archive, Metrics: metrics, Log: log, Now: time.Now,
-		FlushEvery: time.Duration(co.FlushInterval),
+		FlushEvery:  time.Duration(co.FlushInterval),
+		FlushEvents: -1, // live: one transaction per flush interval
 	})
 	ls, err := collector.Listen(ctx, cfg, metrics, log)
 	if err != nil {
