@@ -37,12 +37,6 @@ func (a *app) running(ctx context.Context, m *remediate.Manager, file, device st
 	return string(b), nil
 }
 
-func (a *app) writeJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func (a *app) proposeCmd() *cobra.Command {
 	var findings, runningFile string
 	var since time.Duration
@@ -228,7 +222,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 					if ps == nil {
 						ps = []remediate.Proposal{}
 					}
-					return a.writeJSON(ps)
+					return writeJSON(a.stdout, ps)
 				}
 				a.printList(ps)
 				return nil
@@ -257,7 +251,7 @@ func (a *app) proposalsShowCmd() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return a.writeJSON(struct {
+					return writeJSON(a.stdout, struct {
 						remediate.Proposal
 						Audit []remediate.AuditEntry `json:"audit"`
 					}{p, audit})
@@ -392,7 +386,7 @@ lines that would be sent, the expected element count of the ACL, and the unified
 					return err
 				}
 				if asJSON {
-					return a.writeJSON(dr)
+					return writeJSON(a.stdout, dr)
 				}
 				a.printDryRun(p, dr)
 				return nil
@@ -554,7 +548,7 @@ func (a *app) proposalsFeedbackCmd() *cobra.Command {
 					fbs = append(fbs, fb)
 				}
 				if asJSON {
-					return a.writeJSON(fbs)
+					return writeJSON(a.stdout, fbs)
 				}
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tKIND\tTARGET\tACL\tAGE\tDENY LOGS\tHITS\tNOTE")
@@ -619,7 +613,7 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 					if es == nil {
 						es = []remediate.AuditEntry{}
 					}
-					return a.writeJSON(es)
+					return writeJSON(a.stdout, es)
 				}
 				d := remediate.Display
 				for _, e := range es {

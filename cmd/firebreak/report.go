@@ -194,7 +194,7 @@ func stillNeeded(fb remediate.Feedback, at time.Time) string {
 // nothing was recorded in the window before now.
 func (a *app) reportEnd(ctx context.Context, cfg *policies.Config, st *stats.Store, at string, since time.Duration) (time.Time, error) {
 	if at != "" {
-		return parseAt(at, cfg.Location())
+		return parseTime(at, cfg.Location())
 	}
 	now := time.Now()
 	site, err := st.SiteSeries(ctx, stats.Window{}, stats.Hourly)
@@ -211,18 +211,6 @@ func (a *app) reportEnd(ctx context.Context, cfg *policies.Config, st *stats.Sto
 		return newest, nil
 	}
 	return now, nil
-}
-
-func parseAt(s string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--at %q: want RFC 3339 or YYYY-MM-DD[ HH:MM]", s)
 }
 
 func (a *app) writeReport(d *report.Data, f report.Format, out string) error {
