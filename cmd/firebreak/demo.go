@@ -293,7 +293,6 @@ func demoPolicy(sitePath, addr, knownHosts string, asa *fakeasa.Server) (string,
 		return "", errors.New("demo: the generated policy has no SSH section for asa1 to point at the fake")
 	}
 	b = bytes.Replace(b, from, to, 1)
-	b = append(b, []byte("\ncollector:\n  data_dir: data\n")...)
 	if err := asa.WriteKnownHosts(knownHosts); err != nil {
 		return "", err
 	}

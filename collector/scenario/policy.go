@@ -30,6 +30,7 @@ func (s Site) Policy() ([]byte, error) {
 	p("site: %s\ntimezone: %s\n\n", s.Name, s.Timezone)
 	p("# The ASA's own public addresses (PAT and static NAT of the DMZ servers).\n")
 	p("internal: [203.0.113.0/28]\n\n")
+	p("# The database, raw archive and API socket, beside this file.\ncollector:\n  data_dir: data\n\n")
 
 	p("devices:\n")
 	p("  - name: %s\n    kind: asa\n", deviceNames[devASA])
