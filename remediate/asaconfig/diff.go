@@ -192,7 +192,11 @@ func (c *Config) Fingerprint(s Scope) string {
 		}
 	}
 	for _, ag := range c.AccessGroups() {
-		fmt.Fprintf(&b, "access-group %s %s %s\n", ag.ACL, ag.Dir, ag.Interface)
+		cp := ""
+		if ag.ControlPlane {
+			cp = " control-plane"
+		}
+		fmt.Fprintf(&b, "access-group %s %s %s%s\n", ag.ACL, ag.Dir, ag.Interface, cp)
 	}
 	if s.Routes {
 		for _, r := range c.Routes() {

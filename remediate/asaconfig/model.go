@@ -201,11 +201,14 @@ type NetworkGroup struct {
 	Members     []Member
 }
 
-// NetworkObject is an `object network`; only host and subnet are typed.
+// NetworkObject is an `object network`: host and subnet set Prefix, range
+// sets First and Last, fqdn sets FQDN (its addresses are not known here).
 type NetworkObject struct {
 	Name        string
 	Description string
 	Prefix      netip.Prefix // host (/32) or subnet; invalid for range/fqdn
+	First, Last netip.Addr   // range
+	FQDN        string
 }
 
 // Interface is an `interface` block.
@@ -247,11 +250,13 @@ func (d Direction) String() string {
 	return "invalid-direction"
 }
 
-// AccessGroup binds an ACL to an interface or globally.
+// AccessGroup binds an ACL to an interface or globally. A ControlPlane
+// binding filters only traffic to the box itself, never transit traffic.
 type AccessGroup struct {
-	ACL       string
-	Dir       Direction
-	Interface string // empty for DirGlobal
+	ACL          string
+	Dir          Direction
+	Interface    string // empty for DirGlobal
+	ControlPlane bool   `json:"control_plane,omitempty"`
 }
 
 // Route is a static IPv4 route. Distance is 1 when the line has none.

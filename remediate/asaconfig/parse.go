@@ -49,7 +49,9 @@ type (
 	}
 	otherObjNode struct {
 		name, kind string
-		descs      int // description sub-lines
+		descs      int        // description sub-lines
+		suffix     []string   // words after the name ("tcp" in "object-group service S tcp")
+		subs       [][]string // the other sub-lines, as words (members, service lines)
 	}
 	factNode  struct{ prot []Protected }
 	namesNode struct{}
@@ -221,7 +223,7 @@ func (p *parser) parseBlock(lines []string) (any, error) {
 			if f[1] == "network" {
 				return p.parseObject(f[2], subs), nil
 			}
-			return &otherObjNode{name: f[2], kind: "object " + f[1]}, nil
+			return otherObject(&otherObjNode{name: f[2], kind: "object " + f[1]}, subs), nil
 		}
 	case "object-group":
 		if len(f) >= 3 {
@@ -229,13 +231,23 @@ func (p *parser) parseBlock(lines []string) (any, error) {
 			if f[1] == "network" && len(f) == 3 {
 				return p.parseGroup(f[2], lines, subs), nil
 			}
-			o := &otherObjNode{name: f[2], kind: "object-group " + f[1]}
-			for _, s := range subs[1:] {
-				if len(s) > 0 && s[0] == "description" {
-					o.descs++
-				}
-			}
-			return o, nil
+			return otherObject(&otherObjNode{name: f[2], kind: "object-group " + f[1], suffix: f[3:]}, subs), nil
+		}
+	case "time-range":
+		if len(f) == 2 {
+			return p.parseTimeRange(f[1], subs)
+		}
+	case "same-security-traffic":
+		if len(f) == 3 && f[1] == "permit" && (f[2] == "inter-interface" || f[2] == "intra-interface") {
+			return &sameSecNode{intra: f[2] == "intra-interface"}, nil
+		}
+	case "clock":
+		if len(f) >= 4 && f[1] == "timezone" {
+			return parseClock(f)
+		}
+	case "icmp", "icmp-deny":
+		if n, ok := p.parseICMPAccess(f); ok {
+			return n, nil
 		}
 	case "access-list":
 		if len(f) >= 3 {
@@ -250,6 +262,9 @@ func (p *parser) parseBlock(lines []string) (any, error) {
 		}
 		return r, nil
 	case "ssh", "http", "telnet":
+		if f[0] == "http" && len(f) >= 3 && f[1] == "server" && f[2] == "enable" {
+			return parseHTTPServer(f)
+		}
 		if len(f) == 4 {
 			if pr, n, err := p.prefix(f, 1); err == nil && n == 2 {
 				return &mgmtNode{proto: f[0], prefix: pr.Masked(), nameif: f[3], text: head}, nil
@@ -392,6 +407,14 @@ func (p *parser) parseObject(name string, subs [][]string) any {
 			if pr, _, err := p.prefix(s, 1); err == nil {
 				o.Prefix = pr
 			}
+		case len(s) == 3 && s[0] == "range":
+			a, err1 := p.addr(s[1])
+			b, err2 := p.addr(s[2])
+			if err1 == nil && err2 == nil && a.BitLen() == b.BitLen() && !b.Less(a) {
+				o.First, o.Last = a, b
+			}
+		case len(s) >= 2 && s[0] == "fqdn":
+			o.FQDN = s[len(s)-1]
 		case len(s) >= 1 && s[0] == "description":
 			o.Description = strings.Join(s[1:], " ")
 		}
@@ -629,7 +652,17 @@ func parseAccessGroup(f []string) (any, error) {
 		if f[2] == "out" {
 			d = DirOut
 		}
-		return &AccessGroup{ACL: f[1], Dir: d, Interface: f[4]}, nil
+		g := &AccessGroup{ACL: f[1], Dir: d, Interface: f[4]}
+		for _, opt := range f[5:] {
+			switch opt {
+			case "control-plane":
+				g.ControlPlane = true
+			case "per-user-override":
+			default:
+				return nil, fmt.Errorf("access-group option %q: %w", opt, ErrBadValue)
+			}
+		}
+		return g, nil
 	}
 	return nil, fmt.Errorf("access-group: %w", ErrBadValue)
 }

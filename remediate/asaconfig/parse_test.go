@@ -114,7 +114,7 @@ func TestParseModel(t *testing.T) {
 	if got := in4.Entries[2].ACE.DstPort; got != (PortMatch{Op: PortEq, Lo: 80}) {
 		t.Errorf("www not normalized: %+v", got)
 	}
-	wantAG := []AccessGroup{{"OUTSIDE_IN", DirIn, "outside"}, {"INSIDE_IN", DirIn, "inside"}, {"DMZ_IN", DirIn, "dmz"}}
+	wantAG := []AccessGroup{{ACL: "OUTSIDE_IN", Dir: DirIn, Interface: "outside"}, {ACL: "INSIDE_IN", Dir: DirIn, Interface: "inside"}, {ACL: "DMZ_IN", Dir: DirIn, Interface: "dmz"}}
 	if got := c.AccessGroups(); !cmp.Equal(got, wantAG) {
 		t.Errorf("AccessGroups() = %v", got)
 	}

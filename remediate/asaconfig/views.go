@@ -67,6 +67,12 @@ func (c *Config) NetworkObjects() []NetworkObject {
 		if !out[i].Prefix.IsValid() {
 			out[i].Prefix = o.Prefix
 		}
+		if !out[i].First.IsValid() {
+			out[i].First, out[i].Last = o.First, o.Last
+		}
+		if out[i].FQDN == "" {
+			out[i].FQDN = o.FQDN
+		}
 		if out[i].Description == "" {
 			out[i].Description = o.Description
 		}
@@ -180,10 +186,41 @@ func (c *Config) AccessGroups() []AccessGroup {
 	return out
 }
 
-// InboundACL returns the name of the ACL bound `in interface nameif`.
+// InboundACL returns the name of the ACL bound `in interface nameif` for
+// transit traffic (a control-plane binding filters only traffic to the box).
 func (c *Config) InboundACL(nameif string) (string, bool) {
 	for _, g := range c.AccessGroups() {
-		if g.Dir == DirIn && g.Interface == nameif {
+		if g.Dir == DirIn && g.Interface == nameif && !g.ControlPlane {
+			return g.ACL, true
+		}
+	}
+	return "", false
+}
+
+// OutboundACL returns the name of the ACL bound `out interface nameif`.
+func (c *Config) OutboundACL(nameif string) (string, bool) {
+	for _, g := range c.AccessGroups() {
+		if g.Dir == DirOut && g.Interface == nameif {
+			return g.ACL, true
+		}
+	}
+	return "", false
+}
+
+// ControlPlaneACL returns the ACL bound `in interface nameif control-plane`.
+func (c *Config) ControlPlaneACL(nameif string) (string, bool) {
+	for _, g := range c.AccessGroups() {
+		if g.Dir == DirIn && g.Interface == nameif && g.ControlPlane {
+			return g.ACL, true
+		}
+	}
+	return "", false
+}
+
+// GlobalACL returns the ACL bound with `access-group NAME global`.
+func (c *Config) GlobalACL() (string, bool) {
+	for _, g := range c.AccessGroups() {
+		if g.Dir == DirGlobal {
 			return g.ACL, true
 		}
 	}
