@@ -410,15 +410,9 @@ func parseACE(p *parser, raw string) (*ace, *cliError) {
 	default:
 		return nil, invalidAt(t.pos)
 	}
-	pt, err := p.next()
-	if err != nil {
+	// Protocol names, numbers, groups and service objects: protocols.go.
+	if e.proto, _, err = p.protocolSpec(); err != nil {
 		return nil, err
-	}
-	switch pt.s {
-	case "ip", "tcp", "udp", "icmp":
-		e.proto = pt.s
-	default:
-		return nil, invalidAt(pt.pos)
 	}
 	if e.src, err = p.addr(); err != nil {
 		return nil, err
@@ -436,9 +430,8 @@ func parseACE(p *parser, raw string) (*ace, *cliError) {
 			return nil, err
 		}
 	}
-	if e.proto == "icmp" && icmpTypes[p.peek()] {
-		e.icmpType = p.peek()
-		p.i++
+	if e.proto == "icmp" {
+		e.icmpType = p.icmpSpec()
 	}
 	for p.more() {
 		t := p.toks[p.i]

@@ -23,16 +23,18 @@ const (
 	modePriv
 	modeConfig
 	modeNetGroup
+	modeTimeRange // timerange.go
 )
 
 // cliSession is the per-SSH-session CLI state; the device model it edits is
 // shared and guarded by Server.mu.
 type cliSession struct {
 	srv   *Server
-	mode  mode
-	group string
-	pager int
-	width int
+	mode      mode
+	group     string
+	timeRange string // the range being edited in modeTimeRange
+	pager     int
+	width     int
 }
 
 func (s *cliSession) prompt() string {
@@ -46,12 +48,16 @@ func (s *cliSession) prompt() string {
 		return h + "# "
 	case modeConfig:
 		return h + "(config)# "
+	case modeTimeRange:
+		return h + "(config-time-range)# "
 	default:
 		return h + "(config-network-object-group)# "
 	}
 }
 
-func (s *cliSession) inConfig() bool { return s.mode == modeConfig || s.mode == modeNetGroup }
+func (s *cliSession) inConfig() bool {
+	return s.mode == modeConfig || s.mode == modeNetGroup || s.mode == modeTimeRange
+}
 
 // result is the reply to one command line.
 type result struct {
@@ -125,6 +131,12 @@ func (s *cliSession) dispatch(line string, toks []token) (result, *cliError) {
 		// A global command typed in a sub-mode leaves the sub-mode.
 		s.mode, s.group = modeConfig, ""
 		return s.configCmd(line, toks)
+	case modeTimeRange:
+		if r, handled, err := s.timeRangeCmd(line, toks); handled {
+			return r, err
+		}
+		s.mode, s.timeRange = modeConfig, ""
+		return s.configCmd(line, toks)
 	case modeConfig:
 		return s.configCmd(line, toks)
 	}
@@ -162,18 +174,9 @@ func (s *cliSession) privCmd(line string, toks []token) (result, *cliError) {
 		}
 		return result{}, invalidAt(toks[len(toks)-1].pos)
 	case "shun":
-		if len(toks) < 2 {
-			return result{}, incomplete()
-		}
-		a, err := netip.ParseAddr(toks[1].s)
-		if err != nil || !a.Is4() {
-			return result{}, invalidAt(toks[1].pos)
-		}
-		if slices.Contains(m.shuns, a) {
-			return result{}, devErr("ERROR: Shun %s already exists", a)
-		}
-		m.shuns = append(m.shuns, a)
-		return result{out: fmt.Sprintf("Shun %s added in context: single_vf\nShun %s successful\n", a, a)}, nil
+		return s.shunCmd(toks) // conns.go
+	case "packet-tracer":
+		return s.packetTracer(toks) // tracer.go
 	case "no":
 		if len(toks) >= 3 && toks[1].s == "shun" {
 			a, err := netip.ParseAddr(toks[2].s)
@@ -192,6 +195,9 @@ func (s *cliSession) privCmd(line string, toks []token) (result, *cliError) {
 		if len(args) == 1 && args[0] == "shun" {
 			m.shuns = nil
 			return result{}, nil
+		}
+		if len(args) >= 1 && args[0] == "conn" {
+			return s.clearConn(toks) // conns.go
 		}
 		if len(args) == 3 && args[0] == "access-list" && args[2] == "counters" {
 			a := m.acls[args[1]]
@@ -302,15 +308,13 @@ func (s *cliSession) show(toks []token) (result, *cliError) {
 		out, err := m.showAccessList(name)
 		return result{out: out}, err
 	case "shun":
-		var b strings.Builder
-		ifname := "outside"
-		if !m.hasNameif(ifname) && len(m.ifaces) > 0 {
-			ifname = m.ifaces[0].nameif
-		}
-		for _, a := range m.shuns {
-			fmt.Fprintf(&b, "shun (%s) %s 0.0.0.0 0 0 0\n", ifname, a)
-		}
-		return result{out: b.String()}, nil
+		return s.showShun(toks[2:]) // conns.go
+	case "conn":
+		return s.showConn(toks[2:])
+	case "route":
+		return s.showRoute(toks[2:])
+	case "clock", "time-range":
+		return s.showClock(toks) // clock.go
 	case "hostname":
 		return result{out: m.hostname + "\n"}, nil
 	case "version":
@@ -368,7 +372,16 @@ func (s *cliSession) configCmd(line string, toks []token) (result, *cliError) {
 		s.mode, s.group = modeNetGroup, name
 		return result{}, nil
 	case "access-list":
+		if err := m.checkTimeRangeRef(toks); err != nil {
+			return result{}, err
+		}
 		return result{}, m.addACE(line, true)
+	case "time-range":
+		return s.enterTimeRange(toks) // timerange.go
+	case "same-security-traffic":
+		return s.sameSecurity(toks, false) // clock.go
+	case "packet-tracer":
+		return s.packetTracer(toks)
 	case "access-group":
 		return result{}, s.accessGroup(toks, false)
 	case "route":
@@ -406,6 +419,10 @@ func (s *cliSession) noCmd(line string, toks []token) (result, *cliError) {
 		return result{}, incomplete()
 	}
 	switch toks[1].s {
+	case "time-range":
+		return s.removeTimeRange(toks)
+	case "same-security-traffic":
+		return s.sameSecurity(toks[1:], true)
 	case "object-group":
 		if len(toks) < 4 {
 			return result{}, incomplete()

@@ -4,7 +4,10 @@
 // It models modes and prompts, the enable secret, object-groups,
 // access-lists with line numbers and remarks, access-groups, routes, shun,
 // "show running-config ...", "show access-list" with hit and element counts,
-// "write memory" and the device's error strings, plus fault hooks (fail the
+// "write memory" and the device's error strings, a data path of its own
+// (packet-tracer in text and xml, the connection table with show conn and
+// clear conn, shun semantics, time-ranges enforced by its clock, show route:
+// netview.go, tracer.go, conns.go, timerange.go), plus fault hooks (fail the
 // Nth configuration command, drop the connection, slow replies, legacy-only
 // algorithms). Error texts not confirmed on a real ASA are marked in the code.
 package fakeasa
@@ -74,6 +77,8 @@ type Config struct {
 	Replies map[string]string
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
+	// Now is the box's clock (time-ranges, show clock); time.Now when nil.
+	Now func() time.Time
 }
 
 // Packet is a simulated flow matched against an access-list by Match.
@@ -93,6 +98,9 @@ type Server struct {
 
 	mu      sync.Mutex
 	m       *model
+	flows   []*conn // the data path's connection table (conns.go)
+	flowSeq int
+	now     func() time.Time
 	faults  Faults
 	counted int
 	cmdLog  []string
@@ -109,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakeasa: %w", err)
 	}
-	s := &Server{cfg: cfg, m: m, faults: cfg.Faults, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, m: m, faults: cfg.Faults, conns: map[net.Conn]struct{}{}, done: make(chan struct{}), now: cfg.Now}
 	s.log = cfg.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -521,7 +529,7 @@ func (s *Server) enable(sess *cliSession, secret string) string {
 	return "Invalid password\n"
 }
 
-var modeNames = map[mode]string{modeExec: "exec", modePriv: "priv", modeConfig: "config", modeNetGroup: "group"}
+var modeNames = map[mode]string{modeExec: "exec", modePriv: "priv", modeConfig: "config", modeNetGroup: "group", modeTimeRange: "time-range"}
 
 // command logs and applies the fault hooks to one command line, then runs
 // it; drop reports that the connection must be closed without a reply.
