@@ -29,7 +29,7 @@ const (
 // cliSession is the per-SSH-session CLI state; the device model it edits is
 // shared and guarded by Server.mu.
 type cliSession struct {
-	srv   *Server
+	srv       *Server
 	mode      mode
 	group     string
 	timeRange string // the range being edited in modeTimeRange
