@@ -145,9 +145,9 @@ func (s *Server) Send(f Flow) (Verdict, error) {
 	}
 	now := s.clock()
 	vd := s.decide(pk, now)
-	if vd.acl != "" && vd.line > 0 && vd.element != "" {
-		if a := s.m.acls[vd.acl]; a != nil && vd.line <= len(a.entries) {
-			a.entries[vd.line-1].hits[vd.element]++
+	for _, h := range vd.hits {
+		if a := s.m.acls[h.acl]; a != nil && h.element != "" && h.line <= len(a.entries) {
+			a.entries[h.line-1].hits[h.element]++
 		}
 	}
 	if vd.allow && vd.conn == nil && vd.out != "identity" {

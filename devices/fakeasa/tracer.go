@@ -39,10 +39,15 @@ type verdict struct {
 	inUp       bool
 	allow      bool
 	dropReason string
-	acl        string // the ACL whose entry (or implicit deny) decided, if any
+	acl        string // the ACL whose entry (or implicit deny) decided: the drop, or the input permit
 	line       int    // that entry's line number, 0 for the implicit deny
-	element    string // the expanded element that matched (hit counting)
+	hits       []hit  // every entry that matched (each counts a hit)
 	conn       *conn  // the existing connection used
+}
+
+type hit struct {
+	acl, element string
+	line         int
 }
 
 func (vd *verdict) add(p phase) { vd.phases = append(vd.phases, p) }
@@ -165,13 +170,16 @@ func (s *Server) runACLs(v *netView, vd *verdict, chain []string, pk packet, now
 			if !ok {
 				continue
 			}
-			vd.acl, vd.line, vd.element = name, i+1, key
+			if vd.acl == "" || e.action != "permit" {
+				vd.acl, vd.line = name, i+1
+			}
+			vd.hits = append(vd.hits, hit{acl: name, line: i + 1, element: key})
 			ph := phase{typ: "ACCESS-LIST", subtype: "log", allow: e.action == "permit",
 				config: []string{groupLine(name), "access-list " + name + " " + e.body()}}
 			return e.action == "permit", ph
 		}
 	}
-	vd.acl, vd.line = chain[len(chain)-1], 0
+	vd.acl, vd.line = chain[len(chain)-1], 0 // the implicit deny after the last (global) ACL
 	return false, phase{typ: "ACCESS-LIST", config: []string{"Implicit Rule"}}
 }
 

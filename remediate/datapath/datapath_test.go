@@ -164,7 +164,7 @@ func TestDecide(t *testing.T) {
 		{"group member denied first", tcp("outside", "198.51.100.7", "10.1.20.11", 443), wed, nil, Drop, StageACLIn, "outside_in line 1, BLOCKED"},
 		{"nested group prefix", tcp("outside", "192.0.2.77", "10.1.20.11", 80), wed, nil, Drop, StageACLIn, "outside_in line 1, BLOCKED"},
 		{"object host and port group", tcp("outside", "198.51.100.8", "10.1.20.11", 443), wed, nil, Permit, StageACLIn, "outside_in line 3"},
-		{"port group miss: implicit deny", tcp("outside", "198.51.100.8", "10.1.20.11", 22), wed, nil, Drop, StageACLIn, "implicit deny of outside_in"},
+		{"port group miss: the implicit deny after the global ACL", tcp("outside", "198.51.100.8", "10.1.20.11", 22), wed, nil, Drop, StageACLIn, "implicit deny of global_acl"},
 		{"service group as protocol, tcp", tcp("outside", "198.51.100.8", "10.1.20.10", 25), wed, nil, Permit, StageACLIn, "outside_in line 4"},
 		{"service group udp range", Flow{Ingress: "outside", Proto: UDP, Src: a("198.51.100.8"), SrcPort: 1, Dst: a("10.1.20.10"), DstPort: 5005}, wed, nil, Permit, StageACLIn, "line 4"},
 		{"service group icmp echo", Flow{Ingress: "outside", Proto: ICMP, Src: a("198.51.100.8"), Dst: a("10.1.20.10"), ICMPType: 8}, wed, nil, Permit, StageACLIn, "line 4"},

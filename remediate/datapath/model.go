@@ -433,7 +433,8 @@ func (m *Model) Decide(f Flow, at time.Time, st *State) Verdict {
 		case matchMaybe:
 			return m.unknownRule(v, StageACLIn, r)
 		case matchNo:
-			return dropRule(v, StageACLIn, &Rule{ACL: chain[0]})
+			// The implicit deny comes after the global ACL when there is one.
+			return dropRule(v, StageACLIn, &Rule{ACL: chain[len(chain)-1]})
 		}
 		if r.action != asaconfig.Permit {
 			return dropRule(v, StageACLIn, r.ref())
