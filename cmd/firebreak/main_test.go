@@ -88,3 +88,32 @@ func countLines(t *testing.T, name string) int {
 	}
 	return n
 }
+
+func TestExitStatusTellsUsageFromFailure(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		say  string
+	}{
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"proposals", "frob"}, exitUsage, `unknown command "frob" for "firebreak proposals"`},
+		{[]string{"findings", "list", "--nope"}, exitUsage, "unknown flag: --nope"},
+		{[]string{"proposals", "list", "--state", "aplied"}, exitUsage, "is not one of applied, approved"},
+		{[]string{"report", "--format", "pdf"}, exitUsage, "text, markdown, html, json"},
+		{[]string{"version", "extra"}, exitUsage, "unknown command"},
+		{[]string{"parse", filepath.Join(t.TempDir(), "missing.log")}, exitFail, "missing.log"},
+	} {
+		code, _, errOut := runCLI(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.say) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d saying %q", tc.args, code, errOut, tc.code, tc.say)
+		}
+	}
+}
+
+func TestVersionFlagMatchesVersionCommand(t *testing.T) {
+	c1, flag, _ := runCLI(t, "", "--version")
+	c2, cmd, _ := runCLI(t, "", "version")
+	if c1 != 0 || c2 != 0 || flag != cmd || !strings.HasPrefix(flag, "firebreak "+version+" commit ") {
+		t.Fatalf("--version %d %q, version %d %q", c1, flag, c2, cmd)
+	}
+}

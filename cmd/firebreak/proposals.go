@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -231,7 +232,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&state, "state", "", "only proposals in this state")
+	enumFlag(cmd, &state, "state", "", "only proposals in this state", proposalStates()...)
 	return cmd
 }
 
@@ -626,4 +627,14 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// proposalStates lists the state machine's states for --state.
+func proposalStates() []string {
+	var out []string
+	for s := range remediate.Transitions {
+		out = append(out, string(s))
+	}
+	slices.Sort(out)
+	return out
 }
