@@ -10,6 +10,19 @@ const (
 	DropOversize      = "oversize"
 	DropQueueFull     = "queue_full"
 	DropTooManyConns  = "too_many_connections"
+	// DropTooManyConnsPerSource counts connections refused because their source already had
+	// its share of the TCP slots.
+	DropTooManyConnsPerSource = "too_many_connections_per_source"
+	// DropFrameTimeout counts partial frames discarded (and their connections closed) because
+	// the frame did not arrive whole within the frame deadline.
+	DropFrameTimeout = "frame_timeout"
+)
+
+// Framing error kinds, the values of the kind label of firebreak_framing_errors_total.
+const (
+	// FrameOctetCount: an RFC 6587 octet count that exceeded the maximum frame or disagreed
+	// with where the next frame starts; the reader resynchronised at the next frame.
+	FrameOctetCount = "octet_count"
 )
 
 // Metrics are the collector's counters. They are safe for concurrent use. A nil registerer
@@ -19,6 +32,7 @@ type Metrics struct {
 	ReceivedBytes prometheus.Counter
 	Parsed        *prometheus.CounterVec // by kind: typed, header, unparsed
 	Dropped       *prometheus.CounterVec // by reason
+	FramingErrors *prometheus.CounterVec // by kind
 	Flushes       prometheus.Counter
 	FlushErrors   prometheus.Counter
 	FlushSeconds  prometheus.Histogram
@@ -43,6 +57,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "firebreak_dropped_total", Help: "Frames dropped before parsing, by reason.",
 		}, []string{"reason"}),
+		FramingErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_framing_errors_total", Help: "TCP framing errors the reader resynchronised after, by kind.",
+		}, []string{"kind"}),
 		Flushes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "firebreak_flushes_total", Help: "Statistics flushes to the database.",
 		}),
@@ -73,11 +90,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, k := range []string{"typed", "header", "unparsed"} {
 		m.Parsed.WithLabelValues(k)
 	}
-	for _, r := range []string{DropUnknownSource, DropOversize, DropQueueFull, DropTooManyConns} {
+	for _, r := range []string{DropUnknownSource, DropOversize, DropQueueFull, DropTooManyConns, DropTooManyConnsPerSource, DropFrameTimeout} {
 		m.Dropped.WithLabelValues(r)
 	}
+	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
-		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.Flushes, m.FlushErrors,
+		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
 			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.ArchiveErrors)
 	}
 	return m

@@ -109,7 +109,8 @@ func (l *Listeners) Run(ctx context.Context, p *Pipeline) error {
 			idle = 5 * time.Minute
 		}
 		r := &tcpReceiver{ln: l.tcp, allow: allow, out: in, pool: pool, metrics: l.metrics,
-			log: l.log, maxMsg: maxMsg, idle: idle, maxConns: max(co.TCPMaxConns, 1)}
+			log: l.log, maxMsg: maxMsg, idle: idle, maxConns: max(co.TCPMaxConns, 1),
+			perSource: co.TCPMaxConnsPerSource, frameTimeout: time.Duration(co.TCPFrameTimeout)}
 		wg.Go(func() { errs <- r.run(ctx) })
 	}
 	stop := context.AfterFunc(ctx, func() { l.Close() }) // unblocks reads and Accept

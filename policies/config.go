@@ -49,11 +49,19 @@ type Collector struct {
 	FlushInterval Duration `yaml:"flush_interval"` // statistics batch interval, default 1s
 	QueueSize     int      `yaml:"queue_size"`     // frames buffered between listeners and parsers, default 65536
 	Workers       int      `yaml:"workers"`        // parse workers; 0 means one per CPU
-	// MaxMessageSize is the largest frame accepted; longer ones are dropped and counted.
+	// MaxMessageSize is the largest frame accepted; longer ones are dropped (not parsed, not
+	// archived) and counted in firebreak_dropped_total{reason="oversize"}.
 	MaxMessageSize ByteSize `yaml:"max_message_size"` // default 8KiB
-	UDPReadBuffer  ByteSize `yaml:"udp_read_buffer"`  // SO_RCVBUF asked for, default 8MiB
+	UDPReadBuffer  ByteSize `yaml:"udp_read_buffer"`  // SO_RCVBUF asked for, default 64MiB
 	TCPMaxConns    int      `yaml:"tcp_max_conns"`    // default 64
-	TCPIdleTimeout Duration `yaml:"tcp_idle_timeout"` // default 5m
+	// TCPMaxConnsPerSource bounds one sender's share of TCPMaxConns, so one source (or one
+	// compromised device) cannot hold every slot.
+	TCPMaxConnsPerSource int      `yaml:"tcp_max_conns_per_source"` // default 8
+	TCPIdleTimeout       Duration `yaml:"tcp_idle_timeout"`         // default 5m
+	// TCPFrameTimeout is how long one frame may take to arrive once its first byte has: a
+	// peer trickling a frame byte by byte is cut off then (the idle timeout alone restarts at
+	// every byte).
+	TCPFrameTimeout Duration `yaml:"tcp_frame_timeout"` // default 30s
 	// HTTPListen serves /metrics and the dashboard; "off" disables it.
 	HTTPListen string `yaml:"http_listen"` // default "127.0.0.1:8080"
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).

@@ -247,6 +247,8 @@ func (v *validator) collector() {
 	}
 	v.between(p+"tcp_max_conns", c.TCPMaxConns, 1, 10000)
 	v.durBetween(p+"tcp_idle_timeout", c.TCPIdleTimeout, time.Second, 24*time.Hour)
+	v.between(p+"tcp_max_conns_per_source", c.TCPMaxConnsPerSource, 1, 10000)
+	v.durBetween(p+"tcp_frame_timeout", c.TCPFrameTimeout, 10*time.Millisecond, time.Hour)
 }
 
 func (v *validator) devices() {

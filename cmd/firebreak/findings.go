@@ -89,8 +89,8 @@ func (a *app) findingsCmd() *cobra.Command {
 	for _, c := range []*cobra.Command{cmd, lc} {
 		c.Flags().StringVar(&since, "since", "", "only findings last seen since: a duration back from now (24h, 7d) or a time")
 		c.Flags().StringVar(&detector, "detector", "", "only this detector's findings")
-		c.Flags().StringVar(&sev, "severity", "", "only this severity or higher: info, low, medium, high, critical")
-		c.Flags().StringVar(&status, "status", "", "only this status: open, acknowledged, resolved")
+		enumFlag(c, &sev, "severity", "", "only this severity or higher", "info", "low", "medium", "high", "critical")
+		enumFlag(c, &status, "status", "", "only this status", "open", "acknowledged", "resolved")
 	}
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(lc, show)

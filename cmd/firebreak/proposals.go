@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -230,7 +231,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&state, "state", "", "only proposals in this state")
+	enumFlag(cmd, &state, "state", "", "only proposals in this state", proposalStates()...)
 	return cmd
 }
 
@@ -625,4 +626,14 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// proposalStates lists the state machine's states for --state.
+func proposalStates() []string {
+	var out []string
+	for s := range remediate.Transitions {
+		out = append(out, string(s))
+	}
+	slices.Sort(out)
+	return out
 }
