@@ -117,3 +117,45 @@ func TestVersionFlagMatchesVersionCommand(t *testing.T) {
 		t.Fatalf("--version %d %q, version %d %q", c1, flag, c2, cmd)
 	}
 }
+
+func TestConfigLookupOrder(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	etc := false
+	exists := func(p string) bool { return etc && p == defaultConfigPath }
+
+	if _, err := configPathFor("", getenv, exists); !isUsage(err) || !strings.Contains(err.Error(), "FIREBREAK_CONFIG") {
+		t.Fatalf("nothing configured: %v, want a usage error naming the choices", err)
+	}
+	etc = true
+	if p, _ := configPathFor("", getenv, exists); p != defaultConfigPath {
+		t.Errorf("with only %s: %q", defaultConfigPath, p)
+	}
+	env["FIREBREAK_CONFIG"] = "/srv/site.yaml"
+	if p, _ := configPathFor("", getenv, exists); p != "/srv/site.yaml" {
+		t.Errorf("FIREBREAK_CONFIG ignored: %q", p)
+	}
+	if p, _ := configPathFor("mine.yaml", getenv, exists); p != "mine.yaml" {
+		t.Errorf("--config not first: %q", p)
+	}
+}
+
+func TestCommandWithoutSiteIsAUsageError(t *testing.T) {
+	if _, err := os.Stat(defaultConfigPath); err == nil {
+		t.Skipf("%s exists on this machine", defaultConfigPath)
+	}
+	t.Setenv("FIREBREAK_CONFIG", "")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, errOut := runCLI(t, "", "findings", "list")
+	if code != exitUsage || !strings.Contains(errOut, "no site policy") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "firebreak-data")); err == nil {
+		t.Error("an empty ./firebreak-data was created")
+	}
+	t.Setenv("FIREBREAK_CONFIG", filepath.Join(dir, "nope.yaml"))
+	if code, _, errOut := runCLI(t, "", "findings", "list"); code != exitFail || !strings.Contains(errOut, "nope.yaml") {
+		t.Fatalf("FIREBREAK_CONFIG naming a missing file: exit %d, %q", code, errOut)
+	}
+}
