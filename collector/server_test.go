@@ -172,8 +172,8 @@ func TestDaemonReceivesUDPAndTCPAndFlushesOnStop(t *testing.T) {
 	if s.Unparsed != 1 {
 		t.Errorf("unparsed = %d, want 1 (the binary frame is kept as unparsed, the oversize one dropped)", s.Unparsed)
 	}
-	if got := testCount(d.metrics.Dropped.WithLabelValues(DropUnknownSource)); got != 50 {
-		t.Errorf("dropped unknown source = %v, want 50", got)
+	if got := testCount(d.metrics.UDPKernelDrops); got != 50 {
+		t.Errorf("kernel drops (unknown source) = %v, want 50", got)
 	}
 	if got := testCount(d.metrics.Dropped.WithLabelValues(DropOversize)); got != 1 {
 		t.Errorf("oversize = %v, want 1", got)

@@ -164,6 +164,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.detectors()
+	v.context()
 	v.schedules()
 	v.retention()
 	v.remediation()
