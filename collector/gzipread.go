@@ -93,7 +93,7 @@ func (m *memberReader) fail() {
 // a member header the decompressor ran into can be found again.
 type trackingReader struct {
 	r      *bufio.Reader
-	n      int64  // bytes consumed
+	n      int64 // bytes consumed
 	win    [64 << 10]byte
 	replay []byte // consumed bytes to be read again (after a resync), before r
 }

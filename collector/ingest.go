@@ -21,7 +21,7 @@ type IngestResult struct {
 	// DamagedMembers are gzip members cut short (a crash while they were written) or broken:
 	// read up to the damage, then reading went on at the next member.
 	DamagedMembers int64
-	FileErrors             []error
+	FileErrors     []error
 }
 
 // Ingest replays log files (plain or gzip; "-" is stdin) through the pipeline, the same path
