@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
 )
 
 // serveState is what `status` reports about the running daemon.
@@ -79,6 +81,11 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collector.NewMetrics(reg)
+	ver, rev, gov := buildInfo()
+	bi := prometheus.NewGauge(prometheus.GaugeOpts{Name: "firebreak_build_info", Help: "Always 1; the labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": ver, "revision": rev, "goversion": gov}})
+	bi.Set(1)
+	reg.MustRegister(bi, remediate.NewMetrics(a.manager(cfg, st)))
 	rawDir := filepath.Join(co.DataDir, "raw")
 	archive, err := collector.OpenArchive(rawDir)
 	if err != nil {
@@ -123,7 +130,15 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		state.httpAddr = hl.Addr().String()
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "dashboard")}))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+			h := p.Status().HealthAt(time.Now(), state.started, time.Duration(co.FlushInterval))
+			w.Header().Set("Content-Type", "application/json")
+			if !h.OK {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			_ = json.NewEncoder(w).Encode(h)
+		})
+		mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Log: a.log.With("component", "dashboard")}))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
