@@ -3,8 +3,8 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"

@@ -1,6 +1,9 @@
 package collector
 
 import (
+	"net"
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -39,7 +42,11 @@ type Metrics struct {
 	LastFlush     prometheus.Gauge // unix seconds
 	DBBytes       prometheus.Gauge
 	TCPConns      prometheus.Gauge
-	ArchiveErrors prometheus.Counter
+	// UDPKernelDrops are datagrams the kernel dropped on the UDP socket: from sources the
+	// socket filter refuses (unknown senders) and for want of room in the receive queue.
+	UDPKernelDrops prometheus.CounterFunc
+	udp            atomic.Pointer[udpWatch]
+	ArchiveErrors  prometheus.Counter
 	// DeviceLastReceived is the unix time a frame last arrived from each policy device (by
 	// name), so an alert can fire on time() - firebreak_device_last_received_timestamp_seconds.
 	DeviceLastReceived *prometheus.GaugeVec
@@ -90,6 +97,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time a syslog frame last arrived from the device (0: none since start).",
 		}, []string{"device"}),
 	}
+	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "firebreak_udp_kernel_drops_total", Help: "UDP datagrams the kernel dropped: unknown sources (socket filter) and a full receive queue.",
+	}, m.udpDrops)
 	// Pre-create label values so they show as 0 instead of being absent.
 	for _, t := range []string{"udp", "tcp", "file"} {
 		m.Received.WithLabelValues(t)
@@ -103,7 +113,37 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
 		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
-			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.ArchiveErrors, m.DeviceLastReceived)
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived)
 	}
 	return m
+}
+
+// udpWatch is the UDP socket whose kernel drops the metrics report, and its count when the
+// watch began.
+type udpWatch struct {
+	c    *net.UDPConn
+	base uint32
+	last atomic.Uint32 // the count when last read, reported once the socket is closed
+}
+
+// watchUDP makes UDPKernelDrops count c's drops from now on.
+func (m *Metrics) watchUDP(c *net.UDPConn) {
+	base, _ := kernelDrops(c)
+	w := &udpWatch{c: c, base: base}
+	w.last.Store(base)
+	m.udp.Store(w)
+}
+
+func (m *Metrics) udpDrops() float64 {
+	w := m.udp.Load()
+	if w == nil {
+		return 0
+	}
+	n, err := kernelDrops(w.c)
+	if err != nil {
+		n = w.last.Load() // the socket is closed
+	} else {
+		w.last.Store(n)
+	}
+	return float64(n - w.base) // uint32 arithmetic survives a wrap
 }

@@ -175,8 +175,8 @@ func TestDaemonReceivesUDPAndTCPAndFlushesOnStop(t *testing.T) {
 	if got := testutil.ToFloat64(d.metrics.DeviceLastReceived.WithLabelValues("asa1")); got != float64(now.Unix()) {
 		t.Errorf("asa1 last received = %v, want %d", got, now.Unix())
 	}
-	if got := testCount(d.metrics.Dropped.WithLabelValues(DropUnknownSource)); got != 50 {
-		t.Errorf("dropped unknown source = %v, want 50", got)
+	if got := testCount(d.metrics.UDPKernelDrops); got != 50 {
+		t.Errorf("kernel drops (unknown source) = %v, want 50", got)
 	}
 	if got := testCount(d.metrics.Dropped.WithLabelValues(DropOversize)); got != 1 {
 		t.Errorf("oversize = %v, want 1", got)

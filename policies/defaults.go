@@ -65,7 +65,7 @@ func Default() *Config {
 			NewVPNSource:     NewVPNSource{Detector: det(SeverityMedium), LearningDays: 7},
 			SegmentViolation: SegmentViolation{Detector: det(SeverityHigh)},
 			SANCrossing:      SANCrossing{Detector: det(SeverityHigh)},
-			PrinterEgress:    PrinterEgress{Detector: det(SeverityHigh), MaxBytesPerWeek: 10e6},
+			PrinterEgress:    PrinterEgress{Detector: det(SeverityHigh), MaxBytesPerWeek: 10e6, MaxBytesPerWeekByRole: map[string]ByteSize{}},
 			SilentHost:       SilentHost{Detector: det(SeverityMedium), Hours: 24},
 			DNSUnapproved:    DNSUnapproved{Detector: det(SeverityMedium)},
 		},
