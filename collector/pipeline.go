@@ -42,8 +42,15 @@ type Pipeline struct {
 
 // parserSet is one parse worker's parsers (a Parser is not safe for concurrent use).
 type parserSet struct {
-	byDevice map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
-	other    *ciscolog.Parser                // frames from files or without a known sender
+	byDevice map[netip.Addr]deviceParser // per device, bounded by the configured sources
+	other    *ciscolog.Parser            // frames from files or without a known sender
+	seen     []bool                      // per device index: a frame of this batch came from it
+}
+
+// deviceParser is the parser of one device and the device's index in the policy.
+type deviceParser struct {
+	pr  *ciscolog.Parser
+	dev int
 }
 
 // PipelineStatus is what the pipeline has done so far.
@@ -53,6 +60,7 @@ type PipelineStatus struct {
 	LastFlushKeys           int
 	LastFlushTook           time.Duration
 	FlushErrors             int64
+	Archived                int64 // frames flushed to the raw archive
 	Agg                     stats.AggStats
 }
 
@@ -111,15 +119,18 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 		},
 	}
+	for _, d := range o.Config.Devices {
+		o.Metrics.DeviceLastReceived.WithLabelValues(d.Name) // shown as 0 until the first frame
+	}
 	site := o.Config.Location()
 	for range o.Workers {
-		ps := &parserSet{byDevice: make(map[netip.Addr]*ciscolog.Parser)}
+		ps := &parserSet{byDevice: make(map[netip.Addr]deviceParser), seen: make([]bool, len(o.Config.Devices))}
 		for i := range o.Config.Devices {
 			d := &o.Config.Devices[i]
 			loc := d.Location()
 			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
 			for _, src := range d.SyslogSources {
-				ps.byDevice[src] = pr
+				ps.byDevice[src] = deviceParser{pr: pr, dev: i}
 			}
 		}
 		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
@@ -184,8 +195,9 @@ func (c classifier) PeerExemplars(host netip.Addr, role stats.Role, proto uint8,
 // in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
 // bounds the flushes.
 //
-// Four stages overlap, each on its own goroutine, all owned by Run and ended before it
-// returns: Run itself archives each batch (the archive has one writer); parse workers turn
+// Five stages overlap, each on its own goroutine, all owned by Run and ended before it
+// returns: Run itself dispatches each batch and copies its frames for the archiver, which
+// compresses and writes the archive (the archive has one writer); parse workers turn
 // frames into events (one batch each, in parallel); one aggregator goroutine counts them; at
 // each flush interval it hands its full aggregator to the flusher and goes on with the other.
 // At most one flush runs at a time; a second one waits for the first, which holds parsing back
@@ -203,9 +215,12 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 		p.aggregate(ctx, aggIn)
 	}()
 
+	var arch *archiver
+	if p.archive != nil {
+		arch = startArchiver(p) // ended below, after the last batch
+	}
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
-	archiveErrs := 0
 	for {
 		select {
 		case b, ok := <-in:
@@ -215,26 +230,22 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 				parsing.Wait()
 				close(aggIn)
 				<-aggDone
-				p.flushArchive()
+				if arch != nil {
+					arch.stop()
+				}
 				p.mu.Lock()
 				defer p.mu.Unlock()
 				return p.flushErr
 			}
 			now := p.now()
-			if p.archive != nil {
-				for i := range b.Len() {
-					frame, _ := b.Frame(i)
-					if err := p.archive.Write(now, frame); err != nil {
-						p.metrics.ArchiveErrors.Inc()
-						if archiveErrs++; archiveErrs == 1 {
-							p.log.Error("raw archive write failed; further failures are only counted", "err", err)
-						}
-					}
-				}
+			if arch != nil {
+				arch.add(now, b)
 			}
 			parseIn <- parseJob{b: b, now: now}
 		case <-tick.C:
-			p.flushArchive()
+			if arch != nil {
+				arch.flush()
+			}
 		}
 	}
 }
@@ -260,7 +271,8 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			pr := ps.other
 			if src.IsValid() {
 				if dp, ok := ps.byDevice[src]; ok {
-					pr = dp
+					pr = dp.pr
+					ps.seen[dp.dev] = true
 				}
 			}
 			ev := &b.evs[i]
@@ -268,6 +280,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			ev.Sender = src
 			if ev.Time.IsZero() {
 				ev.Time = j.now.UTC() // no timestamp in the frame: it happened when received
+			}
+		}
+		for i, ok := range ps.seen {
+			if ok {
+				p.metrics.DeviceLastReceived.WithLabelValues(p.cfg.Devices[i].Name).Set(float64(j.now.Unix()))
+				ps.seen[i] = false
 			}
 		}
 		out <- j
@@ -349,17 +367,6 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				dirty = false
 			}
 		}
-	}
-}
-
-// flushArchive pushes the archive's buffered frames to disk (on Run's goroutine, which owns it).
-func (p *Pipeline) flushArchive() {
-	if p.archive == nil {
-		return
-	}
-	if err := p.archive.Flush(); err != nil {
-		p.metrics.ArchiveErrors.Inc()
-		p.log.Error("raw archive flush", "err", err)
 	}
 }
 

@@ -64,6 +64,9 @@ type Collector struct {
 	TCPFrameTimeout Duration `yaml:"tcp_frame_timeout"` // default 30s
 	// HTTPListen serves /metrics and the dashboard; "off" disables it.
 	HTTPListen string `yaml:"http_listen"` // default "127.0.0.1:8080"
+	// HTTP secures that endpoint: TLS and a token or basic auth, required when http_listen is
+	// not a loopback address.
+	HTTP HTTPAccess `yaml:"http"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`
 }

@@ -116,6 +116,10 @@ func (v *validator) normalize() {
 	}
 	rel("$.collector.data_dir", &c.Collector.DataDir)
 	rel("$.collector.api_socket", &c.Collector.APISocket)
+	for k, f := range map[string]*string{"tls_cert": &c.Collector.HTTP.TLSCert, "tls_key": &c.Collector.HTTP.TLSKey,
+		"token_file": &c.Collector.HTTP.TokenFile, "password_file": &c.Collector.HTTP.PasswordFile} {
+		rel("$.collector.http."+k, f)
+	}
 	rel("$.report.out_dir", &c.Report.OutDir)
 	if c.Report.OutDir == "" && c.Collector.DataDir != "" {
 		c.Report.OutDir = filepath.Join(c.Collector.DataDir, "reports")
@@ -230,6 +234,7 @@ func (v *validator) collector() {
 	v.listen(p+"udp_listen", c.UDPListen, false)
 	v.listen(p+"tcp_listen", c.TCPListen, false)
 	v.listen(p+"http_listen", c.HTTPListen, false)
+	v.httpAccess()
 	if c.UDPListen == Off && c.TCPListen == Off {
 		v.errf(p+"udp_listen", "both udp_listen and tcp_listen are off; the collector would receive nothing")
 	}

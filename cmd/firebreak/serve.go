@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
 )
 
 // serveState is what `status` reports about the running daemon.
@@ -79,6 +82,11 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collector.NewMetrics(reg)
+	ver, rev, gov := buildInfo()
+	bi := prometheus.NewGauge(prometheus.GaugeOpts{Name: "firebreak_build_info", Help: "Always 1; the labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": ver, "revision": rev, "goversion": gov}})
+	bi.Set(1)
+	reg.MustRegister(bi, remediate.NewMetrics(a.manager(cfg, st)))
 	rawDir := filepath.Join(co.DataDir, "raw")
 	archive, err := collector.OpenArchive(rawDir)
 	if err != nil {
@@ -115,16 +123,22 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
 	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
-		hl, err := net.Listen("tcp", co.HTTPListen)
+		health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := p.Status().HealthAt(time.Now(), state.started, time.Duration(co.FlushInterval))
+			w.Header().Set("Content-Type", "application/json")
+			if !h.OK {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			_ = json.NewEncoder(w).Encode(h)
+		})
+		hl, handler, err := a.httpEndpoint(cfg, st, reg, health)
 		if err != nil {
 			ls.Close()
-			return fmt.Errorf("listen http %s: %w", co.HTTPListen, err)
+			return err
 		}
 		state.httpAddr = hl.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "dashboard")}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http: %w", err)
@@ -176,4 +190,49 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 		sub.log = a.log.With("forwarded_for", req.User)
 		return sub.execute(ctx)
 	}
+}
+
+// httpEndpoint listens for the dashboard and /metrics: TLS when the policy names a
+// certificate, and the token or basic auth of collector.http in front of both when set. A
+// non-loopback address without TLS and a credential is refused (validation already says so;
+// this holds even if a secret resolves empty).
+func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheus.Registry, health http.Handler) (net.Listener, http.Handler, error) {
+	co := cfg.Collector
+	creds, err := co.HTTP.Credentials()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !policies.IsLoopbackListen(co.HTTPListen) && (co.HTTP.TLSCert == "" || !creds.Any()) {
+		return nil, nil, fmt.Errorf("http_listen %s is not loopback: collector.http needs tls_cert, tls_key and a token or basic auth", co.HTTPListen)
+	}
+	var tlsCfg *tls.Config
+	if co.HTTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(co.HTTP.TLSCert, co.HTTP.TLSKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("http tls: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
+		Log: a.log.With("component", "dashboard")}))
+	var h http.Handler = mux
+	if creds.Any() {
+		h = report.RequireAuth(mux, creds)
+	}
+	// /healthz answers without credentials: probes and supervisors have none, and it tells
+	// only whether flushes succeed.
+	outer := http.NewServeMux()
+	outer.Handle("GET /healthz", health)
+	outer.Handle("/", h)
+	h = outer
+	hl, err := net.Listen("tcp", co.HTTPListen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen http %s: %w", co.HTTPListen, err)
+	}
+	if tlsCfg != nil {
+		hl = tls.NewListener(hl, tlsCfg)
+	}
+	return hl, h, nil
 }
