@@ -204,9 +204,9 @@ func asaTeardown(s string, ev *Event) bool {
 		return truncated(ev)
 	}
 	tail = strings.TrimLeft(trimRight(tail), " ")
-	// A TCP teardown always gives its reason (TCP FINs, TCP Reset-O ...): without one the
-	// line was cut, perhaps inside the byte count.
-	if (tail == "" && ev.Proto == ProtoTCP) || !parensClosed(tail) {
+	// The reason is optional in the format (`bytes N [reason] [(user)]`), so a line cut inside
+	// the byte count cannot be told from a whole one; a cut inside the user can.
+	if !parensClosed(tail) {
 		return truncated(ev)
 	}
 	if n := len(tail); n > 0 && tail[n-1] == ')' {

@@ -7,11 +7,11 @@ import (
 )
 
 // cutLines have a mandatory tail in their format, so every cut of them can be recognised.
-// They are written from the formats of Cisco's message guides.
+// They are written from the formats of Cisco's message guides. (302014/302016 are not: their
+// format ends `bytes N [reason]`, so a cut inside N reads as a whole, shorter line.)
 var cutLines = []string{
 	"<166>Mar  3 08:15:02 fw-a %ASA-6-302013: Built inbound TCP connection 4130017 for outside:203.0.113.40/51320 (203.0.113.40/51320) to dmz:10.30.0.5/443 (198.51.100.8/443)",
 	"<166>Mar  3 08:15:02 fw-a %ASA-6-302013: Built outbound TCP connection 4130019 for outside:203.0.113.41/443 (203.0.113.41/443) to inside:10.20.1.15/52114 (198.51.100.7/40112) (LOCAL\\root)",
-	"<166>Mar  3 08:15:02 fw-a %ASA-6-302014: Teardown TCP connection 4130017 for outside:203.0.113.40/51320 to dmz:10.30.0.5/443 duration 0:04:31 bytes 46661 TCP FINs",
 	`<164>Mar  3 08:15:05 fw-a %ASA-4-106023: Deny tcp src outside:192.0.2.77/40022 dst inside:10.20.1.30/3389 by access-group "outside_access_in" [0x5c2f0e31, 0x0]`,
 	"<166>Mar  3 08:15:08 fw-a %ASA-6-106100: access-list inside_access_in permitted tcp inside/10.20.1.15(52116) -> outside/203.0.113.40(443) hit-cnt 12 first hit [0x1a2b3c4d, 0x0]",
 	`<166>Mar  3 08:15:09 fw-a %ASA-6-605004: Login denied from 192.0.2.130/51000 to outside:198.51.100.7/ssh for user "root"`,
@@ -109,7 +109,8 @@ func TestCutExamples(t *testing.T) {
 	p := newTestParser()
 	for _, c := range []struct{ line, note string }{
 		{"%ASA-6-302013: Built inbound TCP connection 1 for outside:192.0.2.1/320 (192.0.2.1/320) to inside:10.0.0.1/32", "dst port cut (320)"},
-		{"%ASA-6-302014: Teardown TCP connection 1 for outside:192.0.2.1/320 to inside:10.0.0.1/22 duration 0:00:01 bytes 46", "bytes cut (4666)"},
+		{"%ASA-6-302014: Teardown TCP connection 1 for outside:192.0.2.1/320 to inside:10.0.0.1/22 durat", "duration cut"},
+		{"%ASA-6-302014: Teardown TCP connection 1 for outside:192.0.2.1/320 to inside:10.0.0.1/22 duration 0:00:01 bytes 4666 TCP FINs (LOCAL\\ro", "user cut"},
 		{`%ASA-6-605005: Login permitted from 192.0.2.1/5000 to inside:10.0.0.1/ssh for user "ro`, `user cut ("root")`},
 		{"%ASA-6-302013: Built inbound TCP connection 1 for outside:192.0.2.1/320 (192.0.2.1/320) to T", "destination cut"},
 		{`%ASA-4-106023: Deny tcp src outside:192.0.2.1/320 dst inside:10.0.0.1/22 by access-group "outs`, "acl cut"},
