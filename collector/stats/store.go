@@ -114,8 +114,8 @@ type Store struct {
 	dirLock *os.File // the kernel lock on the data folder, held until Close
 	dir     string
 	path    string
-	opts Options
-	log  *slog.Logger
+	opts    Options
+	log     *slog.Logger
 
 	mu        sync.Mutex
 	m         Metrics
