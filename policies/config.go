@@ -177,6 +177,9 @@ type Network struct {
 	// ExpectedSilentHours > 0 says every host seen in this network must keep talking: one
 	// silent for longer is a silent-host finding.
 	ExpectedSilentHours int `yaml:"expected_silent_hours"`
+	// Gateway is the router that reaches this network without the ASA (e.g. the 2921 in
+	// front of a SAN). Only with it may remediation change the ASA's route to the network.
+	Gateway netip.Addr `yaml:"gateway"`
 }
 
 // Host is a named host inside a network. A named host is watched by the silent-host detector:

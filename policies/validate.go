@@ -390,6 +390,14 @@ func (v *validator) networks() {
 			owner[pr] = i
 		}
 		v.between(p+".expected_silent_hours", n.ExpectedSilentHours, 0, 24*90)
+		if g := n.Gateway; g.IsValid() {
+			switch {
+			case !g.Is4() || g.IsUnspecified() || g.IsLoopback() || g.IsMulticast():
+				v.errf(p+".gateway", "%s is not a usable IPv4 next hop", g)
+			case containsAny(n.Prefixes, g):
+				v.errf(p+".gateway", "%s is inside network %q; the gateway is the router in front of it", g, n.Name)
+			}
+		}
 		for k := range n.Hosts {
 			h := &n.Hosts[k]
 			hp := idx(p+".hosts", k)

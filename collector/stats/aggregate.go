@@ -684,6 +684,12 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		// Teardowns do not say who initiated; the well-known (lower) port is the server's.
 		client, server = server, client
 	}
+	ios := ev.Family == ciscolog.FamilyIOS
+	if ios {
+		// IOS access-list logs record packets, not connections: a reply from a service
+		// port to an ephemeral one names the responder first (see PacketInitiator).
+		client, server, _ = PacketInitiator(client, server, uint8(ev.Proto))
+	}
 	cid, ci := a.addr(client.Addr)
 	sid, si := a.addr(server.Addr)
 	cIn, sIn := ci.internal, si.internal
@@ -695,7 +701,9 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	var allowed, denied, teardown, login bool
 	switch ev.Action {
 	case ciscolog.ActionBuilt, ciscolog.ActionPermit:
-		allowed = cid != 0 && sid != 0
+		// A router's permit of traffic with the outside is not the site allowing it: the
+		// ASA decides (and logs) that; only internal pairs are the router's to allow.
+		allowed = cid != 0 && sid != 0 && !(ios && ci.internal != si.internal)
 	case ciscolog.ActionDeny, ciscolog.ActionDrop:
 		denied = cid != 0
 	case ciscolog.ActionTeardown:
@@ -717,8 +725,8 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	// Site totals.
 	s := &hs.site
 	s[sEv]++
-	if doc || login {
-		s[sDocs] += w
+	if (doc && !ios) || login {
+		s[sDocs] += w // the significant-terms document total, as counted below
 	}
 	if allowed {
 		s[sConns] += w
@@ -802,8 +810,9 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		}
 	}
 
-	// Significant-terms documents.
-	if doc {
+	// Significant-terms documents: connections and denies of the ASA; router packet logs
+	// would outnumber and dilute them.
+	if doc && !ios {
 		a.addTerm(hs, FieldDestinationIP, uint64(sid), w)
 		a.addTerm(hs, FieldDestinationPort, uint64(proto)<<16|uint64(port), w)
 		a.addTerm(hs, FieldSourceIP, uint64(cid), w)
