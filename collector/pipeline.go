@@ -128,12 +128,12 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 		for i := range o.Config.Devices {
 			d := &o.Config.Devices[i]
 			loc := d.Location()
-			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
+			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, MaxFrame: MaxLine, Zone: func(string) *time.Location { return loc }})
 			for _, src := range d.SyslogSources {
 				ps.byDevice[src] = deviceParser{pr: pr, dev: i}
 			}
 		}
-		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
+		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, MaxFrame: MaxLine, Zone: func(host string) *time.Location {
 			if d, ok := o.Config.DeviceByName(host); ok {
 				return d.Location()
 			}
