@@ -150,3 +150,7 @@ func TestSourceFilterDualStack(t *testing.T) {
 }
 
 func damagedOf(r io.Reader) int { return DamagedMembers(r) }
+
+func unflushedOf(p *Pipeline) int64 { return p.Status().Unflushed }
+
+func unflushedGauge(m *Metrics) float64 { return testCount(m.Unflushed) }
