@@ -72,8 +72,8 @@ type PipelineStatus struct {
 	// flush succeeded. LastFlushError is that run's last error.
 	FlushFailingSince time.Time
 	LastFlushError    string
-	Archived                int64 // frames flushed to the raw archive
-	Agg                     stats.AggStats
+	Archived          int64 // frames flushed to the raw archive
+	Agg               stats.AggStats
 }
 
 // PipelineOptions configure NewPipeline.
