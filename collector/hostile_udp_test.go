@@ -188,3 +188,24 @@ func TestUDPBatchedReceiveIPv6AndDualStack(t *testing.T) {
 		})
 	}
 }
+
+// Issue 17: the 64 MiB default, and the warning when the kernel grants less. As root the
+// socket gets what it asks (SO_RCVBUFFORCE); the decision is checked on the kernel's figures.
+func TestUDPReceiveBufferDefaultAndWarning(t *testing.T) {
+	if got := policies.Default().Collector.UDPReadBuffer; got != 64<<20 {
+		t.Errorf("default udp_read_buffer = %d, want 64 MiB", got)
+	}
+	c, err := ListenUDP(t.Context(), "127.0.0.1:0", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reported := UDPReadBuffer(c)
+	t.Logf("asked 64 MiB, kernel reports %d (granted %d)", reported, reported/2)
+	if bufferShort(64<<20, reported) != (reported < 128<<20) {
+		t.Error("the warning disagrees with what the kernel granted")
+	}
+	if !bufferShort(64<<20, 2*(4<<20)) || bufferShort(64<<20, 128<<20) || bufferShort(0, 0) {
+		t.Error("bufferShort: want a warning for 4 MiB granted of 64, none for all of it or for none asked")
+	}
+}
