@@ -41,6 +41,7 @@ type Metrics struct {
 	FlushSeconds  prometheus.Histogram
 	LastFlush     prometheus.Gauge // unix seconds
 	DBBytes       prometheus.Gauge
+	Unflushed     prometheus.Gauge // events counted but not yet written (held after failed flushes)
 	TCPConns      prometheus.Gauge
 	// UDPKernelDrops are datagrams the kernel dropped on the UDP socket: from sources the
 	// socket filter refuses (unknown senders) and for want of room in the receive queue.
@@ -96,6 +97,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LastFlush: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "firebreak_last_flush_timestamp_seconds", Help: "Unix time of the last successful flush.",
 		}),
+		Unflushed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "firebreak_unflushed_events", Help: "Events counted but not yet in the database; they grow while flushes fail (a full disk) and are kept until one succeeds.",
+		}),
 		DBBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "firebreak_db_size_bytes", Help: "Size of the database file.",
 		}),
@@ -132,7 +136,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
 		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
-			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived, m.StateCaps)
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.Unflushed, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived, m.StateCaps)
 	}
 	return m
 }

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,6 +174,7 @@ func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress
 	u := Upserted{Finding: f}
 	u.ID = id
 	if old == nil {
+		situate(&u.Finding, nil)
 		u.Count = 1
 		u.Status = StatusOpen
 		u.SuppressUntil = w.To.Add(suppress)
@@ -191,6 +191,7 @@ func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress
 		if old.Evidence.Window.To.After(f.Evidence.Window.To) {
 			u.Evidence = old.Evidence // an older window does not replace newer evidence
 		}
+		situate(&u.Finding, old)
 		switch {
 		case old.Status == StatusResolved && old.LastSeen.Before(f.LastSeen):
 			u.Status = StatusOpen
@@ -251,7 +252,8 @@ func (q Filter) match(f *Finding) bool {
 		(q.Status == "" || f.Status == q.Status)
 }
 
-// List returns the findings q selects, highest severity first, then most recently seen.
+// List returns the findings q selects in Priority order: highest severity first, then the
+// situations active on most days, then the most recently seen.
 func (s *Store) List(ctx context.Context, q Filter) ([]Finding, error) {
 	var out []Finding
 	err := s.db.View(ctx, func(tx *stats.RecordTx) error {
@@ -269,15 +271,7 @@ func (s *Store) List(ctx context.Context, q Filter) ([]Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
-		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
-			return c
-		}
-		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Key, b.Key)
-	})
+	slices.SortFunc(out, Priority)
 	return out, nil
 }
 

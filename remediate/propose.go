@@ -154,6 +154,7 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 		return nil, err
 	}
 	now := m.now()
+	g := m.newGuard(ctx)
 	type want struct {
 		in    intent
 		refs  []FindingRef
@@ -163,7 +164,7 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 	byKey := map[string]*want{}
 	for _, f := range findings {
 		ref := FindingRef{ID: f.ID, Key: f.Key, Detector: f.Detector, Severity: string(f.Severity)}
-		for _, in := range m.intents(f, dev) {
+		for _, in := range g.check(f, m.intents(f, dev)) { // weak evidence: advisory (protect.go)
 			k := fmt.Sprint(in.kind, "|", in.target, "|", in.topic)
 			w := byKey[k]
 			if w == nil {
@@ -259,7 +260,11 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 				}
 				to, action, comment := StateProposed, ActionPropose, p.Reason
 				if p.Kind == KindBlock || p.Kind == KindQuarantine {
-					if cerr := m.checkTarget(p.Target, running); cerr != nil {
+					cerr := m.checkTarget(p.Target, running)
+					if cerr == nil {
+						cerr = g.protect(p.Kind, p.Target) // protection by class (protect.go)
+					}
+					if cerr != nil {
 						p.Refusal = cerr.Error()
 						to, action, comment = StateRejected, ActionRefuse, "refused: "+cerr.Error()
 					}
