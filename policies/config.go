@@ -351,6 +351,12 @@ type Remediation struct {
 	// QuarantineRoles are the server roles whose hosts may be quarantined; workstations and
 	// printers may always be, every other role only when listed here.
 	QuarantineRoles []string `yaml:"quarantine_roles"`
+	// MaxOpenProposals caps the proposals of one kind waiting for a person (proposed,
+	// approved or failed) and MaxNewProposalsPerDay those of one kind made in 24 hours. Syslog
+	// is forged easily and people review only so many: further findings are not proposed, and
+	// a proposal_budget finding says how many were left out. Defaults 50 and 100.
+	MaxOpenProposals      int `yaml:"max_open_proposals"`
+	MaxNewProposalsPerDay int `yaml:"max_new_proposals_per_day"`
 }
 
 // BlockDurations is the lifetime of a change per proposal kind; 0 means until removed by hand.

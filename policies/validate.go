@@ -585,6 +585,8 @@ func (v *validator) remediation() {
 	v.durBetween(p+"block_duration.quarantine", r.BlockDuration.Quarantine, 0, 365*24*time.Hour)
 	v.between(p+"max_prefix_len_v4", r.MaxPrefixLenV4, 8, 32)
 	v.between(p+"max_prefix_len_v6", r.MaxPrefixLenV6, 16, 128)
+	v.between(p+"max_open_proposals", r.MaxOpenProposals, 1, 100_000)
+	v.between(p+"max_new_proposals_per_day", r.MaxNewProposalsPerDay, 1, 100_000)
 	if r.UseShun {
 		v.durBetween(p+"shun_duration", r.ShunDuration, time.Minute, 7*24*time.Hour)
 	}
