@@ -398,7 +398,9 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	p.metrics.Flushes.Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prev := p.aggStats[i]
 	p.aggStats[i] = p.aggs[i].Stats()
+	p.countCaps(prev, p.aggStats[i])
 	if err != nil {
 		p.metrics.FlushErrors.Inc()
 		p.status.FlushErrors++
@@ -436,6 +438,25 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	return nil
 }
 
+// countCaps adds what the aggregator's caps counted since prev to the metrics.
+func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
+	for _, c := range []struct {
+		kind    string
+		was, is uint64
+	}{
+		{CapEvictedPeer, prev.EvictedPeers, cur.EvictedPeers},
+		{CapEvictedTerm, prev.EvictedTerms, cur.EvictedTerms},
+		{CapNameOverflow, prev.NamesOverflowed, cur.NamesOverflowed},
+		{CapNameRenewal, prev.NameRenewals, cur.NameRenewals},
+		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
+		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
+	} {
+		if c.is > c.was {
+			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
+		}
+	}
+}
+
 // Status returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
@@ -451,6 +472,11 @@ func (p *Pipeline) Status() PipelineStatus {
 		s.Agg.Skipped += a.Skipped
 		s.Agg.DroppedKeys += a.DroppedKeys
 		s.Agg.ForcedFlushes += a.ForcedFlushes
+		s.Agg.EvictedPeers += a.EvictedPeers
+		s.Agg.EvictedTerms += a.EvictedTerms
+		s.Agg.NamesOverflowed += a.NamesOverflowed
+		s.Agg.NameRenewals += a.NameRenewals
+		s.Agg.Implausible += a.Implausible
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest

@@ -324,6 +324,7 @@ func (a *Aggregator) Take() *Batch {
 	if len(a.addrs) >= a.opts.MaxPendingKeys {
 		a.resetAddrs()
 	}
+	a.renewNames()
 	return b
 }
 
@@ -351,6 +352,7 @@ func (a *Aggregator) Flush(ctx context.Context, st *Store) (FlushStats, error) {
 	if len(a.addrs) >= a.opts.MaxPendingKeys {
 		a.resetAddrs()
 	}
+	a.renewNames()
 	return fs, nil
 }
 
