@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestFrameReader(t *testing.T) {
 			var got []string
 			var cuts []bool
 			for {
-				p, cut, err := fr.next()
+				p, fl, err := fr.next()
 				if err == io.EOF {
 					break
 				}
@@ -42,7 +43,7 @@ func TestFrameReader(t *testing.T) {
 					t.Fatalf("next: %v", err)
 				}
 				got = append(got, string(trimFrame(p)))
-				cuts = append(cuts, cut)
+				cuts = append(cuts, fl&frameCut != 0)
 			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("frames = %q, want %q", got, tt.want)
@@ -163,5 +164,75 @@ func TestArchiveRotatesAppendsAndPrunes(t *testing.T) {
 	}
 	if _, err := os.Stat(ArchiveName(dir, day2)); err != nil {
 		t.Errorf("day 2 must stay: %v", err)
+	}
+}
+
+// Octet counts that disagree with the stream are flagged and the reader resynchronises at
+// the next frame start, whatever the read buffer's boundaries.
+func TestFrameReaderResyncsBadOctetCounts(t *testing.T) {
+	a, b, c := "<134>alpha frame", "<134>bravo", "<134>charlie 42 x"
+	tests := []struct {
+		name string
+		in   string
+		want []string
+		bad  []bool
+	}{
+		{"short count", fmt.Sprintf("%d %s%d %s", len(a)-6, a, len(b), b), []string{a, b}, []bool{true, false}},
+		{"count beyond max", fmt.Sprintf("999999999 %s%d %s", a, len(b), b), []string{a, b}, []bool{true, false}},
+		{"count beyond max, then newline frame", fmt.Sprintf("999999999 %s\n%s\n", a, b), []string{a, b}, []bool{true, false}},
+		{"digits inside a message are not a header", fmt.Sprintf("%d %s%d %s", len(c)-8, c, len(b), b), []string{c, b}, []bool{true, false}},
+		{"right counts", fmt.Sprintf("%d %s%d %s\n%s\n", len(a), a, len(c), c, b), []string{a, c, b}, []bool{false, false, false}},
+	}
+	for _, tt := range tests {
+		for _, size := range []int{16, 4096} {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, size), func(t *testing.T) {
+				fr := frameReader{r: bufio.NewReaderSize(strings.NewReader(tt.in), size), max: 100}
+				var got []string
+				var bad []bool
+				for {
+					p, fl, err := fr.next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatalf("next: %v", err)
+					}
+					if p = trimFrame(p); len(p) == 0 {
+						continue
+					}
+					got = append(got, string(p))
+					bad = append(bad, fl&frameBadCount != 0)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(bad) != fmt.Sprint(tt.bad) {
+					t.Errorf("frames %q bad %v, want %q bad %v", got, bad, tt.want, tt.bad)
+				}
+			})
+		}
+	}
+}
+
+// A short count whose tail was not yet buffered when the frame ended: the tail is a frame of
+// its own, flagged, and the stream stays in step.
+func TestFrameReaderShortCountTailArrivesLater(t *testing.T) {
+	a, b := "<134>alpha frame", "<134>bravo"
+	r := io.MultiReader(strings.NewReader(fmt.Sprintf("%d %s", len(a)-6, a[:len(a)-6])),
+		strings.NewReader(a[len(a)-6:]+fmt.Sprintf("%d %s", len(b), b)))
+	fr := frameReader{r: bufio.NewReader(r), max: 100}
+	var got []string
+	var bad []bool
+	for {
+		p, fl, err := fr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(p))
+		bad = append(bad, fl&frameBadCount != 0)
+	}
+	want := []string{a[:len(a)-6], a[len(a)-6:], b}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(bad) != "[false true false]" {
+		t.Errorf("frames %q bad %v, want %q [false true false]", got, bad, want)
 	}
 }

@@ -85,7 +85,9 @@ func readFiles(ctx context.Context, names []string, stdin io.Reader, pool *batch
 			}
 			res.Lines++
 			if over {
+				// Dropped like an oversize frame from the network: its cut end cannot be trusted.
 				res.Oversize++
+				continue
 			}
 			b.add(line, netip.Addr{})
 			if b.full(MaxLine) {

@@ -1,6 +1,9 @@
 package collector
 
 import (
+	"net"
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -10,6 +13,19 @@ const (
 	DropOversize      = "oversize"
 	DropQueueFull     = "queue_full"
 	DropTooManyConns  = "too_many_connections"
+	// DropTooManyConnsPerSource counts connections refused because their source already had
+	// its share of the TCP slots.
+	DropTooManyConnsPerSource = "too_many_connections_per_source"
+	// DropFrameTimeout counts partial frames discarded (and their connections closed) because
+	// the frame did not arrive whole within the frame deadline.
+	DropFrameTimeout = "frame_timeout"
+)
+
+// Framing error kinds, the values of the kind label of firebreak_framing_errors_total.
+const (
+	// FrameOctetCount: an RFC 6587 octet count that exceeded the maximum frame or disagreed
+	// with where the next frame starts; the reader resynchronised at the next frame.
+	FrameOctetCount = "octet_count"
 )
 
 // Metrics are the collector's counters. They are safe for concurrent use. A nil registerer
@@ -19,13 +35,18 @@ type Metrics struct {
 	ReceivedBytes prometheus.Counter
 	Parsed        *prometheus.CounterVec // by kind: typed, header, unparsed
 	Dropped       *prometheus.CounterVec // by reason
+	FramingErrors *prometheus.CounterVec // by kind
 	Flushes       prometheus.Counter
 	FlushErrors   prometheus.Counter
 	FlushSeconds  prometheus.Histogram
 	LastFlush     prometheus.Gauge // unix seconds
 	DBBytes       prometheus.Gauge
 	TCPConns      prometheus.Gauge
-	ArchiveErrors prometheus.Counter
+	// UDPKernelDrops are datagrams the kernel dropped on the UDP socket: from sources the
+	// socket filter refuses (unknown senders) and for want of room in the receive queue.
+	UDPKernelDrops prometheus.CounterFunc
+	udp            atomic.Pointer[udpWatch]
+	ArchiveErrors  prometheus.Counter
 }
 
 // NewMetrics creates the collector metrics and registers them with reg when it is not nil.
@@ -43,6 +64,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "firebreak_dropped_total", Help: "Frames dropped before parsing, by reason.",
 		}, []string{"reason"}),
+		FramingErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_framing_errors_total", Help: "TCP framing errors the reader resynchronised after, by kind.",
+		}, []string{"kind"}),
 		Flushes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "firebreak_flushes_total", Help: "Statistics flushes to the database.",
 		}),
@@ -66,6 +90,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "firebreak_archive_errors_total", Help: "Failed writes to the raw archive.",
 		}),
 	}
+	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "firebreak_udp_kernel_drops_total", Help: "UDP datagrams the kernel dropped: unknown sources (socket filter) and a full receive queue.",
+	}, m.udpDrops)
 	// Pre-create label values so they show as 0 instead of being absent.
 	for _, t := range []string{"udp", "tcp", "file"} {
 		m.Received.WithLabelValues(t)
@@ -73,12 +100,43 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, k := range []string{"typed", "header", "unparsed"} {
 		m.Parsed.WithLabelValues(k)
 	}
-	for _, r := range []string{DropUnknownSource, DropOversize, DropQueueFull, DropTooManyConns} {
+	for _, r := range []string{DropUnknownSource, DropOversize, DropQueueFull, DropTooManyConns, DropTooManyConnsPerSource, DropFrameTimeout} {
 		m.Dropped.WithLabelValues(r)
 	}
+	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
-		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.Flushes, m.FlushErrors,
-			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.ArchiveErrors)
+		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors)
 	}
 	return m
+}
+
+// udpWatch is the UDP socket whose kernel drops the metrics report, and its count when the
+// watch began.
+type udpWatch struct {
+	c    *net.UDPConn
+	base uint32
+	last atomic.Uint32 // the count when last read, reported once the socket is closed
+}
+
+// watchUDP makes UDPKernelDrops count c's drops from now on.
+func (m *Metrics) watchUDP(c *net.UDPConn) {
+	base, _ := kernelDrops(c)
+	w := &udpWatch{c: c, base: base}
+	w.last.Store(base)
+	m.udp.Store(w)
+}
+
+func (m *Metrics) udpDrops() float64 {
+	w := m.udp.Load()
+	if w == nil {
+		return 0
+	}
+	n, err := kernelDrops(w.c)
+	if err != nil {
+		n = w.last.Load() // the socket is closed
+	} else {
+		w.last.Store(n)
+	}
+	return float64(n - w.base) // uint32 arithmetic survives a wrap
 }

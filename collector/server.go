@@ -34,7 +34,21 @@ func Listen(ctx context.Context, cfg *policies.Config, m *Metrics, log *slog.Log
 			return nil, err
 		}
 		l.udp = c
-		log.Info("udp receive buffer", "asked", int(co.UDPReadBuffer), "kernel", UDPReadBuffer(c))
+		asked, got := int(co.UDPReadBuffer), UDPReadBuffer(c)
+		// The kernel reports twice what it granted (it counts its bookkeeping).
+		if asked > 0 && got < 2*asked {
+			log.Warn("udp receive buffer is smaller than asked: bursts may be lost; raise net.core.rmem_max "+
+				"(sysctl -w net.core.rmem_max=N) or run with CAP_NET_ADMIN",
+				"asked_bytes", asked, "granted_bytes", got/2)
+		} else {
+			log.Info("udp receive buffer", "asked_bytes", asked, "granted_bytes", got/2)
+		}
+		// Syslog from anywhere but the devices' sources is dropped by the kernel, before it
+		// takes room in the receive queue that the real stream needs (issue 13 #8).
+		if err := attachSourceFilter(c, syslogSources(cfg)); err != nil {
+			log.Warn("udp source filter not attached: unknown sources are dropped after they are read", "err", err)
+		}
+		m.watchUDP(c)
 	}
 	if co.TCPListen != policies.Off && co.TCPListen != "" {
 		var lc net.ListenConfig
@@ -67,12 +81,22 @@ func (l *Listeners) TCPAddr() net.Addr {
 func (l *Listeners) Close() error {
 	var errs []error
 	if l.udp != nil {
+		l.metrics.udpDrops() // the last kernel drop count, while the socket can still tell it
 		errs = append(errs, l.udp.Close())
 	}
 	if l.tcp != nil {
 		errs = append(errs, l.tcp.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// syslogSources lists every device's syslog sources.
+func syslogSources(cfg *policies.Config) []netip.Addr {
+	var srcs []netip.Addr
+	for i := range cfg.Devices {
+		srcs = append(srcs, cfg.Devices[i].SyslogSources...)
+	}
+	return srcs
 }
 
 // Allowed reports whether addr is a configured syslog source of some device. Datagrams and
@@ -109,7 +133,8 @@ func (l *Listeners) Run(ctx context.Context, p *Pipeline) error {
 			idle = 5 * time.Minute
 		}
 		r := &tcpReceiver{ln: l.tcp, allow: allow, out: in, pool: pool, metrics: l.metrics,
-			log: l.log, maxMsg: maxMsg, idle: idle, maxConns: max(co.TCPMaxConns, 1)}
+			log: l.log, maxMsg: maxMsg, idle: idle, maxConns: max(co.TCPMaxConns, 1),
+			perSource: co.TCPMaxConnsPerSource, frameTimeout: time.Duration(co.TCPFrameTimeout)}
 		wg.Go(func() { errs <- r.run(ctx) })
 	}
 	stop := context.AfterFunc(ctx, func() { l.Close() }) // unblocks reads and Accept

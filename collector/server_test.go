@@ -155,25 +155,25 @@ func TestDaemonReceivesUDPAndTCPAndFlushesOnStop(t *testing.T) {
 			stream.WriteString(l + "\n")
 		}
 	}
-	stream.WriteString(strings.Repeat("B", 5000) + "\n") // oversize: cut, counted, kept
+	stream.WriteString(strings.Repeat("B", 5000) + "\n") // oversize: counted and dropped
 	stream.WriteString("\x00\x01\x02binary junk\xff\n")
 	if _, err := io.WriteString(tcp, stream.String()); err != nil {
 		t.Fatal(err)
 	}
 	tcp.Close()
 
-	d.waitParsed(t, nUDP+100+2)
+	d.waitParsed(t, nUDP+100+1)
 	d.stop(t)
 
 	s := d.p.Status()
 	if s.Typed != nUDP+100 {
 		t.Errorf("typed = %d, want %d", s.Typed, nUDP+100)
 	}
-	if s.Unparsed != 2 {
-		t.Errorf("unparsed = %d, want 2 (oversize and binary frames are kept as unparsed)", s.Unparsed)
+	if s.Unparsed != 1 {
+		t.Errorf("unparsed = %d, want 1 (the binary frame is kept as unparsed, the oversize one dropped)", s.Unparsed)
 	}
-	if got := testCount(d.metrics.Dropped.WithLabelValues(DropUnknownSource)); got != 50 {
-		t.Errorf("dropped unknown source = %v, want 50", got)
+	if got := testCount(d.metrics.UDPKernelDrops); got != 50 {
+		t.Errorf("kernel drops (unknown source) = %v, want 50", got)
 	}
 	if got := testCount(d.metrics.Dropped.WithLabelValues(DropOversize)); got != 1 {
 		t.Errorf("oversize = %v, want 1", got)
@@ -197,7 +197,7 @@ func TestDaemonReceivesUDPAndTCPAndFlushesOnStop(t *testing.T) {
 	}
 	defer r.Close()
 	raw, _ := io.ReadAll(r)
-	if n := strings.Count(string(raw), "\n"); n != nUDP+100+2 {
-		t.Errorf("archive has %d lines, want %d", n, nUDP+100+2)
+	if n := strings.Count(string(raw), "\n"); n != nUDP+100+1 {
+		t.Errorf("archive has %d lines, want %d", n, nUDP+100+1)
 	}
 }

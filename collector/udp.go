@@ -140,9 +140,10 @@ func (r *udpReceiver) run(ctx context.Context) error {
 			continue
 		}
 		if n > r.maxMsg {
-			// Keep the start of an oversize datagram as a frame: it is counted and kept, not lost.
+			// Dropped, as documented: a cut frame could misstate a field (a byte count cut
+			// mid-number), so it is neither parsed nor archived.
 			oversize.Inc()
-			n = r.maxMsg
+			continue
 		}
 		b.add(trimFrame(buf[:n]), addr)
 		if b.full(r.maxMsg) {

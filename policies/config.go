@@ -28,6 +28,10 @@ type Config struct {
 	Retention   Retention         `yaml:"retention"`
 	Remediation Remediation       `yaml:"remediation"`
 	Report      Report            `yaml:"report"`
+	// Services are known external services (update CDNs, SaaS, the offsite backup): never
+	// blocked, never counted as exfiltration (see context.go).
+	Services []Service `yaml:"services"`
+	VPN      VPN       `yaml:"vpn"`
 
 	loc    *time.Location
 	files  []string // the files the policy was read from, in merge order
@@ -45,13 +49,24 @@ type Collector struct {
 	FlushInterval Duration `yaml:"flush_interval"` // statistics batch interval, default 1s
 	QueueSize     int      `yaml:"queue_size"`     // frames buffered between listeners and parsers, default 65536
 	Workers       int      `yaml:"workers"`        // parse workers; 0 means one per CPU
-	// MaxMessageSize is the largest frame accepted; longer ones are dropped and counted.
+	// MaxMessageSize is the largest frame accepted; longer ones are dropped (not parsed, not
+	// archived) and counted in firebreak_dropped_total{reason="oversize"}.
 	MaxMessageSize ByteSize `yaml:"max_message_size"` // default 8KiB
-	UDPReadBuffer  ByteSize `yaml:"udp_read_buffer"`  // SO_RCVBUF asked for, default 8MiB
+	UDPReadBuffer  ByteSize `yaml:"udp_read_buffer"`  // SO_RCVBUF asked for, default 64MiB
 	TCPMaxConns    int      `yaml:"tcp_max_conns"`    // default 64
-	TCPIdleTimeout Duration `yaml:"tcp_idle_timeout"` // default 5m
+	// TCPMaxConnsPerSource bounds one sender's share of TCPMaxConns, so one source (or one
+	// compromised device) cannot hold every slot.
+	TCPMaxConnsPerSource int      `yaml:"tcp_max_conns_per_source"` // default 8
+	TCPIdleTimeout       Duration `yaml:"tcp_idle_timeout"`         // default 5m
+	// TCPFrameTimeout is how long one frame may take to arrive once its first byte has: a
+	// peer trickling a frame byte by byte is cut off then (the idle timeout alone restarts at
+	// every byte).
+	TCPFrameTimeout Duration `yaml:"tcp_frame_timeout"` // default 30s
 	// HTTPListen serves /metrics and the dashboard; "off" disables it.
 	HTTPListen string `yaml:"http_listen"` // default "127.0.0.1:8080"
+	// HTTP secures that endpoint: TLS and a token or basic auth, required when http_listen is
+	// not a loopback address.
+	HTTP HTTPAccess `yaml:"http"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`
 }
@@ -91,6 +106,12 @@ type Device struct {
 	InsideInterface  string `yaml:"inside_interface"`  // default "inside"
 	InsideACL        string `yaml:"inside_acl"`        // default "inside_access_in"
 	ObjectGroup      string `yaml:"object_group"`      // managed object-group, default FIREBREAK_BLOCK
+	// Addresses are the device's own (interfaces, PAT, VPN headend): traffic to them is the
+	// device's, not an internal host's, and they are never blocked.
+	Addresses []netip.Addr `yaml:"addresses"`
+	// OutsideSubnet is the outside interface's connected subnet (the ISP's gateway and
+	// neighbours): never blocked.
+	OutsideSubnet netip.Prefix `yaml:"outside_subnet"`
 
 	loc *time.Location
 }
@@ -260,6 +281,9 @@ type NewVPNSource struct {
 // SegmentViolation flags flows between segments that no flow rule allows.
 type SegmentViolation struct {
 	Detector `yaml:",inline"`
+	// ICMP is "diagnostics" (default: ICMP between internal segments is diagnostics, not a
+	// violation) or "strict" (judged by the flows like any port).
+	ICMP string `yaml:"icmp"`
 }
 
 // SANCrossing flags SAN traffic seen crossing the ASA.
@@ -271,6 +295,9 @@ type SANCrossing struct {
 type PrinterEgress struct {
 	Detector        `yaml:",inline"`
 	MaxBytesPerWeek ByteSize `yaml:"max_bytes_per_week"` // default 10MB; 0 flags any byte
+	// MaxBytesPerWeekByRole overrides the limit per role (printers, print-servers): a print
+	// server's vendor agent sends far less than a managed printer may.
+	MaxBytesPerWeekByRole map[string]ByteSize `yaml:"max_bytes_per_week_by_role"`
 }
 
 // SilentHost flags an expected host with no traffic.
@@ -290,6 +317,9 @@ type Schedules struct {
 	Timezone string `yaml:"timezone"` // default the site's zone
 	Detect   string `yaml:"detect"`   // default "@every 1h"
 	Report   string `yaml:"report"`   // default "0 7 * * *"
+	// Bulk are scheduled bulk transfers (backups, patch days): volume in their windows to
+	// their services is expected.
+	Bulk []Bulk `yaml:"bulk"`
 
 	loc *time.Location
 }
@@ -315,6 +345,9 @@ type Remediation struct {
 	PushOnApprove      bool           `yaml:"push_on_approve"`
 	UseShun            bool           `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
 	ShunDuration       Duration       `yaml:"shun_duration"` // default 1h
+	// QuarantineRoles are the server roles whose hosts may be quarantined; workstations and
+	// printers may always be, every other role only when listed here.
+	QuarantineRoles []string `yaml:"quarantine_roles"`
 }
 
 // BlockDurations is the lifetime of a change per proposal kind; 0 means until removed by hand.

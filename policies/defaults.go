@@ -40,10 +40,13 @@ func Default() *Config {
 			FlushInterval:  Duration(time.Second),
 			QueueSize:      65536,
 			MaxMessageSize: 8 << 10,
-			UDPReadBuffer:  8 << 20,
+			UDPReadBuffer:  64 << 20,
 			TCPMaxConns:    64,
 			TCPIdleTimeout: Duration(5 * time.Minute),
-			HTTPListen:     "127.0.0.1:8080",
+			// Limits against slow or greedy TCP senders (issue 13 #5).
+			TCPMaxConnsPerSource: 8,
+			TCPFrameTimeout:      Duration(30 * time.Second),
+			HTTPListen:           "127.0.0.1:8080",
 		},
 		Ports: map[string][]Port{
 			"default": {
@@ -62,7 +65,7 @@ func Default() *Config {
 			NewVPNSource:     NewVPNSource{Detector: det(SeverityMedium), LearningDays: 7},
 			SegmentViolation: SegmentViolation{Detector: det(SeverityHigh)},
 			SANCrossing:      SANCrossing{Detector: det(SeverityHigh)},
-			PrinterEgress:    PrinterEgress{Detector: det(SeverityHigh), MaxBytesPerWeek: 10e6},
+			PrinterEgress:    PrinterEgress{Detector: det(SeverityHigh), MaxBytesPerWeek: 10e6, MaxBytesPerWeekByRole: map[string]ByteSize{}},
 			SilentHost:       SilentHost{Detector: det(SeverityMedium), Hours: 24},
 			DNSUnapproved:    DNSUnapproved{Detector: det(SeverityMedium)},
 		},

@@ -19,6 +19,7 @@ type tables struct {
 	flows     map[uint64]*flowRule         // from id << 32 | to id
 	conv      map[string]map[Port]struct{} // role -> ports conventional for it (its own and "default")
 	hosts     map[netip.Addr]*Host
+	ctx       *contextTables // services, carriers, device addresses (context.go)
 }
 
 type flowRule struct {
@@ -313,6 +314,7 @@ func buildTables(c *Config) *tables {
 			r.ports[p] = struct{}{}
 		}
 	}
+	t.ctx = buildContext(c)
 	t.nets.build()
 	t.internal.build()
 	t.protected.build()

@@ -116,6 +116,10 @@ func (v *validator) normalize() {
 	}
 	rel("$.collector.data_dir", &c.Collector.DataDir)
 	rel("$.collector.api_socket", &c.Collector.APISocket)
+	for k, f := range map[string]*string{"tls_cert": &c.Collector.HTTP.TLSCert, "tls_key": &c.Collector.HTTP.TLSKey,
+		"token_file": &c.Collector.HTTP.TokenFile, "password_file": &c.Collector.HTTP.PasswordFile} {
+		rel("$.collector.http."+k, f)
+	}
 	rel("$.report.out_dir", &c.Report.OutDir)
 	if c.Report.OutDir == "" && c.Collector.DataDir != "" {
 		c.Report.OutDir = filepath.Join(c.Collector.DataDir, "reports")
@@ -160,6 +164,7 @@ func (v *validator) validate() {
 		}
 	}
 	v.detectors()
+	v.context()
 	v.schedules()
 	v.retention()
 	v.remediation()
@@ -229,6 +234,7 @@ func (v *validator) collector() {
 	v.listen(p+"udp_listen", c.UDPListen, false)
 	v.listen(p+"tcp_listen", c.TCPListen, false)
 	v.listen(p+"http_listen", c.HTTPListen, false)
+	v.httpAccess()
 	if c.UDPListen == Off && c.TCPListen == Off {
 		v.errf(p+"udp_listen", "both udp_listen and tcp_listen are off; the collector would receive nothing")
 	}
@@ -246,6 +252,8 @@ func (v *validator) collector() {
 	}
 	v.between(p+"tcp_max_conns", c.TCPMaxConns, 1, 10000)
 	v.durBetween(p+"tcp_idle_timeout", c.TCPIdleTimeout, time.Second, 24*time.Hour)
+	v.between(p+"tcp_max_conns_per_source", c.TCPMaxConnsPerSource, 1, 10000)
+	v.durBetween(p+"tcp_frame_timeout", c.TCPFrameTimeout, 10*time.Millisecond, time.Hour)
 }
 
 func (v *validator) devices() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
@@ -111,10 +112,10 @@ func getTx(tx *stats.RecordTx, id string) (Proposal, error) {
 	var p Proposal
 	ok, err := tx.Get(NSProposals, id, &p)
 	if err != nil {
-		return p, fmt.Errorf("proposal %s: %w", Display(id), err)
+		return p, fmt.Errorf("proposal %s: %w", display.Text(id), err)
 	}
 	if !ok {
-		return p, fmt.Errorf("proposal %s: %w", Display(id), ErrNotFound)
+		return p, fmt.Errorf("proposal %s: %w", display.Text(id), ErrNotFound)
 	}
 	return p, nil
 }
@@ -202,7 +203,7 @@ func (m *Manager) device(name string) (*policies.Device, error) {
 	if name != "" {
 		d, ok := m.pol.DeviceByName(name)
 		if !ok {
-			return nil, fmt.Errorf("device %s: %w", Display(name), ErrNoDevice)
+			return nil, fmt.Errorf("device %s: %w", display.Text(name), ErrNoDevice)
 		}
 		return d, nil
 	}

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
@@ -189,20 +186,6 @@ const (
 	ActionExpire      = "expire"
 	ActionUnshun      = "unshun"
 )
-
-// Display quotes text from untrusted sources (comments, finding titles) for a
-// terminal: when it holds invalid UTF-8 or anything not graphic (control
-// characters, line and paragraph separators, bidi and other format
-// characters), the whole text is escaped, so nothing can move the cursor, fake
-// a line or reorder what is shown. Printable text, accents and symbols
-// included, is shown as it is.
-func Display(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) }) {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
-}
 
 func (p *Proposal) String() string {
 	t := ""

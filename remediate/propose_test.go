@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
@@ -209,7 +210,7 @@ func TestInjectionNeverReachesCLI(t *testing.T) {
 	if strings.Contains(r.srv.Running(), "1.2.3.4") {
 		t.Error("hostile route in the config")
 	}
-	if got := remediate.Display(evil); strings.ContainsAny(got, "\n\r") {
+	if got := display.Text(evil); strings.ContainsAny(got, "\n\r") {
 		t.Errorf("Display(%q) = %q keeps a line break", evil, got)
 	}
 
@@ -441,20 +442,5 @@ func TestQuarantineUsesTheHostsInterface(t *testing.T) {
 	}
 	if len(s.Lines) != 1 || s.Lines[0] != "no route outside 10.50.0.0 255.255.255.0 198.51.100.6 1" || s.Advisory == "" {
 		t.Errorf("SAN fix lines %q advisory %q", s.Lines, s.Advisory)
-	}
-}
-
-func TestDisplayKeepsPrintableTextAndEscapesTheRest(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"spike 3.5× its baseline", "spike 3.5× its baseline"},
-		{"user José", "user José"},
-		{"a\nroute outside 0.0.0.0", `a\nroute outside 0.0.0.0`},
-		{"evil\u202etxt.exe", `evil\u202etxt.exe`},
-		{"bell\a", `bell\a`},
-		{"bad\xffutf8", `bad\xffutf8`},
-	} {
-		if got := remediate.Display(tc.in); got != tc.want {
-			t.Errorf("Display(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }

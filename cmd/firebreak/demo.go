@@ -23,6 +23,7 @@ import (
 	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/devices/fakeasa"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
@@ -166,7 +167,7 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	step.done("%d findings (%s); %d of the %d planted incidents found by the detector truth.json names",
 		len(all), countsString(byDetector), found, len(files.Result.Incidents))
 	for _, f := range onePerDetector(all) {
-		fmt.Fprintf(a.stdout, "   %-8s %-9s %-18s %s\n", f.ID, f.Severity, f.Detector, remediate.Display(f.Title))
+		fmt.Fprintf(a.stdout, "   %-8s %-9s %-18s %s\n", f.ID, f.Severity, f.Detector, display.Text(f.Title))
 	}
 
 	// 5. Proposals.

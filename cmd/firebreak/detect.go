@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -73,7 +74,7 @@ TIME is RFC 3339 (2026-05-06T00:00:00-05:00), a date (2026-05-06, midnight in th
 				}
 				if err != nil {
 					for _, e := range res.Errors {
-						fmt.Fprintf(a.stderr, "firebreak detect: %s: %s\n", e.Detector, e.Err)
+						fmt.Fprintf(a.stderr, "firebreak detect: %s: %s\n", e.Detector, display.Text(e.Err))
 					}
 					return errExit
 				}
@@ -112,6 +113,6 @@ func printRun(w io.Writer, res detect.RunResult, loc *time.Location) {
 		len(res.Findings), counts[detect.ChangeNew], counts[detect.ChangeUpdated], counts[detect.ChangeReopened],
 		counts[detect.ChangeSilent], len(res.Detectors), res.Took.Round(time.Millisecond))
 	for _, f := range res.Findings {
-		fmt.Fprintf(w, "%-9s %-8s %-8s %-18s %s\n", f.Change, f.ID, f.Severity, f.Detector, f.Title)
+		fmt.Fprintf(w, "%-9s %-8s %-8s %-18s %s\n", f.Change, f.ID, f.Severity, f.Detector, display.Text(f.Title))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -23,7 +24,27 @@ type daemonEnv struct {
 	serve *serveState
 }
 
-// config loads the site policy named by --config, or the embedded default.
+// defaultConfigPath is where a packaged install keeps the site policy.
+const defaultConfigPath = "/etc/firebreak/site.yaml"
+
+// configPathFor finds the site policy: --config, then $FIREBREAK_CONFIG, then
+// /etc/firebreak/site.yaml. With none of them it is a usage error: a command that silently used
+// an empty ./firebreak-data would answer "not found" or "nothing yet" about the wrong site.
+func configPathFor(flag string, getenv func(string) string, exists func(string) bool) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if p := getenv("FIREBREAK_CONFIG"); p != "" {
+		return p, nil
+	}
+	if exists(defaultConfigPath) {
+		return defaultConfigPath, nil
+	}
+	return "", usageError{errors.New("no site policy: pass --config FILE, set FIREBREAK_CONFIG, or create " +
+		defaultConfigPath + " (`firebreak gen --out DIR` writes an example site; `firebreak demo` needs none)")}
+}
+
+// config loads the site policy that configPathFor finds.
 func (a *app) config() (*policies.Config, error) {
 	if a.daemon != nil {
 		return a.daemon.cfg, nil
@@ -31,21 +52,20 @@ func (a *app) config() (*policies.Config, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
-	var (
-		cfg *policies.Config
-		err error
-	)
-	if a.configPath == "" {
-		cfg, err = policies.Embedded()
-	} else {
-		cfg, err = policies.Load(a.path(a.configPath))
+	path, err := configPathFor(a.configPath, os.Getenv, func(p string) bool {
+		_, err := os.Stat(p)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	cfg, err := policies.Load(a.path(path))
 	if err != nil {
 		return nil, err
 	}
 	if a.dataDir != "" {
 		cfg.Collector.DataDir = a.path(a.dataDir)
-		if cfg.Collector.APISocket == "" || a.configPath == "" {
+		if cfg.Collector.APISocket == "" {
 			cfg.Collector.APISocket = filepath.Join(cfg.Collector.DataDir, "firebreak.sock")
 		}
 	}

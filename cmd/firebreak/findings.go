@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -56,7 +57,7 @@ func (a *app) findingsCmd() *cobra.Command {
 			fmt.Fprintf(a.stdout, "%-8s %-8s %-18s %-12s %5s %-16s %s\n", "ID", "SEVERITY", "DETECTOR", "STATUS", "COUNT", "LAST SEEN", "TITLE")
 			for _, f := range fs {
 				fmt.Fprintf(a.stdout, "%-8s %-8s %-18s %-12s %5d %-16s %s\n", f.ID, f.Severity, f.Detector, f.Status, f.Count,
-					f.LastSeen.In(loc).Format("2006-01-02 15:04"), f.Title)
+					f.LastSeen.In(loc).Format("2006-01-02 15:04"), display.Text(f.Title))
 			}
 			return nil
 		})
@@ -89,8 +90,8 @@ func (a *app) findingsCmd() *cobra.Command {
 	for _, c := range []*cobra.Command{cmd, lc} {
 		c.Flags().StringVar(&since, "since", "", "only findings last seen since: a duration back from now (24h, 7d) or a time")
 		c.Flags().StringVar(&detector, "detector", "", "only this detector's findings")
-		c.Flags().StringVar(&sev, "severity", "", "only this severity or higher: info, low, medium, high, critical")
-		c.Flags().StringVar(&status, "status", "", "only this status: open, acknowledged, resolved")
+		enumFlag(c, &sev, "severity", "", "only this severity or higher", "info", "low", "medium", "high", "critical")
+		enumFlag(c, &status, "status", "", "only this status", "open", "acknowledged", "resolved")
 	}
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(lc, show)
@@ -113,9 +114,11 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printFinding(w io.Writer, f detect.Finding, loc *time.Location) {
+	// Every string of a finding may come from a log line: all of it goes through display.Text.
+	d := display.Text
 	ts := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
-	fmt.Fprintf(w, "%s  %s\n", f.ID, f.Title)
-	fmt.Fprintf(w, "  detector   %s\n  severity   %s\n  status     %s\n  key        %s\n", f.Detector, f.Severity, f.Status, f.Key)
+	fmt.Fprintf(w, "%s  %s\n", d(f.ID), d(f.Title))
+	fmt.Fprintf(w, "  detector   %s\n  severity   %s\n  status     %s\n  key        %s\n", d(f.Detector), d(string(f.Severity)), d(f.Status), d(f.Key))
 	fmt.Fprintf(w, "  seen       %s .. %s, in %d window(s)\n", ts(f.FirstSeen), ts(f.LastSeen), f.Count)
 	if !f.SuppressUntil.IsZero() {
 		fmt.Fprintf(w, "  quiet until %s\n", ts(f.SuppressUntil))
@@ -132,22 +135,22 @@ func printFinding(w io.Writer, f detect.Finding, loc *time.Location) {
 		subj = append(subj, fmt.Sprintf("port %s/%d", stats.ProtoName(s.Proto), s.Port))
 	}
 	if s.User != "" {
-		subj = append(subj, fmt.Sprintf("user %q", s.User))
+		subj = append(subj, fmt.Sprintf("user %q", d(s.User)))
 	}
 	if s.Segment != "" {
-		subj = append(subj, "segment "+s.Segment)
+		subj = append(subj, "segment "+d(s.Segment))
 	}
 	fmt.Fprintf(w, "  subject    %s\n", strings.Join(subj, ", "))
 	if f.Protected {
 		fmt.Fprintln(w, "  protected  yes: the policy protects this address; it will not be blocked")
 	}
 	e := f.Evidence
-	fmt.Fprintf(w, "evidence (%s .. %s)\n  %s\n", ts(e.Window.From), ts(e.Window.To), e.Summary)
+	fmt.Fprintf(w, "evidence (%s .. %s)\n  %s\n", ts(e.Window.From), ts(e.Window.To), d(e.Summary))
 	if b := e.Baseline; b != nil {
-		fmt.Fprintf(w, "  baseline   observed %.0f vs expected %.0f %s (%s), z %.1f, ratio %.1f\n", b.Observed, b.Expected, b.Unit, b.Method, b.Z, b.Ratio)
+		fmt.Fprintf(w, "  baseline   observed %.0f vs expected %.0f %s (%s), z %.1f, ratio %.1f\n", b.Observed, b.Expected, d(b.Unit), d(b.Method), b.Z, b.Ratio)
 	}
 	for _, k := range sortedCountKeys(e.Counts) {
-		fmt.Fprintf(w, "  %-22s %.6g\n", k, e.Counts[k])
+		fmt.Fprintf(w, "  %-22s %.6g\n", d(k), e.Counts[k])
 	}
 	for _, l := range []struct {
 		name string
@@ -158,13 +161,13 @@ func printFinding(w io.Writer, f detect.Finding, loc *time.Location) {
 		}
 		fmt.Fprintf(w, "  %s\n", l.name)
 		for _, r := range l.rows {
-			fmt.Fprintf(w, "    %-24s %.6g\n", r.Key, r.Value)
+			fmt.Fprintf(w, "    %-24s %.6g\n", d(r.Key), r.Value)
 		}
 	}
 	if len(e.Lines) > 0 {
 		fmt.Fprintln(w, "  raw lines (as received)")
 		for _, l := range e.Lines {
-			fmt.Fprintf(w, "    %q\n", l)
+			fmt.Fprintf(w, "    %s\n", d(l))
 		}
 	}
 }

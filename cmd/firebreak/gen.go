@@ -33,6 +33,7 @@ bytes; without --start the scenario ends today.
 With --send, the generated lines are also replayed as UDP datagrams to a syslog listener at a
 steady rate, for load tests. Only loopback destinations are accepted.`,
 		Example: `  firebreak gen --days 30 --seed 7 --out /tmp/clinic
+  firebreak gen --profile harbor --days 24 --seed 3 --out /tmp/harbor
   firebreak gen --days 1 --lines-per-day 2000000 --out /tmp/load --send udp://127.0.0.1:5140 --rate 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,6 +56,9 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 			} else {
 				// End the scenario today, so its hourly statistics are within retention.
 				cfg.Start = time.Now().AddDate(0, 0, -max(cfg.Days, 1))
+			}
+			if siteFile != "" && cfg.Profile == scenario.ProfileHarbor {
+				return errors.New("--site applies to the clinic profile only")
 			}
 			if siteFile != "" {
 				site, err := scenario.LoadSiteFile(siteFile)
@@ -111,7 +115,8 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed gives the same bytes")
 	f.IntVar(&cfg.LinesPerDay, "lines-per-day", scenario.DefaultLinesPerDay, "about how many lines a working weekday produces")
 	f.StringVar(&start, "start", "", "first day (YYYY-MM-DD, site time); default: --days before today, so the scenario ends today")
-	f.StringVar(&siteFile, "site", "", "scenario file (YAML) overriding the site's sizes")
+	f.StringVar(&siteFile, "site", "", "scenario file (YAML) overriding the site's sizes (clinic profile)")
+	f.StringVar(&cfg.Profile, "profile", scenario.ProfileClinic, "site profile: clinic, or harbor (another site with decoys; truth.json lists them)")
 	f.StringVar(&out, "out", "", "output folder (created)")
 	f.StringVar(&send, "send", "", "also replay the lines to udp://127.0.0.1:PORT (loopback only)")
 	f.IntVar(&rate, "rate", 10000, "lines per second for --send")

@@ -84,7 +84,7 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 	s := p.Status()
 	fmt.Fprintf(a.stdout, "ingested %d lines from %d files (%.1f MB) in %s: %.0f lines/s\n",
 		res.Lines, res.Files, float64(res.Bytes)/1e6, el.Round(time.Millisecond), float64(res.Lines)/el.Seconds())
-	fmt.Fprintf(a.stdout, "  typed %d, header-only %d, unparsed %d, oversize %d; %d flushes, %d new keys dropped at the memory cap\n",
+	fmt.Fprintf(a.stdout, "  typed %d, header-only %d, unparsed %d, oversize %d (dropped); %d flushes, %d new keys dropped at the memory cap\n",
 		s.Typed, s.Header, s.Unparsed, res.Oversize, s.Agg.Flushes, s.Agg.DroppedKeys)
 	for _, ferr := range res.FileErrors {
 		fmt.Fprintf(a.stderr, "firebreak ingest: %v\n", ferr)

@@ -70,9 +70,13 @@ func (a *app) execute(ctx context.Context) int {
 		if !errors.Is(err, errExit) {
 			fmt.Fprintln(a.stderr, "firebreak:", err)
 		}
-		return 1
+		if isUsage(err) {
+			fmt.Fprintln(a.stderr, "Run 'firebreak --help' for usage.")
+			return exitUsage
+		}
+		return exitFail
 	}
-	return 0
+	return exitOK
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -83,12 +87,14 @@ func (a *app) rootCmd() *cobra.Command {
 		Long: `firebreak reads the syslog of a Cisco ASA and its IOS routers, keeps rolling
 statistics, finds what a small IT team should act on, and turns findings into ASA changes
 that a person reviews, approves and pushes over SSH.`,
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.logLevel.UnmarshalText([]byte(level))
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (default: the embedded default)")
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "", "data folder (default: the policy's collector.data_dir)")
@@ -104,5 +110,6 @@ that a person reviews, approves and pushes over SSH.`,
 		a.proposeCmd(), a.proposalsCmd(),
 		a.detectCmd(), a.findingsCmd(), a.termsCmd(), a.policyCmd(),
 	)
+	markUsage(root)
 	return root
 }

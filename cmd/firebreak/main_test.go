@@ -88,3 +88,74 @@ func countLines(t *testing.T, name string) int {
 	}
 	return n
 }
+
+func TestExitStatusTellsUsageFromFailure(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		say  string
+	}{
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"proposals", "frob"}, exitUsage, `unknown command "frob" for "firebreak proposals"`},
+		{[]string{"findings", "list", "--nope"}, exitUsage, "unknown flag: --nope"},
+		{[]string{"proposals", "list", "--state", "aplied"}, exitUsage, "is not one of applied, approved"},
+		{[]string{"report", "--format", "pdf"}, exitUsage, "text, markdown, html, json"},
+		{[]string{"version", "extra"}, exitUsage, "unknown command"},
+		{[]string{"parse", filepath.Join(t.TempDir(), "missing.log")}, exitFail, "missing.log"},
+	} {
+		code, _, errOut := runCLI(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.say) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d saying %q", tc.args, code, errOut, tc.code, tc.say)
+		}
+	}
+}
+
+func TestVersionFlagMatchesVersionCommand(t *testing.T) {
+	c1, flag, _ := runCLI(t, "", "--version")
+	c2, cmd, _ := runCLI(t, "", "version")
+	if c1 != 0 || c2 != 0 || flag != cmd || !strings.HasPrefix(flag, "firebreak "+version+" commit ") {
+		t.Fatalf("--version %d %q, version %d %q", c1, flag, c2, cmd)
+	}
+}
+
+func TestConfigLookupOrder(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	etc := false
+	exists := func(p string) bool { return etc && p == defaultConfigPath }
+
+	if _, err := configPathFor("", getenv, exists); !isUsage(err) || !strings.Contains(err.Error(), "FIREBREAK_CONFIG") {
+		t.Fatalf("nothing configured: %v, want a usage error naming the choices", err)
+	}
+	etc = true
+	if p, _ := configPathFor("", getenv, exists); p != defaultConfigPath {
+		t.Errorf("with only %s: %q", defaultConfigPath, p)
+	}
+	env["FIREBREAK_CONFIG"] = "/srv/site.yaml"
+	if p, _ := configPathFor("", getenv, exists); p != "/srv/site.yaml" {
+		t.Errorf("FIREBREAK_CONFIG ignored: %q", p)
+	}
+	if p, _ := configPathFor("mine.yaml", getenv, exists); p != "mine.yaml" {
+		t.Errorf("--config not first: %q", p)
+	}
+}
+
+func TestCommandWithoutSiteIsAUsageError(t *testing.T) {
+	if _, err := os.Stat(defaultConfigPath); err == nil {
+		t.Skipf("%s exists on this machine", defaultConfigPath)
+	}
+	t.Setenv("FIREBREAK_CONFIG", "")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, errOut := runCLI(t, "", "findings", "list")
+	if code != exitUsage || !strings.Contains(errOut, "no site policy") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "firebreak-data")); err == nil {
+		t.Error("an empty ./firebreak-data was created")
+	}
+	t.Setenv("FIREBREAK_CONFIG", filepath.Join(dir, "nope.yaml"))
+	if code, _, errOut := runCLI(t, "", "findings", "list"); code != exitFail || !strings.Contains(errOut, "nope.yaml") {
+		t.Fatalf("FIREBREAK_CONFIG naming a missing file: exit %d, %q", code, errOut)
+	}
+}

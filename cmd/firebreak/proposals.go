@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -164,7 +166,7 @@ func (a *app) printList(ps []remediate.Proposal) {
 			note = "expires " + p.ExpiresAt.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p.ID, p.Kind, p.State, p.Device, target,
-			len(p.Findings), p.UpdatedAt.UTC().Format("2006-01-02 15:04"), remediate.Display(note))
+			len(p.Findings), p.UpdatedAt.UTC().Format("2006-01-02 15:04"), display.Text(note))
 	}
 	tw.Flush()
 }
@@ -230,7 +232,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&state, "state", "", "only proposals in this state")
+	enumFlag(cmd, &state, "state", "", "only proposals in this state", proposalStates()...)
 	return cmd
 }
 
@@ -268,7 +270,7 @@ func (a *app) proposalsShowCmd() *cobra.Command {
 
 func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, transcript bool) {
 	w := a.stdout
-	d := remediate.Display
+	d := display.Text
 	fmt.Fprintf(w, "proposal   %s\nkind       %s\nstate      %s\ndevice     %s\n", p.ID, p.Kind, p.State, p.Device)
 	if p.Target.IsValid() {
 		fmt.Fprintf(w, "target     %s\n", p.Target)
@@ -423,7 +425,7 @@ follows at once.`,
 					return err
 				}
 				a.printDryRun(p, dr)
-				fmt.Fprintf(a.stdout, "%s approved by %s\n", p.ID, remediate.Display(a.user))
+				fmt.Fprintf(a.stdout, "%s approved by %s\n", p.ID, display.Text(a.user))
 				if !cfg.Remediation.PushOnApprove {
 					return nil
 				}
@@ -439,7 +441,7 @@ follows at once.`,
 func (a *app) push(ctx context.Context, m *remediate.Manager, id string) error {
 	res, err := m.Push(ctx, id, a.user)
 	for _, w := range res.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", remediate.Display(w))
+		fmt.Fprintf(a.stderr, "warning: %s\n", display.Text(w))
 	}
 	if err != nil {
 		if res.Report.RolledBack {
@@ -563,7 +565,7 @@ func (a *app) proposalsFeedbackCmd() *cobra.Command {
 						note = firstLine(fb.HitsError)
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", fb.Proposal, fb.Kind, fb.Target, fb.ACL,
-						fb.Age.Round(time.Minute), fb.DenyLogs, hits, remediate.Display(note))
+						fb.Age.Round(time.Minute), fb.DenyLogs, hits, display.Text(note))
 				}
 				return tw.Flush()
 			})
@@ -615,7 +617,7 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 					}
 					return writeJSON(a.stdout, es)
 				}
-				d := remediate.Display
+				d := display.Text
 				for _, e := range es {
 					fmt.Fprintf(a.stdout, "%6d %s %s %-12s %-12s %s→%s %s\n", e.Seq, e.At.UTC().Format(time.RFC3339), e.Proposal, d(e.Who), e.Action, e.From, e.To, d(e.Comment))
 				}
@@ -625,4 +627,14 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// proposalStates lists the state machine's states for --state.
+func proposalStates() []string {
+	var out []string
+	for s := range remediate.Transitions {
+		out = append(out, string(s))
+	}
+	slices.Sort(out)
+	return out
 }

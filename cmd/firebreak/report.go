@@ -70,7 +70,7 @@ on screen and on paper.`,
 	}
 	cmd.Flags().DurationVar(&since, "since", 24*time.Hour, "length of the window")
 	cmd.Flags().StringVar(&at, "at", "", "end of the window: RFC 3339, or YYYY-MM-DD[ HH:MM] in the site's zone (default: now, or the newest data)")
-	cmd.Flags().StringVar(&format, "format", "text", "text, markdown, html or json")
+	enumFlag(cmd, &format, "format", "text", "report format", "text", "markdown", "html", "json")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&running, "running", "", "saved running config of the ASA: show each pending proposal's dry-run diff against it")
 	return cmd

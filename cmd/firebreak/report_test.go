@@ -98,7 +98,7 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(html, "<svg") || !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(html, append(d.Findings.New, d.Findings.Ongoing...)[0].ID) {
 		t.Errorf("report --format html: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", append([]string{"report", "--format", "pdf"}, common...)...); code == 0 || !strings.Contains(errOut, "unknown report format") {
+	if code, _, errOut := runCLI(t, "", append([]string{"report", "--format", "pdf"}, common...)...); code != exitUsage || !strings.Contains(errOut, "is not one of text, markdown, html, json") {
 		t.Errorf("report --format pdf: exit %d, %q", code, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -115,16 +116,14 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
 	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
-		hl, err := net.Listen("tcp", co.HTTPListen)
+		hl, handler, err := a.httpEndpoint(cfg, st, reg, log)
 		if err != nil {
 			ls.Close()
-			return fmt.Errorf("listen http %s: %w", co.HTTPListen, err)
+			return err
 		}
 		state.httpAddr = hl.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "dashboard")}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http: %w", err)
@@ -176,4 +175,43 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 		sub.log = a.log.With("forwarded_for", req.User)
 		return sub.execute(ctx)
 	}
+}
+
+// httpEndpoint listens for the dashboard and /metrics: TLS when the policy names a
+// certificate, and the token or basic auth of collector.http in front of both when set. A
+// non-loopback address without TLS and a credential is refused (validation already says so;
+// this holds even if a secret resolves empty).
+func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheus.Registry, log *slog.Logger) (net.Listener, http.Handler, error) {
+	co := cfg.Collector
+	creds, err := co.HTTP.Credentials()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !policies.IsLoopbackListen(co.HTTPListen) && (co.HTTP.TLSCert == "" || !creds.Any()) {
+		return nil, nil, fmt.Errorf("http_listen %s is not loopback: collector.http needs tls_cert, tls_key and a token or basic auth", co.HTTPListen)
+	}
+	var tlsCfg *tls.Config
+	if co.HTTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(co.HTTP.TLSCert, co.HTTP.TLSKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("http tls: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
+		Log: log.With("component", "dashboard")}))
+	var h http.Handler = mux
+	if creds.Any() {
+		h = report.RequireAuth(mux, creds)
+	}
+	hl, err := net.Listen("tcp", co.HTTPListen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen http %s: %w", co.HTTPListen, err)
+	}
+	if tlsCfg != nil {
+		hl = tls.NewListener(hl, tlsCfg)
+	}
+	return hl, h, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/detect/sigterms"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -73,7 +74,7 @@ Heuristics: ` + fmt.Sprint(sigterms.Names()),
 					res.Window.To.In(loc).Format("2006-01-02 15:04 MST"), res.Subset, res.Superset)
 				fmt.Fprintf(a.stdout, "%-32s %12s %10s %12s\n", "TERM", "SCORE", "FG", "BG")
 				for _, t := range res.Terms {
-					fmt.Fprintf(a.stdout, "%-32s %12.6g %10d %12d\n", t.Key, t.Score, t.FG, t.BG)
+					fmt.Fprintf(a.stdout, "%-32s %12.6g %10d %12d\n", display.Text(t.Key), t.Score, t.FG, t.BG)
 				}
 				return nil
 			})

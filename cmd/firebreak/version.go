@@ -17,22 +17,27 @@ func (a *app) versionCmd() *cobra.Command {
 		Short: "Print the version, commit and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rev, modified := "unknown", ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					switch s.Key {
-					case "vcs.revision":
-						rev = s.Value
-					case "vcs.modified":
-						if s.Value == "true" {
-							modified = " (modified)"
-						}
-					}
-				}
-			}
-			_, err := fmt.Fprintf(a.stdout, "firebreak %s commit %s%s %s %s/%s\n",
-				version, rev, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(a.stdout, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `firebreak version` and `firebreak --version` print.
+func versionLine() string {
+	rev, modified := "unknown", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("firebreak %s commit %s%s %s %s/%s",
+		version, rev, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -36,7 +36,10 @@ type Config struct {
 	// LinesPerDay is roughly how many lines a working weekday produces (weekends and nights are
 	// quieter); it scales the traffic, not the incidents. Default DefaultLinesPerDay.
 	LinesPerDay int
-	Site        Site // default DefaultSite()
+	Site        Site // default DefaultSite(); the clinic profile only
+	// Profile is the site profile: ProfileClinic (default) or ProfileHarbor, a second site unlike
+	// the first (its own addressing, sizes, device names, envelopes and zone) with decoys.
+	Profile string
 }
 
 // Writers receive the generated lines, one newline-terminated frame per line: either ASA and
@@ -71,6 +74,13 @@ var ErrInvalidConfig = errors.New("invalid scenario config")
 // Generate writes a whole run to w, in time order per writer, and returns the ground truth.
 // It checks ctx between hours of generated time. Same Config, same bytes.
 func Generate(ctx context.Context, cfg Config, w Writers) (Truth, error) {
+	switch cfg.Profile {
+	case "", ProfileClinic:
+	case ProfileHarbor:
+		return generateHarbor(ctx, cfg, w)
+	default:
+		return Truth{}, fmt.Errorf("profile %q, want one of %v: %w", cfg.Profile, Profiles, ErrInvalidConfig)
+	}
 	g, err := newGenerator(cfg, w)
 	if err != nil {
 		return Truth{}, err

@@ -7,6 +7,7 @@ import (
 
 // Truth is the ground truth of a run: what was generated and which incidents were planted.
 type Truth struct {
+	Profile     string     `json:"profile,omitempty"` // ProfileClinic when empty
 	Seed        uint64     `json:"seed"`
 	Days        int        `json:"days"`
 	Start       time.Time  `json:"start"` // first midnight, site zone
@@ -15,6 +16,9 @@ type Truth struct {
 	LinesPerDay int        `json:"lines_per_day"`
 	Lines       [2]int64   `json:"lines"` // lines written: [0] ASA, [1] routers
 	Incidents   []Incident `json:"incidents"`
+	// Decoys are planted look-alikes of incidents (harbor profile): findings about them are
+	// false positives, and no block or quarantine may target them.
+	Decoys []Decoy `json:"decoys,omitempty"`
 }
 
 // Incident kinds.

@@ -32,7 +32,10 @@ const (
 // truth as indented JSON, the site policy and asa1's running configuration. Existing files of those names are replaced. On
 // error the files written so far are left in place.
 func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) {
-	cfg = cfg.withDefaults()
+	harbor := cfg.Profile == ProfileHarbor
+	if !harbor {
+		cfg = cfg.withDefaults()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("create output dir: %w", err)
 	}
@@ -43,9 +46,14 @@ func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) 
 		Policy:  filepath.Join(dir, FilePolicy),
 		Config:  filepath.Join(dir, FileConfig),
 	}
-	pol, err := cfg.Site.Policy()
-	if err != nil {
-		return Files{}, err
+	var pol, asaCfg []byte
+	if harbor {
+		pol, asaCfg = harborPolicy(), harborASAConfig()
+	} else {
+		if pol, err = cfg.Site.Policy(); err != nil {
+			return Files{}, err
+		}
+		asaCfg = cfg.Site.ASAConfig()
 	}
 	asa, err := os.Create(f.ASA)
 	if err != nil {
@@ -72,7 +80,7 @@ func WriteDir(ctx context.Context, cfg Config, dir string) (_ Files, err error) 
 	if err := os.WriteFile(f.Policy, pol, 0o644); err != nil {
 		return Files{}, fmt.Errorf("write policy: %w", err)
 	}
-	if err := os.WriteFile(f.Config, cfg.Site.ASAConfig(), 0o644); err != nil {
+	if err := os.WriteFile(f.Config, asaCfg, 0o644); err != nil {
 		return Files{}, fmt.Errorf("write asa config: %w", err)
 	}
 	f.Result = truth

@@ -1,12 +1,13 @@
 package report
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
+
+	"github.com/firebreak-dev/firebreak/display"
 )
 
 func protoName(p uint8) string { return stats.ProtoName(p) }
@@ -61,28 +62,5 @@ func fmtTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
-// clean makes untrusted text safe for a terminal or a plain-text mail: control characters
-// (escape sequences, newlines, bidi overrides) become visible \x.. escapes.
-func clean(s string) string {
-	if !strings.ContainsFunc(s, unsafeRune) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unsafeRune(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// unsafeRune reports control characters, bidi controls and invalid UTF-8 (decoded as U+FFFD).
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == 0xfffd
-}
-
-func isBidi(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f
-}
+// clean makes untrusted text safe for a terminal or a plain-text mail (display.Text).
+func clean(s string) string { return display.Text(s) }

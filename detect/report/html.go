@@ -7,9 +7,12 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/detect"
+
+	"github.com/firebreak-dev/firebreak/display"
 )
 
 //go:embed report.html.tmpl
@@ -41,6 +44,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return m
 	},
+	"text":      display.Text, // every untrusted string
 	"parts":     findingParts,
 	"diffLines": diffLines,
 }).Parse(templateText))
@@ -113,22 +117,26 @@ func (d *Data) writeHTML(w io.Writer, nav bool) error {
 	return err
 }
 
-// cleanHTML shows the control and bidi characters that untrusted text brought into the page
-// as visible escapes (html/template leaves them alone; a bidi override can make an address read
-// backwards). The template itself holds none but newlines and tabs.
+// cleanHTML is the net under the template's own escaping: untrusted fields go through
+// display.Text in the template ("text"); any control, bidi or format character or invalid
+// UTF-8 that still reached the page is escaped here by the same function, run over each piece
+// of the page between the template's own newlines and tabs.
 func cleanHTML(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && r != '\t' && !unicode.IsGraphic(r) }) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	start := 0
-	for i, r := range s {
-		if r == '\n' || r == '\t' || r == '\r' || !unsafeRune(r) {
-			continue
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '\n' || s[i] == '\t' {
+			b.WriteString(display.Text(s[start:i]))
+			if i < len(s) {
+				b.WriteByte(s[i])
+			}
+			start = i + 1
 		}
-		b.WriteString(s[start:i])
-		fmt.Fprintf(&b, "\\x%02x", r)
-		start = i + utf8.RuneLen(r)
 	}
-	b.WriteString(s[start:])
 	return b.String()
 }
 
@@ -146,8 +154,10 @@ func writePage(w io.Writer, p page, loc *time.Location) error {
 	if err != nil {
 		return err
 	}
-	if err := t.ExecuteTemplate(w, "page", p); err != nil {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "page", p); err != nil {
 		return fmt.Errorf("render %s page: %w", p.Kind, err)
 	}
-	return nil
+	_, err = io.WriteString(w, cleanHTML(b.String()))
+	return err
 }
