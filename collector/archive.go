@@ -2,20 +2,32 @@ package collector
 
 import (
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
-// Archive appends every received frame to a gzip file per UTC day (raw-YYYY-MM-DD.log.gz in
-// its folder), so any past day can be replayed with `firebreak ingest`. Appending after a
-// restart starts a new gzip member in the same file, which gzip readers join transparently.
+// Archive appends every received frame to gzip files per UTC day in its folder, so any past day
+// can be replayed with `firebreak ingest`. Each Archive (each start of the daemon) opens a
+// file of its own for a day: raw-YYYY-MM-DD.log.gz, then raw-YYYY-MM-DD.1.log.gz and so on.
+// A crash can leave only the end of its own file unterminated; what a restart writes is in a
+// new, whole file (appending a member to the crashed file would hide it from gzip readers
+// behind the broken member). OpenLog reads a file with a cut or damaged member up to the damage
+// and on from the next member.
 //
-// An Archive is owned by one goroutine (the pipeline); it is not safe for concurrent use.
+// The compressor is klauspost/compress's gzip (the gzip format, about twice the speed of
+// compress/gzip at the same level).
+//
+// An Archive is owned by one goroutine (the pipeline's archiver); it is not safe for
+// concurrent use.
 type Archive struct {
 	dir string
 	day string
@@ -32,18 +44,65 @@ func OpenArchive(dir string) (*Archive, error) {
 	return &Archive{dir: dir}, nil
 }
 
-// ArchiveName is the file holding the frames received on the UTC day of t.
+// ArchiveName is the first file holding the frames received on the UTC day of t (see
+// ArchiveFiles for all of them).
 func ArchiveName(dir string, t time.Time) string {
 	return filepath.Join(dir, "raw-"+t.UTC().Format(time.DateOnly)+".log.gz")
 }
 
+// ArchiveFiles lists the day's archive files in the order they were written.
+func ArchiveFiles(dir string, t time.Time) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("raw archive: %w", err)
+	}
+	want := t.UTC().Format(time.DateOnly)
+	type file struct {
+		seq  int
+		name string
+	}
+	var files []file
+	for _, e := range entries {
+		if day, seq, ok := parseArchiveName(e.Name()); ok && day == want {
+			files = append(files, file{seq, filepath.Join(dir, e.Name())})
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int { return a.seq - b.seq })
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.name
+	}
+	return names, nil
+}
+
+// parseArchiveName splits raw-DAY.log.gz (seq 0) and raw-DAY.N.log.gz.
+func parseArchiveName(name string) (day string, seq int, ok bool) {
+	rest, ok := strings.CutPrefix(name, "raw-")
+	if !ok {
+		return "", 0, false
+	}
+	rest, ok = strings.CutSuffix(rest, ".log.gz")
+	if !ok || len(rest) < len(time.DateOnly) {
+		return "", 0, false
+	}
+	day, rest = rest[:len(time.DateOnly)], rest[len(time.DateOnly):]
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		return "", 0, false
+	}
+	if rest == "" {
+		return day, 0, true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(rest, "."))
+	if err != nil || n <= 0 || rest[0] != '.' {
+		return "", 0, false
+	}
+	return day, n, true
+}
+
 // Write appends one frame received at t (a newline is added).
 func (a *Archive) Write(t time.Time, frame []byte) error {
-	day := t.UTC().Format(time.DateOnly)
-	if day != a.day || a.f == nil {
-		if err := a.rotate(t); err != nil {
-			return err
-		}
+	if err := a.at(t); err != nil {
+		return err
 	}
 	if _, err := a.bw.Write(frame); err != nil {
 		return fmt.Errorf("raw archive: %w", err)
@@ -54,14 +113,43 @@ func (a *Archive) Write(t time.Time, frame []byte) error {
 	return nil
 }
 
+// WriteLines appends lines (whole frames, each ending in a newline) received at t.
+func (a *Archive) WriteLines(t time.Time, lines []byte) error {
+	if err := a.at(t); err != nil {
+		return err
+	}
+	if _, err := a.bw.Write(lines); err != nil {
+		return fmt.Errorf("raw archive: %w", err)
+	}
+	return nil
+}
+
+func (a *Archive) at(t time.Time) error {
+	if day := t.UTC().Format(time.DateOnly); day != a.day || a.f == nil {
+		return a.rotate(t)
+	}
+	return nil
+}
+
 func (a *Archive) rotate(t time.Time) error {
 	if err := a.closeFile(); err != nil {
 		return err
 	}
-	name := ArchiveName(a.dir, t)
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return fmt.Errorf("raw archive: %w", err)
+	first := ArchiveName(a.dir, t)
+	var f *os.File
+	for seq := 0; ; seq++ {
+		name := first
+		if seq > 0 {
+			name = strings.TrimSuffix(first, ".log.gz") + "." + strconv.Itoa(seq) + ".log.gz"
+		}
+		var err error
+		f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || seq > 10000 {
+			return fmt.Errorf("raw archive: %w", err)
+		}
 	}
 	zw, err := gzip.NewWriterLevel(f, gzip.BestSpeed)
 	if err != nil {
@@ -119,11 +207,7 @@ func PruneArchive(dir string, keep time.Duration, now time.Time) (removed int, e
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
-		day, ok := strings.CutPrefix(name, "raw-")
-		if !ok {
-			continue
-		}
-		day, ok = strings.CutSuffix(day, ".log.gz")
+		day, _, ok := parseArchiveName(name)
 		if !ok {
 			continue
 		}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -147,3 +148,5 @@ func TestSourceFilterDualStack(t *testing.T) {
 		t.Errorf("kernel drops = %d, want 2 (127.0.0.1 and 127.0.0.3)", n-base)
 	}
 }
+
+func damagedOf(r io.Reader) int { return DamagedMembers(r) }

@@ -18,7 +18,10 @@ type IngestProgress func(read, total int64)
 type IngestResult struct {
 	Files, Lines, Oversize int64
 	Bytes                  int64 // bytes read from the files (compressed size for gzip)
-	FileErrors             []error
+	// DamagedMembers are gzip members cut short (a crash while they were written) or broken:
+	// read up to the damage, then reading went on at the next member.
+	DamagedMembers int64
+	FileErrors     []error
 }
 
 // Ingest replays log files (plain or gzip; "-" is stdin) through the pipeline, the same path
@@ -97,6 +100,7 @@ func readFiles(ctx context.Context, names []string, stdin io.Reader, pool *batch
 				}
 			}
 		}
+		res.DamagedMembers += int64(DamagedMembers(r))
 		r.Close()
 		if err := s.Err(); err != nil {
 			if ctx.Err() != nil {

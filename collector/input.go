@@ -6,7 +6,6 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -45,12 +44,9 @@ func openLog(name string, stdin io.Reader, count func(int64)) (io.ReadCloser, er
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("gzip %s: %w", name, err)
-		}
-		return readCloser{Reader: bufio.NewReaderSize(zr, 256<<10), closers: []io.Closer{zr, f}}, nil
+		// Member by member, past a member a crash cut short (see memberReader).
+		mr := newMemberReader(br)
+		return readCloser{Reader: bufio.NewReaderSize(mr, 256<<10), closers: []io.Closer{f}, damaged: func() int { return mr.damaged }}, nil
 	}
 	return readCloser{Reader: br, closers: []io.Closer{f}}, nil
 }
@@ -58,6 +54,16 @@ func openLog(name string, stdin io.Reader, count func(int64)) (io.ReadCloser, er
 type readCloser struct {
 	io.Reader
 	closers []io.Closer
+	damaged func() int // gzip members cut short or broken so far; nil for plain files
+}
+
+// DamagedMembers reports how many gzip members of r (a reader from OpenLog) were cut short
+// or broken and skipped past; 0 for plain files.
+func DamagedMembers(r io.Reader) int {
+	if rc, ok := r.(readCloser); ok && rc.damaged != nil {
+		return rc.damaged()
+	}
+	return 0
 }
 
 func (r readCloser) Close() error {

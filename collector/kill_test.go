@@ -59,9 +59,8 @@ func TestKillDuringPipelineIngest(t *testing.T) {
 		}
 		sent += batchFrames
 		for flushed < sent && sc.Scan() { // the child reports after each flush
-			if n, ok := strings.CutPrefix(sc.Text(), "flushed "); ok {
-				flushed, _ = strconv.Atoi(n)
-			}
+			var archived int
+			fmt.Sscanf(sc.Text(), "flushed %d archived %d", &flushed, &archived)
 		}
 	}
 	// More lines, then the kill, probably in the middle of reading or flushing them.
@@ -94,8 +93,9 @@ func TestKillDuringPipelineIngest(t *testing.T) {
 	}
 }
 
-// TestKillPipelineChild is the child of TestKillDuringPipelineIngest: it ingests stdin and
-// prints "flushed N" after every flush.
+// TestKillPipelineChild is the child of TestKillDuringPipelineIngest and
+// TestArchiveAndStatsSurviveKill9: it ingests stdin (archiving it when COLLECTOR_KILL_ARCHIVE
+// is set) and prints "flushed N archived M" whenever either count moves.
 func TestKillPipelineChild(t *testing.T) {
 	dir := os.Getenv("COLLECTOR_KILL_CHILD")
 	if dir == "" {
@@ -111,15 +111,21 @@ func TestKillPipelineChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	p := NewPipeline(PipelineOptions{Config: cfg, Store: st, Now: clock, FlushEvery: 20 * time.Millisecond})
+	var arch *Archive
+	if os.Getenv("COLLECTOR_KILL_ARCHIVE") != "" {
+		if arch, err = OpenArchive(dir + "/raw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := NewPipeline(PipelineOptions{Config: cfg, Store: st, Archive: arch, Now: clock, FlushEvery: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() { // reports flushes until the process is killed
-		last := uint64(0)
+		var last PipelineStatus
 		for ctx.Err() == nil {
-			if n := p.Status().Agg.Events; n != last {
-				last = n
-				fmt.Printf("flushed %d\n", n)
+			if s := p.Status(); s.Agg.Events != last.Agg.Events || s.Archived != last.Archived {
+				last = s
+				fmt.Printf("flushed %d archived %d\n", s.Agg.Events, s.Archived)
 			}
 			time.Sleep(2 * time.Millisecond) // polling the pipeline's counters
 		}
@@ -127,4 +133,123 @@ func TestKillPipelineChild(t *testing.T) {
 	if _, err := Ingest(ctx, []string{"-"}, os.Stdin, p, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestArchiveAndStatsSurviveKill9 is issue 13 #10's measurement: trials of a child pipeline
+// (stdin → archive, parse, aggregate, flush) on one data dir, each killed with SIGKILL while
+// lines are still arriving, then restarted. After every kill the store reopens and holds every
+// event the child reported flushed, and every archive file is readable: at least every line
+// the child reported archived, whole lines only, and the lines written after each restart
+// (a new file per start). FIREBREAK_KILL_TRIALS sets the number of trials (default 10).
+func TestArchiveAndStatsSurviveKill9(t *testing.T) {
+	if os.Getenv("COLLECTOR_KILL_CHILD") != "" {
+		t.Skip("child")
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	trials := 10
+	if s := os.Getenv("FIREBREAK_KILL_TRIALS"); s != "" {
+		trials, _ = strconv.Atoi(s)
+	}
+	dir := t.TempDir()
+	sent := 0                         // lines sent, all trials
+	eventsBefore, linesBefore := 0, 0 // in the store and the archive before this trial
+	var lostStats, lostArchive []int  // per kill
+	for trial := range trials {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillPipelineChild$")
+		cmd.Env = append(os.Environ(), "COLLECTOR_KILL_CHILD="+dir, "COLLECTOR_KILL_ARCHIVE=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		guard := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+		sc := bufio.NewScanner(out)
+		send := func(n int) {
+			var chunk strings.Builder
+			for i := range n {
+				chunk.WriteString(line(sent+i) + "\n")
+			}
+			_, _ = io.WriteString(in, chunk.String())
+			sent += n
+		}
+		// Two whole batches, awaited until flushed and archived; then two more and the kill.
+		before := sent
+		send(2 * batchFrames)
+		flushed, archived := 0, 0
+		for (flushed < 2*batchFrames || archived < 2*batchFrames) && sc.Scan() {
+			fmt.Sscanf(sc.Text(), "flushed %d archived %d", &flushed, &archived)
+		}
+		send(2 * batchFrames)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		guard.Stop()
+		if flushed < 2*batchFrames || archived < 2*batchFrames {
+			t.Fatalf("trial %d: child reported %d flushed, %d archived; want %d before the kill", trial, flushed, archived, 2*batchFrames)
+		}
+		thisRun := sent - before
+
+		st, err := stats.Open(t.Context(), dir, stats.Options{Now: func() time.Time { return killNow }})
+		if err != nil {
+			t.Fatalf("trial %d: reopen after SIGKILL: %v", trial, err)
+		}
+		site, err := st.SiteSeries(t.Context(), stats.Window{}, stats.Hourly)
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events int
+		for _, b := range site {
+			events += int(b.Events)
+		}
+		names, err := ArchiveFiles(dir+"/raw", killNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, damaged := 0, 0
+		for _, name := range names {
+			r, err := OpenLog(name, nil)
+			if err != nil {
+				t.Fatalf("trial %d: %v", trial, err)
+			}
+			s := NewLineScanner(r, MaxLine)
+			for {
+				if _, ok := s.Next(t.Context()); !ok {
+					break
+				}
+				if l := string(s.Line()); !strings.HasSuffix(l, "TCP FINs") {
+					t.Errorf("trial %d: %s has a cut line %q", trial, name, l)
+				}
+				lines++
+			}
+			if err := s.Err(); err != nil {
+				t.Errorf("trial %d: reading %s: %v", trial, name, err)
+			}
+			damaged += DamagedMembers(r)
+			r.Close()
+		}
+		t.Logf("trial %d: sent %d, stats +%d (lost %d), archive +%d lines (lost %d) in %d files, %d members cut at a kill; child reported %d flushed, %d archived",
+			trial, thisRun, events-eventsBefore, eventsBefore+thisRun-events, lines-linesBefore, linesBefore+thisRun-lines, len(names), damaged, flushed, archived)
+		if events < eventsBefore+flushed || events > eventsBefore+thisRun {
+			t.Errorf("trial %d: stats hold %d events, want %d..%d", trial, events, eventsBefore+flushed, eventsBefore+thisRun)
+		}
+		if lines < linesBefore+archived || lines > linesBefore+thisRun {
+			t.Errorf("trial %d: archive has %d lines, want %d..%d", trial, lines, linesBefore+archived, linesBefore+thisRun)
+		}
+		if len(names) != trial+1 {
+			t.Errorf("trial %d: %d archive files, want one per start (%d)", trial, len(names), trial+1)
+		}
+		lostStats = append(lostStats, eventsBefore+thisRun-events)
+		lostArchive = append(lostArchive, linesBefore+thisRun-lines)
+		eventsBefore, linesBefore = events, lines
+	}
+	t.Logf("%d kills: statistics lost per kill %v (of %d sent each), archive lines lost per kill %v; every archive file readable after every restart",
+		trials, lostStats, 4*batchFrames, lostArchive)
 }

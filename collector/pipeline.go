@@ -53,6 +53,7 @@ type PipelineStatus struct {
 	LastFlushKeys           int
 	LastFlushTook           time.Duration
 	FlushErrors             int64
+	Archived                int64 // frames flushed to the raw archive
 	Agg                     stats.AggStats
 }
 
@@ -184,8 +185,9 @@ func (c classifier) PeerExemplars(host netip.Addr, role stats.Role, proto uint8,
 // in (not cancelling ctx) is how a caller stops it, so that nothing received is lost; ctx
 // bounds the flushes.
 //
-// Four stages overlap, each on its own goroutine, all owned by Run and ended before it
-// returns: Run itself archives each batch (the archive has one writer); parse workers turn
+// Five stages overlap, each on its own goroutine, all owned by Run and ended before it
+// returns: Run itself dispatches each batch and copies its frames for the archiver, which
+// compresses and writes the archive (the archive has one writer); parse workers turn
 // frames into events (one batch each, in parallel); one aggregator goroutine counts them; at
 // each flush interval it hands its full aggregator to the flusher and goes on with the other.
 // At most one flush runs at a time; a second one waits for the first, which holds parsing back
@@ -203,9 +205,12 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 		p.aggregate(ctx, aggIn)
 	}()
 
+	var arch *archiver
+	if p.archive != nil {
+		arch = startArchiver(p) // ended below, after the last batch
+	}
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
-	archiveErrs := 0
 	for {
 		select {
 		case b, ok := <-in:
@@ -215,26 +220,22 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan *Batch) error {
 				parsing.Wait()
 				close(aggIn)
 				<-aggDone
-				p.flushArchive()
+				if arch != nil {
+					arch.stop()
+				}
 				p.mu.Lock()
 				defer p.mu.Unlock()
 				return p.flushErr
 			}
 			now := p.now()
-			if p.archive != nil {
-				for i := range b.Len() {
-					frame, _ := b.Frame(i)
-					if err := p.archive.Write(now, frame); err != nil {
-						p.metrics.ArchiveErrors.Inc()
-						if archiveErrs++; archiveErrs == 1 {
-							p.log.Error("raw archive write failed; further failures are only counted", "err", err)
-						}
-					}
-				}
+			if arch != nil {
+				arch.add(now, b)
 			}
 			parseIn <- parseJob{b: b, now: now}
 		case <-tick.C:
-			p.flushArchive()
+			if arch != nil {
+				arch.flush()
+			}
 		}
 	}
 }
@@ -349,17 +350,6 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				dirty = false
 			}
 		}
-	}
-}
-
-// flushArchive pushes the archive's buffered frames to disk (on Run's goroutine, which owns it).
-func (p *Pipeline) flushArchive() {
-	if p.archive == nil {
-		return
-	}
-	if err := p.archive.Flush(); err != nil {
-		p.metrics.ArchiveErrors.Inc()
-		p.log.Error("raw archive flush", "err", err)
 	}
 }
 

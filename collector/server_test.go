@@ -47,12 +47,12 @@ type testDaemon struct {
 	done    chan error
 }
 
-func startDaemon(t *testing.T, now time.Time) *testDaemon {
+func startDaemon(t testing.TB, now time.Time) *testDaemon {
 	t.Helper()
 	return startDaemonWith(t, now, testPolicy)
 }
 
-func startDaemonWith(t *testing.T, now time.Time, policy string) *testDaemon {
+func startDaemonWith(t testing.TB, now time.Time, policy string) *testDaemon {
 	t.Helper()
 	cfg, err := policies.Parse("test.yaml", []byte(policy))
 	if err != nil {
@@ -86,7 +86,7 @@ func startDaemonWith(t *testing.T, now time.Time, policy string) *testDaemon {
 }
 
 // stop ends the daemon the way SIGTERM does and waits for the final flush.
-func (d *testDaemon) stop(t *testing.T) {
+func (d *testDaemon) stop(t testing.TB) {
 	t.Helper()
 	d.cancel()
 	if err := <-d.done; err != nil {
@@ -95,7 +95,7 @@ func (d *testDaemon) stop(t *testing.T) {
 }
 
 // waitParsed polls the pipeline until it has parsed n frames (or fails after 10 s).
-func (d *testDaemon) waitParsed(t *testing.T, n int64) {
+func (d *testDaemon) waitParsed(t testing.TB, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -107,7 +107,7 @@ func (d *testDaemon) waitParsed(t *testing.T, n int64) {
 		if time.Now().After(deadline) {
 			t.Fatalf("parsed %d frames, want %d", got, n)
 		}
-		time.Sleep(5 * time.Millisecond) // polling for a condition, not synchronising by time
+		time.Sleep(100 * time.Microsecond) // polling for a condition, not synchronising by time
 	}
 }
 

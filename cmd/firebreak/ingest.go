@@ -86,6 +86,9 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 		res.Lines, res.Files, float64(res.Bytes)/1e6, el.Round(time.Millisecond), float64(res.Lines)/el.Seconds())
 	fmt.Fprintf(a.stdout, "  typed %d, header-only %d, unparsed %d, oversize %d (dropped); %d flushes, %d new keys dropped at the memory cap\n",
 		s.Typed, s.Header, s.Unparsed, res.Oversize, s.Agg.Flushes, s.Agg.DroppedKeys)
+	if res.DamagedMembers > 0 {
+		fmt.Fprintf(a.stderr, "firebreak ingest: %d gzip members were cut short (a crash while they were written): read up to the cut, then on from the next member\n", res.DamagedMembers)
+	}
 	for _, ferr := range res.FileErrors {
 		fmt.Fprintf(a.stderr, "firebreak ingest: %v\n", ferr)
 	}
