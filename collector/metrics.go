@@ -47,6 +47,9 @@ type Metrics struct {
 	UDPKernelDrops prometheus.CounterFunc
 	udp            atomic.Pointer[udpWatch]
 	ArchiveErrors  prometheus.Counter
+	// DeviceLastReceived is the unix time a frame last arrived from each policy device (by
+	// name), so an alert can fire on time() - firebreak_device_last_received_timestamp_seconds.
+	DeviceLastReceived *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collector metrics and registers them with reg when it is not nil.
@@ -89,6 +92,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		ArchiveErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "firebreak_archive_errors_total", Help: "Failed writes to the raw archive.",
 		}),
+		DeviceLastReceived: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "firebreak_device_last_received_timestamp_seconds",
+			Help: "Unix time a syslog frame last arrived from the device (0: none since start).",
+		}, []string{"device"}),
 	}
 	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "firebreak_udp_kernel_drops_total", Help: "UDP datagrams the kernel dropped: unknown sources (socket filter) and a full receive queue.",
@@ -106,7 +113,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
 		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
-			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors)
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived)
 	}
 	return m
 }

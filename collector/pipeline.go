@@ -42,8 +42,15 @@ type Pipeline struct {
 
 // parserSet is one parse worker's parsers (a Parser is not safe for concurrent use).
 type parserSet struct {
-	byDevice map[netip.Addr]*ciscolog.Parser // per device, bounded by the configured sources
-	other    *ciscolog.Parser                // frames from files or without a known sender
+	byDevice map[netip.Addr]deviceParser // per device, bounded by the configured sources
+	other    *ciscolog.Parser            // frames from files or without a known sender
+	seen     []bool                      // per device index: a frame of this batch came from it
+}
+
+// deviceParser is the parser of one device and the device's index in the policy.
+type deviceParser struct {
+	pr  *ciscolog.Parser
+	dev int
 }
 
 // PipelineStatus is what the pipeline has done so far.
@@ -112,15 +119,18 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 		},
 	}
+	for _, d := range o.Config.Devices {
+		o.Metrics.DeviceLastReceived.WithLabelValues(d.Name) // shown as 0 until the first frame
+	}
 	site := o.Config.Location()
 	for range o.Workers {
-		ps := &parserSet{byDevice: make(map[netip.Addr]*ciscolog.Parser)}
+		ps := &parserSet{byDevice: make(map[netip.Addr]deviceParser), seen: make([]bool, len(o.Config.Devices))}
 		for i := range o.Config.Devices {
 			d := &o.Config.Devices[i]
 			loc := d.Location()
 			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
 			for _, src := range d.SyslogSources {
-				ps.byDevice[src] = pr
+				ps.byDevice[src] = deviceParser{pr: pr, dev: i}
 			}
 		}
 		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
@@ -261,7 +271,8 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			pr := ps.other
 			if src.IsValid() {
 				if dp, ok := ps.byDevice[src]; ok {
-					pr = dp
+					pr = dp.pr
+					ps.seen[dp.dev] = true
 				}
 			}
 			ev := &b.evs[i]
@@ -269,6 +280,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			ev.Sender = src
 			if ev.Time.IsZero() {
 				ev.Time = j.now.UTC() // no timestamp in the frame: it happened when received
+			}
+		}
+		for i, ok := range ps.seen {
+			if ok {
+				p.metrics.DeviceLastReceived.WithLabelValues(p.cfg.Devices[i].Name).Set(float64(j.now.Unix()))
+				ps.seen[i] = false
 			}
 		}
 		out <- j

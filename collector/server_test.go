@@ -172,6 +172,9 @@ func TestDaemonReceivesUDPAndTCPAndFlushesOnStop(t *testing.T) {
 	if s.Unparsed != 1 {
 		t.Errorf("unparsed = %d, want 1 (the binary frame is kept as unparsed, the oversize one dropped)", s.Unparsed)
 	}
+	if got := testutil.ToFloat64(d.metrics.DeviceLastReceived.WithLabelValues("asa1")); got != float64(now.Unix()) {
+		t.Errorf("asa1 last received = %v, want %d", got, now.Unix())
+	}
 	if got := testCount(d.metrics.UDPKernelDrops); got != 50 {
 		t.Errorf("kernel drops (unknown source) = %v, want 50", got)
 	}

@@ -72,7 +72,7 @@ func NewScheduler(o SchedulerOptions) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detect scheduler: schedules.detect %q: %w", spec, err)
 	}
-	return &Scheduler{o: o, spec: spec, sched: sched, log: o.Log.With("component", "detect-scheduler")}, nil
+	return &Scheduler{o: o, spec: spec, sched: sched, log: o.Log}, nil // the caller names the component
 }
 
 // Next is when the schedule fires next after t (in the schedules' zone).

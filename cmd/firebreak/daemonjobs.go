@@ -29,7 +29,7 @@ type daemonJobs struct {
 
 func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger) (*daemonJobs, error) {
 	m := a.manager(cfg, st)
-	env := &detect.Env{Stats: st, Policy: cfg, Log: log.With("component", "detect"),
+	env := &detect.Env{Stats: st, Policy: cfg, Log: a.log.With("component", "detect"),
 		Findings: detect.NewStore(st, time.Duration(cfg.Retention.Findings))}
 	sched, err := detect.NewScheduler(detect.SchedulerOptions{
 		Env: env,
@@ -48,7 +48,7 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("detect schedule: %w", err)
 	}
-	job, err := report.NewJob(report.JobOptions{Sources: a.reportSources(cfg, st), Log: log.With("component", "report")})
+	job, err := report.NewJob(report.JobOptions{Sources: a.reportSources(cfg, st), Log: a.log.With("component", "report")})
 	if err != nil {
 		return nil, fmt.Errorf("report job: %w", err)
 	}
@@ -56,7 +56,7 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("report schedule: %w", err)
 	}
-	cl := cronLogger{log.With("component", "report-cron")}
+	cl := cronLogger{a.log.With("component", "report-cron")}
 	c := cron.New(cron.WithLocation(cfg.Schedules.Location()), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
 	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, log: log}, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses: 0 success, 1 the command failed, 2 it was called wrongly (unknown command or
@@ -80,8 +81,17 @@ func (e *enumValue) Set(s string) error {
 
 // enumFlag defines --name on c with the allowed values, listed in its help text.
 func enumFlag(c *cobra.Command, target *string, name, def, usage string, allowed ...string) {
+	defineEnum(c, c.Flags(), target, name, def, usage, allowed)
+}
+
+// enumPersistentFlag is enumFlag for a flag that c's subcommands inherit.
+func enumPersistentFlag(c *cobra.Command, target *string, name, def, usage string, allowed ...string) {
+	defineEnum(c, c.PersistentFlags(), target, name, def, usage, allowed)
+}
+
+func defineEnum(c *cobra.Command, fs *pflag.FlagSet, target *string, name, def, usage string, allowed []string) {
 	*target = def
-	c.Flags().Var(&enumValue{target: target, allowed: allowed}, name, usage+": "+strings.Join(allowed, ", "))
+	fs.Var(&enumValue{target: target, allowed: allowed}, name, usage+": "+strings.Join(allowed, ", "))
 	_ = c.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return allowed, cobra.ShellCompDirectiveNoFileComp
 	})

@@ -80,7 +80,7 @@ func (a *app) execute(ctx context.Context) int {
 }
 
 func (a *app) rootCmd() *cobra.Command {
-	var level string
+	var level, format string
 	root := &cobra.Command{
 		Use:   "firebreak",
 		Short: "Turn Cisco ASA and IOS syslog into findings and reviewed firewall changes",
@@ -91,11 +91,18 @@ that a person reviews, approves and pushes over SSH.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.logLevel.UnmarshalText([]byte(level))
+			if err := a.logLevel.UnmarshalText([]byte(level)); err != nil {
+				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			if format == "json" {
+				a.log = slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: &a.logLevel}))
+			}
+			return nil
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	enumPersistentFlag(root, &level, "log-level", "info", "log level", "debug", "info", "warn", "error")
+	enumPersistentFlag(root, &format, "log-format", "text", "log format on standard error", "text", "json")
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (default: the embedded default)")
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "", "data folder (default: the policy's collector.data_dir)")
 	root.AddCommand(

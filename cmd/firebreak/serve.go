@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
 )
 
 // serveState is what `status` reports about the running daemon.
@@ -80,6 +82,11 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collector.NewMetrics(reg)
+	ver, rev, gov := buildInfo()
+	bi := prometheus.NewGauge(prometheus.GaugeOpts{Name: "firebreak_build_info", Help: "Always 1; the labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": ver, "revision": rev, "goversion": gov}})
+	bi.Set(1)
+	reg.MustRegister(bi, remediate.NewMetrics(a.manager(cfg, st)))
 	rawDir := filepath.Join(co.DataDir, "raw")
 	archive, err := collector.OpenArchive(rawDir)
 	if err != nil {
@@ -116,14 +123,22 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
 	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
-		hl, handler, err := a.httpEndpoint(cfg, st, reg, log)
+		health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := p.Status().HealthAt(time.Now(), state.started, time.Duration(co.FlushInterval))
+			w.Header().Set("Content-Type", "application/json")
+			if !h.OK {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			_ = json.NewEncoder(w).Encode(h)
+		})
+		hl, handler, err := a.httpEndpoint(cfg, st, reg, health)
 		if err != nil {
 			ls.Close()
 			return err
 		}
 		state.httpAddr = hl.Addr().String()
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
+			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http: %w", err)
@@ -181,7 +196,7 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 // certificate, and the token or basic auth of collector.http in front of both when set. A
 // non-loopback address without TLS and a credential is refused (validation already says so;
 // this holds even if a secret resolves empty).
-func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheus.Registry, log *slog.Logger) (net.Listener, http.Handler, error) {
+func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheus.Registry, health http.Handler) (net.Listener, http.Handler, error) {
 	co := cfg.Collector
 	creds, err := co.HTTP.Credentials()
 	if err != nil {
@@ -201,11 +216,17 @@ func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheu
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
-		Log: log.With("component", "dashboard")}))
+		Log: a.log.With("component", "dashboard")}))
 	var h http.Handler = mux
 	if creds.Any() {
 		h = report.RequireAuth(mux, creds)
 	}
+	// /healthz answers without credentials: probes and supervisors have none, and it tells
+	// only whether flushes succeed.
+	outer := http.NewServeMux()
+	outer.Handle("GET /healthz", health)
+	outer.Handle("/", h)
+	h = outer
 	hl, err := net.Listen("tcp", co.HTTPListen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen http %s: %w", co.HTTPListen, err)

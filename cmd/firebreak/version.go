@@ -23,6 +23,19 @@ func (a *app) versionCmd() *cobra.Command {
 	}
 }
 
+// buildInfo is the version, commit and Go version of this binary.
+func buildInfo() (ver, rev, goVersion string) {
+	rev = "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = s.Value
+			}
+		}
+	}
+	return version, rev, runtime.Version()
+}
+
 // versionLine is what `firebreak version` and `firebreak --version` print.
 func versionLine() string {
 	rev, modified := "unknown", ""

@@ -103,7 +103,7 @@ func NewJob(o JobOptions) (*Job, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Job{o: o, cfg: cfg, log: log.With("component", "report")}, nil
+	return &Job{o: o, cfg: cfg, log: log}, nil // the caller names the component
 }
 
 // OutDir is the folder the job writes to.
