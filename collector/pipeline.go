@@ -38,6 +38,11 @@ type Pipeline struct {
 	status   PipelineStatus
 	aggStats [2]stats.AggStats // as of each aggregator's last flush
 	flushErr error             // the last flush's error, nil after a good one
+	// pending counts the events in each aggregator not yet written: after a failed flush
+	// (a full disk) they stay in it, bounded by its key caps, until a flush succeeds.
+	pending      [2]int64
+	failingSince time.Time // first failure of the current run of failed flushes
+	failedRun    int64     // flushes failed in that run
 }
 
 // parserSet is one parse worker's parsers (a Parser is not safe for concurrent use).
@@ -60,8 +65,15 @@ type PipelineStatus struct {
 	LastFlushKeys           int
 	LastFlushTook           time.Duration
 	FlushErrors             int64
-	Archived                int64 // frames flushed to the raw archive
-	Agg                     stats.AggStats
+	// Unflushed are events counted but not yet in the database; after failed flushes they
+	// are held in memory (within the aggregators' caps) until a flush succeeds.
+	Unflushed int64
+	// FlushFailingSince is when the current run of failed flushes began; zero when the last
+	// flush succeeded. LastFlushError is that run's last error.
+	FlushFailingSince time.Time
+	LastFlushError    string
+	Archived          int64 // frames flushed to the raw archive
+	Agg               stats.AggStats
 }
 
 // PipelineOptions configure NewPipeline.
@@ -128,12 +140,12 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 		for i := range o.Config.Devices {
 			d := &o.Config.Devices[i]
 			loc := d.Location()
-			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(string) *time.Location { return loc }})
+			pr := ciscolog.NewParser(ciscolog.Options{Now: o.Now, MaxFrame: MaxLine, Zone: func(string) *time.Location { return loc }})
 			for _, src := range d.SyslogSources {
 				ps.byDevice[src] = deviceParser{pr: pr, dev: i}
 			}
 		}
-		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, Zone: func(host string) *time.Location {
+		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, MaxFrame: MaxLine, Zone: func(host string) *time.Location {
 			if d, ok := o.Config.DeviceByName(host); ok {
 				return d.Location()
 			}
@@ -328,6 +340,12 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				full <- cur
 				close(full)
 				<-flushDone
+				// The other aggregator may still hold what a failed flush left in it.
+				if other := 1 - cur; p.unflushed(other) > 0 {
+					if err := p.flush(context.WithoutCancel(ctx), other); err != nil {
+						p.log.Error("final flush", "err", err, "unflushed_events", p.unflushed(other))
+					}
+				}
 				return
 			}
 			flushNow := false
@@ -354,6 +372,8 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 			p.status.Typed += nt
 			p.status.Header += nh
 			p.status.Unparsed += nu
+			p.pending[cur] += nt + nh + nu
+			p.metrics.Unflushed.Set(float64(p.pending[0] + p.pending[1]))
 			p.mu.Unlock()
 			dirty = true
 			counted += int(nt + nh + nu)
@@ -362,7 +382,8 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				dirty = false
 			}
 		case <-tick.C:
-			if dirty {
+			// Also without new events, what a failed flush left is retried every interval.
+			if dirty || p.unflushed(cur) > 0 {
 				swap()
 				dirty = false
 			}
@@ -377,12 +398,32 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	p.metrics.Flushes.Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prev := p.aggStats[i]
 	p.aggStats[i] = p.aggs[i].Stats()
+	p.countCaps(prev, p.aggStats[i])
 	if err != nil {
 		p.metrics.FlushErrors.Inc()
 		p.status.FlushErrors++
 		p.flushErr = fmt.Errorf("flush statistics: %w", err)
+		if p.failedRun++; p.failedRun == 1 {
+			p.failingSince = p.now()
+		}
+		held := p.pending[0] + p.pending[1]
+		// Every failure is logged while the run is short, then every 100th: a full disk
+		// must be seen, not flood the log.
+		if p.failedRun <= 3 || p.failedRun%100 == 0 {
+			p.log.Error("flush failed: statistics are kept in memory until a flush succeeds",
+				"err", err, "unflushed_events", held, "failed_flushes", p.failedRun, "failing_since", p.failingSince)
+		}
 		return p.flushErr
+	}
+	written := p.pending[i]
+	p.pending[i] = 0
+	p.metrics.Unflushed.Set(float64(p.pending[0] + p.pending[1]))
+	if p.failedRun > 0 {
+		p.log.Warn("flush succeeded again", "written_events", written, "failed_flushes", p.failedRun,
+			"failing_for", p.now().Sub(p.failingSince), "still_unflushed_events", p.pending[0]+p.pending[1])
+		p.failedRun, p.failingSince = 0, time.Time{}
 	}
 	p.flushErr = nil
 	now := p.now()
@@ -397,20 +438,57 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	return nil
 }
 
+// countCaps adds what the aggregator's caps counted since prev to the metrics.
+func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
+	for _, c := range []struct {
+		kind    string
+		was, is uint64
+	}{
+		{CapEvictedPeer, prev.EvictedPeers, cur.EvictedPeers},
+		{CapEvictedTerm, prev.EvictedTerms, cur.EvictedTerms},
+		{CapNameOverflow, prev.NamesOverflowed, cur.NamesOverflowed},
+		{CapNameRenewal, prev.NameRenewals, cur.NameRenewals},
+		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
+		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
+		{CapHosts, prev.HostsCapped, cur.HostsCapped},
+	} {
+		if c.is > c.was {
+			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
+		}
+	}
+}
+
 // Status returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.status
+	s.Unflushed = p.pending[0] + p.pending[1]
+	s.FlushFailingSince = p.failingSince
+	if p.flushErr != nil {
+		s.LastFlushError = p.flushErr.Error()
+	}
 	for _, a := range p.aggStats {
 		s.Agg.Events += a.Events
 		s.Agg.Skipped += a.Skipped
 		s.Agg.DroppedKeys += a.DroppedKeys
 		s.Agg.ForcedFlushes += a.ForcedFlushes
+		s.Agg.EvictedPeers += a.EvictedPeers
+		s.Agg.EvictedTerms += a.EvictedTerms
+		s.Agg.NamesOverflowed += a.NamesOverflowed
+		s.Agg.NameRenewals += a.NameRenewals
+		s.Agg.Implausible += a.Implausible
+		s.Agg.HostsCapped += a.HostsCapped
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest
 		}
 	}
 	return s
+}
+
+func (p *Pipeline) unflushed(i int) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending[i]
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/policies"
@@ -57,6 +58,9 @@ func (d UnusualPortsDetector) Run(ctx context.Context, env *Env, w TimeRange) ([
 	for _, c := range pp {
 		if c.Proto == 0 || !c.Peer.IsValid() {
 			continue // overflow buckets have no port to judge
+		}
+		if _, own := cfg.DeviceAddress(c.Host); own {
+			continue // traffic to the firewall itself (VPN headend, management) is not a host's
 		}
 		p := policies.Port{Proto: c.Proto, Num: c.Port}
 		if c.Proto == policies.ProtoICMP {
@@ -122,17 +126,19 @@ func (d UnusualPortsDetector) Run(ctx context.Context, env *Env, w TimeRange) ([
 		})
 	}
 
-	denies, err := env.Stats.Denies(ctx, netipZero, win(w), stats.Hourly)
-	if err != nil {
-		return nil, fmt.Errorf("denies: %w", err)
-	}
 	minDenies := uint64(max(1, cfg.Detectors.UnusualPorts.MinDenies))
+	denies, burst, err := deniesByBurst(ctx, env, w, time.Duration(cfg.Detectors.UnusualPorts.Window), minDenies)
+	if err != nil {
+		return nil, err
+	}
 	for _, s := range denies {
 		ports := make(map[string]float64)
 		var n uint64
 		var top stats.DeniedPort
 		for _, p := range s.Ports {
-			if p.Proto == 0 || p.Count < minDenies {
+			// min_denies within one unusual_ports.window: a burst, not the internet's
+			// background noise spread over a day.
+			if p.Proto == 0 || burst[denyKey{s.Src, p.Proto, p.Port}] < minDenies {
 				continue
 			}
 			pt := policies.Port{Proto: p.Proto, Num: p.Port}
@@ -156,8 +162,8 @@ func (d UnusualPortsDetector) Run(ctx context.Context, env *Env, w TimeRange) ([
 			Title:    fmt.Sprintf("%s repeatedly denied on unusual port(s)", s.Src),
 			Subject:  Subject{Peer: s.Src, Proto: top.Proto, Port: top.Port, Segment: "internet"},
 			Evidence: Evidence{
-				Summary: fmt.Sprintf("%d denies of %s on %d unconventional port(s) with at least %d denies each (%d denies in all)",
-					n, s.Src, len(ports), minDenies, s.Count),
+				Summary: fmt.Sprintf("%d denies of %s on %d unconventional port(s) with at least %d denies each within %s (%d denies in all); denied traffic: the device already stopped it",
+					n, s.Src, len(ports), minDenies, burstSpan(cfg), s.Count),
 				Window:   w,
 				Counts:   map[string]float64{"denies": float64(n), "denies_total": float64(s.Count), "ports": float64(len(ports))},
 				TopPorts: topN(ports, 10),
@@ -217,4 +223,46 @@ func (d PortScanDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Fin
 		})
 	}
 	return out, nil
+}
+
+type denyKey struct {
+	src   netip.Addr
+	proto uint8
+	port  uint16
+}
+
+func burstSpan(cfg *policies.Config) time.Duration {
+	return max(time.Hour, time.Duration(cfg.Detectors.UnusualPorts.Window).Truncate(time.Hour))
+}
+
+// deniesByBurst returns the window's denies per external source and, per (source, port), the
+// most denies in any span of the policy's window (whole hours: the store's resolution).
+func deniesByBurst(ctx context.Context, env *Env, w TimeRange, span time.Duration, least uint64) ([]stats.DenySource, map[denyKey]uint64, error) {
+	denies, err := env.Stats.Denies(ctx, netipZero, win(w), stats.Hourly)
+	if err != nil {
+		return nil, nil, fmt.Errorf("denies: %w", err)
+	}
+	span = max(time.Hour, span.Truncate(time.Hour))
+	burst := make(map[denyKey]uint64)
+	from := w.From.Truncate(time.Hour)
+	for _, s := range denies {
+		// Only a source with least denies on one port in the whole window can have a burst:
+		// the per-span look is per source (cheap), not per span over every source.
+		if len(s.Ports) == 0 || s.Ports[0].Count < least {
+			continue
+		}
+		for t := from; t.Before(w.To); t = t.Add(span) {
+			ds, err := env.Stats.Denies(ctx, s.Src, stats.Window{From: t, To: t.Add(span)}, stats.Hourly)
+			if err != nil {
+				return nil, nil, fmt.Errorf("denies %s: %w", s.Src, err)
+			}
+			for _, d := range ds {
+				for _, p := range d.Ports {
+					k := denyKey{d.Src, p.Proto, p.Port}
+					burst[k] = max(burst[k], p.Count)
+				}
+			}
+		}
+	}
+	return denies, burst, nil
 }

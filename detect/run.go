@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/policies"
 )
 
 // RunResult is what one run found, per finding what the store made of it.
@@ -60,6 +63,10 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
+	found = foldTerms(found)
+	for i := range found {
+		evidenceSeverity(env.Policy, &found[i])
+	}
 	if env.Findings != nil {
 		ups, err := env.Findings.Upsert(ctx, res.Detectors, w, found, func(det string) time.Duration {
 			return time.Duration(settings(env.Policy, det).Suppress)
@@ -109,4 +116,43 @@ func runOne(ctx context.Context, env *Env, d Detector, w TimeRange) (fs []Findin
 		}
 	}()
 	return d.Run(ctx, env, w)
+}
+
+// foldTerms drops significant-terms findings whose term another detector's finding of the run
+// already names (its host, peer or port): one situation, one finding; the specific detector's
+// evidence is what a person acts on.
+func foldTerms(fs []Finding) []Finding {
+	named := map[netip.Addr]bool{}
+	ports := map[[2]uint16]bool{}
+	for _, f := range fs {
+		if f.Detector == DetectorSignificantTerms {
+			continue
+		}
+		named[f.Subject.Host], named[f.Subject.Peer] = true, true
+		for _, r := range f.Evidence.TopHosts {
+			if a, err := netip.ParseAddr(r.Key); err == nil {
+				named[a] = true
+			}
+		}
+		if f.Subject.Port != 0 {
+			ports[[2]uint16{uint16(f.Subject.Proto), f.Subject.Port}] = true
+		}
+		for _, r := range f.Evidence.TopPorts {
+			if p, err := policies.ParsePort(r.Key); err == nil {
+				ports[[2]uint16{uint16(p.Proto), p.Num}] = true
+			}
+		}
+	}
+	delete(named, netip.Addr{})
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Detector == DetectorSignificantTerms {
+			s := f.Subject
+			if named[s.Host] || named[s.Peer] || (s.Port != 0 && !s.Host.IsValid() && !s.Peer.IsValid() && ports[[2]uint16{uint16(s.Proto), s.Port}]) {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }

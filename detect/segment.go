@@ -73,6 +73,9 @@ func (d SegmentViolationDetector) Run(ctx context.Context, env *Env, w TimeRange
 		if p.Permitted == 0 {
 			return false
 		}
+		if p.Proto == policies.ProtoICMP && cfg.ICMPDiagnosticsAllowed() {
+			return false // pings and other diagnostics (detectors.segment_violation.icmp)
+		}
 		from, ok1 := cfg.Segment(p.Client)
 		to, ok2 := cfg.Segment(p.Server)
 		if !ok1 || !ok2 {
@@ -92,8 +95,8 @@ func (d SegmentViolationDetector) Run(ctx context.Context, env *Env, w TimeRange
 			Title:    fmt.Sprintf("%s talks to %s across segments %s", g.client, g.server, seg),
 			Subject:  Subject{Host: g.client, Peer: g.server, Segment: seg},
 			Evidence: Evidence{
-				Summary: fmt.Sprintf("%d permitted and %d denied connections %s -> %s on %d port(s) not allowed by any flow (seen by %v), %s to %s",
-					g.permitted, g.denied, g.client, g.server, len(g.ports), sortedKeys(g.families), g.first.UTC().Format(tsFmt), g.last.UTC().Format(tsFmt)),
+				Summary: fmt.Sprintf("%d permitted and %d denied connections %s -> %s on %d port(s) not allowed by any flow (seen by %v), %s to %s; initiator: %s",
+					g.permitted, g.denied, g.client, g.server, len(g.ports), sortedKeys(g.families), g.first.UTC().Format(tsFmt), g.last.UTC().Format(tsFmt), directionRule(g)),
 				Window:   w,
 				Counts:   map[string]float64{"permitted": float64(g.permitted), "denied": float64(g.denied), "ports": float64(len(g.ports))},
 				TopPorts: top,
@@ -125,8 +128,14 @@ func (d SANCrossingDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]
 		return nil, fmt.Errorf("pairs: %w", err)
 	}
 	groups := groupPairs(pairs, w, func(p stats.Pair) bool {
-		return p.Family == ciscolog.FamilyASA &&
-			(role(cfg, p.Server) == policies.RoleSAN || role(cfg, p.Client) == policies.RoleSAN)
+		if p.Family != ciscolog.FamilyASA || (role(cfg, p.Server) != policies.RoleSAN && role(cfg, p.Client) != policies.RoleSAN) {
+			return false
+		}
+		// What the policy allows across the ASA (management polling the arrays' management
+		// addresses, the VM hosts' storage network) is intended, not a crossing to report.
+		from, ok1 := cfg.Segment(p.Client)
+		to, ok2 := cfg.Segment(p.Server)
+		return !ok1 || !ok2 || !cfg.FlowAllowed(from, to, policies.Port{Proto: p.Proto, Num: p.Port})
 	})
 	var out []Finding
 	for _, g := range groups {
@@ -139,7 +148,7 @@ func (d SANCrossingDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]
 			Title:    fmt.Sprintf("SAN traffic %s -> %s crosses the ASA", g.client, g.server),
 			Subject:  Subject{Host: g.client, Peer: g.server, Segment: seg},
 			Evidence: Evidence{
-				Summary: fmt.Sprintf("the ASA logged %d permitted and %d denied connections %s -> %s (%s), %s to %s",
+				Summary: fmt.Sprintf("the ASA logged %d permitted and %d denied connections %s -> %s (%s) that no flow allows, %s to %s",
 					g.permitted, g.denied, g.client, g.server, seg, g.first.UTC().Format(tsFmt), g.last.UTC().Format(tsFmt)),
 				Window:   w,
 				Counts:   map[string]float64{"permitted": float64(g.permitted), "denied": float64(g.denied)},
@@ -174,4 +183,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// directionRule says how the pair's initiator was decided, for evidence: the ASA logs
+// connections with their direction; router ACL logs are packets, read by ports.
+func directionRule(g *pairGroup) string {
+	if g.families[ciscolog.FamilyIOS.String()] {
+		return "router packet logs, initiator by ports (a packet from a service port to an ephemeral port is a reply)"
+	}
+	return "ASA connection records"
 }

@@ -13,7 +13,7 @@ import (
 
 // SilentHostDetector reports a watched host (policies.SilentAfter: named hosts and networks
 // with expected_silent_hours) that was active on most of the last days and has sent nothing
-// for longer than its threshold (and three times its longest usual gap) at the window's end.
+// for longer than its threshold (others' failed attempts to reach it are not its traffic) (and three times its longest usual gap) at the window's end.
 type SilentHostDetector struct{}
 
 func (SilentHostDetector) Name() string { return DetectorSilentHost }
@@ -63,7 +63,7 @@ func (d SilentHostDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]F
 		byHour := make(map[int64]float64, len(buckets))
 		for _, b := range buckets {
 			if b.Start.Before(at) {
-				byHour[b.Start.Unix()] = float64(b.Events)
+				byHour[b.Start.Unix()] = float64(hostActivity(b.HostCounters))
 			}
 		}
 		first := buckets[0].Start
@@ -109,4 +109,11 @@ func spanText(d time.Duration) string {
 		return fmt.Sprintf("%dh", h)
 	}
 	return fmt.Sprintf("%dd %dh", h/24, h%24)
+}
+
+// hostActivity is what shows a host alive in a bucket: connections it opened, or bytes on any
+// of its connections. Others' attempts to reach it (a dead host's 0-byte SYN timeouts, router
+// packet logs towards it) are not its activity.
+func hostActivity(c stats.HostCounters) uint64 {
+	return c.ConnsInitiated + c.BytesInitiated + c.BytesAccepted
 }

@@ -3,10 +3,12 @@ package detect
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/sigterms"
+	"github.com/firebreak-dev/firebreak/policies"
 )
 
 // TermsQuery is an ad-hoc significant-terms question: the foreground window against every
@@ -100,12 +102,34 @@ func (SignificantTermsDetector) Name() string { return DetectorSignificantTerms 
 // person's time.
 const termsMinLift = 10
 
+// termsTopLift is the lift the top-ranked term of a field needs.
+const termsTopLift = 3
+
 func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Finding, error) {
 	cfg := env.Policy
 	sc := cfg.Detectors.SignificantTerms
 	fgw := w
 	if sc.Window > 0 {
 		fgw = TimeRange{From: w.To.Add(-time.Duration(sc.Window)), To: w.To}
+	}
+	// External sources whose documents in the window are all denies: the device already
+	// stopped them; port_scan and unusual_ports judge denied traffic as denied.
+	denied := map[netip.Addr]uint64{}
+	ds, err := env.Stats.Denies(ctx, netipZero, win(fgw), stats.Hourly)
+	if err != nil {
+		return nil, fmt.Errorf("denies: %w", err)
+	}
+	for _, s := range ds {
+		denied[s.Src] += s.Count
+	}
+	// VPN login sources are new_vpn_source's to judge (a roaming user is new every day).
+	vpnSrc := map[netip.Addr]bool{}
+	vs, err := env.Stats.VPNSources(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("vpn sources: %w", err)
+	}
+	for _, v := range vs {
+		vpnSrc[v.Src] = true
 	}
 	var out []Finding
 	for _, field := range stats.Fields {
@@ -115,14 +139,19 @@ func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange
 		if err != nil {
 			return out, err
 		}
-		for _, s := range res.Terms {
+		for rank, s := range res.Terms {
 			pf := float64(s.FG) / float64(max(1, s.SubsetSize))
 			pb := float64(s.BG) / float64(max(1, s.SupersetSize))
 			lift := pf / max(pb, 1e-12)
-			if lift < termsMinLift {
+			// The lift gate keeps a merely-twice-as-common term out, never the term the
+			// heuristic ranked first.
+			if lift < termsMinLift && !(rank == 0 && lift >= termsTopLift) {
 				continue
 			}
 			t := res.Term(s.Key)
+			if !d.worthATerm(ctx, env, field, t, s.FG, fgw, denied, vpnSrc) {
+				continue
+			}
 			subj := Subject{User: t.User, Proto: t.Proto, Port: t.Port}
 			switch field {
 			case stats.FieldDestinationIP, stats.FieldSourceIP, stats.FieldUserSource:
@@ -155,4 +184,45 @@ func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange
 		}
 	}
 	return out, nil
+}
+
+// worthATerm says whether a ranked term is a situation of its own: not denied-only traffic
+// (the device stopped it), not a VPN login source or pool address (new_vpn_source's), not a
+// known service, and not an internal host whose traffic in the window went mostly to known
+// services (a backup, an update pull).
+func (d SignificantTermsDetector) worthATerm(ctx context.Context, env *Env, field stats.Field, t stats.Term, fg int64,
+	w TimeRange, denied map[netip.Addr]uint64, vpnSrc map[netip.Addr]bool) bool {
+	cfg := env.Policy
+	a := t.Addr
+	if !a.IsValid() {
+		return true
+	}
+	if _, ok := cfg.Service(a); ok || vpnSrc[a] || role(cfg, a) == policies.RoleVPNPool {
+		return false
+	}
+	if _, own := cfg.DeviceAddress(a); own {
+		return false
+	}
+	if field == stats.FieldSourceIP && !cfg.IsInternal(a) && denied[a] >= uint64(fg) {
+		return false
+	}
+	if cfg.IsInternal(a) {
+		pp, err := env.Stats.PeerPorts(ctx, a, win(w), stats.Hourly)
+		if err != nil {
+			env.log().Debug("terms peers", "host", a, "err", err)
+			return true
+		}
+		var all, svc uint64
+		for _, p := range pp {
+			n := p.ConnsInitiated + p.ConnsAccepted
+			all += n
+			if _, ok := cfg.Service(p.Peer); ok {
+				svc += n
+			}
+		}
+		if all > 0 && 2*svc >= all {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/baseline"
+	"github.com/firebreak-dev/firebreak/policies"
 )
 
 // VolumeDetector compares every hour of the window with its hour-of-week baseline (median and
@@ -120,6 +121,9 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		if len(bs) == 0 || w.From.Sub(bs[0].Start) < minHist {
 			continue
 		}
+		if _, own := cfg.DeviceAddress(h); own {
+			continue // the firewall's own address (VPN tunnels end there) is not a host
+		}
 		// Cheap gate: a host whose recent bytes cannot pass min_excess is not judged.
 		var recent float64
 		s := &hourSeries{first: bs[0].Start, at: at, values: make(map[int64]float64, len(bs))}
@@ -137,7 +141,14 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		if !ok {
 			continue
 		}
-		out = append(out, d.finding(ctx, env, w, h, sp, nil))
+		mix, err := d.composition(ctx, env, h, sp)
+		if err != nil {
+			return nil, err
+		}
+		if !mix.unexplained(sp, bcfg.MinExcess) {
+			continue
+		}
+		out = append(out, d.finding(ctx, env, w, h, sp, nil, mix))
 	}
 
 	site, err := env.Stats.SiteSeries(ctx, fetch, stats.Hourly)
@@ -149,7 +160,7 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		for _, b := range site {
 			s.values[b.Start.Unix()] = float64(b.Bytes)
 		}
-		if sp, ok := judge(s, w, bcfg, pers); ok {
+		if sp, ok := judge(s, w, bcfg, pers); ok && !d.scheduled(cfg, sp) {
 			// The hosts behind the spike: bytes in the fired hours.
 			contrib := make(map[string]float64)
 			for h, bs := range all {
@@ -159,13 +170,38 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 					}
 				}
 			}
-			out = append(out, d.finding(ctx, env, w, netip.Addr{}, sp, topN(contrib, 5)))
+			top := topN(contrib, 10)
+			// What the top hosts moved with known services is explained (one query per top
+			// host; a scan of every host's peers would cost a day's worth per run).
+			mix := spikeMix{peers: map[string]float64{}}
+			for _, r := range top {
+				a, err := netip.ParseAddr(r.Key)
+				if err != nil {
+					continue
+				}
+				hm, err := d.composition(ctx, env, a, sp)
+				if err != nil {
+					return nil, err
+				}
+				mix.service += hm.service
+				mix.external += hm.external
+			}
+			if mix.unexplained(sp, bcfg.MinExcess) {
+				// Many hosts each pulling a little (a patch day) hide from the top hosts:
+				// before reporting, count every host's service bytes (rare: a site spike).
+				if mix, err = d.composition(ctx, env, netipZero, sp); err != nil {
+					return nil, err
+				}
+			}
+			if mix.unexplained(sp, bcfg.MinExcess) {
+				out = append(out, d.finding(ctx, env, w, netip.Addr{}, sp, top[:min(5, len(top))], mix))
+			}
 		}
 	}
 	return out, nil
 }
 
-func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host netip.Addr, sp spike, topHosts []Ranked) Finding {
+func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host netip.Addr, sp spike, topHosts []Ranked, mix spikeMix) Finding {
 	cfg := env.Policy
 	var observed, expected float64
 	for _, r := range sp.fired {
@@ -185,24 +221,13 @@ func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host
 		subject = fmt.Sprintf("%s (%s)", host, role(cfg, host))
 		k = key(d.Name(), host.String())
 		subj = Subject{Host: host, Segment: segment(cfg, host)}
-		pc, err := env.Stats.Peers(ctx, host, stats.Window{From: sp.first, To: sp.last}, stats.Hourly)
-		if err != nil {
-			env.log().Debug("volume peers", "host", host, "err", err)
-		}
-		m := make(map[string]float64)
-		for _, p := range pc {
-			name := "(other peers)"
-			if p.Peer.IsValid() {
-				name = p.Peer.String()
-			}
-			m[name] += float64(p.Bytes())
-		}
-		peers = topN(m, 5)
-		if len(peers) > 0 {
-			if a, err := netip.ParseAddr(peers[0].Key); err == nil {
-				subj.Peer = a
-				lines = exemplars(ctx, env, stats.ExemplarKey{Kind: stats.ExemplarPeer, A: host, B: a})
-			}
+		peers = topN(mix.peers, 5)
+		// The subject's peer (what a block would target) is the top external peer only when it
+		// is no known service and carried most of the spike; else the spike is the host's,
+		// not one peer's (internal traffic, an update pull), and no peer is named.
+		if mix.top.IsValid() && mix.topBytes >= peerShare*mix.total {
+			subj.Peer = mix.top
+			lines = exemplars(ctx, env, stats.ExemplarKey{Kind: stats.ExemplarPeer, A: host, B: mix.top})
 		}
 	}
 	title := fmt.Sprintf("traffic spike: %s moved %s in %d hour(s), %.1f× its baseline", subject, human(observed), len(sp.fired), ratio(observed, expected))
@@ -221,7 +246,8 @@ func (d VolumeDetector) finding(ctx context.Context, env *Env, w TimeRange, host
 				b.Start.UTC().Format(tsFmt), human(b.X), human(b.Median), b.Z, sp.rule),
 			Window: w,
 			Counts: map[string]float64{"bytes": observed, "expected_bytes": expected, "hours": float64(len(sp.fired)),
-				"peak_bytes": b.X, "peak_median": b.Median, "peak_mad": b.MAD},
+				"peak_bytes": b.X, "peak_median": b.Median, "peak_mad": b.MAD,
+				"service_bytes": mix.service, "external_bytes": mix.external, "top_peer_bytes": mix.topBytes},
 			Baseline: &Comparison{Observed: b.X, Expected: b.Median, Z: b.Z, Ratio: b.Ratio, Method: b.Method.String(), Unit: "bytes/hour"},
 			TopPeers: peers,
 			TopHosts: topHosts,
@@ -237,4 +263,82 @@ func ratio(a, b float64) float64 {
 		b = 1
 	}
 	return a / b
+}
+
+// peerShare is the least share of a host's spike bytes its top external peer must carry to be
+// named as the spike's peer.
+const peerShare = 0.5
+
+// spikeMix is where a spike's bytes went, over its hours.
+type spikeMix struct {
+	total, external, service float64
+	peers                    map[string]float64 // by peer (services marked)
+	top                      netip.Addr         // the top external peer that is no known service
+	topBytes                 float64
+}
+
+// composition sums host's bytes (every host's for the zero address) by peer over the spike's
+// hours, setting apart known services (services:), which are never exfiltration.
+func (d VolumeDetector) composition(ctx context.Context, env *Env, host netip.Addr, sp spike) (spikeMix, error) {
+	cfg := env.Policy
+	pc, err := env.Stats.PeerPorts(ctx, host, stats.Window{From: sp.first, To: sp.last}, stats.Hourly)
+	if err != nil {
+		return spikeMix{}, fmt.Errorf("volume peers %s: %w", host, err)
+	}
+	m := spikeMix{peers: map[string]float64{}}
+	byPeer := map[netip.Addr]float64{}
+	for _, p := range pc {
+		b := float64(p.Bytes())
+		m.external += b
+		name := "(other peers)"
+		if p.Peer.IsValid() {
+			name = p.Peer.String()
+			if svc, ok := cfg.Service(p.Peer); ok {
+				m.service += b
+				name += " (" + svc.Name + ")"
+			} else {
+				byPeer[p.Peer] += b
+			}
+		}
+		m.peers[name] += b
+	}
+	for a, b := range byPeer {
+		if b > m.topBytes || (b == m.topBytes && a.Less(m.top)) {
+			m.top, m.topBytes = a, b
+		}
+	}
+	for _, r := range sp.fired {
+		if r.Method != baseline.MethodWindowSum {
+			m.total += r.X
+		}
+	}
+	m.total = max(m.total, m.external)
+	return m, nil
+}
+
+// unexplained says whether the spike's excess remains past minExcess once the bytes with
+// known services are taken out.
+func (m spikeMix) unexplained(sp spike, minExcess float64) bool {
+	var observed, expected float64
+	for _, r := range sp.fired {
+		if r.Method == baseline.MethodWindowSum {
+			continue
+		}
+		observed += r.X
+		expected += r.Median
+	}
+	return observed-m.service-expected >= minExcess
+}
+
+// scheduled says whether every fired hour of a site spike lies in a scheduled bulk window.
+func (d VolumeDetector) scheduled(cfg *policies.Config, sp spike) bool {
+	if len(sp.fired) == 0 {
+		return false
+	}
+	for _, r := range sp.fired {
+		if _, ok := cfg.BulkAt(r.Start, ""); !ok {
+			return false
+		}
+	}
+	return true
 }

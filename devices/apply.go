@@ -42,8 +42,19 @@ type Plan struct {
 	// Verify checks the running configuration read back after the steps;
 	// an error triggers the rollback. Nil skips verification.
 	Verify func(running string) error
+	// Check runs after Verify passed, in the same session and before the
+	// save, with show running read-only commands on the device (Show's
+	// allow-list: packet-tracer, show conn, ...): a post-push test of what
+	// the device does. An error triggers the rollback, as for Verify. A
+	// device that cannot run show commands fails the check.
+	Check func(ctx context.Context, show func(ctx context.Context, cmd string) (string, error)) error
 	// Save runs "write memory" after a verified push.
 	Save bool
+}
+
+// shower is a device that runs read-only commands (ASA.Show).
+type shower interface {
+	Show(ctx context.Context, cmd string) (string, error)
 }
 
 // Report says what Apply did.
@@ -139,6 +150,17 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 		if p.Verify != nil {
 			if verr := p.Verify(after); verr != nil {
 				failure = fmt.Errorf("%w: %w", ErrVerify, verr)
+			}
+		}
+		if failure == nil && p.Check != nil {
+			sh, ok := dev.(shower)
+			switch {
+			case !ok:
+				failure = fmt.Errorf("%w: the device cannot run checks", ErrVerify)
+			default:
+				if cerr := p.Check(ctx, sh.Show); cerr != nil {
+					failure = fmt.Errorf("%w: %w", ErrVerify, cerr)
+				}
 			}
 		}
 	}

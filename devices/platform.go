@@ -145,6 +145,8 @@ func checkExecOutput(out string) error {
 
 // asaShowPrefixes are the read-only ASA commands Show accepts.
 var asaShowPrefixes = []string{
+	"packet-tracer input", // a simulated packet: changes nothing
+	"show conn",
 	"show running-config",
 	"show access-list",
 	"show shun",
@@ -165,7 +167,7 @@ var asaShowPrefixes = []string{
 
 // execPrefixes are the privileged-EXEC commands Exec accepts: shun
 // handling and counter resets, nothing that changes mode or reloads.
-var execPrefixes = []string{"shun ", "no shun ", "clear shun", "clear access-list "}
+var execPrefixes = []string{"shun ", "no shun ", "clear shun", "clear access-list ", "clear conn address "}
 
 func execAllowed(cmd string) bool {
 	if strings.Contains(cmd, "|") {

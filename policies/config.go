@@ -177,6 +177,9 @@ type Network struct {
 	// ExpectedSilentHours > 0 says every host seen in this network must keep talking: one
 	// silent for longer is a silent-host finding.
 	ExpectedSilentHours int `yaml:"expected_silent_hours"`
+	// Gateway is the router that reaches this network without the ASA (e.g. the 2921 in
+	// front of a SAN). Only with it may remediation change the ASA's route to the network.
+	Gateway netip.Addr `yaml:"gateway"`
 }
 
 // Host is a named host inside a network. A named host is watched by the silent-host detector:
@@ -348,6 +351,12 @@ type Remediation struct {
 	// QuarantineRoles are the server roles whose hosts may be quarantined; workstations and
 	// printers may always be, every other role only when listed here.
 	QuarantineRoles []string `yaml:"quarantine_roles"`
+	// MaxOpenProposals caps the proposals of one kind waiting for a person (proposed,
+	// approved or failed) and MaxNewProposalsPerDay those of one kind made in 24 hours. Syslog
+	// is forged easily and people review only so many: further findings are not proposed, and
+	// a proposal_budget finding says how many were left out. Defaults 50 and 100.
+	MaxOpenProposals      int `yaml:"max_open_proposals"`
+	MaxNewProposalsPerDay int `yaml:"max_new_proposals_per_day"`
 }
 
 // BlockDurations is the lifetime of a change per proposal kind; 0 means until removed by hand.

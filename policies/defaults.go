@@ -77,10 +77,12 @@ func Default() *Config {
 			Findings: Duration(400 * 24 * time.Hour),
 		},
 		Remediation: Remediation{
-			BlockDuration:  BlockDurations{Block: Duration(24 * time.Hour), Quarantine: Duration(4 * time.Hour)},
-			MaxPrefixLenV4: 24,
-			MaxPrefixLenV6: 64,
-			ShunDuration:   Duration(time.Hour),
+			BlockDuration:         BlockDurations{Block: Duration(24 * time.Hour), Quarantine: Duration(4 * time.Hour)},
+			MaxPrefixLenV4:        24,
+			MaxPrefixLenV6:        64,
+			ShunDuration:          Duration(time.Hour),
+			MaxOpenProposals:      50,
+			MaxNewProposalsPerDay: 100,
 		},
 		Report: Report{SMTP: SMTP{Port: 587, StartTLS: true}},
 	}

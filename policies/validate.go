@@ -390,6 +390,14 @@ func (v *validator) networks() {
 			owner[pr] = i
 		}
 		v.between(p+".expected_silent_hours", n.ExpectedSilentHours, 0, 24*90)
+		if g := n.Gateway; g.IsValid() {
+			switch {
+			case !g.Is4() || g.IsUnspecified() || g.IsLoopback() || g.IsMulticast():
+				v.errf(p+".gateway", "%s is not a usable IPv4 next hop", g)
+			case containsAny(n.Prefixes, g):
+				v.errf(p+".gateway", "%s is inside network %q; the gateway is the router in front of it", g, n.Name)
+			}
+		}
 		for k := range n.Hosts {
 			h := &n.Hosts[k]
 			hp := idx(p+".hosts", k)
@@ -577,6 +585,8 @@ func (v *validator) remediation() {
 	v.durBetween(p+"block_duration.quarantine", r.BlockDuration.Quarantine, 0, 365*24*time.Hour)
 	v.between(p+"max_prefix_len_v4", r.MaxPrefixLenV4, 8, 32)
 	v.between(p+"max_prefix_len_v6", r.MaxPrefixLenV6, 16, 128)
+	v.between(p+"max_open_proposals", r.MaxOpenProposals, 1, 100_000)
+	v.between(p+"max_new_proposals_per_day", r.MaxNewProposalsPerDay, 1, 100_000)
 	if r.UseShun {
 		v.durBetween(p+"shun_duration", r.ShunDuration, time.Minute, 7*24*time.Hour)
 	}

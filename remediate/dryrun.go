@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
+	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
+	"github.com/firebreak-dev/firebreak/remediate/datapath"
 )
 
 // DryRun is what a push of a proposal would do to a given running
@@ -34,26 +37,29 @@ type DryRun struct {
 	ElementsAfter  int      `json:"elements_after,omitempty"`
 	Notes          []string `json:"notes,omitempty"`
 	Advisory       string   `json:"advisory,omitempty"`
+	// Effect is the verdict of the proposal's flows, and of the flows that
+	// must keep working, before and after (nil for advisories, removals).
+	Effect *Effect `json:"effect,omitempty"`
 }
 
 // plan computes the typed changes of p against cfg. Targets are checked
-// against the policy and cfg's own protections again.
+// against the policy and cfg's own protections again. Where the denies go
+// follows the direction of p's flows (see the package doc).
 func (m *Manager) plan(ctx context.Context, p Proposal, cfg *asaconfig.Config) (asaconfig.Plan, string, error) {
 	l := m.limits()
 	switch p.Kind {
 	case KindBlock:
-		b := m.blockOf(p)
+		b := m.blockOf(p, cfg)
 		pl, err := cfg.PlanBlock(b, l)
-		acl, _ := cfg.InboundACL(b.Interface)
+		acl := m.planACL(cfg, pl, b.Interface)
 		return pl, acl, err
 	case KindQuarantine:
 		q := m.quarantineOf(p, cfg)
 		pl, err := cfg.PlanQuarantine(q, l)
-		acl, _ := cfg.InboundACL(q.Interface)
+		acl := m.planACL(cfg, pl, q.Interface)
 		return pl, acl, err
 	case KindSANFix:
-		pl, err := cfg.PlanSANFix(asaconfig.SANFix{ProposalID: p.ID, SAN: p.Target, Interface: p.Interface}, l)
-		return pl, "", err
+		return m.planSAN(p, cfg, l)
 	case KindAdvisory:
 		return asaconfig.Plan{Advisory: p.Advisory}, "", nil
 	case KindRemoval:
@@ -62,19 +68,147 @@ func (m *Manager) plan(ctx context.Context, p Proposal, cfg *asaconfig.Config) (
 	return asaconfig.Plan{}, "", fmt.Errorf("proposal %s: unknown kind %q", p.ID, p.Kind)
 }
 
-func (m *Manager) blockOf(p Proposal) asaconfig.Block {
-	return asaconfig.Block{ProposalID: p.ID, Target: p.Target, Group: p.Group, Interface: p.Interface, Shun: p.Shun}
+// planACL is the inbound ACL of iface, or the one the plan creates for it.
+func (m *Manager) planACL(cfg *asaconfig.Config, pl asaconfig.Plan, iface string) string {
+	if acl, ok := cfg.InboundACL(iface); ok {
+		return acl
+	}
+	for _, c := range pl.Changes {
+		if b, ok := c.(asaconfig.BindACL); ok && b.Interface == iface {
+			return b.ACL
+		}
+	}
+	return ""
+}
+
+// blockOf builds the block of p: the peer denied as source on the outside
+// ACL always; when internal hosts opened the flows, the peer denied as
+// destination on each interface they entered by, and `clear conn`.
+func (m *Manager) blockOf(p Proposal, cfg *asaconfig.Config) asaconfig.Block {
+	b := asaconfig.Block{ProposalID: p.ID, Target: p.Target, Group: p.Group, Interface: p.Interface, Shun: p.Shun}
+	if cfg == nil {
+		return b
+	}
+	b.Egress = m.ingressOf(cfg, p.Flows, func(f datapath.Flow) bool { return p.Target.Contains(f.Dst) }, p.Interface)
+	b.ClearConn = len(b.Egress) > 0 && p.Target.IsSingleIP()
+	return b
+}
+
+// ingressOf lists the interfaces the selected flows enter by (the logged
+// one when the config has it, else the one the source routes through),
+// other than skip.
+func (m *Manager) ingressOf(cfg *asaconfig.Config, flows []datapath.Flow, sel func(datapath.Flow) bool, skip string) []string {
+	model := datapath.New(cfg, datapath.Options{})
+	ifs := model.Interfaces()
+	var out []string
+	for _, f := range flows {
+		if !sel(f) {
+			continue
+		}
+		in := f.Ingress
+		if _, ok := ifs[in]; !ok {
+			in = model.RouteInterface(f.Src)
+		}
+		if in != "" && in != skip && !slices.Contains(out, in) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// planSAN never deletes a route on its own: SAN flows the policy does not
+// allow are denied on their sources' ingress ACL; otherwise a route change
+// is planned only with the policy's gateway for the SAN network (else the
+// plan is the advisory naming the hosts and the router).
+func (m *Manager) planSAN(p Proposal, cfg *asaconfig.Config, l asaconfig.Limits) (asaconfig.Plan, string, error) {
+	byIface := map[string][][2]netip.Addr{}
+	var order []string
+	for _, f := range p.Flows {
+		from, ok1 := m.pol.Segment(f.Src)
+		to, ok2 := m.pol.Segment(f.Dst)
+		if ok1 && ok2 && m.pol.FlowAllowed(from, to, policies.Port{Proto: f.Proto, Num: f.DstPort}) {
+			continue
+		}
+		ins := m.ingressOf(cfg, []datapath.Flow{f}, func(datapath.Flow) bool { return true }, "")
+		if len(ins) == 0 {
+			continue
+		}
+		pair := [2]netip.Addr{f.Src, f.Dst}
+		if !slices.Contains(byIface[ins[0]], pair) {
+			if byIface[ins[0]] == nil {
+				order = append(order, ins[0])
+			}
+			byIface[ins[0]] = append(byIface[ins[0]], pair)
+		}
+	}
+	if len(order) > 0 {
+		var pl asaconfig.Plan
+		cur := cfg
+		acl := ""
+		for _, in := range order {
+			part, err := cur.PlanFlowDeny(asaconfig.FlowDeny{ProposalID: p.ID, Interface: in, Pairs: byIface[in]}, l)
+			if err != nil {
+				return asaconfig.Plan{}, "", err
+			}
+			if acl == "" {
+				acl = m.planACL(cur, part, in)
+			}
+			if cur, err = cur.Apply(part.Changes); err != nil {
+				return asaconfig.Plan{}, "", fmt.Errorf("plan does not apply: %w", err)
+			}
+			pl.Changes = append(pl.Changes, part.Changes...)
+			pl.Notes = append(pl.Notes, part.Notes...)
+		}
+		pl.Notes = append(pl.Notes, "the policy allows none of these SAN flows: denied where they enter the ASA; no route is changed")
+		pl.Advisory = m.sanHostAdvice(p)
+		return pl, acl, nil
+	}
+	gw := netip.Addr{}
+	if n, ok := m.pol.Classify(p.Target.Addr()); ok && n.Gateway.IsValid() {
+		gw = n.Gateway
+	}
+	pl, err := cfg.PlanSANFix(asaconfig.SANFix{ProposalID: p.ID, SAN: p.Target, Interface: p.Interface, Gateway: gw}, l)
+	if err == nil {
+		pl.Advisory = strings.TrimSpace(m.sanHostAdvice(p) + "\n" + pl.Advisory)
+	}
+	return pl, "", err
+}
+
+// sanHostAdvice names the hosts whose SAN traffic crosses the ASA and the
+// router that should carry it instead.
+func (m *Manager) sanHostAdvice(p Proposal) string {
+	var hosts []string
+	for _, f := range p.Flows {
+		if h := f.Src.String(); !slices.Contains(hosts, h) && !p.Target.Contains(f.Src) {
+			hosts = append(hosts, h)
+		}
+	}
+	router := "the router in front of the SAN (set networks[].gateway in the policy)"
+	if n, ok := m.pol.Classify(p.Target.Addr()); ok && n.Gateway.IsValid() {
+		router = "the router " + n.Gateway.String()
+	}
+	if len(hosts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Hosts %s reach the SAN %v through the ASA: route them to it via %s.", strings.Join(hosts, ", "), p.Target, router)
 }
 
 // quarantineOf uses the interface whose connected subnet holds the host
-// when the config shows one (a DMZ host is quarantined on the DMZ ACL).
+// when the config shows one (a DMZ host is quarantined on the DMZ ACL), and
+// shuns and clears the host's connections too.
 func (m *Manager) quarantineOf(p Proposal, cfg *asaconfig.Config) asaconfig.Quarantine {
-	q := asaconfig.Quarantine{ProposalID: p.ID, Host: p.Target.Addr(), Interface: p.Interface}
+	q := asaconfig.Quarantine{ProposalID: p.ID, Host: p.Target.Addr(), Interface: p.Interface, Shun: p.Shun, ClearConn: true}
+	if cfg == nil {
+		return q
+	}
 	for _, in := range cfg.Interfaces() {
 		if in.Nameif != "" && in.Address.IsValid() && in.Address.Masked().Contains(q.Host) {
 			q.Interface = in.Nameif
-			break
+			return q
 		}
+	}
+	if in := datapath.New(cfg, datapath.Options{}).RouteInterface(q.Host); in != "" {
+		q.Interface = in
 	}
 	return q
 }
@@ -94,18 +228,21 @@ func (m *Manager) planRemoval(ctx context.Context, p Proposal, cfg *asaconfig.Co
 	}
 	switch orig.Kind {
 	case KindBlock:
-		b := m.blockOf(orig)
+		b := m.blockOf(orig, nil)
 		b.Shun = orig.Shun && !orig.Unshunned
 		pl, err := cfg.PlanUnblock(b)
 		acl, _ := cfg.InboundACL(b.Interface)
 		return pl, acl, err
 	case KindQuarantine:
 		q := m.quarantineOf(orig, cfg)
+		q.Shun = orig.Shun && !orig.Unshunned
 		pl, err := cfg.PlanRelease(q)
 		acl, _ := cfg.InboundACL(q.Interface)
 		return pl, acl, err
 	default:
-		// Routes carry no line numbers: the exact inverse is valid.
+		// Routes carry no line numbers: the exact inverse is valid (a
+		// clear conn has nothing to undo).
+		applied = slices.DeleteFunc(applied, func(c asaconfig.Change) bool { _, ok := c.(asaconfig.ClearConn); return ok })
 		inv := asaconfig.Inverses(applied)
 		if _, err := cfg.Apply(inv); err != nil {
 			return asaconfig.Plan{}, "", fmt.Errorf("inverse of %s does not apply: %w", orig.ID, err)
@@ -129,6 +266,10 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 	if err != nil {
 		return DryRun{}, fmt.Errorf("running config: %w", err)
 	}
+	return m.dryRunConfig(ctx, p, cfg)
+}
+
+func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.Config) (DryRun, error) {
 	d := DryRun{Proposal: p.ID, Device: p.Device, Hostname: cfg.Hostname()}
 	if p.Kind == KindAdvisory {
 		d.Advisory = p.Advisory
@@ -147,6 +288,7 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 	if p.Advisory != "" && p.Kind != KindSANFix {
 		d.Advisory = strings.TrimSpace(p.Advisory + "\n" + d.Advisory)
 	}
+	d.Effect = m.effect(p, cfg, after, pl.Changes)
 	if d.Diff, err = asaconfig.Diff(cfg, after); err != nil {
 		return DryRun{}, err
 	}
@@ -257,6 +399,11 @@ func (m *Manager) Approve(ctx context.Context, id, who, comment, running string)
 	if err != nil {
 		return Proposal{}, DryRun{}, err
 	}
+	if err := d.Effect.Err(); err != nil {
+		// Never approved: it would not stop its flows, or would stop
+		// traffic the site needs.
+		return Proposal{}, d, fmt.Errorf("%s: %w", p.ID, err)
+	}
 	enc, err := asaconfig.MarshalChanges(d.Changes)
 	if err != nil {
 		return Proposal{}, DryRun{}, err
@@ -270,6 +417,7 @@ func (m *Manager) Approve(ctx context.Context, id, who, comment, running string)
 		q.Approval = &Approval{By: who, At: now, Comment: comment, Fingerprint: d.Fingerprint,
 			Hostname: d.Hostname, Changes: enc, Lines: lines}
 		q.Notes = d.Notes
+		q.Effect = d.Effect
 		q.LastError = ""
 		seq, err := move(tx, q, StateApproved, ActionApprove, who, comment, now)
 		if err != nil {

@@ -126,6 +126,7 @@ protected:
   - 10.20.0.5
   - 203.0.113.10
 remediation:
+  quarantine_roles: [servers, dmz] # the tests quarantine servers (an opt-in per role)
 %s`, port, kh, passwordEnv, enable, remediation)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
+	"github.com/firebreak-dev/firebreak/remediate/datapath"
 )
 
 // Kind is what a proposal does.
@@ -125,19 +126,30 @@ type Proposal struct {
 	RemovalReason string `json:"removal_reason,omitempty"`
 	// Topic is the detector an advisory is about (advisories of different
 	// detectors for one address are kept apart).
-	Topic     string       `json:"topic,omitempty"`
-	Findings  []FindingRef `json:"findings,omitempty"`
-	Reason    string       `json:"reason"`             // why proposed, from a fixed template
-	Advisory  string       `json:"advisory,omitempty"` // for a person, never sent
-	Refusal   string       `json:"refusal,omitempty"`  // why a target was refused
-	Notes     []string     `json:"notes,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
-	Approval  *Approval    `json:"approval,omitempty"`
-	AppliedAt time.Time    `json:"applied_at,omitzero"`
-	ExpiresAt time.Time    `json:"expires_at,omitzero"`
-	ShunUntil time.Time    `json:"shun_until,omitzero"`
-	Unshunned bool         `json:"unshunned,omitempty"`
+	Topic    string       `json:"topic,omitempty"`
+	Findings []FindingRef `json:"findings,omitempty"`
+	// Flows are the connections of the findings' evidence (first packets,
+	// initiator as source, at most MaxFindingFlows); Direction says whether
+	// the target opened them or internal hosts did, which decides where the
+	// denies go. Effect is their verdict before and after the change, and
+	// that of the flows that must keep working, from the last dry run.
+	Flows     []datapath.Flow `json:"flows,omitempty"`
+	Direction Direction       `json:"direction,omitempty"`
+	Effect    *Effect         `json:"effect,omitempty"`
+	// Verification is the device's packet-tracer result for each flow
+	// after the last push.
+	Verification []Trace   `json:"verification,omitempty"`
+	Reason       string    `json:"reason"`             // why proposed, from a fixed template
+	Advisory     string    `json:"advisory,omitempty"` // for a person, never sent
+	Refusal      string    `json:"refusal,omitempty"`  // why a target was refused
+	Notes        []string  `json:"notes,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Approval     *Approval `json:"approval,omitempty"`
+	AppliedAt    time.Time `json:"applied_at,omitzero"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+	ShunUntil    time.Time `json:"shun_until,omitzero"`
+	Unshunned    bool      `json:"unshunned,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`
@@ -185,6 +197,8 @@ const (
 	ActionRevert      = "revert"
 	ActionExpire      = "expire"
 	ActionUnshun      = "unshun"
+	ActionIneffective = "ineffective"
+	ActionVerify      = "verify"
 )
 
 func (p *Proposal) String() string {

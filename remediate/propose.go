@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
+	"github.com/firebreak-dev/firebreak/remediate/datapath"
 )
 
 // intent is what one finding asks for, before deduplication.
@@ -22,6 +24,7 @@ type intent struct {
 	reason   string
 	advisory string
 	shun     bool
+	flows    []datapath.Flow
 }
 
 func hostPrefix(a netip.Addr) netip.Prefix {
@@ -46,14 +49,16 @@ func (m *Manager) internalHost(a netip.Addr) bool {
 func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	s := f.Subject
 	critical := f.Severity == detect.SeverityCritical
+	flows := findingFlows(f, m.now())
 	var out []intent
 	block := func(peer netip.Addr, why, advice string) {
 		out = append(out, intent{kind: KindBlock, target: hostPrefix(peer), iface: dev.OutsideInterface,
-			reason: why, advisory: advice, shun: m.pol.Remediation.UseShun && peer.Unmap().Is4()})
+			reason: why, advisory: advice, shun: m.pol.Remediation.UseShun && peer.Unmap().Is4(), flows: flows})
 	}
 	quarantine := func(why string) {
 		if m.internalHost(s.Host) {
-			out = append(out, intent{kind: KindQuarantine, target: hostPrefix(s.Host), iface: dev.InsideInterface, reason: why})
+			out = append(out, intent{kind: KindQuarantine, target: hostPrefix(s.Host), iface: dev.InsideInterface, reason: why,
+				shun: s.Host.Unmap().Is4(), flows: flows})
 		}
 	}
 	advise := func(a netip.Addr, text string) {
@@ -66,7 +71,7 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 		switch {
 		case m.external(s.Peer) && m.internalHost(s.Host):
 			// Allowed traffic of an internal host with the peer.
-			block(s.Peer, "external peer of "+f.Detector, exfilAdvice)
+			block(s.Peer, "external peer of "+f.Detector, "")
 		case m.external(s.Peer):
 			block(s.Peer, "external source "+f.Detector, "")
 		}
@@ -74,7 +79,7 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 		// Exfiltration-like: an internal host and one external peer.
 		switch {
 		case m.external(s.Peer) && m.internalHost(s.Host):
-			block(s.Peer, "exfiltration-like "+f.Detector+" to one external peer", exfilAdvice)
+			block(s.Peer, "exfiltration-like "+f.Detector+" to one external peer", "")
 		case m.external(s.Peer):
 			// A significant external term alone is not evidence enough to block.
 			advise(s.Peer, "external address unusually frequent: review the hosts talking to it")
@@ -88,7 +93,7 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	case detect.DetectorSANCrossing:
 		if san, ok := m.sanPrefix(s); ok {
 			out = append(out, intent{kind: KindSANFix, target: san, iface: dev.InsideInterface,
-				reason: "SAN traffic crosses the firewall"})
+				reason: "SAN traffic crosses the firewall", flows: flows})
 		}
 		if critical {
 			quarantine("critical SAN crossing")
@@ -102,12 +107,6 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	}
 	return out
 }
-
-// exfilAdvice says what a block on the outside ACL does not do: the ASA
-// checks an inbound ACL on a connection's first packet only.
-const exfilAdvice = "The outside ACL stops connections the peer opens; connections the internal host opens to it " +
-	"are not stopped by it (a shun, with use_shun, also drops existing ones). Consider quarantining the host " +
-	"or denying the peer on the inside ACL."
 
 // sanPrefix is the prefix of the SAN network holding the subject's peer or host.
 func (m *Manager) sanPrefix(s detect.Subject) (netip.Prefix, bool) {
@@ -144,22 +143,28 @@ func (m *Manager) duration(k Kind) time.Duration {
 // refused target is stored as a rejected proposal with the reason; an open or
 // applied proposal for the same kind and target absorbs the findings; a
 // rejected one already holding every finding is left alone. who is recorded
-// in the audit log. It returns the proposals created or changed.
+// in the audit log. New proposals stay within the policy's budget per kind
+// (remediation.max_open_proposals, max_new_proposals_per_day), the most severe
+// findings first; what is left out is counted in a proposal_budget finding. Writes
+// go in short transactions, so the collector's flushes are never held up for long.
+// It returns the proposals created or changed.
 func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Finding, running *asaconfig.Config) ([]Proposal, error) {
 	dev, err := m.device("")
 	if err != nil {
 		return nil, err
 	}
 	now := m.now()
+	g := m.newGuard(ctx, dev.OutsideInterface, running)
 	type want struct {
-		in   intent
-		refs []FindingRef
+		in    intent
+		refs  []FindingRef
+		flows []datapath.Flow
 	}
 	var wants []*want
 	byKey := map[string]*want{}
 	for _, f := range findings {
 		ref := FindingRef{ID: f.ID, Key: f.Key, Detector: f.Detector, Severity: string(f.Severity)}
-		for _, in := range m.intents(f, dev) {
+		for _, in := range g.check(f, m.intents(f, dev)) { // weak evidence: advisory (protect.go)
 			k := fmt.Sprint(in.kind, "|", in.target, "|", in.topic)
 			w := byKey[k]
 			if w == nil {
@@ -170,16 +175,34 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 			if !slices.ContainsFunc(w.refs, func(r FindingRef) bool { return r.Key == ref.Key }) {
 				w.refs = append(w.refs, ref)
 			}
+			w.flows = mergeFlows(w.flows, in.flows)
 		}
 	}
+	// The budget picks which wants are made, most severe first; the rest are counted in a
+	// proposal_budget finding. The writes go in short transactions of proposeChunk wants.
+	cands := make([]candidate, len(wants))
+	for i, w := range wants {
+		p := Proposal{Kind: w.in.kind, Device: dev.Name, Target: w.in.target, Topic: w.in.topic}
+		cands[i] = candidate{key: p.targetKey(), kind: p.Kind, refs: w.refs}
+	}
+	keep, use, err := m.withinBudget(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]*want, len(keep))
+	for i, k := range keep {
+		kept[i] = wants[k]
+	}
 	var out []Proposal
-	err = m.st.Update(ctx, func(tx *stats.RecordTx) error {
-		out = out[:0]
+	var chunk []*want
+	base := 0
+	write := func(tx *stats.RecordTx) error {
+		out = out[:base]
 		all, err := listTx(tx)
 		if err != nil {
 			return err
 		}
-		for _, w := range wants {
+		for _, w := range chunk {
 			p := Proposal{Kind: w.in.kind, Device: dev.Name, Target: w.in.target, Topic: w.in.topic}
 			key := p.targetKey()
 			var prior *Proposal
@@ -204,6 +227,8 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 				if added == 0 {
 					continue
 				}
+				prior.Flows = mergeFlows(prior.Flows, w.flows)
+				prior.Direction = direction(prior.Target, prior.Flows)
 				if _, err := move(tx, prior, prior.State, ActionUpdate, who, fmt.Sprintf("%d more finding(s)", added), now); err != nil {
 					return err
 				}
@@ -219,6 +244,8 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 				p.Interface = w.in.iface
 				p.Reason, p.Advisory = w.in.reason, w.in.advisory
 				p.Findings = w.refs
+				p.Flows = w.flows
+				p.Direction = direction(p.Target, p.Flows)
 				p.CreatedAt = now
 				if p.Kind == KindBlock {
 					p.Group = dev.ObjectGroup
@@ -228,11 +255,33 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 					}
 				}
 				p.Duration = m.duration(p.Kind)
+				if p.Kind == KindQuarantine && w.in.shun {
+					p.Shun, p.ShunFor = true, p.Duration
+				}
 				to, action, comment := StateProposed, ActionPropose, p.Reason
 				if p.Kind == KindBlock || p.Kind == KindQuarantine {
-					if cerr := m.checkTarget(p.Target, running); cerr != nil {
+					cerr := m.checkTarget(p.Target, running)
+					if cerr == nil {
+						cerr = g.protect(p.Kind, p.Target) // protection by class (protect.go)
+					}
+					if cerr != nil {
 						p.Refusal = cerr.Error()
 						to, action, comment = StateRejected, ActionRefuse, "refused: "+cerr.Error()
+					}
+				}
+				if to == StateProposed && running != nil {
+					// With the device's config, the effect decides now: a
+					// change that does not drop its flows, or drops an
+					// allowed one, is never offered.
+					if d, derr := m.dryRunConfig(ctx, p, running); derr == nil && d.Effect != nil {
+						p.Effect = d.Effect
+						if eerr := d.Effect.Err(); eerr != nil {
+							p.Refusal = eerr.Error()
+							to, action, comment = StateRejected, ActionRefuse, "refused: "+eerr.Error()
+							if errors.Is(eerr, ErrIneffective) {
+								action, comment = ActionIneffective, "ineffective: "+d.Effect.Ineffective
+							}
+						}
 					}
 				}
 				if _, err := move(tx, &p, to, action, who, comment, now); err != nil {
@@ -243,9 +292,15 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("propose: %w", err)
+	}
+	for c := range slices.Chunk(kept, proposeChunk) {
+		chunk, base = c, len(out)
+		if err := m.st.Update(ctx, write); err != nil {
+			return nil, fmt.Errorf("propose: %w", err)
+		}
+	}
+	if err := m.reportBudget(ctx, use, now); err != nil {
+		return out, fmt.Errorf("propose: %w", err)
 	}
 	return out, nil
 }

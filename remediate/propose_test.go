@@ -435,12 +435,14 @@ func TestQuarantineUsesTheHostsInterface(t *testing.T) {
 	if len(d.Lines) == 0 || d.Lines[0] != "access-list DMZ_IN line 1 extended deny ip host 172.16.20.11 any" || d.ACL != "DMZ_IN" {
 		t.Errorf("lines %q on %s", d.Lines, d.ACL)
 	}
-	// The SAN fix deletes the static route that sends the SAN out of the firewall.
+	// The policy allows no DMZ -> SAN traffic: the SAN fix denies the flow
+	// where it enters the ASA and never deletes the route on its own.
 	s, err := r.m.Diff(context.Background(), ps[0].ID, r.start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Lines) != 1 || s.Lines[0] != "no route outside 10.50.0.0 255.255.255.0 198.51.100.6 1" || s.Advisory == "" {
+	if len(s.Lines) != 2 || s.Lines[0] != "access-list DMZ_IN line 1 extended deny ip host 172.16.20.11 host 10.50.0.10" ||
+		!strings.Contains(s.Advisory, "172.16.20.11") || slices.ContainsFunc(s.Lines, func(l string) bool { return strings.HasPrefix(l, "route ") || strings.HasPrefix(l, "no route ") }) {
 		t.Errorf("SAN fix lines %q advisory %q", s.Lines, s.Advisory)
 	}
 }

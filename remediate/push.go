@@ -128,7 +128,13 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, m.refuseStale(ctx, p, who, "approved changes no longer apply: "+err.Error())
 	}
 	want := expected.Fingerprint(scope)
+	effect := m.effect(p, cfg, expected, changes)
+	var traces []Trace
 	plan := devices.Plan{
+		Check: func(ctx context.Context, show func(context.Context, string) (string, error)) error {
+			traces = traceFlows(ctx, show, effect, false)
+			return traceErr(traces)
+		},
 		Steps:  steps,
 		Before: running,
 		Save:   true,
@@ -153,6 +159,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		if errors.Is(perr, devices.ErrConfigChanged) && len(rep.Applied) == 0 {
 			return res, m.refuseStale(ctx, p, who, perr.Error())
 		}
+		m.recordTraces(ctx, p.ID, who, traces)
 		return res, m.fail(ctx, &res, p, who, rep, perr)
 	}
 	res.Report = rep
@@ -166,7 +173,16 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v", c, err))
 		}
 	}
+	if len(exec) > 0 {
+		// Drops the plan leaves to the shun can only be traced after it.
+		shunned := traceFlows(ctx, func(ctx context.Context, cmd string) (string, error) { return m.pusher.Show(ctx, dev, cmd) }, effect, true)
+		if err := traceErr(shunned); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+		traces = append(traces, shunned...)
+	}
 	rep.Transcript = transcript.String()
+	m.recordTraces(ctx, p.ID, who, traces)
 	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings)
 	return res, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/devices"
 	"github.com/firebreak-dev/firebreak/devices/fakeasa"
 	"github.com/firebreak-dev/firebreak/policies"
@@ -305,7 +306,11 @@ func TestConfigChangedSinceApproval(t *testing.T) {
 func TestConcurrentPushesSerialised(t *testing.T) {
 	r := newRig(t, rigOpts{fake: func(c *fakeasa.Config) { c.Faults.ReplyDelay = 2e6 }})
 	ctx := context.Background()
-	ps := r.propose(scan("f1", "203.0.113.7"), critical("f2", "10.20.0.77"))
+	// A block (outside ACL, group) and a SAN flow deny (inside ACL only):
+	// disjoint scopes, so neither approval goes stale by the other push.
+	san := critical("f2", "10.20.0.77")
+	san.Detector, san.Severity, san.Subject.Peer = detect.DetectorSANCrossing, detect.SeverityHigh, netip.MustParseAddr("10.50.0.10")
+	ps := r.propose(scan("f1", "203.0.113.7"), san)
 	if len(ps) != 2 {
 		t.Fatalf("proposals %+v", ps)
 	}

@@ -49,14 +49,22 @@ func parseASA(body string, ev *Event) bool {
 	case 111008:
 		ok = asa111008(body, ev)
 	default:
-		return false
+		if !asaTemplate(body, ev) {
+			return false
+		}
+		return true
 	}
-	if ok {
+	finishBody(ev, ok)
+	return true
+}
+
+// finishBody makes the event typed when its body was read whole, and header-only otherwise.
+func finishBody(ev *Event, ok bool) {
+	if ok && !ev.Truncated {
 		ev.Kind = KindTyped
 	} else {
 		ev.clearBody()
 	}
-	return true
 }
 
 // clearBody undoes a partial body parse.
@@ -67,6 +75,13 @@ func (e *Event) clearBody() {
 	e.Bytes, e.Duration, e.ConnID = 0, 0, 0
 	e.ACL, e.User, e.Reason = "", "", ""
 	e.ICMPType, e.ICMPCode = -1, -1
+	e.Group, e.RuleID, e.MAC, e.SrcBytes, e.DstBytes = "", "", "", 0, 0
+}
+
+// truncated marks the event as cut and returns false, for a parser's failure path.
+func truncated(ev *Event) bool {
+	ev.Truncated = true
+	return false
 }
 
 func direction(s string) (Direction, bool) {
@@ -110,11 +125,16 @@ func asaBuilt(s string, ev *Event) bool {
 	if !ok {
 		var a string
 		if a, b, ok = cut(s, " to "); !ok {
-			return false
+			return truncated(ev)
 		}
 		endpoint(&ev.Src, a, true, true)
 	}
 	rest := endpoint(&ev.Dst, b, true, true)
+	// The mapped slot after each endpoint is mandatory: without it the line was cut inside
+	// the destination (its port may be a prefix of the real one).
+	if (!ev.Dst.MappedAddr.IsValid() && ev.Dst.MappedPort == 0) || !parensClosed(rest) {
+		return truncated(ev)
+	}
 	trailingUser(ev, rest)
 	ev.Action = ActionBuilt
 	if ev.Direction == DirectionOutbound {
@@ -154,18 +174,18 @@ func asaTeardown(s string, ev *Event) bool {
 		if tail, ok = plainEndpoint(&ev.Dst, rest, " duration ", false, false); !ok {
 			var b string
 			if b, tail, ok = cut(rest, " duration "); !ok {
-				return false
+				return truncated(ev)
 			}
 			looseUser(&ev.Dst, endpoint(&ev.Dst, b, true, false))
 		}
 	} else {
 		a, s, ok := cut(s, " to ")
 		if !ok {
-			return false
+			return truncated(ev)
 		}
 		b, t, ok := cut(s, " duration ")
 		if !ok {
-			return false
+			return truncated(ev)
 		}
 		looseUser(&ev.Src, endpoint(&ev.Src, a, true, false))
 		looseUser(&ev.Dst, endpoint(&ev.Dst, b, true, false))
@@ -173,17 +193,22 @@ func asaTeardown(s string, ev *Event) bool {
 	}
 	ev.Duration, tail, ok = parseDuration(tail)
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	tail, ok = strings.CutPrefix(tail, " bytes ")
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	ev.Bytes, tail, ok = uintAt(tail)
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	tail = strings.TrimLeft(trimRight(tail), " ")
+	// The reason is optional in the format (`bytes N [reason] [(user)]`), so a line cut inside
+	// the byte count cannot be told from a whole one; a cut inside the user can.
+	if !parensClosed(tail) {
+		return truncated(ev)
+	}
 	if n := len(tail); n > 0 && tail[n-1] == ')' {
 		if k := strings.LastIndexByte(tail, '('); k >= 0 {
 			ev.User = tail[k+1 : n-1]
@@ -207,8 +232,9 @@ func looseUser(ep *Endpoint, rest string) {
 }
 
 // asaICMPConn: {Built {inbound|outbound}|Teardown} ICMP connection for faddr F gaddr G laddr L
-// [(user)] [type T code C]. Built: the initiator is Src (faddr inbound, laddr outbound).
-// Teardown: Src is laddr (as Elastic maps it), Dst faddr.
+// [(user)] [type T code C]. Both put laddr (the inside host, mapped to gaddr) in Src and faddr
+// in Dst, as Elastic maps them, so that the Built and the Teardown of one flow agree; the
+// Built's direction gives the initiator (inbound: faddr, Dst; outbound: laddr, Src).
 func asaICMPConn(s string, ev *Event) bool {
 	var ok bool
 	if s, ok = strings.CutPrefix(s, "Built "); ok {
@@ -219,6 +245,9 @@ func asaICMPConn(s string, ev *Event) bool {
 		}
 		ev.Action = ActionBuilt
 		ev.Initiator = SideSrc
+		if ev.Direction == DirectionInbound {
+			ev.Initiator = SideDst
+		}
 	} else if s, ok = strings.CutPrefix(s, "Teardown "); ok {
 		ev.Action = ActionTeardown
 	} else {
@@ -253,11 +282,7 @@ func asaICMPConn(s string, ev *Event) bool {
 	icmpTypeCode(ev, rest)
 	fa.Port, la.Port = 0, 0 // ICMP ids, not ports
 	la.MappedAddr = ga.Addr
-	if ev.Direction == DirectionInbound {
-		ev.Src, ev.Dst = fa, la
-	} else {
-		ev.Src, ev.Dst = la, fa
-	}
+	ev.Src, ev.Dst = la, fa
 	ev.Proto, ev.HasProto = ProtoICMP, true
 	if fa.Addr.Is6() || la.Addr.Is6() {
 		ev.Proto = ProtoICMPv6
@@ -305,7 +330,12 @@ func asaDenySrcDst(s string, ev *Event, inbound bool) bool {
 		acl = g
 	}
 	if acl != "" {
-		ev.ACL, _, _ = quoted(acl)
+		var ok bool
+		if ev.ACL, _, ok = quoted(acl); !ok || !bracketsClosed(acl) {
+			return truncated(ev)
+		}
+	} else if !inbound {
+		return truncated(ev) // 106023 always names its access-group
 	}
 	ev.Action = ActionDeny
 	if ev.MsgID == 106010 {
@@ -342,14 +372,17 @@ func asa106100(s string, ev *Event) bool {
 	}
 	b, tail, ok := cut(s, " hit-cnt ")
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	if !slashEndpoint(&ev.Src, a) || !slashEndpoint(&ev.Dst, b) {
 		return false
 	}
-	n, _, ok := uintAt(tail)
+	n, after, ok := uintAt(tail)
 	if !ok || n > 1<<32-1 {
-		return false
+		return truncated(ev)
+	}
+	if !(strings.Contains(after, "hit") || strings.Contains(after, "interval")) || !parensClosed(after) || !bracketsClosed(after) {
+		return truncated(ev) // `(first hit)` or `(300-second interval)` always follows
 	}
 	if n > 0 {
 		ev.Count = uint32(n)
@@ -485,6 +518,8 @@ func fromTo(ev *Event, s, sep string) bool {
 	reason, iface, ok := cut(tail, " on interface ")
 	if ok {
 		ev.Src.Iface = trimRight(iface)
+	} else if ev.MsgID != 106007 {
+		return truncated(ev) // these messages end with the interface
 	}
 	reason = strings.TrimSpace(reason)
 	if reason != "" {
@@ -580,7 +615,7 @@ func asaDeniedICMP(s string, ev *Event) bool {
 	s = strings.TrimPrefix(s, "faddr ")
 	a, s, ok := cut(s, " on interface ")
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	setAddr(&ev.Src, a)
 	ev.Proto, ev.HasProto = ProtoICMP, true
@@ -686,16 +721,19 @@ func asaLogin(s string, ev *Event) bool {
 	}
 	b, u, ok := cut(s, " for user ")
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	endpoint(&ev.Src, a, false, false)
 	endpoint(&ev.Dst, b, true, false)
-	ev.User, _, _ = quoted(u)
+	if ev.User, _, ok = quoted(u); !ok {
+		return truncated(ev) // cut inside the user name
+	}
 	ev.Initiator = SideSrc
 	return true
 }
 
-// kv returns the value after `key = ` up to the next ` :`, `:`, ` ,` or `,` separator.
+// kv returns the value after key up to the next field, which starts at a ',' or ':' followed
+// by `Key = ` (a value may itself hold commas and colons: `user = CN=Smith, John,OU=Staff`).
 func kv(s, key string) (string, bool) {
 	k := strings.Index(s, key)
 	if k < 0 {
@@ -703,11 +741,44 @@ func kv(s, key string) (string, bool) {
 	}
 	v := s[k+len(key):]
 	for i := 0; i < len(v); i++ {
-		if v[i] == ':' || v[i] == ',' {
+		if (v[i] == ':' || v[i] == ',') && keyFollows(v[i+1:], " = ") {
 			return strings.TrimSpace(v[:i]), true
 		}
 	}
 	return strings.TrimSpace(v), true
+}
+
+// kvAddr returns the address-like value after key: up to a space or a comma.
+func kvAddr(s, key string) (string, bool) {
+	k := strings.Index(s, key)
+	if k < 0 {
+		return "", false
+	}
+	v := s[k+len(key):]
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' || v[i] == ',' {
+			return v[:i], true
+		}
+	}
+	return v, true
+}
+
+// keyFollows reports whether s is `[spaces]Key<eq>...` where Key is a short run of letters,
+// digits, spaces, '_' or '-' starting with a letter.
+func keyFollows(s, eq string) bool {
+	i := skipSpaces(s, 0)
+	if i >= len(s) || !isAlpha(s[i]) {
+		return false
+	}
+	for j := i; j < len(s) && j-i <= 40; j++ {
+		if strings.HasPrefix(s[j:], eq) {
+			return true
+		}
+		if c := s[j]; !(isAlpha(c) || isDigit(c) || c == ' ' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return false
 }
 
 // asaAAA: 113004 `AAA user {authentication|authorization|accounting} Successful : server = S :
@@ -717,7 +788,7 @@ func asaAAA(s string, ev *Event) bool {
 	if !strings.HasPrefix(s, "AAA user ") {
 		return false
 	}
-	server, ok := kv(s, "server = ")
+	server, ok := kvAddr(s, "server = ")
 	if !ok {
 		return false
 	}
@@ -735,7 +806,7 @@ func asaAAA(s string, ev *Event) bool {
 	}
 	ev.Action = ActionLoginFailed
 	ev.Reason, _ = kv(s, "reason = ")
-	if ip, ok := kv(s, "user IP = "); ok {
+	if ip, ok := kvAddr(s, "user IP = "); ok {
 		if a, ok := parseAddr(ip); ok {
 			ev.Src.Addr = a
 		}
@@ -755,8 +826,11 @@ func asa113019(s string, ev *Event) bool {
 		return false
 	}
 	ev.User = u
-	if ip, ok := kv(s, " IP = "); ok {
+	if ip, ok := kvAddr(s, " IP = "); ok {
 		setAddr(&ev.Src, ip)
+	}
+	if g, ok := kv(s, "Group = "); ok {
+		ev.Group = g
 	}
 	if _, rest, ok := cut(s, "Duration: "); ok {
 		d, _, _ := cut(rest, ",")
@@ -764,15 +838,20 @@ func asa113019(s string, ev *Event) bool {
 			ev.Duration = dur
 		}
 	}
-	var total uint64
-	for _, key := range [...]string{"Bytes xmt: ", "Bytes rcv: "} {
+	// xmt is what the ASA sent to the client, rcv what it received from it (Elastic maps them
+	// to source.bytes and destination.bytes in that order; so do we).
+	for i, key := range [...]string{"Bytes xmt: ", "Bytes rcv: "} {
 		if _, rest, ok := cut(s, key); ok {
 			if n, _, ok := uintAt(rest); ok {
-				total += n
+				if i == 0 {
+					ev.SrcBytes = n
+				} else {
+					ev.DstBytes = n
+				}
 			}
 		}
 	}
-	ev.Bytes = total
+	ev.Bytes = ev.SrcBytes + ev.DstBytes
 	if _, r, ok := cut(s, "Reason: "); ok {
 		ev.Reason = trimRight(r)
 	}
@@ -879,11 +958,11 @@ func asa111008(s string, ev *Event) bool {
 	}
 	u, s, ok := cut(s, "' executed the '")
 	if !ok {
-		return false
+		return truncated(ev)
 	}
 	k := strings.LastIndex(s, "' command")
 	if k < 0 {
-		return false
+		return truncated(ev)
 	}
 	ev.User, ev.Reason = u, s[:k]
 	ev.Action = ActionConfig

@@ -37,8 +37,13 @@ func mixedStream() [][]byte {
 	}
 	for i := range out {
 		out[i] = append([]byte(nil), out[i]...)
-		if len(out[i]) > 60 {
-			out[i][len(out[i])-1] = "0123456789"[i%10]
+		// Vary the last digit of the line (a port, a byte count, a hash), which keeps the line
+		// well-formed: the parser rejects a cut or mangled tail.
+		for j := len(out[i]) - 1; j > 60; j-- {
+			if c := out[i][j]; c >= '0' && c <= '9' {
+				out[i][j] = "0123456789"[i%10]
+				break
+			}
 		}
 	}
 	return out

@@ -9,6 +9,9 @@ import (
 // UnparsedTag is the tag AppendECS puts on events it could not parse.
 const UnparsedTag = "firebreak_unparsed"
 
+// TruncatedTag is the tag AppendECS puts on events whose frame was cut (Event.Truncated).
+const TruncatedTag = "firebreak_truncated"
+
 // AppendECS appends ev as one JSON object (no trailing newline) with Elastic Common Schema
 // field names as Elastic's Cisco ASA and IOS integrations use them, as flat dotted keys
 // (Elasticsearch ingest expands them). Fields the event does not have are left out. It
@@ -152,9 +155,13 @@ func AppendECS(dst []byte, ev *Event) []byte {
 			w.uint("icmp.code", uint64(ev.ICMPCode), true)
 		}
 	}
-	if ev.Kind == KindUnparsed {
+	switch {
+	case ev.Kind == KindUnparsed:
 		w.key("tags")
 		w.b = append(w.b, `["`+UnparsedTag+`"]`...)
+	case ev.Truncated:
+		w.key("tags")
+		w.b = append(w.b, `["`+TruncatedTag+`"]`...)
 	}
 	return append(w.b, '}')
 }

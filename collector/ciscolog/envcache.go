@@ -24,6 +24,8 @@ type envEntry struct {
 	hostAt  int
 	hostLen int
 	loc     *time.Location
+	// fallback: the stamp's zone abbreviation was unknown or ambiguous (counted per frame).
+	fallback bool
 
 	// For a stamp with a year (or without a stamp) t is the time. Otherwise year is the clock's
 	// year that t (the stamp in that year) and prev (the year before) were computed for, when
@@ -86,17 +88,23 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 		if !h.hasStamp {
 			return time.Time{}
 		}
-		return p.resolve(&h.st, p.location(h.host, h.st.zone))
+		return p.resolve(&h.st, p.zoneOf(h))
 	}
 	e := p.env.lookup(env)
 	if e != nil {
 		*h = e.h
 		h.host = env[e.hostAt : e.hostAt+e.hostLen]
+		if e.fallback {
+			p.zoneFallbacks++
+		}
 	} else {
 		h.scan(env, false)
 		var loc *time.Location
+		fallback := false
 		if h.hasStamp {
-			loc = p.location(h.host, h.st.zone) // may reset the cache
+			n := p.zoneFallbacks
+			loc = p.zoneOf(h) // may reset the cache
+			fallback = p.zoneFallbacks != n
 		}
 		e = p.env.victim()
 		e.n = len(env)
@@ -107,7 +115,7 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 		if h.host != "" {
 			e.hostAt, _ = within(env, h.host)
 		}
-		e.loc = loc
+		e.loc, e.fallback = loc, fallback
 		e.fixed = !h.hasStamp || h.st.year != 0
 		e.hasYear, e.hasPrev, e.t = false, false, time.Time{}
 		if h.hasStamp && e.fixed {

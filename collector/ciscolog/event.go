@@ -12,7 +12,7 @@ type Family uint8
 
 const (
 	FamilyUnknown Family = iota
-	FamilyASA            // %ASA-, %FTD-, %PIX- tags
+	FamilyASA            // %ASA-, %FTD-, %PIX-, %FWSM-, %NGIPS- tags (the firewall family)
 	FamilyIOS            // %FAC[-SUB]-SEV-MNEMONIC tags
 )
 
@@ -69,6 +69,10 @@ const (
 	ActionThreat // 733100 drop-rate
 	ActionConfig // 111008 command executed
 	ActionRateLimit
+	ActionAlert       // an intrusion, threat-intelligence or scan event (IPS, FTD 430001, 338xxx)
+	ActionStateChange // an interface or line protocol changed state (IOS LINK, LINEPROTO)
+	ActionAccess      // a URL, file or resource was accessed (304001, 716003)
+	ActionInfo        // a typed message that reports a state, not an action on traffic
 )
 
 var actionNames = [...]string{
@@ -88,6 +92,10 @@ var actionNames = [...]string{
 	ActionThreat:       "threat",
 	ActionConfig:       "config",
 	ActionRateLimit:    "rate-limit",
+	ActionAlert:        "alert",
+	ActionStateChange:  "state-change",
+	ActionAccess:       "access",
+	ActionInfo:         "info",
 }
 
 func (a Action) String() string {
@@ -178,9 +186,10 @@ type Event struct {
 	Proto    Proto
 	HasProto bool
 	// Src and Dst follow the message's own order (`for A to B`: Src is A, as Elastic maps it);
-	// see Initiator for who opened the connection. Special cases: 302020 Built puts the
-	// initiator in Src (faddr inbound, laddr outbound); 302021 puts laddr in Src and faddr in
-	// Dst, with gaddr as laddr's mapping; translations (305011/305012) put the real endpoint
+	// see Initiator for who opened the connection. Special cases: 302020 and 302021 put laddr
+	// in Src (with gaddr as its mapping) and faddr in Dst, whatever the direction, as Elastic
+	// does, so that a flow's Built and Teardown agree (the Built's Initiator says who pinged);
+	// translations (305011/305012) put the real endpoint
 	// in Src with the translated address in Src.MappedAddr/MappedPort, and only the mapped
 	// interface in Dst; VPN, AAA and login events put the remote user's address in Src and
 	// the server or the ASA in Dst; 733100 puts the attacking address (if any) in Src.
@@ -201,6 +210,24 @@ type Event struct {
 	// Count is how many occurrences the frame stands for: hit-cnt (106100), `N packets` (IOS),
 	// `message repeated N times`; 1 otherwise.
 	Count uint32
+
+	// Group is the VPN tunnel group or group policy (`Group <G>`, `Group = G`) or, for FTD
+	// events, the access-control policy; empty otherwise.
+	Group string
+	// RuleID identifies the signature or rule of an intrusion event (IOS IPS `Sig:3050`,
+	// FTD `SID: 2000`); empty otherwise.
+	RuleID string
+	// MAC is the source hardware address some IOS messages name (DOT1X, MAB, PORT_SECURITY,
+	// DHCP_SNOOPING, IP-4-DUPADDR), as logged.
+	MAC string
+	// SrcBytes and DstBytes are the bytes each side sent, where the message splits them
+	// (113019 xmt/rcv, FTD InitiatorBytes/ResponderBytes); Bytes is their sum then.
+	SrcBytes, DstBytes uint64
+	// Truncated says the frame was cut: it ended before the mandatory part of its message
+	// (a closing quote, the mapped address of a Built, the reason of a TCP teardown ...), or it
+	// reached Options.MaxFrame. A truncated event is KindHeader: a value read from a cut line
+	// may itself be cut (port 32 for 320), so none is kept.
+	Truncated bool
 
 	Text string // the message body after the tag
 	Raw  string // the whole frame as received
@@ -233,6 +260,7 @@ func (e Event) Clone() Event {
 	c.Raw = raw
 	c.Host, c.Facility, c.Mnemonic, c.Class = re(e.Host), re(e.Facility), re(e.Mnemonic), re(e.Class)
 	c.ACL, c.User, c.Reason, c.Text = re(e.ACL), re(e.User), re(e.Reason), re(e.Text)
+	c.Group, c.RuleID, c.MAC = re(e.Group), re(e.RuleID), re(e.MAC)
 	for _, p := range [...][2]*Endpoint{{&c.Src, &e.Src}, {&c.Dst, &e.Dst}} {
 		p[0].Iface, p[0].Name, p[0].User = re(p[1].Iface), re(p[1].Name), re(p[1].User)
 	}

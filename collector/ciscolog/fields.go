@@ -412,10 +412,10 @@ func protoByName(s string) (Proto, bool) {
 	case "UDP", "udp":
 		return ProtoUDP, true
 	}
-	if len(s) > 8 {
+	if len(s) > 10 {
 		return 0, false
 	}
-	var b [8]byte
+	var b [10]byte
 	for i := 0; i < len(s); i++ {
 		b[i] = lower(s[i])
 	}
@@ -496,4 +496,26 @@ func quoted(s string) (string, string, bool) {
 	}
 	inner, rest, ok := cut(s[k+1:], "\"")
 	return inner, rest, ok
+}
+
+// parensClosed reports whether every '(' in s is closed by a later ')'.
+func parensClosed(s string) bool {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return depth == 0
+}
+
+// bracketsClosed reports whether a '[' in s is closed by a later ']'.
+func bracketsClosed(s string) bool {
+	k := strings.LastIndexByte(s, '[')
+	return k < 0 || strings.IndexByte(s[k:], ']') >= 0
 }

@@ -4,11 +4,12 @@ import "strings"
 
 // parseIOS types the IOS access-list logging messages (%SEC-6-IPACCESSLOG*, the IPv6 forms
 // %IPV6_ACL-6-ACCESSLOG*, %IPV6-6-ACCESSLOG*, and the IOS-XE/XR variants %FMANFP-6-IPACCESSLOG*,
-// %ACL-IPV4_ACL-6-IPACCESSLOGP). Other mnemonics stay KindHeader.
+// %ACL-IPV4_ACL-6-IPACCESSLOGP), and the messages of ios_specs.go. Other mnemonics stay
+// KindHeader.
 func parseIOS(body string, ev *Event) bool {
 	m := ev.Mnemonic
 	if !strings.Contains(m, "ACCESSLOG") {
-		return false
+		return iosTemplate(body, ev)
 	}
 	var ok bool
 	if strings.HasSuffix(m, "RL") {
@@ -16,11 +17,7 @@ func parseIOS(body string, ev *Event) bool {
 	} else {
 		ok = iosACL(body, ev, strings.HasSuffix(m, "LOGS"))
 	}
-	if ok {
-		ev.Kind = KindTyped
-	} else {
-		ev.clearBody()
-	}
+	finishBody(ev, ok)
 	return true
 }
 

@@ -13,8 +13,13 @@ type Options struct {
 	Now func() time.Time
 	// Zone returns the time zone of a device, by the host name or address its frames carry,
 	// for timestamps that state no zone. Nil, or a nil result, means UTC. Results are cached
-	// per host inside the Parser.
+	// per host inside the Parser. A stamp whose zone abbreviation is unknown (a device's own
+	// summer-time name) or ambiguous (IST, CST, BST ...) is read in this zone too, when it
+	// gives one other than UTC; see Parser.ZoneFallbacks.
 	Zone func(host string) *time.Location
+	// MaxFrame is the collector's maximum frame length: a frame at least this long was cut by
+	// the collector, so it is marked Truncated and its body is not typed. 0: no limit.
+	MaxFrame int
 }
 
 // zoneCacheMax bounds the per-host zone cache: hosts come from attacker-controlled frames.
@@ -30,6 +35,10 @@ type Parser struct {
 	now   func() time.Time
 	zone  func(string) *time.Location
 	zones map[string]*time.Location
+	// zoneFallbacks counts stamps read in the device's zone (or the abbreviation's usual
+	// meaning) because their zone abbreviation was unknown or ambiguous.
+	zoneFallbacks uint64
+	maxFrame      int
 
 	// The last UTC midnight computed, to skip time.Date for the next stamp of the same day.
 	dayKey  int // year<<9 | month<<5 | day; 0 when unset
@@ -47,8 +56,13 @@ func NewParser(opts Options) *Parser {
 	if opts.Now == nil {
 		panic("ciscolog: Options.Now is required")
 	}
-	return &Parser{now: opts.Now, zone: opts.Zone, zones: make(map[string]*time.Location)}
+	return &Parser{now: opts.Now, zone: opts.Zone, zones: make(map[string]*time.Location), maxFrame: opts.MaxFrame}
 }
+
+// ZoneFallbacks returns how many stamps so far carried a zone abbreviation that is unknown
+// (read in the device's zone from Options.Zone, else UTC) or ambiguous (read in the device's
+// zone when it has one other than UTC, else in the abbreviation's most common meaning).
+func (p *Parser) ZoneFallbacks() uint64 { return p.zoneFallbacks }
 
 // Parse parses one frame into *ev, which it resets first. It never fails: a frame it does not
 // understand becomes a KindUnparsed event that keeps Raw. Parse does not allocate on the common
@@ -66,13 +80,20 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	ev.Priority, ev.Severity, ev.ICMPType, ev.ICMPCode, ev.Count, ev.Raw = -1, -1, -1, -1, 1, line
 	s := trimRight(line)
 	t, ok := findTag(s)
+	msgAt := -1
+	if len(s) > 8 && s[0] == '<' {
+		// rsyslog's RFC 5424 templates put the Cisco tag in APP-NAME and the body in MSG.
+		if t2, at, ok2 := rfc5424AppTag(s); ok2 && (!ok || t2.start <= t.start) {
+			t, ok, msgAt = t2, true, at
+		}
+	}
 	var h header
 	if ok {
 		ev.Time = p.envelope(s[:t.start], &h)
 	} else {
 		h.scan(s, true)
 		if h.hasStamp {
-			ev.Time = p.resolve(&h.st, p.location(h.host, h.st.zone))
+			ev.Time = p.resolve(&h.st, p.zoneOf(&h))
 		}
 	}
 	ev.Priority = h.pri
@@ -97,6 +118,9 @@ func (p *Parser) ParseString(line string, ev *Event) {
 		ev.Severity = t.sev
 	}
 	body := s[skipSpaces(s, t.end):]
+	if msgAt >= 0 {
+		body = s[msgAt:]
+	}
 	if len(body) > 0 && body[0] == 'm' {
 		if n, inner, ok := repeated(body); ok {
 			ev.Count = n
@@ -107,11 +131,21 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	if len(body) > 0 && h.count > 1 && body[len(body)-1] == ']' {
 		body = trimRight(body[:len(body)-1])
 	}
+	if len(body) > 0 && body[len(body)-1] == ')' {
+		if n, rest, ok := repeatedNote(body); ok {
+			ev.Count, body = n, rest
+		}
+	}
 	ev.Text = body
+	if p.maxFrame > 0 && len(line) >= p.maxFrame {
+		ev.Truncated = true // cut by the collector: whatever the body ends with may be cut
+		return
+	}
 	typable := p.parseBody(body, ev)
 	if typable && ev.Kind == KindHeader && strings.Contains(body, "  ") {
 		// Doubled spaces trip the fixed patterns. Retry on a collapsed copy: this rare path
 		// allocates, and the body strings then point into that copy instead of the frame.
+		ev.Truncated = false
 		p.parseBody(collapseSpaces(body), ev)
 		ev.Text = body
 	}
@@ -184,6 +218,25 @@ func (p *Parser) fromDay(year int, st *stamp) time.Time {
 	return t
 }
 
+// zoneOf returns the zone to read h's stamp in, settling an unknown or ambiguous abbreviation
+// (counted in zoneFallbacks): an ambiguous one is read in the device's zone when Options.Zone
+// gives one other than UTC, else at its usual offset; an unknown one in the device's zone.
+func (p *Parser) zoneOf(h *header) *time.Location {
+	switch h.st.zone {
+	case zoneAmbiguous:
+		p.zoneFallbacks++
+		if loc := p.location(h.host, zoneNone); loc != time.UTC {
+			h.st.zone = zoneNone
+			return loc
+		}
+		h.st.zone = zoneOffset
+		return time.UTC
+	case zoneUnknown:
+		p.zoneFallbacks++
+	}
+	return p.location(h.host, h.st.zone)
+}
+
 // location returns the zone to read a stamp in; a stamp with its own offset needs none.
 func (p *Parser) location(host string, z zoneKind) *time.Location {
 	if z == zoneOffset || p.zone == nil {
@@ -214,6 +267,78 @@ func trimRight(s string) string {
 		break
 	}
 	return s
+}
+
+// repeatedNote recognises a trailing ` (Message repeated N times)` annotation and returns N and
+// the body without it.
+func repeatedNote(s string) (uint32, string, bool) {
+	k := strings.LastIndexByte(s, '(')
+	if k < 0 || len(s)-k > 40 {
+		return 0, s, false
+	}
+	in := s[k+1 : len(s)-1]
+	if len(in) > 8 && (in[0] == 'm' || in[0] == 'M') && in[1:8] == "essage " {
+		in = in[8:]
+	}
+	in, ok := strings.CutPrefix(in, "repeated ")
+	if !ok {
+		return 0, s, false
+	}
+	n, j, ok := digits(in, 0, 1, 9)
+	if !ok || (in[j:] != " times" && in[j:] != " time") || n < 1 {
+		return 0, s, false
+	}
+	return uint32(n), trimRight(s[:k]), true
+}
+
+// rfc5424AppTag finds a Cisco tag written as the APP-NAME of an RFC 5424 frame
+// (`<166>1 TS HOST %ASA-6-302013 - - - MSG`, as rsyslog's RFC 5424 templates write it) and
+// where MSG starts.
+func rfc5424AppTag(s string) (tag, int, bool) {
+	_, i, ok := parsePRI(s, 0)
+	if !ok || i+2 >= len(s) || s[i] != '1' || s[i+1] != ' ' {
+		return tag{}, 0, false
+	}
+	i += 2
+	field := func() (int, int) {
+		i = skipSpaces(s, i)
+		a := i
+		for i < len(s) && s[i] != ' ' {
+			i++
+		}
+		return a, i
+	}
+	field() // TIMESTAMP
+	field() // HOSTNAME
+	a, b := field()
+	if b-a < 6 || s[a] != '%' {
+		return tag{}, 0, false
+	}
+	t, ok := parseTagBare(s[:b], a+1)
+	if !ok || t.end != b {
+		return tag{}, 0, false
+	}
+	t.start = a
+	field() // PROCID
+	field() // MSGID
+	i = skipSpaces(s, i)
+	if i < len(s) && s[i] == '[' {
+		for i < len(s) && s[i] == '[' {
+			for i < len(s) && s[i] != ']' {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i++
+		}
+	} else if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i > len(s) {
+		i = len(s)
+	}
+	return t, skipSpaces(s, i), true
 }
 
 // repeated recognises rsyslog's `message repeated N times: [ msg]` and returns N and msg.
@@ -260,7 +385,8 @@ func findTag(s string) (tag, bool) {
 		}
 		from = i + 1
 	}
-	if len(s) > 4 && (strings.HasPrefix(s, "ASA-") || strings.HasPrefix(s, "FTD-") || strings.HasPrefix(s, "PIX-")) {
+	if len(s) > 4 && (strings.HasPrefix(s, "ASA-") || strings.HasPrefix(s, "FTD-") || strings.HasPrefix(s, "PIX-") ||
+		strings.HasPrefix(s, "FWSM-") || strings.HasPrefix(s, "NGIPS-")) {
 		if t, ok := parseTag(s, 0); ok && t.family == FamilyASA {
 			t.start = 0
 			return t, true
@@ -274,7 +400,12 @@ func isTagChar(c byte) bool {
 }
 
 // parseTag parses FAC[-SUB...]-SEV-MNEMONIC at s[i:] (after the '%').
-func parseTag(s string, i int) (t tag, ok bool) {
+func parseTag(s string, i int) (t tag, ok bool) { return parseTagEnd(s, i, false) }
+
+// parseTagBare is parseTag for a tag that ends s without its colon (an RFC 5424 APP-NAME).
+func parseTagBare(s string, i int) (t tag, ok bool) { return parseTagEnd(s, i, true) }
+
+func parseTagEnd(s string, i int, bare bool) (t tag, ok bool) {
 	// Fast path for what nearly every ASA frame carries, `ASA-6-302013:`; the loop below
 	// gives the same tag for it.
 	if i+13 <= len(s) && s[i+3] == '-' && s[i+5] == '-' && s[i+12] == ':' && s[i+4] >= '0' && s[i+4] <= '7' {
@@ -328,7 +459,7 @@ func parseTag(s string, i int) (t tag, ok bool) {
 	}
 	t.end = end
 	switch t.facility {
-	case "ASA", "FTD", "PIX":
+	case "ASA", "FTD", "PIX", "FWSM", "NGIPS":
 		if len(t.mnemonic) != 6 || !isDigit(s[sevAt]) || nd > 3 {
 			return t, false
 		}
@@ -342,7 +473,7 @@ func parseTag(s string, i int) (t tag, ok bool) {
 		t.family, t.id, t.mnemonic = FamilyASA, uint32(id), ""
 		return t, true
 	}
-	if j == end { // IOS tags always end in a colon
+	if j == end && !(bare && end == len(s)) { // IOS tags always end in a colon
 		return t, false
 	}
 	t.facility = s[i : sevAt-1]

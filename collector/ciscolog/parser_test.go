@@ -145,8 +145,8 @@ func TestParseASASyslog(t *testing.T) {
 		7: {"action": "translate-end", "proto": "17", "dur": "30s", "src": "inside:10.20.1.16/5353 nat=198.51.100.7/21544"},
 		8: {"action": "permit", "acl": "inside_access_in", "count": "1", "src": "inside:10.20.1.15/52116", "dst": "outside:203.0.113.40/443"},
 		9: {"action": "deny", "proto": "17", "count": "27", "acl": "outside_access_in"},
-		10: {"action": "built", "dir": "inbound", "proto": "1", "icmp": "8/0", "init": "src",
-			"src": "192.0.2.50", "dst": "10.30.0.5 nat=198.51.100.8/0"},
+		10: {"action": "built", "dir": "inbound", "proto": "1", "icmp": "8/0", "init": "dst",
+			"src": "10.30.0.5 nat=198.51.100.8/0", "dst": "192.0.2.50"},
 		11: {"action": "teardown", "proto": "1", "icmp": "8/0", "src": "10.30.0.5 nat=198.51.100.8/0", "dst": "192.0.2.50"},
 		12: {"action": "deny", "dir": "inbound", "proto": "6", "reason": "SYN", "src": "outside:192.0.2.91/51515", "dst": "198.51.100.7/445"},
 		13: {"action": "drop", "dir": "inbound", "proto": "17", "src": "outside:192.0.2.92/137", "dst": "10.20.1.255/137"},
@@ -173,7 +173,8 @@ func TestParseASASyslog(t *testing.T) {
 		34: {"action": "login", "user": "netadmin", "dst": "inside:10.20.1.1/443"},
 		35: {"action": "config", "user": "netadmin", "reason": "access-list outside_access_in extended deny ip host 192.0.2.77 any"},
 		36: {"action": "teardown", "dur": "92h24m20s", "bytes": "4882591338", "reason": "TCP Reset-O"},
-		37: {"kind": "header", "id": "111010", "sev": "5", "action": "", "text": "User 'netadmin', running 'CLI' from IP 10.20.0.50, executed 'write memory'"},
+		37: {"kind": "typed", "id": "111010", "sev": "5", "action": "config", "user": "netadmin", "src": "10.20.0.50",
+			"reason": "write memory", "text": "User 'netadmin', running 'CLI' from IP 10.20.0.50, executed 'write memory'"},
 		38: {"kind": "typed", "action": "permit", "proto": "1", "icmp": "8/0", "count": "3", "src": "inside:10.20.1.15", "dst": "outside:203.0.113.40"},
 	})
 }
@@ -229,8 +230,10 @@ func TestParseIOSACL(t *testing.T) {
 
 func TestParseIOSEnvelopes(t *testing.T) {
 	checkLines(t, "ios-envelopes.log", map[int]f{
-		1:  {"kind": "header", "seq": "120400", "host": "rtr-clinic", "fac": "SYS", "mn": "CONFIG_I", "sev": "5", "time": "2026-03-03T09:05:00.1Z"},
-		2:  {"kind": "header", "seq": "0", "host": "rtr-clinic", "mn": "UPDOWN", "sev": "3"},
+		1: {"kind": "typed", "seq": "120400", "host": "rtr-clinic", "fac": "SYS", "mn": "CONFIG_I", "sev": "5", "time": "2026-03-03T09:05:00.1Z",
+			"action": "config", "user": "netadmin", "src": "10.20.0.50", "reason": "console"},
+		2: {"kind": "typed", "seq": "0", "host": "rtr-clinic", "mn": "UPDOWN", "sev": "3", "action": "state-change",
+			"src": "GigabitEthernet0/2:-", "reason": "down"},
 		3:  {"host": "", "time": "2026-03-03T10:05:02.3Z", "fac": "LINEPROTO"},
 		4:  {"seq": "124", "time": "2026-03-03T10:05:03Z", "mn": "RESTART"},
 		5:  {"time": "2026-03-03T08:05:04.4Z"},

@@ -17,7 +17,22 @@ const (
 	zoneNone    zoneKind = iota // no zone in the stamp: use the device's zone
 	zoneOffset                  // a known abbreviation or a numeric offset
 	zoneUnknown                 // an abbreviation we do not know: treated like zoneNone
+	// zoneAmbiguous: an abbreviation with more than one meaning (IST: India, Israel or
+	// Ireland); off holds its most common one. Parser.zoneOf decides.
+	zoneAmbiguous
 )
+
+// ambiguousZone reports whether an abbreviation abbrevOffset knows has other meanings too.
+func ambiguousZone(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	switch string([]byte{s[0] &^ 0x20, s[1] &^ 0x20, s[2] &^ 0x20}) {
+	case "IST", "CST", "CDT", "BST", "AST", "ADT", "EST", "MST":
+		return true
+	}
+	return false
+}
 
 // abbrevOffset returns the UTC offset in seconds of a time-zone abbreviation as Cisco devices print
 // it (`clock timezone`), case-insensitively. Ambiguous abbreviations take their most common meaning
@@ -229,6 +244,8 @@ func parseMonthStamp(s string, i int, yearAllowed bool) (st stamp, end int, ok b
 		if (term && (known || (len(name) >= 3 && len(name) <= 6 && isUpper(name)))) ||
 			(known && (next >= len(s) || s[next] == ' ')) {
 			switch {
+			case known && !hasExtra && ambiguousZone(name):
+				st.zone, st.off = zoneAmbiguous, off
 			case known:
 				st.zone, st.off = zoneOffset, off+extra
 			case hasExtra && (name == "GMT" || name == "gmt"):

@@ -92,6 +92,7 @@ type harbor struct {
 	cdn, m365, ehr, vmware, vendorCallHome, google   []netip.Addr
 	offsite, vendorMon, resolvers                    []netip.Addr
 	users                                            []huser
+	sessions                                         []int // VPN sessions so far per user
 	dayOut                                           []uint64
 
 	// incidents
@@ -171,6 +172,7 @@ func newHarbor(cfg Config, w Writers) (*harbor, error) {
 	}
 	h.dayOut = make([]uint64, cfg.Days)
 	h.layout()
+	h.sessions = make([]int, len(h.users))
 	h.plan()
 	return h, nil
 }
@@ -634,16 +636,18 @@ func (h *harbor) vpnDayPlan(day int, base int64, weekend bool) {
 		if day < u.first || (ui == 2 && day == h.vpnDay) {
 			continue
 		}
-		if day != u.first && h.rng.Float64() >= p {
+		if day != u.first && h.rng.Float64() >= p && !(day < 7 && h.sessions[ui] <= len(u.homes)) {
 			continue
 		}
 		src := u.homes[h.rng.IntN(len(u.homes))]
-		if day < 3 {
-			src = u.homes[day%len(u.homes)]
+		early := h.sessions[ui] < len(u.homes)+1 // every home, then the carrier, once first
+		if early {
+			src = u.homes[h.sessions[ui]%len(u.homes)]
 		}
-		if u.carrier && h.rng.IntN(5) > 0 {
+		if u.carrier && (!early || h.sessions[ui] == len(u.homes)) && h.rng.IntN(5) > 0 {
 			src = a4(80, 187, h.rng.IntN(256), 1+h.rng.IntN(254))
 		}
+		h.sessions[ui]++
 		t := base + 7*3600_000 + h.rng.Int64N(12*3600_000)
 		h.vpnSession(day, t, ui, src, 0)
 	}

@@ -93,7 +93,8 @@ func TestAggregateAndQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSite := []SiteBucket{{Start: t0, Events: 14, Docs: 17, Conns: 7, Bytes: 3500, Denies: 9}}
+	wantSite := []SiteBucket{{Start: t0, Events: 14, Docs: 13, // router packet logs are not documents
+		Conns: 7, Bytes: 3500, Denies: 9}}
 	if d := cmp.Diff(wantSite, site, addrEq); d != "" {
 		t.Errorf("SiteSeries mismatch (-want +got):\n%s", d)
 	}
@@ -205,9 +206,9 @@ func TestAggregateAndQuery(t *testing.T) {
 		field Field
 		want  map[Term]uint64
 	}{
-		{FieldDestinationIP, map[Term]uint64{{Addr: ip("198.51.100.7")}: 2, {Addr: ip("10.1.0.10")}: 9, {Addr: ip("10.3.0.7")}: 4, {Addr: ip("8.8.8.8")}: 1}},
-		{FieldDestinationPort, map[Term]uint64{{Proto: 6, Port: 443}: 3, {Proto: 6, Port: 22}: 6, {Proto: 6, Port: 23}: 1, {Proto: 6, Port: 3389}: 1, {Proto: 6, Port: 445}: 4, {Proto: 17, Port: 53}: 1}},
-		{FieldSourceIP, map[Term]uint64{{Addr: ip("10.2.0.5")}: 6, {Addr: ip("203.0.113.9")}: 1, {Addr: ip("192.0.2.66")}: 8, {Addr: ip("10.1.0.2")}: 1, {Addr: ip("198.51.100.20")}: 1}},
+		{FieldDestinationIP, map[Term]uint64{{Addr: ip("198.51.100.7")}: 2, {Addr: ip("10.1.0.10")}: 9, {Addr: ip("8.8.8.8")}: 1}},
+		{FieldDestinationPort, map[Term]uint64{{Proto: 6, Port: 443}: 3, {Proto: 6, Port: 22}: 6, {Proto: 6, Port: 23}: 1, {Proto: 6, Port: 3389}: 1, {Proto: 17, Port: 53}: 1}},
+		{FieldSourceIP, map[Term]uint64{{Addr: ip("10.2.0.5")}: 2, {Addr: ip("203.0.113.9")}: 1, {Addr: ip("192.0.2.66")}: 8, {Addr: ip("10.1.0.2")}: 1, {Addr: ip("198.51.100.20")}: 1}},
 		{FieldUserSource, map[Term]uint64{{User: "alice", Addr: ip("198.51.100.20")}: 1}},
 	}
 	for _, tc := range termTests {
@@ -215,8 +216,8 @@ func TestAggregateAndQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fg.Docs != 17 {
-			t.Errorf("Terms(%v).Docs = %d; want 17", tc.field, fg.Docs)
+		if fg.Docs != 13 { // the 4 router packet logs are not documents
+			t.Errorf("Terms(%v).Docs = %d; want 13", tc.field, fg.Docs)
 		}
 		if d := cmp.Diff(tc.want, fg.Map(), addrEq); d != "" {
 			t.Errorf("Terms(%v) mismatch (-want +got):\n%s", tc.field, d)

@@ -40,7 +40,7 @@ func enumParse(names []string, b []byte) (int, error) {
 var (
 	actionNames   = []string{"", "permit", "deny"}
 	protocolNames = []string{"", "ip", "tcp", "udp", "icmp"}
-	remarkNames   = []string{"", "block", "quarantine", "san-route", "managed"}
+	remarkNames   = []string{"", "block", "quarantine", "san-route", "managed", "acl"}
 )
 
 // MarshalText implements encoding.TextMarshaler.
@@ -148,6 +148,12 @@ func MarshalChanges(changes []Change) ([]byte, error) {
 			j = changeJSON{Kind: "shun", Addr: x.Addr}
 		case Unshun:
 			j = changeJSON{Kind: "unshun", Addr: x.Addr}
+		case BindACL:
+			j = changeJSON{Kind: "bind-acl", ACL: x.ACL, Name: x.Interface}
+		case UnbindACL:
+			j = changeJSON{Kind: "unbind-acl", ACL: x.ACL, Name: x.Interface}
+		case ClearConn:
+			j = changeJSON{Kind: "clear-conn", Addr: x.Addr}
 		default:
 			return nil, fmt.Errorf("change %d of type %T: %w", i+1, ch, ErrCodec)
 		}
@@ -237,6 +243,12 @@ func (j changeJSON) change() (Change, error) {
 		return Shun{Addr: j.Addr}, nil
 	case "unshun":
 		return Unshun{Addr: j.Addr}, nil
+	case "bind-acl":
+		return BindACL{ACL: j.ACL, Interface: j.Name}, nil
+	case "unbind-acl":
+		return UnbindACL{ACL: j.ACL, Interface: j.Name}, nil
+	case "clear-conn":
+		return ClearConn{Addr: j.Addr}, nil
 	}
 	return nil, fmt.Errorf("kind %q: %w", j.Kind, ErrCodec)
 }

@@ -133,6 +133,10 @@ func ScopeOf(changes []Change) Scope {
 			addACL(x.ACL)
 		case AddRoute, DeleteRoute:
 			s.Routes = true
+		case BindACL:
+			addACL(x.ACL)
+		case UnbindACL:
+			addACL(x.ACL)
 		}
 	}
 	return s

@@ -68,25 +68,42 @@ type Plan struct {
 }
 
 // Block asks to block an external address or prefix via a managed network
-// group referenced by one deny ACE in the inbound ACL of Interface.
+// group referenced by one deny ACE in the inbound ACL of Interface (the
+// peer as source: connections it opens), and, for each interface of
+// Egress, one `deny ip any object-group G` at the top of that interface's
+// inbound ACL (the peer as destination: connections internal hosts open to
+// it, which the outside ACL never sees). An interface without an inbound
+// ACL gets a new one that keeps what its security level allowed.
 type Block struct {
 	ProposalID string
 	Target     netip.Prefix
 	Group      string
 	Interface  string
+	Egress     []string
 	// Shun adds a `shun` of a single IPv4 target as the last change, to
-	// drop its existing connections too. The shun is not in the config,
-	// is lost on reload and is not replicated to a failover peer; the
-	// caller owns its expiry (PlanUnblock adds the Unshun when set).
+	// drop its new connections on every interface. A shun of a source only
+	// leaves its current connections up (ASA command reference). The shun
+	// is not in the config, is lost on reload and is not replicated to a
+	// failover peer; the caller owns its expiry (PlanUnblock adds the
+	// Unshun when set).
 	Shun bool
+	// ClearConn adds `clear conn address T` for a single-address target
+	// after the denies: established connections match the connection
+	// table, not the ACL, so a deny alone leaves live sessions up.
+	ClearConn bool
 }
 
-// Quarantine asks to deny all traffic from an internal host at the top of
-// the inbound ACL of Interface.
+// Quarantine asks to isolate an internal host: denied as source at the
+// top of the inbound ACL of Interface (its ingress), and as destination at
+// the top of every other interface's inbound ACL that could reach it
+// (binding new ACLs where there are none); with Shun and ClearConn, its new
+// connections are also shunned and its live ones cleared.
 type Quarantine struct {
 	ProposalID string
 	Host       netip.Addr
 	Interface  string
+	Shun       bool
+	ClearConn  bool
 }
 
 // SANFix asks that SAN be routed via Gateway on Interface; a zero Gateway
@@ -232,7 +249,9 @@ func (c *Config) groupUse(group string) error {
 				continue
 			}
 			e := v.entry
-			if e.Kind != EntryACE || e.ACE.Action != Deny || e.ACE.Dst.Kind == AddrObjectGroup && e.ACE.Dst.Name == group {
+			// A deny naming the group as source or destination only ever
+			// drops more when a member is added.
+			if e.Kind != EntryACE || e.ACE.Action != Deny {
 				return fmt.Errorf("%s used by %q: %w", group, e.Text, ErrNotOwned)
 			}
 		case *groupNode:
@@ -259,10 +278,12 @@ func (c *Config) validateBlock(b Block) (string, error) {
 	if err := ValidateName(b.Interface); err != nil {
 		return "", err
 	}
-	acl, ok := c.InboundACL(b.Interface)
-	if !ok {
-		return "", fmt.Errorf("interface %s: %w", b.Interface, ErrNoACL)
+	for _, e := range b.Egress {
+		if err := ValidateName(e); err != nil {
+			return "", err
+		}
 	}
+	acl, _ := c.InboundACL(b.Interface)
 	if _, isGroup := c.Group(b.Group); !isGroup && c.objectExists(b.Group) {
 		return "", fmt.Errorf("%s names another object: %w", b.Group, ErrNotOwned)
 	}
@@ -303,22 +324,46 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 		}
 		p.Changes = append(p.Changes, AddGroupMember{Group: b.Group, Member: PrefixMember(t)})
 	}
-	ace := blockACE(b.Group)
-	a, _ := c.ACL(acl)
-	line := 0
-	for _, e := range a.Entries {
-		if e.Kind == EntryACE && sameACE(e.ACE, ace) {
-			line = e.Line
-		}
+	cur, err := c.Apply(p.Changes)
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
 	}
-	if line == 0 {
-		line = c.BlockInsertLine(acl, l)
-		p.Changes = append(p.Changes,
-			InsertACE{ACL: acl, Line: line, ACE: ace},
-			AddRemark{ACL: acl, Line: line, Remark: Remark{ProposalID: b.ProposalID, Kind: KindBlock}})
-		line++ // the remark pushed the ACE down
-	} else {
-		p.Notes = append(p.Notes, fmt.Sprintf("%s line %d already denies object-group %s", acl, line, b.Group))
+	add := func(ch []Change, note string) error {
+		if note != "" {
+			p.Notes = append(p.Notes, note)
+		}
+		if len(ch) == 0 {
+			return nil
+		}
+		next, err := cur.Apply(ch)
+		if err != nil {
+			return fmt.Errorf("plan does not apply: %w", err)
+		}
+		cur = next
+		p.Changes = append(p.Changes, ch...)
+		return nil
+	}
+	ch, acl, note, err := cur.denyOn(b.Interface, blockACE(b.Group), b.ProposalID, KindBlock, afterProtection, l)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := add(ch, note); err != nil {
+		return Plan{}, err
+	}
+	var done []string
+	for _, e := range b.Egress {
+		if e == b.Interface || slices.Contains(done, e) {
+			continue
+		}
+		done = append(done, e)
+		egress := ACE{Action: Deny, Protocol: ProtoIP, Src: AnyAddr(), Dst: GroupAddr(b.Group)}
+		ch, _, note, err := cur.denyOn(e, egress, b.ProposalID, KindBlock, atTop, l)
+		if err != nil {
+			return Plan{}, err
+		}
+		if err := add(ch, note); err != nil {
+			return Plan{}, err
+		}
 	}
 	if len(p.Changes) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%v already blocked: no change", t))
@@ -329,13 +374,20 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 		}
 		p.Changes = append(p.Changes, Shun{Addr: t.Addr()})
 	}
+	if b.ClearConn && t.IsSingleIP() {
+		p.Changes = append(p.Changes, ClearConn{Addr: t.Addr()})
+	}
+	a, _ := cur.ACL(acl)
+	line := 0
+	for _, e := range a.Entries {
+		if e.Kind == EntryACE && sameACE(e.ACE, blockACE(b.Group)) {
+			line = e.Line
+		}
+	}
 	for _, e := range a.Entries {
 		if e.Line < line && e.Kind == EntryACE && e.ACE.Action == Permit && c.sourceMayMatch(e.ACE.Src, t) {
 			p.Notes = append(p.Notes, fmt.Sprintf("warning: %s line %d comes before the block and still permits %v: %s", acl, e.Line, t, e.Text))
 		}
-	}
-	if _, err := c.Apply(p.Changes); err != nil {
-		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
 	}
 	return p, nil
 }
@@ -416,24 +468,24 @@ func quarantineACE(h netip.Addr) ACE {
 	return ACE{Action: Deny, Protocol: ProtoIP, Src: HostAddr(h), Dst: AnyAddr()}
 }
 
-func (c *Config) quarantineACL(q Quarantine) (string, error) {
+func (c *Config) checkQuarantine(q Quarantine) error {
 	if err := c.Manageable(); err != nil {
-		return "", err
+		return err
 	}
 	if _, err := NewRemark(q.ProposalID, KindQuarantine); err != nil {
-		return "", err
+		return err
 	}
 	if err := ValidateName(q.Interface); err != nil {
-		return "", err
+		return err
 	}
 	if !q.Host.IsValid() {
-		return "", fmt.Errorf("host %v: %w", q.Host, ErrBadValue)
+		return fmt.Errorf("host %v: %w", q.Host, ErrBadValue)
 	}
-	acl, ok := c.InboundACL(q.Interface)
-	if !ok {
-		return "", fmt.Errorf("interface %s: %w", q.Interface, ErrNoACL)
-	}
-	return acl, nil
+	return nil
+}
+
+func quarantineDstACE(h netip.Addr) ACE {
+	return ACE{Action: Deny, Protocol: ProtoIP, Src: AnyAddr(), Dst: HostAddr(h)}
 }
 
 // behind reports whether a is on a connected subnet of nameif or routed
@@ -450,12 +502,16 @@ func (c *Config) behind(nameif string, a netip.Addr) bool {
 	return false
 }
 
-// PlanQuarantine plans `access-list ACL line 1 extended deny ip host H any`
-// followed by its remark at line 1 (the deny takes effect first). The host
-// must be behind the interface and not protected.
+// PlanQuarantine plans `deny ip host H any` at line 1 of the host's
+// interface's inbound ACL and `deny ip any host H` at line 1 of every other
+// interface's that can reach it (transit, not management-only): an
+// interface with an ACL, or without one but with a security level not
+// below the host's. Interfaces without an ACL get a new one that keeps
+// what their level allowed. With q.Shun and q.ClearConn, `shun H` and
+// `clear conn address H` follow. The host must be behind the interface and
+// not protected.
 func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
-	acl, err := c.quarantineACL(q)
-	if err != nil {
+	if err := c.checkQuarantine(q); err != nil {
 		return Plan{}, err
 	}
 	if err := c.CheckTarget(hostPrefix(q.Host), l); err != nil {
@@ -464,49 +520,96 @@ func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
 	if !c.behind(q.Interface, q.Host) {
 		return Plan{}, fmt.Errorf("%v on %s: %w", q.Host, q.Interface, ErrWrongInterface)
 	}
-	ace := quarantineACE(q.Host)
-	a, _ := c.ACL(acl)
-	for _, e := range a.Entries {
-		if e.Kind == EntryACE && sameACE(e.ACE, ace) {
-			return Plan{Notes: []string{fmt.Sprintf("%v already quarantined at %s line %d: no change", q.Host, acl, e.Line)}}, nil
+	home, _ := c.InterfaceByName(q.Interface)
+	var p Plan
+	cur := c
+	add := func(nameif string, ace ACE) error {
+		ch, _, note, err := cur.denyOn(nameif, ace, q.ProposalID, KindQuarantine, atTop, l)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			p.Notes = append(p.Notes, note)
+		}
+		if len(ch) == 0 {
+			return nil
+		}
+		next, err := cur.Apply(ch)
+		if err != nil {
+			return fmt.Errorf("plan does not apply: %w", err)
+		}
+		cur = next
+		p.Changes = append(p.Changes, ch...)
+		return nil
+	}
+	if err := add(q.Interface, quarantineACE(q.Host)); err != nil {
+		return Plan{}, err
+	}
+	for _, in := range c.Interfaces() {
+		if in.Nameif == "" || in.Nameif == q.Interface || in.MgmtOnly || in.Shutdown {
+			continue
+		}
+		if _, has := c.InboundACL(in.Nameif); !has && effectiveLevel(in) < effectiveLevel(home) {
+			continue // the security levels already drop its traffic to the host
+		}
+		if err := add(in.Nameif, quarantineDstACE(q.Host)); err != nil {
+			return Plan{}, err
 		}
 	}
-	p := Plan{Changes: []Change{
-		InsertACE{ACL: acl, Line: 1, ACE: ace},
-		AddRemark{ACL: acl, Line: 1, Remark: Remark{ProposalID: q.ProposalID, Kind: KindQuarantine}},
-	}}
-	if _, err := c.Apply(p.Changes); err != nil {
-		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	if len(p.Changes) == 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%v already quarantined: no change", q.Host))
+	}
+	if q.Shun && q.Host.Is4() {
+		p.Changes = append(p.Changes, Shun{Addr: q.Host})
+	}
+	if q.ClearConn {
+		p.Changes = append(p.Changes, ClearConn{Addr: q.Host})
 	}
 	return p, nil
 }
 
-// PlanRelease plans the removal of a quarantine ACE and its remark.
+// PlanRelease plans the removal of the quarantine ACEs of the host (as
+// source and as destination, in every ACL) with their remarks, and the
+// unshun when q.Shun. ACLs a quarantine created stay bound: they keep what
+// the security levels allowed.
 func (c *Config) PlanRelease(q Quarantine) (Plan, error) {
-	acl, err := c.quarantineACL(q)
-	if err != nil {
+	if err := c.checkQuarantine(q); err != nil {
 		return Plan{}, err
 	}
-	ace := quarantineACE(q.Host)
-	a, _ := c.ACL(acl)
 	var p Plan
-	for i, e := range a.Entries {
-		if e.Kind != EntryACE || !sameACE(e.ACE, ace) {
-			continue
-		}
-		p.Changes = append(p.Changes, DeleteACE{ACL: acl, Line: e.Line, ACE: e.ACE})
-		if i > 0 && a.Entries[i-1].Kind == EntryRemark {
-			if r, ok := ParseRemark(a.Entries[i-1].Remark); ok && r.Kind == KindQuarantine {
-				p.Changes = append(p.Changes, DeleteRemark{ACL: acl, Line: e.Line - 1, Remark: r})
+	if q.Shun && q.Host.Is4() {
+		p.Changes = append(p.Changes, Unshun{Addr: q.Host})
+	}
+	cur := c
+	for _, acl := range c.ACLNames() {
+		for {
+			a, _ := cur.ACL(acl)
+			var ch []Change
+			for i, e := range a.Entries {
+				if e.Kind != EntryACE || !sameACE(e.ACE, quarantineACE(q.Host)) && !sameACE(e.ACE, quarantineDstACE(q.Host)) {
+					continue
+				}
+				ch = append(ch, DeleteACE{ACL: acl, Line: e.Line, ACE: e.ACE})
+				if i > 0 && a.Entries[i-1].Kind == EntryRemark {
+					if r, ok := ParseRemark(a.Entries[i-1].Remark); ok && r.Kind == KindQuarantine {
+						ch = append(ch, DeleteRemark{ACL: acl, Line: e.Line - 1, Remark: r})
+					}
+				}
+				break
 			}
+			if len(ch) == 0 {
+				break
+			}
+			next, err := cur.Apply(ch)
+			if err != nil {
+				return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+			}
+			cur = next
+			p.Changes = append(p.Changes, ch...)
 		}
 	}
 	if len(p.Changes) == 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%v is not quarantined in %s: no change", q.Host, acl))
-		return p, nil
-	}
-	if _, err := c.Apply(p.Changes); err != nil {
-		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+		p.Notes = append(p.Notes, fmt.Sprintf("%v is not quarantined: no change", q.Host))
 	}
 	return p, nil
 }
@@ -539,13 +642,21 @@ func (c *Config) PlanSANFix(s SANFix, l Limits) (Plan, error) {
 	}
 	for _, x := range c.Interfaces() {
 		if x.Address.IsValid() && x.Address.Masked().Overlaps(san) {
-			return Plan{}, fmt.Errorf("%v overlaps connected subnet of %s: %w", san, x.Nameif, ErrBadValue)
+			// The ASA reaches it directly: no static route is involved.
+			return Plan{Notes: []string{fmt.Sprintf("%v overlaps the connected subnet of %s: no route change on the ASA", san, x.Nameif)},
+				Advisory: sanAdvisory(san, s.Gateway)}, nil
 		}
 	}
 	if s.Gateway.IsValid() {
 		if !s.Gateway.Is4() || !in.Address.IsValid() || !in.Address.Masked().Contains(s.Gateway) || in.Address.Addr() == s.Gateway {
 			return Plan{}, fmt.Errorf("%v on %s: %w", s.Gateway, s.Interface, ErrNotConnected)
 		}
+	}
+	if !s.Gateway.IsValid() {
+		// Deleting the routes alone sends the SAN after the default route
+		// (towards the ISP): never do it without a next hop to replace them.
+		return Plan{Notes: []string{fmt.Sprintf("no next hop for %v in the policy (networks[].gateway): no route change", san)},
+			Advisory: sanAdvisory(san, s.Gateway)}, nil
 	}
 	want := Route{Interface: s.Interface, Dest: san, Gateway: s.Gateway, Distance: 1}
 	var p Plan

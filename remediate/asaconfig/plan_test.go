@@ -205,7 +205,6 @@ func TestPlanBlockRefused(t *testing.T) {
 		{"invalid", Block{}, lim, ErrBadValue, ""},
 		{"group used by a permit", Block{Target: pfx("185.220.101.4/32"), Group: "PARTNER-LAB"}, lim, ErrNotOwned, ""},
 		{"group name is an object", Block{Target: pfx("185.220.101.4/32"), Group: "obj-pacs"}, lim, ErrNotOwned, ""},
-		{"no acl on interface", Block{Target: pfx("185.220.101.4/32"), Interface: "management"}, lim, ErrNoACL, ""},
 		{"hostile group", Block{Target: pfx("185.220.101.4/32"), Group: "X\nno access-list OUTSIDE_IN"}, lim, ErrBadName, ""},
 		{"hostile id", Block{Target: pfx("185.220.101.4/32"), ProposalID: "p1 block\nwrite erase"}, lim, ErrBadID, ""},
 	}
@@ -317,13 +316,19 @@ func TestPlanSANFix(t *testing.T) {
 	golden(t, "san-replace-route.golden", report(t, wrong, p2))
 	checkPlanSafe(t, wrong, p2, Limits{})
 
-	// Only delete (no gateway): the SAN must not be routed by the ASA.
+	// No gateway: never delete a route on its own (the SAN would follow
+	// the default route); an advisory only.
 	p3, err := wrong.PlanSANFix(SANFix{ProposalID: "p-0005", SAN: pfx("10.60.0.0/24"), Interface: "inside"}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p3.Changes) != 1 || p3.Changes[0] != (DeleteRoute{Route: Route{Interface: "inside", Dest: pfx("10.60.0.0/24"), Gateway: addr("10.20.0.254"), Distance: 1}}) {
-		t.Errorf("delete-only plan = %+v", p3.Changes)
+	if len(p3.Changes) != 0 || p3.Advisory == "" || !strings.Contains(strings.Join(p3.Notes, "\n"), "no route change") {
+		t.Errorf("gateway-less plan = %+v", p3)
+	}
+	// A SAN that is a connected subnet: no route is involved, no error.
+	p5, err := c.PlanSANFix(SANFix{ProposalID: "p1", SAN: pfx("172.16.20.0/24"), Interface: "inside", Gateway: addr("10.20.0.253")}, Limits{})
+	if err != nil || len(p5.Changes) != 0 || p5.Advisory == "" {
+		t.Errorf("connected SAN plan = %+v, %v", p5, err)
 	}
 
 	// Already routed right by a covering route: nothing to do on the ASA.
@@ -341,7 +346,6 @@ func TestPlanSANFix(t *testing.T) {
 		want error
 	}{
 		{"default route", SANFix{SAN: pfx("0.0.0.0/0"), Interface: "inside", Gateway: addr("10.20.0.253")}, ErrTooBroad},
-		{"connected subnet", SANFix{SAN: pfx("172.16.20.0/24"), Interface: "inside", Gateway: addr("10.20.0.253")}, ErrBadValue},
 		{"gateway off subnet", SANFix{SAN: pfx("10.60.0.0/24"), Interface: "inside", Gateway: addr("10.21.0.253")}, ErrNotConnected},
 		{"gateway is the asa", SANFix{SAN: pfx("10.60.0.0/24"), Interface: "inside", Gateway: addr("10.20.0.1")}, ErrNotConnected},
 		{"no such interface", SANFix{SAN: pfx("10.60.0.0/24"), Interface: "san", Gateway: addr("10.20.0.253")}, ErrNotFound},

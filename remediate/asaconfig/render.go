@@ -64,6 +64,7 @@ const (
 	KindQuarantine
 	KindSAN
 	KindManaged // description of a managed group
+	KindACL     // an ACL firebreak created and bound where there was none
 )
 
 func (k RemarkKind) String() string {
@@ -76,6 +77,8 @@ func (k RemarkKind) String() string {
 		return "san-route"
 	case KindManaged:
 		return "managed"
+	case KindACL:
+		return "acl"
 	}
 	return ""
 }
@@ -113,7 +116,7 @@ func ParseRemark(s string) (Remark, bool) {
 	if len(f) != 3 || f[0] != "firebreak" || !idRE.MatchString(f[1]) {
 		return Remark{}, false
 	}
-	for k := KindBlock; k <= KindManaged; k++ {
+	for k := KindBlock; k <= KindACL; k++ {
 		if k.String() == f[2] {
 			r := Remark{ProposalID: f[1], Kind: k}
 			t, _ := r.Text()
