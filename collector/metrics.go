@@ -64,6 +64,7 @@ const (
 	CapNameRenewal      = "name_renewal"      // a full name table started afresh at a flush
 	CapImplausibleBytes = "implausible_bytes" // a teardown with more bytes than the link carries in its time
 	CapDroppedKeys      = "dropped_key"       // a new key refused at the aggregator's hard cap
+	CapHosts            = "host"              // an event of an internal host past the distinct hosts per hour
 )
 
 // NewMetrics creates the collector metrics and registers them with reg when it is not nil.
@@ -117,7 +118,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "firebreak_state_caps_total", Help: "Bounds on the collector's per-hour state that were reached, by kind.",
 		}, []string{"kind"}),
 	}
-	for _, k := range []string{CapEvictedPeer, CapEvictedTerm, CapNameOverflow, CapNameRenewal, CapImplausibleBytes, CapDroppedKeys} {
+	for _, k := range []string{CapEvictedPeer, CapEvictedTerm, CapNameOverflow, CapNameRenewal, CapImplausibleBytes, CapDroppedKeys, CapHosts} {
 		m.StateCaps.WithLabelValues(k)
 	}
 	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -450,6 +450,7 @@ func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
 		{CapNameRenewal, prev.NameRenewals, cur.NameRenewals},
 		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
 		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
+		{CapHosts, prev.HostsCapped, cur.HostsCapped},
 	} {
 		if c.is > c.was {
 			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
@@ -477,6 +478,7 @@ func (p *Pipeline) Status() PipelineStatus {
 		s.Agg.NamesOverflowed += a.NamesOverflowed
 		s.Agg.NameRenewals += a.NameRenewals
 		s.Agg.Implausible += a.Implausible
+		s.Agg.HostsCapped += a.HostsCapped
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest

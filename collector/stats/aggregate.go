@@ -71,6 +71,10 @@ type AggOptions struct {
 	// MaxNames caps each table of names taken from log lines (users, ACLs, device/interface
 	// pairs); later names share the name "_other". Default 4096.
 	MaxNames int
+	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour
+	// (host, peers, ports); events of further hosts count in the site and interface totals
+	// only (Stats().HostsCapped). Default 20,000.
+	MaxHostsPerHour int
 	// MaxLinkRate is the fastest a connection through the firewall can move, in bytes per
 	// second: a teardown claiming more bytes than this times its duration (at least one
 	// second, the log's resolution) is implausible. Default 1.25e9 (10 Gbit/s).
@@ -100,6 +104,7 @@ func (o *AggOptions) defaults() {
 	def(&o.KeepPeersPerHour, 32)
 	def(&o.KeepPortsPerHour, 32)
 	def(&o.KeepTermsPerHour, 2048)
+	def(&o.MaxHostsPerHour, 20_000)
 	if o.MaxLinkRate == 0 {
 		o.MaxLinkRate = 1_250_000_000
 	}
@@ -138,6 +143,9 @@ type AggStats struct {
 	// their table was full; NameRenewals the times a full table was started afresh at a
 	// flush, so that a flood of forged names hides later ones for one flush interval at most.
 	NamesOverflowed, NameRenewals uint64
+	// HostsCapped counts events of internal hosts past AggOptions.MaxHostsPerHour, counted in
+	// the site totals only.
+	HostsCapped uint64
 	// Implausible counts teardowns whose bytes exceed what AggOptions.MaxLinkRate could carry
 	// in their duration: counted here, their bytes kept out of every counter.
 	Implausible uint64
@@ -563,12 +571,13 @@ type Aggregator struct {
 	addr6 map[[16]byte]uint32
 	addrs []addrInfo // id → info; id 0 is the invalid address
 
-	caps    map[int32]*hourCaps
-	capLast *hourCaps
-	capT    int32
-	maxHour int32
-	horizon int32 // the last hour accepted: a day after opts.Now at the last Take
-	latest  int64 // unix time of the newest event
+	caps        map[int32]*hourCaps
+	hostsByHour map[int32]map[netip.Addr]struct{} // hosts with counters, per recent hour
+	capLast     *hourCaps
+	capT        int32
+	maxHour     int32
+	horizon     int32 // the last hour accepted: a day after opts.Now at the last Take
+	latest      int64 // unix time of the newest event
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
 	rare    map[uint64]bool // PeerExemplars answers by port key (pkPort); bounded
@@ -595,7 +604,8 @@ type Aggregator struct {
 // NewAggregator returns an empty aggregator that classifies addresses with cls.
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
-	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1)}
+	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1),
+		hostsByHour: make(map[int32]map[netip.Addr]struct{})}
 	a.peerEx, _ = cls.(PeerExemplars)
 	a.pairEx, _ = cls.(PairExemplars)
 	a.setHorizon()
@@ -842,10 +852,10 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 
 	// Per internal host.
 	flow := allowed || teardown
-	if cIn {
+	if cIn && a.hostAdmitted(hs.t, cid) {
 		a.addHost(hs, cid, ts, RoleClient, allowed, denied, flow, w, bytes, !sIn, sid, proto, port, ev)
 	}
-	if sIn && sid != cid {
+	if sIn && sid != cid && a.hostAdmitted(hs.t, sid) {
 		a.addHost(hs, sid, ts, RoleServer, allowed, denied, flow, w, bytes, !cIn, cid, proto, port, ev)
 	}
 
@@ -950,6 +960,28 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		a.wantFlush = true
 	}
 	return a.wantFlush
+}
+
+// hostAdmitted reports whether internal host h may have counters of its own in hour t: the
+// first MaxHostsPerHour distinct hosts of each hour do (by address, so the bound holds across
+// address-table resets); later ones count only in the site and interface totals, and in
+// Stats().HostsCapped. Lines naming a flood of forged internal hosts then cost bounded keys.
+func (a *Aggregator) hostAdmitted(t int32, h uint32) bool {
+	set := a.hostsByHour[t]
+	if set == nil {
+		set = make(map[netip.Addr]struct{})
+		a.hostsByHour[t] = set
+	}
+	x := a.addrs[h].addr
+	if _, ok := set[x]; ok {
+		return true
+	}
+	if len(set) >= a.opts.MaxHostsPerHour {
+		a.stats.HostsCapped++
+		return false
+	}
+	set[x] = struct{}{}
+	return true
 }
 
 func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed, denied, flow bool,

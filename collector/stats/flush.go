@@ -306,6 +306,11 @@ func (a *Aggregator) take() *Batch {
 			delete(a.caps, t)
 		}
 	}
+	for t := range a.hostsByHour {
+		if t < a.maxHour-1 {
+			delete(a.hostsByHour, t)
+		}
+	}
 	a.capLast = nil
 	a.wantFlush = false
 	a.setHorizon()
