@@ -65,6 +65,7 @@ const (
 	CapImplausibleBytes = "implausible_bytes" // a teardown with more bytes than the link carries in its time
 	CapDroppedKeys      = "dropped_key"       // a new key refused at the aggregator's hard cap
 	CapHosts            = "host"              // an event of an internal host past the distinct hosts per hour
+	CapLate             = "late"              // an event dated more than the lateness before its device's newest
 )
 
 // NewMetrics creates the collector metrics and registers them with reg when it is not nil.
@@ -118,7 +119,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "firebreak_state_caps_total", Help: "Bounds on the collector's per-hour state that were reached, by kind.",
 		}, []string{"kind"}),
 	}
-	for _, k := range []string{CapEvictedPeer, CapEvictedTerm, CapNameOverflow, CapNameRenewal, CapImplausibleBytes, CapDroppedKeys, CapHosts} {
+	for _, k := range []string{CapEvictedPeer, CapEvictedTerm, CapNameOverflow, CapNameRenewal, CapImplausibleBytes, CapDroppedKeys, CapHosts, CapLate} {
 		m.StateCaps.WithLabelValues(k)
 	}
 	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{

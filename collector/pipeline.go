@@ -114,6 +114,11 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Agg.MaxLateness == 0 {
+		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
+		// negative turns the check off, for a replay of files out of order.
+		o.Agg.MaxLateness = 2 * time.Hour
+	}
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now
 	}
@@ -451,6 +456,7 @@ func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
 		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
 		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
 		{CapHosts, prev.HostsCapped, cur.HostsCapped},
+		{CapLate, prev.Late, cur.Late},
 	} {
 		if c.is > c.was {
 			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
@@ -479,6 +485,7 @@ func (p *Pipeline) Status() PipelineStatus {
 		s.Agg.NameRenewals += a.NameRenewals
 		s.Agg.Implausible += a.Implausible
 		s.Agg.HostsCapped += a.HostsCapped
+		s.Agg.Late += a.Late
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest

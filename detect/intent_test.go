@@ -74,6 +74,12 @@ func TestDetectorsJudgeByIntent(t *testing.T) {
 			l.hdr(at.Add(-2*hourDur), "rtr-b2", 190)
 			fmt.Fprintf(&l.b, "%%SEC-6-IPACCESSLOGP: list B2-LAN-IN permitted tcp %s(3389) -> %s(51234), 40 packets\n", wsB2, mgmtHost)
 		}, "", "", SegmentViolationDetector{}, nil, ""},
+		{"router packets of a connection the ASA recorded the other way are its replies", func(l *logBuilder) {
+			// No ports to tell (both ephemeral-looking): the ASA's connection record decides.
+			l.internal(at.Add(-2*hourDur), "inside", wsB3, "inside", wsB2, 5001, 9000, "TCP FINs")
+			l.hdr(at.Add(-2*hourDur+time.Second), "rtr-b2", 190)
+			fmt.Fprintf(&l.b, "%%SEC-6-IPACCESSLOGP: list B2-LAN-IN permitted tcp %s(5001) -> %s(50001), 4 packets\n", wsB2, wsB3)
+		}, "", "", SegmentViolationDetector{}, []string{"segment_violation|10.3.100.21|10.2.100.17"}, "ASA connection records"},
 		{"a router-logged violation says how the initiator was read", func(l *logBuilder) {
 			l.iosACL(at.Add(-2*hourDur), "permitted", wsB2, wsB3, 445)
 		}, "", "", SegmentViolationDetector{}, []string{"segment_violation|10.2.100.17|10.3.100.21"}, "initiator by ports"},

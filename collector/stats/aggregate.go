@@ -71,6 +71,11 @@ type AggOptions struct {
 	// MaxNames caps each table of names taken from log lines (users, ACLs, device/interface
 	// pairs); later names share the name "_other". Default 4096.
 	MaxNames int
+	// MaxLateness is how far an event may be dated before the newest time its device has
+	// shown and still count; older ones are late (Stats().Late) and not counted, so forged
+	// back-dated lines cannot rewrite the history baselines are made of. Zero or negative
+	// disables the check; the collector's pipeline sets 2h (see PipelineOptions).
+	MaxLateness time.Duration
 	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour
 	// (host, peers, ports); events of further hosts count in the site and interface totals
 	// only (Stats().HostsCapped). Default 20,000.
@@ -143,6 +148,9 @@ type AggStats struct {
 	// their table was full; NameRenewals the times a full table was started afresh at a
 	// flush, so that a flood of forged names hides later ones for one flush interval at most.
 	NamesOverflowed, NameRenewals uint64
+	// Late counts events dated more than AggOptions.MaxLateness before their device's newest
+	// time: back-dated lines, kept out of every counter (the raw archive still has them).
+	Late uint64
 	// HostsCapped counts events of internal hosts past AggOptions.MaxHostsPerHour, counted in
 	// the site totals only.
 	HostsCapped uint64
@@ -573,6 +581,7 @@ type Aggregator struct {
 
 	caps        map[int32]*hourCaps
 	hostsByHour map[int32]map[netip.Addr]struct{} // hosts with counters, per recent hour
+	clocks      map[devClock]int64                // newest event time per device (late)
 	capLast     *hourCaps
 	capT        int32
 	maxHour     int32
@@ -605,7 +614,7 @@ type Aggregator struct {
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
 	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1),
-		hostsByHour: make(map[int32]map[netip.Addr]struct{})}
+		hostsByHour: make(map[int32]map[netip.Addr]struct{}), clocks: make(map[devClock]int64)}
 	a.peerEx, _ = cls.(PeerExemplars)
 	a.pairEx, _ = cls.(PairExemplars)
 	a.setHorizon()
@@ -626,6 +635,40 @@ func (a *Aggregator) SetClassifier(cls Classifier) {
 	a.peerEx, _ = cls.(PeerExemplars)
 	a.pairEx, _ = cls.(PairExemplars)
 	a.resetAddrs()
+}
+
+// late reports whether an event is dated more than MaxLateness before the newest time its
+// device (the sending address, or the header's host name for files) has shown: a back-dated
+// line, which could otherwise rewrite the history baselines are made of. The device's clock
+// advances with its events, but never past the aggregator's clock plus five minutes, so a
+// forged line dated in the future cannot make the real ones late.
+func (a *Aggregator) late(ev *ciscolog.Event, ts int64) bool {
+	if a.opts.MaxLateness <= 0 {
+		return false
+	}
+	k := devClock{sender: ev.Sender}
+	if !k.sender.IsValid() {
+		k.host = ev.Host
+	}
+	c, ok := a.clocks[k]
+	if ts < c-int64(a.opts.MaxLateness/time.Second) {
+		return true
+	}
+	if ts > c {
+		if !ok {
+			if len(a.clocks) >= 4096 {
+				clear(a.clocks) // bounded: forged host names cannot grow it
+			}
+			k.host = strings.Clone(k.host)
+		}
+		a.clocks[k] = min(ts, a.opts.Now().Unix()+300)
+	}
+	return false
+}
+
+type devClock struct {
+	host   string
+	sender netip.Addr
 }
 
 // plausibleBytes reports whether bytes fit what the link can carry in d (rounded up to the
@@ -775,6 +818,10 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		// A device clock (or a forged header) more than a day ahead: Write would refuse the
 		// bucket anyway, and it must not steer the per-hour caps.
 		a.stats.Skipped++
+		return a.wantFlush
+	}
+	if a.late(ev, ts) {
+		a.stats.Late++
 		return a.wantFlush
 	}
 	if hour > a.maxHour {

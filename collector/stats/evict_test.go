@@ -147,3 +147,37 @@ func TestEvictionAForgedHugeTeardownDoesNotMoveTheBlock(t *testing.T) {
 		t.Errorf("Implausible = %d, want 1", got)
 	}
 }
+
+// TestLateLinesAreCountedNotAggregated: with MaxLateness, a line dated days before its
+// device's newest time is late and adds nothing; a forged line dated in the future moves the
+// device's clock no further than the aggregator's clock (plus five minutes), so the real
+// lines after it still count.
+func TestLateLinesAreCountedNotAggregated(t *testing.T) {
+	now := t0.Add(30 * time.Minute) // live: the aggregator's clock is near the data
+	st := openStore(t, t.TempDir(), now)
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{Now: fixedNow(now), MaxLateness: 2 * time.Hour})
+	host, peer := ep("10.2.0.5", 50000, "inside"), ep("198.51.100.7", 443, "outside")
+	evs := []ciscolog.Event{
+		teardown(t0, host, peer, 1000),                         // the device's clock: t0
+		teardown(t0.AddDate(0, 0, -3), host, peer, 5_000_000),  // back-dated three days: late
+		teardown(now.Add(20*time.Hour), host, peer, 7_000_000), // forged, far ahead (counted, clock capped)
+		teardown(t0.Add(time.Minute), host, peer, 1000),        // real, still on time
+	}
+	for i := range evs {
+		evs[i].Duration = time.Minute
+		a.Add(&evs[i])
+	}
+	flush(t, a, st)
+	if s := a.Stats(); s.Late != 1 {
+		t.Errorf("Late = %d, want 1 (the back-dated line only)", s.Late)
+	}
+	old, err := st.Peers(t.Context(), host.Addr, Window{From: t0.AddDate(0, 0, -4), To: t0.AddDate(0, 0, -2)}, Hourly)
+	if err != nil || len(old) != 0 {
+		t.Errorf("three days back: %v, %v; want nothing from the late line", old, err)
+	}
+	cur, err := st.Peers(t.Context(), host.Addr, Window{From: t0, To: t0.Add(time.Hour)}, Hourly)
+	if err != nil || len(cur) != 1 || cur[0].Bytes() != 2000 {
+		t.Errorf("this hour: %v, %v; want both real lines (2000 bytes)", cur, err)
+	}
+}
