@@ -131,6 +131,11 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Agg.MaxLateness == 0 {
+		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
+		// negative turns the check off, for a replay of files out of order.
+		o.Agg.MaxLateness = 2 * time.Hour
+	}
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now
 	}
@@ -446,7 +451,9 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	p.metrics.Flushes.Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prev := p.aggStats[i]
 	p.aggStats[i] = p.aggs[i].Stats()
+	p.countCaps(prev, p.aggStats[i])
 	if err != nil {
 		p.metrics.FlushErrors.Inc()
 		p.status.FlushErrors++
@@ -484,6 +491,27 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	return nil
 }
 
+// countCaps adds what the aggregator's caps counted since prev to the metrics.
+func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
+	for _, c := range []struct {
+		kind    string
+		was, is uint64
+	}{
+		{CapEvictedPeer, prev.EvictedPeers, cur.EvictedPeers},
+		{CapEvictedTerm, prev.EvictedTerms, cur.EvictedTerms},
+		{CapNameOverflow, prev.NamesOverflowed, cur.NamesOverflowed},
+		{CapNameRenewal, prev.NameRenewals, cur.NameRenewals},
+		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
+		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
+		{CapHosts, prev.HostsCapped, cur.HostsCapped},
+		{CapLate, prev.Late, cur.Late},
+	} {
+		if c.is > c.was {
+			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
+		}
+	}
+}
+
 // Status returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
@@ -499,6 +527,13 @@ func (p *Pipeline) Status() PipelineStatus {
 		s.Agg.Skipped += a.Skipped
 		s.Agg.DroppedKeys += a.DroppedKeys
 		s.Agg.ForcedFlushes += a.ForcedFlushes
+		s.Agg.EvictedPeers += a.EvictedPeers
+		s.Agg.EvictedTerms += a.EvictedTerms
+		s.Agg.NamesOverflowed += a.NamesOverflowed
+		s.Agg.NameRenewals += a.NameRenewals
+		s.Agg.Implausible += a.Implausible
+		s.Agg.HostsCapped += a.HostsCapped
+		s.Agg.Late += a.Late
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest

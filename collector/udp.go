@@ -120,7 +120,7 @@ func (r *udpReceiver) run(ctx context.Context) error {
 		if b.Len() > 0 && first.IsZero() {
 			first = time.Now()
 			if err := r.conn.SetReadDeadline(first.Add(r.linger)); err != nil {
-				return fmt.Errorf("udp deadline: %w", err)
+				return deadlineErr(err)
 			}
 		}
 		n, err := pc.ReadBatch(ms, 0)
@@ -129,7 +129,7 @@ func (r *udpReceiver) run(ctx context.Context) error {
 				send()
 				first = time.Time{}
 				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
-					return fmt.Errorf("udp deadline: %w", err)
+					return deadlineErr(err)
 				}
 				continue
 			}
@@ -168,12 +168,21 @@ func (r *udpReceiver) run(ctx context.Context) error {
 				}
 				first = time.Time{}
 				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
-					return fmt.Errorf("udp deadline: %w", err)
+					return deadlineErr(err)
 				}
 			}
 		}
 		r.metrics.ReceivedBytes.Add(float64(bytes))
 	}
+}
+
+// deadlineErr is a failure to set the read deadline; on a socket closed for shutdown it is
+// the normal end.
+func deadlineErr(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("udp deadline: %w", err)
 }
 
 // udpBatch is how many datagrams one recvmmsg call may return.

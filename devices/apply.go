@@ -184,7 +184,11 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 // Rollback sends the Undo lines of applied in reverse order. A refused undo
 // line is recorded and the rest still sent. Then, when before is not empty,
 // the running configuration must equal it under StableConfig (ErrRollback
-// otherwise, naming the first differing line).
+// otherwise, naming the first differing line); when it does, refused lines
+// are not errors: their step never took effect (the in-flight step of a
+// dropped connection, a suspicious reply), which the device says by
+// refusing to remove an absent entry. Without before every refusal is an
+// ErrRollback.
 func Rollback(ctx context.Context, dev Configurer, applied []Step, before string) error {
 	rev := slices.Clone(applied)
 	slices.Reverse(rev)
@@ -217,6 +221,8 @@ func Rollback(ctx context.Context, dev Configurer, applied []Step, before string
 		}
 		if StableConfig(after) != StableConfig(before) {
 			errs = append(errs, fmt.Errorf("configuration differs from before the push: %s", firstDiff(StableConfig(before), StableConfig(after))))
+		} else {
+			return nil
 		}
 	}
 	if len(errs) > 0 {

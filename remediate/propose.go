@@ -154,7 +154,7 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 		return nil, err
 	}
 	now := m.now()
-	g := m.newGuard(ctx)
+	g := m.newGuard(ctx, dev.OutsideInterface, running)
 	type want struct {
 		in    intent
 		refs  []FindingRef

@@ -9,6 +9,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
 
 // Protection by class, beside the policy's list and the device's own config (checkTarget):
@@ -35,6 +36,9 @@ type guard struct {
 	fanIn  map[detect.TimeRange]map[netip.Addr]map[netip.Addr]bool
 	seen   map[time.Time]map[netip.Addr]bool // peers with documents in the 7 days before a day
 	err    error
+	// outside are the outside interfaces' connected subnets: the policy's outside_subnet and,
+	// with the device's running config, its outside interface's address and mask.
+	outside []netip.Prefix
 }
 
 type vpnUse struct {
@@ -44,8 +48,16 @@ type vpnUse struct {
 
 // newGuard reads what protect needs now: protect runs inside Propose's write transaction,
 // where the store cannot be read again.
-func (m *Manager) newGuard(ctx context.Context) *guard {
+func (m *Manager) newGuard(ctx context.Context, outsideIf string, running *asaconfig.Config) *guard {
 	g := &guard{m: m, ctx: ctx, fanIn: map[detect.TimeRange]map[netip.Addr]map[netip.Addr]bool{}, seen: map[time.Time]map[netip.Addr]bool{}}
+	g.outside = m.pol.OutsideSubnets()
+	if running != nil {
+		for _, in := range running.Interfaces() {
+			if in.Nameif == outsideIf && in.Address.IsValid() {
+				g.outside = append(g.outside, in.Address.Masked())
+			}
+		}
+	}
 	g.load()
 	return g
 }
@@ -154,7 +166,7 @@ func (g *guard) protect(kind Kind, target netip.Prefix) error {
 		if d, ok := pol.DeviceAddress(f); ok {
 			return fmt.Errorf("%s is %s's own address", target, d.Name)
 		}
-		for _, sub := range pol.OutsideSubnets() {
+		for _, sub := range g.outside {
 			if sub.Contains(f) {
 				return fmt.Errorf("%s is in the outside interface's connected subnet %s (the ISP gateway and neighbours)", target, sub)
 			}

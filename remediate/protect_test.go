@@ -15,6 +15,7 @@ import (
 	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
+	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
 
 // forgedPolicy is a small site whose detectors are critical (as example.yaml suggests), so
@@ -167,5 +168,44 @@ func feedLines(t *testing.T, cfg *policies.Config, st *stats.Store, now func() t
 	}
 	if _, err := agg.Flush(context.Background(), st); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOutsideSubnetFromRunningConfig: with the device's config, its outside interface's
+// connected subnet is protected even when the policy does not name it.
+func TestOutsideSubnetFromRunningConfig(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := policies.Parse("p.yaml", []byte("site: s\ndevices:\n  - {name: asa1, kind: asa, syslog_sources: [10.10.0.1]}\nnetworks:\n  - {name: mgmt, role: management, prefixes: [10.10.0.0/24]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := asaconfig.Parse([]byte("hostname asa1\ninterface Ethernet0/0\n nameif outside\n security-level 0\n ip address 192.0.2.34 255.255.255.240\n!\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	st, err := stats.Open(ctx, filepath.Join(t.TempDir(), "data"), stats.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := remediate.New(st, cfg, remediate.Options{Now: func() time.Time { return now }})
+	scanOf := func(peer string) detect.Finding {
+		return detect.Finding{ID: peer, Key: "port_scan|" + peer, Detector: detect.DetectorPortScan, Severity: detect.SeverityMedium,
+			Subject: detect.Subject{Peer: netip.MustParseAddr(peer)}, Status: "open", FirstSeen: now.Add(-time.Hour), LastSeen: now}
+	}
+	ps, err := m.Propose(ctx, "test", []detect.Finding{scanOf("192.0.2.35"), scanOf("192.0.2.77")}, running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]remediate.Proposal{}
+	for _, p := range ps {
+		got[p.Target.Addr().String()] = p
+	}
+	if p := got["192.0.2.35"]; p.State != remediate.StateRejected || !strings.Contains(p.Refusal, "outside interface") {
+		t.Errorf("neighbour 192.0.2.35: %s %q; want refused as the outside subnet", p.State, p.Refusal)
+	}
+	if p := got["192.0.2.77"]; p.State == remediate.StateRejected && strings.Contains(p.Refusal, "outside interface") {
+		t.Errorf("192.0.2.77 is outside the subnet but refused: %q", p.Refusal)
 	}
 }
