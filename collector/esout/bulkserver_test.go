@@ -27,8 +27,8 @@ type bulkServer struct {
 	index    map[string]string // id -> _index
 	creates  map[string]int    // id -> 201 answers (must end at 1)
 	requests int
-	script   []fault // consumed one per request
-	maxBody  int     // > 0: bodies larger are answered 413
+	script   []fault        // consumed one per request
+	maxBody  int            // > 0: bodies larger are answered 413
 	itemFail map[string]int // id -> per-item status to answer once
 	// down answers 503 to everything (a cluster that is away).
 	down bool
