@@ -141,6 +141,10 @@ type SSH struct {
 	Agent             bool       `yaml:"agent"`               // use $SSH_AUTH_SOCK
 	LegacyAlgorithms  bool       `yaml:"legacy_algorithms"`   // allow old KEX/ciphers of ASA 8.x images
 	Timeout           Duration   `yaml:"timeout"`             // per operation, default 30s
+	// Hostname must equal the hostname in the device prompt (a moved address cannot redirect a
+	// push); empty skips the check. Context is the security context of a multiple-context ASA.
+	Hostname string `yaml:"hostname"`
+	Context  string `yaml:"context"`
 }
 
 // Network roles.
