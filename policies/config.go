@@ -32,6 +32,8 @@ type Config struct {
 	// blocked, never counted as exfiltration (see context.go).
 	Services []Service `yaml:"services"`
 	VPN      VPN       `yaml:"vpn"`
+	// Outputs are Elasticsearch or OpenSearch clusters that receive the events (outputs.go).
+	Outputs []Output `yaml:"outputs"`
 
 	loc    *time.Location
 	files  []string // the files the policy was read from, in merge order
