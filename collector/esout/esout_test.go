@@ -123,6 +123,7 @@ func TestEventsArriveAsParseECS(t *testing.T) {
 	}
 	stop := run(t, o)
 	waitStored(t, s, len(want)+1)
+	waitAcked(t, o)
 	stop()
 	got, _ := s.stored()
 	if s.index["f1-open"] != testStreams.Findings {
