@@ -293,3 +293,10 @@ func effectLines(e *Effect) []string {
 
 // EffectLines renders an effect for a terminal or a report (see DryRun).
 func EffectLines(e *Effect) []string { return effectLines(e) }
+
+// ProtectedFlows lists the flows that must keep working whatever is done
+// to target (see protectedFlows): the policy's allowed flows, management
+// access to the ASA and DNS to approved resolvers, as cfg routes them.
+func (m *Manager) ProtectedFlows(cfg *asaconfig.Config, target netip.Prefix) []FlowEffect {
+	return m.protectedFlows(cfg, datapath.New(cfg, datapath.Options{}), target)
+}
