@@ -150,3 +150,62 @@ func TestSourceFilterDualStack(t *testing.T) {
 }
 
 func damagedOf(r io.Reader) int { return DamagedMembers(r) }
+
+func unflushedOf(p *Pipeline) int64 { return p.Status().Unflushed }
+
+func unflushedGauge(m *Metrics) float64 { return testCount(m.Unflushed) }
+
+// Batched receive (recvmmsg) on an IPv6 and a dual-stack socket: senders' addresses come
+// through for the allow-list and the source filter.
+func TestUDPBatchedReceiveIPv6AndDualStack(t *testing.T) {
+	for _, listen := range []string{"'[::1]:0'", "':0'"} {
+		t.Run(listen, func(t *testing.T) {
+			policy := strings.Replace(testPolicy, "udp_listen: 127.0.0.1:0", "udp_listen: "+listen, 1)
+			policy = strings.Replace(policy, "syslog_sources: [127.0.0.1]", "syslog_sources: [127.0.0.1, '::1']", 1)
+			d := startDaemonWith(t, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), policy)
+			port := d.ls.UDPAddr().(*net.UDPAddr).Port
+			targets := []string{"::1"}
+			if listen == "':0'" {
+				targets = append(targets, "127.0.0.1")
+			}
+			for _, to := range targets {
+				c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.ParseIP(to), Port: port})
+				if err != nil {
+					t.Skipf("no %s: %v", to, err)
+				}
+				for i := range 100 {
+					if _, err := c.Write([]byte(line(i))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Close()
+			}
+			d.waitParsed(t, int64(100*len(targets)))
+			d.stop(t)
+			if s := d.p.Status(); s.Typed != int64(100*len(targets)) {
+				t.Errorf("typed = %d, want %d", s.Typed, 100*len(targets))
+			}
+		})
+	}
+}
+
+// Issue 17: the 64 MiB default, and the warning when the kernel grants less. As root the
+// socket gets what it asks (SO_RCVBUFFORCE); the decision is checked on the kernel's figures.
+func TestUDPReceiveBufferDefaultAndWarning(t *testing.T) {
+	if got := policies.Default().Collector.UDPReadBuffer; got != 64<<20 {
+		t.Errorf("default udp_read_buffer = %d, want 64 MiB", got)
+	}
+	c, err := ListenUDP(t.Context(), "127.0.0.1:0", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reported := UDPReadBuffer(c)
+	t.Logf("asked 64 MiB, kernel reports %d (granted %d)", reported, reported/2)
+	if bufferShort(64<<20, reported) != (reported < 128<<20) {
+		t.Error("the warning disagrees with what the kernel granted")
+	}
+	if !bufferShort(64<<20, 2*(4<<20)) || bufferShort(64<<20, 128<<20) || bufferShort(0, 0) {
+		t.Error("bufferShort: want a warning for 4 MiB granted of 64, none for all of it or for none asked")
+	}
+}

@@ -180,15 +180,44 @@ func TestArchiveAndStatsSurviveKill9(t *testing.T) {
 			_, _ = io.WriteString(in, chunk.String())
 			sent += n
 		}
-		// Two whole batches, awaited until flushed and archived; then two more and the kill.
+		// Two whole batches, awaited until flushed and archived; then two more, and the kill
+		// in the middle of them.
 		before := sent
 		send(2 * batchFrames)
 		flushed, archived := 0, 0
 		for (flushed < 2*batchFrames || archived < 2*batchFrames) && sc.Scan() {
 			fmt.Sscanf(sc.Text(), "flushed %d archived %d", &flushed, &archived)
 		}
+		// The kill lands at a different point of their way through the child each trial
+		// (0-45 ms after they were sent: the attack's timing, not a synchronisation; what is
+		// checked does not depend on it).
+		killAt := time.After(time.Duration(trial%10) * 5 * time.Millisecond)
 		send(2 * batchFrames)
+		reports := make(chan [2]int)
+		go func() { // owned by the trial: ends when the killed child's stdout closes
+			defer close(reports)
+			for sc.Scan() {
+				var r [2]int
+				fmt.Sscanf(sc.Text(), "flushed %d archived %d", &r[0], &r[1])
+				reports <- r
+			}
+		}()
+	wait:
+		for {
+			select {
+			case r, ok := <-reports:
+				if !ok {
+					break wait
+				}
+				flushed, archived = r[0], r[1]
+			case <-killAt:
+				break wait
+			}
+		}
 		_ = cmd.Process.Kill()
+		for r := range reports { // what it reported before it died
+			flushed, archived = r[0], r[1]
+		}
 		_ = cmd.Wait()
 		guard.Stop()
 		if flushed < 2*batchFrames || archived < 2*batchFrames {
@@ -249,6 +278,24 @@ func TestArchiveAndStatsSurviveKill9(t *testing.T) {
 		lostStats = append(lostStats, eventsBefore+thisRun-events)
 		lostArchive = append(lostArchive, linesBefore+thisRun-lines)
 		eventsBefore, linesBefore = events, lines
+	}
+	// `firebreak ingest` of every archive file the crashed runs left reads every line in them.
+	names, err := ArchiveFiles(dir+"/raw", killNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policies.Parse("test.yaml", []byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := stats.Open(t.Context(), t.TempDir(), stats.Options{Now: func() time.Time { return killNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := Ingest(t.Context(), names, nil, NewPipeline(PipelineOptions{Config: cfg, Store: st, Now: func() time.Time { return killNow }}), nil)
+	if err != nil || len(res.FileErrors) > 0 || res.Lines != int64(linesBefore) {
+		t.Errorf("ingest of the %d archive files: %d lines (want %d), %d cut members, errors %v %v", len(names), res.Lines, linesBefore, res.DamagedMembers, err, res.FileErrors)
 	}
 	t.Logf("%d kills: statistics lost per kill %v (of %d sent each), archive lines lost per kill %v; every archive file readable after every restart",
 		trials, lostStats, 4*batchFrames, lostArchive)

@@ -41,6 +41,7 @@ type Metrics struct {
 	FlushSeconds  prometheus.Histogram
 	LastFlush     prometheus.Gauge // unix seconds
 	DBBytes       prometheus.Gauge
+	Unflushed     prometheus.Gauge // events counted but not yet written (held after failed flushes)
 	TCPConns      prometheus.Gauge
 	// UDPKernelDrops are datagrams the kernel dropped on the UDP socket: from sources the
 	// socket filter refuses (unknown senders) and for want of room in the receive queue.
@@ -50,7 +51,22 @@ type Metrics struct {
 	// DeviceLastReceived is the unix time a frame last arrived from each policy device (by
 	// name), so an alert can fire on time() - firebreak_device_last_received_timestamp_seconds.
 	DeviceLastReceived *prometheus.GaugeVec
+	// StateCaps counts the bounds on per-hour state that were reached, by kind (CapEvicted*,
+	// CapNames*, CapImplausibleBytes, CapDroppedKeys): forged lines reach them first.
+	StateCaps *prometheus.CounterVec
 }
+
+// Kinds of firebreak_state_caps_total.
+const (
+	CapEvictedPeer      = "evicted_peer"      // a host's lightest peer lost its own counters to a heavier one
+	CapEvictedTerm      = "evicted_term"      // a field's lightest term lost its pending documents
+	CapNameOverflow     = "name_overflow"     // a name counted as _other: its table was full
+	CapNameRenewal      = "name_renewal"      // a full name table started afresh at a flush
+	CapImplausibleBytes = "implausible_bytes" // a teardown with more bytes than the link carries in its time
+	CapDroppedKeys      = "dropped_key"       // a new key refused at the aggregator's hard cap
+	CapHosts            = "host"              // an event of an internal host past the distinct hosts per hour
+	CapLate             = "late"              // an event dated more than the lateness before its device's newest
+)
 
 // NewMetrics creates the collector metrics and registers them with reg when it is not nil.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -83,6 +99,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		LastFlush: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "firebreak_last_flush_timestamp_seconds", Help: "Unix time of the last successful flush.",
 		}),
+		Unflushed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "firebreak_unflushed_events", Help: "Events counted but not yet in the database; they grow while flushes fail (a full disk) and are kept until one succeeds.",
+		}),
 		DBBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "firebreak_db_size_bytes", Help: "Size of the database file.",
 		}),
@@ -96,6 +115,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "firebreak_device_last_received_timestamp_seconds",
 			Help: "Unix time a syslog frame last arrived from the device (0: none since start).",
 		}, []string{"device"}),
+		StateCaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "firebreak_state_caps_total", Help: "Bounds on the collector's per-hour state that were reached, by kind.",
+		}, []string{"kind"}),
+	}
+	for _, k := range []string{CapEvictedPeer, CapEvictedTerm, CapNameOverflow, CapNameRenewal, CapImplausibleBytes, CapDroppedKeys, CapHosts, CapLate} {
+		m.StateCaps.WithLabelValues(k)
 	}
 	m.UDPKernelDrops = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "firebreak_udp_kernel_drops_total", Help: "UDP datagrams the kernel dropped: unknown sources (socket filter) and a full receive queue.",
@@ -113,7 +138,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.FramingErrors.WithLabelValues(FrameOctetCount)
 	if reg != nil {
 		reg.MustRegister(m.Received, m.ReceivedBytes, m.Parsed, m.Dropped, m.FramingErrors, m.Flushes, m.FlushErrors,
-			m.FlushSeconds, m.LastFlush, m.DBBytes, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived)
+			m.FlushSeconds, m.LastFlush, m.DBBytes, m.Unflushed, m.TCPConns, m.UDPKernelDrops, m.ArchiveErrors, m.DeviceLastReceived, m.StateCaps)
 	}
 	return m
 }

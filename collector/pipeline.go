@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -33,11 +34,17 @@ type Pipeline struct {
 	every   time.Duration
 	events  int // FlushEvents; ≤ 0: off
 	cfg     *policies.Config
+	sinks   []EventSink
 
 	mu       sync.Mutex
 	status   PipelineStatus
 	aggStats [2]stats.AggStats // as of each aggregator's last flush
 	flushErr error             // the last flush's error, nil after a good one
+	// pending counts the events in each aggregator not yet written: after a failed flush
+	// (a full disk) they stay in it, bounded by its key caps, until a flush succeeds.
+	pending      [2]int64
+	failingSince time.Time // first failure of the current run of failed flushes
+	failedRun    int64     // flushes failed in that run
 }
 
 // parserSet is one parse worker's parsers (a Parser is not safe for concurrent use).
@@ -45,6 +52,20 @@ type parserSet struct {
 	byDevice map[netip.Addr]deviceParser // per device, bounded by the configured sources
 	other    *ciscolog.Parser            // frames from files or without a known sender
 	seen     []bool                      // per device index: a frame of this batch came from it
+	outs     []EventWriter               // one per PipelineOptions.Outputs
+}
+
+// EventSink receives every parsed event (collector/esout's Output): each parse worker gets
+// its own EventWriter, adds a batch's events and flushes once per batch. Add must not keep
+// the event (its strings alias the batch) and neither may wait for anything but memory.
+type EventSink interface {
+	NewEventWriter() EventWriter
+}
+
+// EventWriter is one parse worker's end of an EventSink.
+type EventWriter interface {
+	Add(ev *ciscolog.Event, device string)
+	Flush()
 }
 
 // deviceParser is the parser of one device and the device's index in the policy.
@@ -60,8 +81,15 @@ type PipelineStatus struct {
 	LastFlushKeys           int
 	LastFlushTook           time.Duration
 	FlushErrors             int64
-	Archived                int64 // frames flushed to the raw archive
-	Agg                     stats.AggStats
+	// Unflushed are events counted but not yet in the database; after failed flushes they
+	// are held in memory (within the aggregators' caps) until a flush succeeds.
+	Unflushed int64
+	// FlushFailingSince is when the current run of failed flushes began; zero when the last
+	// flush succeeded. LastFlushError is that run's last error.
+	FlushFailingSince time.Time
+	LastFlushError    string
+	Archived          int64 // frames flushed to the raw archive
+	Agg               stats.AggStats
 }
 
 // PipelineOptions configure NewPipeline.
@@ -85,6 +113,8 @@ type PipelineOptions struct {
 	// Workers is the number of parse and aggregate goroutines (each with its own aggregators;
 	// flushes are serialised). Default: 2, or 1 on a single CPU.
 	Workers int
+	// Outputs receive every parsed event (the clusters of the policy's outputs:).
+	Outputs []EventSink
 }
 
 // NewPipeline builds a pipeline from the site policy: one parser per device (each with that
@@ -102,6 +132,14 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Agg.MaxLateness == 0 {
+		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
+		// negative turns the check off, for a replay of files out of order.
+		o.Agg.MaxLateness = time.Duration(cmp.Or(o.Config.Collector.MaxLateness, policies.Duration(2*time.Hour)))
+	}
+	if o.Agg.MaxHostsPerHour == 0 {
+		o.Agg.MaxHostsPerHour = o.Config.Collector.MaxHostsPerHour
+	}
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now
 	}
@@ -113,7 +151,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	}
 	p := &Pipeline{
 		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
-		now: o.Now, every: o.FlushEvery, events: o.FlushEvents, cfg: o.Config,
+		now: o.Now, every: o.FlushEvery, events: o.FlushEvents, cfg: o.Config, sinks: o.Outputs,
 		aggs: [2]*stats.Aggregator{
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
@@ -139,6 +177,9 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 			}
 			return site
 		}})
+		for _, sk := range o.Outputs {
+			ps.outs = append(ps.outs, sk.NewEventWriter())
+		}
 		p.parsers = append(p.parsers, ps)
 	}
 	return p
@@ -269,10 +310,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 		for i := range n {
 			frame, src := b.Frame(i)
 			pr := ps.other
+			dev := -1
 			if src.IsValid() {
 				if dp, ok := ps.byDevice[src]; ok {
 					pr = dp.pr
 					ps.seen[dp.dev] = true
+					dev = dp.dev
 				}
 			}
 			ev := &b.evs[i]
@@ -281,6 +324,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			if ev.Time.IsZero() {
 				ev.Time = j.now.UTC() // no timestamp in the frame: it happened when received
 			}
+			if len(ps.outs) > 0 {
+				p.output(ps, ev, dev)
+			}
+		}
+		for _, w := range ps.outs {
+			w.Flush()
 		}
 		for i, ok := range ps.seen {
 			if ok {
@@ -289,6 +338,26 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			}
 		}
 		out <- j
+	}
+}
+
+// output hands ev to the outputs, named by its device: the policy's name when the sender is
+// a known source, else the sender's address, else the header's host (file replays).
+func (p *Pipeline) output(ps *parserSet, ev *ciscolog.Event, dev int) {
+	var name string
+	switch {
+	case dev >= 0:
+		name = p.cfg.Devices[dev].Name
+	case ev.Sender.IsValid():
+		name = ev.Sender.String()
+	default:
+		name = ev.Host
+		if d, ok := p.cfg.DeviceByName(ev.Host); ok {
+			name = d.Name
+		}
+	}
+	for _, w := range ps.outs {
+		w.Add(ev, name)
 	}
 }
 
@@ -328,6 +397,12 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				full <- cur
 				close(full)
 				<-flushDone
+				// The other aggregator may still hold what a failed flush left in it.
+				if other := 1 - cur; p.unflushed(other) > 0 {
+					if err := p.flush(context.WithoutCancel(ctx), other); err != nil {
+						p.log.Error("final flush", "err", err, "unflushed_events", p.unflushed(other))
+					}
+				}
 				return
 			}
 			flushNow := false
@@ -354,6 +429,8 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 			p.status.Typed += nt
 			p.status.Header += nh
 			p.status.Unparsed += nu
+			p.pending[cur] += nt + nh + nu
+			p.metrics.Unflushed.Set(float64(p.pending[0] + p.pending[1]))
 			p.mu.Unlock()
 			dirty = true
 			counted += int(nt + nh + nu)
@@ -362,7 +439,8 @@ func (p *Pipeline) aggregate(ctx context.Context, in <-chan parseJob) {
 				dirty = false
 			}
 		case <-tick.C:
-			if dirty {
+			// Also without new events, what a failed flush left is retried every interval.
+			if dirty || p.unflushed(cur) > 0 {
 				swap()
 				dirty = false
 			}
@@ -377,12 +455,32 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	p.metrics.Flushes.Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	prev := p.aggStats[i]
 	p.aggStats[i] = p.aggs[i].Stats()
+	p.countCaps(prev, p.aggStats[i])
 	if err != nil {
 		p.metrics.FlushErrors.Inc()
 		p.status.FlushErrors++
 		p.flushErr = fmt.Errorf("flush statistics: %w", err)
+		if p.failedRun++; p.failedRun == 1 {
+			p.failingSince = p.now()
+		}
+		held := p.pending[0] + p.pending[1]
+		// Every failure is logged while the run is short, then every 100th: a full disk
+		// must be seen, not flood the log.
+		if p.failedRun <= 3 || p.failedRun%100 == 0 {
+			p.log.Error("flush failed: statistics are kept in memory until a flush succeeds",
+				"err", err, "unflushed_events", held, "failed_flushes", p.failedRun, "failing_since", p.failingSince)
+		}
 		return p.flushErr
+	}
+	written := p.pending[i]
+	p.pending[i] = 0
+	p.metrics.Unflushed.Set(float64(p.pending[0] + p.pending[1]))
+	if p.failedRun > 0 {
+		p.log.Warn("flush succeeded again", "written_events", written, "failed_flushes", p.failedRun,
+			"failing_for", p.now().Sub(p.failingSince), "still_unflushed_events", p.pending[0]+p.pending[1])
+		p.failedRun, p.failingSince = 0, time.Time{}
 	}
 	p.flushErr = nil
 	now := p.now()
@@ -397,20 +495,59 @@ func (p *Pipeline) flush(ctx context.Context, i int) error {
 	return nil
 }
 
+// countCaps adds what the aggregator's caps counted since prev to the metrics.
+func (p *Pipeline) countCaps(prev, cur stats.AggStats) {
+	for _, c := range []struct {
+		kind    string
+		was, is uint64
+	}{
+		{CapEvictedPeer, prev.EvictedPeers, cur.EvictedPeers},
+		{CapEvictedTerm, prev.EvictedTerms, cur.EvictedTerms},
+		{CapNameOverflow, prev.NamesOverflowed, cur.NamesOverflowed},
+		{CapNameRenewal, prev.NameRenewals, cur.NameRenewals},
+		{CapImplausibleBytes, prev.Implausible, cur.Implausible},
+		{CapDroppedKeys, prev.DroppedKeys, cur.DroppedKeys},
+		{CapHosts, prev.HostsCapped, cur.HostsCapped},
+		{CapLate, prev.Late, cur.Late},
+	} {
+		if c.is > c.was {
+			p.metrics.StateCaps.WithLabelValues(c.kind).Add(float64(c.is - c.was))
+		}
+	}
+}
+
 // Status returns a snapshot of the pipeline's counters.
 func (p *Pipeline) Status() PipelineStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.status
+	s.Unflushed = p.pending[0] + p.pending[1]
+	s.FlushFailingSince = p.failingSince
+	if p.flushErr != nil {
+		s.LastFlushError = p.flushErr.Error()
+	}
 	for _, a := range p.aggStats {
 		s.Agg.Events += a.Events
 		s.Agg.Skipped += a.Skipped
 		s.Agg.DroppedKeys += a.DroppedKeys
 		s.Agg.ForcedFlushes += a.ForcedFlushes
+		s.Agg.EvictedPeers += a.EvictedPeers
+		s.Agg.EvictedTerms += a.EvictedTerms
+		s.Agg.NamesOverflowed += a.NamesOverflowed
+		s.Agg.NameRenewals += a.NameRenewals
+		s.Agg.Implausible += a.Implausible
+		s.Agg.HostsCapped += a.HostsCapped
+		s.Agg.Late += a.Late
 		s.Agg.Flushes += a.Flushes
 		if a.Latest.After(s.Agg.Latest) {
 			s.Agg.Latest = a.Latest
 		}
 	}
 	return s
+}
+
+func (p *Pipeline) unflushed(i int) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending[i]
 }

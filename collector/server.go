@@ -35,8 +35,7 @@ func Listen(ctx context.Context, cfg *policies.Config, m *Metrics, log *slog.Log
 		}
 		l.udp = c
 		asked, got := int(co.UDPReadBuffer), UDPReadBuffer(c)
-		// The kernel reports twice what it granted (it counts its bookkeeping).
-		if asked > 0 && got < 2*asked {
+		if bufferShort(asked, got) {
 			log.Warn("udp receive buffer is smaller than asked: bursts may be lost; raise net.core.rmem_max "+
 				"(sysctl -w net.core.rmem_max=N) or run with CAP_NET_ADMIN",
 				"asked_bytes", asked, "granted_bytes", got/2)
@@ -89,6 +88,10 @@ func (l *Listeners) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// bufferShort reports whether the kernel granted less receive buffer than asked; it reports
+// twice what it granted (it counts its bookkeeping).
+func bufferShort(asked, reported int) bool { return asked > 0 && reported < 2*asked }
 
 // syslogSources lists every device's syslog sources.
 func syslogSources(cfg *policies.Config) []netip.Addr {

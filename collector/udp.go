@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 // Allow decides whether a sender may deliver syslog. It must be safe for concurrent use.
@@ -74,7 +76,14 @@ func forceReadBuffer(c *net.UDPConn, n int) {
 
 // run reads until the connection is closed. It owns no goroutines.
 func (r *udpReceiver) run(ctx context.Context) error {
-	buf := make([]byte, r.maxMsg+1)
+	// Datagrams are read up to udpBatch at a time with one recvmmsg call; each buffer has
+	// room for one byte more than the maximum, so an oversize datagram shows as a full one.
+	pc := ipv4.NewPacketConn(r.conn) // SOL_SOCKET-level calls: fine on a dual-stack socket too
+	ms := make([]ipv4.Message, udpBatch)
+	bufs := make([]byte, udpBatch*(r.maxMsg+1))
+	for i := range ms {
+		ms[i].Buffers = [][]byte{bufs[i*(r.maxMsg+1) : (i+1)*(r.maxMsg+1)]}
+	}
 	b := r.pool.get()
 	received := r.metrics.Received.WithLabelValues("udp")
 	unknown := r.metrics.Dropped.WithLabelValues(DropUnknownSource)
@@ -108,21 +117,19 @@ func (r *udpReceiver) run(ctx context.Context) error {
 		b.Release()
 	}()
 	for {
-		if b.Len() > 0 {
-			if first.IsZero() {
-				first = time.Now()
-			}
+		if b.Len() > 0 && first.IsZero() {
+			first = time.Now()
 			if err := r.conn.SetReadDeadline(first.Add(r.linger)); err != nil {
-				return fmt.Errorf("udp deadline: %w", err)
+				return deadlineErr(err)
 			}
 		}
-		n, src, err := r.conn.ReadFromUDPAddrPort(buf)
+		n, err := pc.ReadBatch(ms, 0)
 		if err != nil {
 			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 				send()
 				first = time.Time{}
 				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
-					return fmt.Errorf("udp deadline: %w", err)
+					return deadlineErr(err)
 				}
 				continue
 			}
@@ -132,26 +139,54 @@ func (r *udpReceiver) run(ctx context.Context) error {
 			r.log.Warn("udp read", "err", err)
 			continue
 		}
-		received.Inc()
-		r.metrics.ReceivedBytes.Add(float64(n))
-		addr := src.Addr().Unmap()
-		if !r.allow(addr) {
-			unknown.Inc()
-			continue
+		received.Add(float64(n))
+		bytes := 0
+		for i := range n {
+			m := &ms[i]
+			bytes += m.N
+			ua, _ := m.Addr.(*net.UDPAddr)
+			if ua == nil {
+				continue
+			}
+			ap := ua.AddrPort()
+			addr := ap.Addr().Unmap()
+			if !r.allow(addr) {
+				unknown.Inc()
+				continue
+			}
+			if m.N > r.maxMsg {
+				// Dropped, as documented: a cut frame could misstate a field (a byte count
+				// cut mid-number), so it is neither parsed nor archived.
+				oversize.Inc()
+				continue
+			}
+			b.add(trimFrame(m.Buffers[0][:m.N]), addr)
+			if b.full(r.maxMsg) {
+				send()
+				if first.IsZero() {
+					continue
+				}
+				first = time.Time{}
+				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
+					return deadlineErr(err)
+				}
+			}
 		}
-		if n > r.maxMsg {
-			// Dropped, as documented: a cut frame could misstate a field (a byte count cut
-			// mid-number), so it is neither parsed nor archived.
-			oversize.Inc()
-			continue
-		}
-		b.add(trimFrame(buf[:n]), addr)
-		if b.full(r.maxMsg) {
-			send()
-			first = time.Time{}
-		}
+		r.metrics.ReceivedBytes.Add(float64(bytes))
 	}
 }
+
+// deadlineErr is a failure to set the read deadline; on a socket closed for shutdown it is
+// the normal end.
+func deadlineErr(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("udp deadline: %w", err)
+}
+
+// udpBatch is how many datagrams one recvmmsg call may return.
+const udpBatch = 64
 
 // trimFrame drops trailing line endings and NULs that some senders append.
 func trimFrame(p []byte) []byte {

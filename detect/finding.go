@@ -108,6 +108,16 @@ type Finding struct {
 	SuppressUntil time.Time `json:"suppress_until,omitzero"`
 	// Status: open, acknowledged, resolved (set by people or by remediation feedback).
 	Status string `json:"status"`
+	// One situation over time (see situation.go): the days it was active (UTC dates, the
+	// last maxActiveDays kept), how its strength moves, and the strongest window's figure.
+	DaysActive   int      `json:"days_active,omitempty"`
+	ActiveDays   []string `json:"active_days,omitempty"`
+	Trend        string   `json:"trend,omitempty"` // new, rising, steady, falling
+	Strength     float64  `json:"strength,omitempty"`
+	PeakStrength float64  `json:"peak_strength,omitempty"`
+	// Latest is the newest window's summary when Evidence (and Subject) stay with a stronger
+	// earlier window.
+	Latest string `json:"latest,omitempty"`
 	// Protected: the address remediation would act on (Subject.Peer for external subjects,
 	// else Subject.Host) is protected by the policy; never propose blocking it.
 	Protected bool `json:"protected,omitempty"`

@@ -97,7 +97,7 @@ func (c classifier) Segment(a netip.Addr) string {
 // feed parses the newline-separated syslog in each log with the devices' time zones and
 // aggregates it into st, flushing every 50,000 lines (as the collector would every second).
 func feed(ctx context.Context, cfg *policies.Config, st *stats.Store, now func() time.Time, logs ...[]byte) error {
-	agg := stats.NewAggregator(classifier{cfg}, stats.AggOptions{Now: now})
+	agg := stats.NewAggregator(classifier{cfg}, stats.AggOptions{Now: now, MaxLateness: 2 * time.Hour}) // as the pipeline
 	pr := ciscolog.NewParser(ciscolog.Options{Now: now, Zone: func(host string) *time.Location {
 		if d, ok := cfg.DeviceByName(host); ok {
 			return d.Location()

@@ -64,6 +64,9 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 		return res, ctx.Err()
 	}
 	found = foldTerms(found)
+	for i := range found {
+		evidenceSeverity(env.Policy, &found[i])
+	}
 	if env.Findings != nil {
 		ups, err := env.Findings.Upsert(ctx, res.Detectors, w, found, func(det string) time.Duration {
 			return time.Duration(settings(env.Policy, det).Suppress)

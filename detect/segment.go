@@ -69,8 +69,19 @@ func (d SegmentViolationDetector) Run(ctx context.Context, env *Env, w TimeRange
 	if err != nil {
 		return nil, fmt.Errorf("pairs: %w", err)
 	}
+	// The ASA records connections with their direction: a router-logged pair whose reverse the
+	// ASA recorded (and not the pair itself) is that connection's replies.
+	asa := map[[2]netip.Addr]bool{}
+	for _, p := range pairs {
+		if p.Family == ciscolog.FamilyASA && overlaps(p.First, p.Last, w) {
+			asa[[2]netip.Addr{p.Client, p.Server}] = true
+		}
+	}
 	groups := groupPairs(pairs, w, func(p stats.Pair) bool {
 		if p.Permitted == 0 {
+			return false
+		}
+		if p.Family == ciscolog.FamilyIOS && asa[[2]netip.Addr{p.Server, p.Client}] && !asa[[2]netip.Addr{p.Client, p.Server}] {
 			return false
 		}
 		if p.Proto == policies.ProtoICMP && cfg.ICMPDiagnosticsAllowed() {
@@ -189,7 +200,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // connections with their direction; router ACL logs are packets, read by ports.
 func directionRule(g *pairGroup) string {
 	if g.families[ciscolog.FamilyIOS.String()] {
-		return "router packet logs, initiator by ports (a packet from a service port to an ephemeral port is a reply)"
+		return "router packet logs, initiator by ports (a packet from a service port to an ephemeral port is a reply) and by the ASA's connection records of the reverse direction"
 	}
 	return "ASA connection records"
 }

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,7 +69,9 @@ type Upserted struct {
 	Change Change `json:"change"`
 }
 
-// Upsert stores the findings of one run of detectors over w, in one transaction. A finding
+// Upsert stores the findings of one run of detectors over w: the run record first, then the
+// findings in short transactions of upsertChunk (a run cut short and repeated counts nothing
+// twice). A finding
 // whose key is already stored keeps its ID and FirstSeen (the earlier of the two), gets the
 // later LastSeen and the newer evidence, and its Count (distinct windows it was found in)
 // grows by one unless this same window (same detector set and end) already counted it; so
@@ -79,30 +80,30 @@ type Upserted struct {
 // ran is the wall-clock time of the run, kept in the run record.
 func (s *Store) Upsert(ctx context.Context, detectors []string, w TimeRange, found []Finding, suppress func(detector string) time.Duration, ran time.Time) ([]Upserted, error) {
 	runID := runRecordID(detectors, w.To)
-	var out []Upserted
+	// The run record goes first, with every key, so that a run cut short and repeated
+	// never counts a finding twice; the findings follow in short transactions (the write
+	// lock is the collector's too, and forged lines can make many findings).
+	var counted map[string]bool
+	var uniq []Finding
 	err := s.db.Update(ctx, func(tx *stats.RecordTx) error {
-		out = out[:0]
 		var prev runRecord
 		if _, err := tx.Get(NSRun, runID, &prev); err != nil {
 			return err
 		}
-		counted := make(map[string]bool, len(prev.Keys))
+		counted = make(map[string]bool, len(prev.Keys))
 		for _, k := range prev.Keys {
 			counted[k] = true
 		}
 		rec := runRecord{At: w.To, Window: w, Detectors: detectors, Ran: ran}
 		seen := make(map[string]bool, len(found))
+		uniq = uniq[:0]
 		for _, f := range found {
 			if seen[f.Key] {
 				continue // a detector reporting a key twice is one situation
 			}
 			seen[f.Key] = true
 			rec.Keys = append(rec.Keys, f.Key)
-			u, err := upsertTx(tx, f, w, counted[f.Key], suppress(f.Detector), s.ClosedRetention)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
+			uniq = append(uniq, f)
 		}
 		// Keep keys counted by an earlier run of this window that this run did not find.
 		for _, k := range prev.Keys {
@@ -116,8 +117,28 @@ func (s *Store) Upsert(ctx context.Context, detectors []string, w TimeRange, fou
 	if err != nil {
 		return nil, fmt.Errorf("store findings: %w", err)
 	}
+	out := make([]Upserted, 0, len(uniq))
+	for chunk := range slices.Chunk(uniq, upsertChunk) {
+		base := len(out)
+		if err := s.db.Update(ctx, func(tx *stats.RecordTx) error {
+			out = out[:base]
+			for _, f := range chunk {
+				u, err := upsertTx(tx, f, w, counted[f.Key], suppress(f.Detector), s.ClosedRetention)
+				if err != nil {
+					return err
+				}
+				out = append(out, u)
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("store findings: %w", err)
+		}
+	}
 	return out, nil
 }
+
+// upsertChunk is how many findings one write transaction stores.
+const upsertChunk = 256
 
 func runRecordID(detectors []string, at time.Time) string {
 	ds := slices.Clone(detectors)
@@ -153,6 +174,7 @@ func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress
 	u := Upserted{Finding: f}
 	u.ID = id
 	if old == nil {
+		situate(&u.Finding, nil)
 		u.Count = 1
 		u.Status = StatusOpen
 		u.SuppressUntil = w.To.Add(suppress)
@@ -169,6 +191,7 @@ func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress
 		if old.Evidence.Window.To.After(f.Evidence.Window.To) {
 			u.Evidence = old.Evidence // an older window does not replace newer evidence
 		}
+		situate(&u.Finding, old)
 		switch {
 		case old.Status == StatusResolved && old.LastSeen.Before(f.LastSeen):
 			u.Status = StatusOpen
@@ -229,7 +252,8 @@ func (q Filter) match(f *Finding) bool {
 		(q.Status == "" || f.Status == q.Status)
 }
 
-// List returns the findings q selects, highest severity first, then most recently seen.
+// List returns the findings q selects in Priority order: highest severity first, then the
+// situations active on most days, then the most recently seen.
 func (s *Store) List(ctx context.Context, q Filter) ([]Finding, error) {
 	var out []Finding
 	err := s.db.View(ctx, func(tx *stats.RecordTx) error {
@@ -247,15 +271,7 @@ func (s *Store) List(ctx context.Context, q Filter) ([]Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
-		if c := cmp.Compare(b.Severity.Rank(), a.Severity.Rank()); c != 0 {
-			return c
-		}
-		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Key, b.Key)
-	})
+	slices.SortFunc(out, Priority)
 	return out, nil
 }
 

@@ -173,3 +173,38 @@ func TestStoreListFilterAndReopen(t *testing.T) {
 		t.Errorf("after resolve and a new sighting: %s %s %s; want reopened open %s", re[0].Change, re[0].Status, re[0].ID, ups[0].ID)
 	}
 }
+
+// TestStoreWeakerWindowKeepsSubject: the day after an exfiltration the same key fires on a
+// small hour whose top peer is a CDN; the stored finding keeps the strong window's peer (what
+// a block targets), counts the day and says the trend.
+func TestStoreWeakerWindowKeepsSubject(t *testing.T) {
+	t0 := time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC)
+	st := openTestStore(t, t0)
+	fs := NewStore(st, 0)
+	exfil, cdnPeer := netip.MustParseAddr("203.0.113.233"), netip.MustParseAddr("192.0.2.10")
+	mk := func(at time.Time, peer netip.Addr, bytes float64, summary string) Finding {
+		f := testFinding("volume_spike|10.1.100.33", at.Add(-time.Hour), at, summary)
+		f.Detector, f.Subject.Peer = DetectorVolumeSpike, peer
+		f.Evidence.Counts = map[string]float64{"bytes": bytes}
+		return f
+	}
+	never := func(string) time.Duration { return 0 }
+	day := 24 * time.Hour
+	for i, f := range []Finding{mk(t0.Add(day), exfil, 3e9, "strong"), mk(t0.Add(2*day), cdnPeer, 3e8, "weak")} {
+		w := TimeRange{From: f.LastSeen.Add(-day), To: f.LastSeen}
+		if _, err := fs.Upsert(t.Context(), []string{DetectorVolumeSpike}, w, []Finding{f}, never, t0); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	got, err := fs.List(t.Context(), Filter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("List = %v, %v", got, err)
+	}
+	f := got[0]
+	if f.Subject.Peer != exfil || f.Evidence.Summary != "strong" || f.Latest != "weak" {
+		t.Errorf("subject %v evidence %q latest %q: want the strong window's peer and evidence", f.Subject.Peer, f.Evidence.Summary, f.Latest)
+	}
+	if f.DaysActive != 2 || f.Trend != "falling" || f.PeakStrength != 3e9 || f.Count != 2 || !f.LastSeen.Equal(t0.Add(2*day)) {
+		t.Errorf("days %d trend %q peak %g count %d last %v", f.DaysActive, f.Trend, f.PeakStrength, f.Count, f.LastSeen)
+	}
+}

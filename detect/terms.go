@@ -105,6 +105,10 @@ const termsMinLift = 10
 // termsTopLift is the lift the top-ranked term of a field needs.
 const termsTopLift = 3
 
+// termsMinRate is the least ratio of a term's count per day in the window to its average per
+// day in the background.
+const termsMinRate = 2
+
 func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Finding, error) {
 	cfg := env.Policy
 	sc := cfg.Detectors.SignificantTerms
@@ -131,6 +135,19 @@ func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange
 	for _, v := range vs {
 		vpnSrc[v.Src] = true
 	}
+	// Days of background, for a term's absolute rate: a share can rise only because the
+	// day's total fell (a weekend), while the term's own count stayed what it always is.
+	site, err := env.Stats.SiteSeries(ctx, stats.Window{To: fgw.To}, stats.Daily)
+	if err != nil {
+		return nil, fmt.Errorf("site series: %w", err)
+	}
+	bgDays := 0.0
+	for _, b := range site {
+		if b.Docs > 0 {
+			bgDays++
+		}
+	}
+	fgDays := max(1.0/24, fgw.To.Sub(fgw.From).Hours()/24)
 	var out []Finding
 	for _, field := range stats.Fields {
 		res, err := SignificantTerms(ctx, env.Stats, TermsQuery{
@@ -146,6 +163,10 @@ func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange
 			// The lift gate keeps a merely-twice-as-common term out, never the term the
 			// heuristic ranked first.
 			if lift < termsMinLift && !(rank == 0 && lift >= termsTopLift) {
+				continue
+			}
+			rate := (float64(s.FG) / fgDays) / max(float64(s.BG)/max(bgDays, 1), 1e-12)
+			if rate < termsMinRate {
 				continue
 			}
 			t := res.Term(s.Key)
@@ -176,7 +197,7 @@ func (d SignificantTermsDetector) Run(ctx context.Context, env *Env, w TimeRange
 						field, s.Key, s.FG, s.SubsetSize, s.BG, s.SupersetSize, lift, res.Heuristic, s.Score),
 					Window: fgw,
 					Counts: map[string]float64{"score": s.Score, "fg_count": float64(s.FG), "fg_total": float64(s.SubsetSize),
-						"bg_count": float64(s.BG), "bg_total": float64(s.SupersetSize), "lift": lift},
+						"bg_count": float64(s.BG), "bg_total": float64(s.SupersetSize), "lift": lift, "rate_ratio": rate},
 				},
 				FirstSeen: fgw.From, LastSeen: fgw.To,
 				Protected: act.IsValid() && cfg.IsProtected(act),

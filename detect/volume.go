@@ -187,6 +187,13 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 				mix.external += hm.external
 			}
 			if mix.unexplained(sp, bcfg.MinExcess) {
+				// Many hosts each pulling a little (a patch day) hide from the top hosts:
+				// before reporting, count every host's service bytes (rare: a site spike).
+				if mix, err = d.composition(ctx, env, netipZero, sp); err != nil {
+					return nil, err
+				}
+			}
+			if mix.unexplained(sp, bcfg.MinExcess) {
 				out = append(out, d.finding(ctx, env, w, netip.Addr{}, sp, top[:min(5, len(top))], mix))
 			}
 		}

@@ -69,6 +69,10 @@ type Report struct {
 	// Before again (compared with StableConfig).
 	RolledBack bool
 	Saved      bool
+	// Suspicious are lines answered with an unknown warning: taken as
+	// applied (they are in Applied and undone by a rollback) and judged by
+	// Verify; without Verify they fail the push.
+	Suspicious []Reply
 	// Before and After are the running configurations before the push and
 	// at the end (After is empty when it could not be read).
 	Before, After string
@@ -131,6 +135,7 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 			rep.Applied = append(rep.Applied, p.Steps[owner[i]])
 		}
 	}
+	rep.Suspicious = res.Suspicious
 	if err != nil && errors.Is(err, ErrConnection) {
 		if n := len(res.Applied); n < len(owner) && owner[n] >= 0 && !res.InFlight.IsZero() {
 			s := p.Steps[owner[n]]
@@ -139,15 +144,21 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 		return rep, fmt.Errorf("push: %w", err)
 	}
 	var failure error
-	if err != nil {
+	switch {
+	case err != nil:
 		failure = fmt.Errorf("push: %w", err)
-	} else {
+	case len(res.Suspicious) > 0 && p.Verify == nil:
+		sus := res.Suspicious[0]
+		failure = fmt.Errorf("%d line(s) answered with unknown output and nothing verifies them: %w",
+			len(res.Suspicious), &CommandError{Command: sus.Command.String(), Output: sus.Output, Err: ErrUnexpectedOutput})
+	}
+	if err == nil {
 		after, rerr := dev.RunningConfig(ctx)
 		if rerr != nil {
 			return rep, fmt.Errorf("read config after push: %w", rerr)
 		}
 		rep.After = after
-		if p.Verify != nil {
+		if failure == nil && p.Verify != nil {
 			if verr := p.Verify(after); verr != nil {
 				failure = fmt.Errorf("%w: %w", ErrVerify, verr)
 			}
@@ -184,7 +195,11 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 // Rollback sends the Undo lines of applied in reverse order. A refused undo
 // line is recorded and the rest still sent. Then, when before is not empty,
 // the running configuration must equal it under StableConfig (ErrRollback
-// otherwise, naming the first differing line).
+// otherwise, naming the first differing line); when it does, refused lines
+// are not errors: their step never took effect (the in-flight step of a
+// dropped connection, a suspicious reply), which the device says by
+// refusing to remove an absent entry. Without before every refusal is an
+// ErrRollback.
 func Rollback(ctx context.Context, dev Configurer, applied []Step, before string) error {
 	rev := slices.Clone(applied)
 	slices.Reverse(rev)
@@ -217,6 +232,8 @@ func Rollback(ctx context.Context, dev Configurer, applied []Step, before string
 		}
 		if StableConfig(after) != StableConfig(before) {
 			errs = append(errs, fmt.Errorf("configuration differs from before the push: %s", firstDiff(StableConfig(before), StableConfig(after))))
+		} else {
+			return nil
 		}
 	}
 	if len(errs) > 0 {

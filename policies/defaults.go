@@ -47,6 +47,8 @@ func Default() *Config {
 			TCPMaxConnsPerSource: 8,
 			TCPFrameTimeout:      Duration(30 * time.Second),
 			HTTPListen:           "127.0.0.1:8080",
+			MaxHostsPerHour:      20_000,
+			MaxLateness:          Duration(2 * time.Hour),
 		},
 		Ports: map[string][]Port{
 			"default": {
@@ -77,10 +79,12 @@ func Default() *Config {
 			Findings: Duration(400 * 24 * time.Hour),
 		},
 		Remediation: Remediation{
-			BlockDuration:  BlockDurations{Block: Duration(24 * time.Hour), Quarantine: Duration(4 * time.Hour)},
-			MaxPrefixLenV4: 24,
-			MaxPrefixLenV6: 64,
-			ShunDuration:   Duration(time.Hour),
+			BlockDuration:         BlockDurations{Block: Duration(24 * time.Hour), Quarantine: Duration(4 * time.Hour)},
+			MaxPrefixLenV4:        24,
+			MaxPrefixLenV6:        64,
+			ShunDuration:          Duration(time.Hour),
+			MaxOpenProposals:      50,
+			MaxNewProposalsPerDay: 100,
 		},
 		Report: Report{SMTP: SMTP{Port: 587, StartTLS: true}},
 	}

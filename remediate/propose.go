@@ -58,7 +58,8 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	quarantine := func(why string) {
 		if m.internalHost(s.Host) {
 			out = append(out, intent{kind: KindQuarantine, target: hostPrefix(s.Host), iface: dev.InsideInterface, reason: why,
-				shun: s.Host.Unmap().Is4(), flows: flows})
+				shun: s.Host.Unmap().Is4(), flows: flows, advisory: "The ASA only sees traffic that crosses it: " + s.Host.Unmap().String() +
+					" can still reach hosts on its own VLAN and networks a 2921 routes without the ASA; isolate its switch port or VLAN for those."})
 		}
 	}
 	advise := func(a netip.Addr, text string) {
@@ -143,13 +144,18 @@ func (m *Manager) duration(k Kind) time.Duration {
 // refused target is stored as a rejected proposal with the reason; an open or
 // applied proposal for the same kind and target absorbs the findings; a
 // rejected one already holding every finding is left alone. who is recorded
-// in the audit log. It returns the proposals created or changed.
+// in the audit log. New proposals stay within the policy's budget per kind
+// (remediation.max_open_proposals, max_new_proposals_per_day), the most severe
+// findings first; what is left out is counted in a proposal_budget finding. Writes
+// go in short transactions, so the collector's flushes are never held up for long.
+// It returns the proposals created or changed.
 func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Finding, running *asaconfig.Config) ([]Proposal, error) {
 	dev, err := m.device("")
 	if err != nil {
 		return nil, err
 	}
 	now := m.now()
+	g := m.newGuard(ctx, dev.OutsideInterface, running)
 	type want struct {
 		in    intent
 		refs  []FindingRef
@@ -159,7 +165,7 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 	byKey := map[string]*want{}
 	for _, f := range findings {
 		ref := FindingRef{ID: f.ID, Key: f.Key, Detector: f.Detector, Severity: string(f.Severity)}
-		for _, in := range m.intents(f, dev) {
+		for _, in := range g.check(f, m.intents(f, dev)) { // weak evidence: advisory (protect.go)
 			k := fmt.Sprint(in.kind, "|", in.target, "|", in.topic)
 			w := byKey[k]
 			if w == nil {
@@ -173,14 +179,31 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 			w.flows = mergeFlows(w.flows, in.flows)
 		}
 	}
+	// The budget picks which wants are made, most severe first; the rest are counted in a
+	// proposal_budget finding. The writes go in short transactions of proposeChunk wants.
+	cands := make([]candidate, len(wants))
+	for i, w := range wants {
+		p := Proposal{Kind: w.in.kind, Device: dev.Name, Target: w.in.target, Topic: w.in.topic}
+		cands[i] = candidate{key: p.targetKey(), kind: p.Kind, refs: w.refs}
+	}
+	keep, use, err := m.withinBudget(ctx, cands, now)
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]*want, len(keep))
+	for i, k := range keep {
+		kept[i] = wants[k]
+	}
 	var out []Proposal
-	err = m.st.Update(ctx, func(tx *stats.RecordTx) error {
-		out = out[:0]
+	var chunk []*want
+	base := 0
+	write := func(tx *stats.RecordTx) error {
+		out = out[:base]
 		all, err := listTx(tx)
 		if err != nil {
 			return err
 		}
-		for _, w := range wants {
+		for _, w := range chunk {
 			p := Proposal{Kind: w.in.kind, Device: dev.Name, Target: w.in.target, Topic: w.in.topic}
 			key := p.targetKey()
 			var prior *Proposal
@@ -238,7 +261,11 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 				}
 				to, action, comment := StateProposed, ActionPropose, p.Reason
 				if p.Kind == KindBlock || p.Kind == KindQuarantine {
-					if cerr := m.checkTarget(p.Target, running); cerr != nil {
+					cerr := m.checkTarget(p.Target, running)
+					if cerr == nil {
+						cerr = g.protect(p.Kind, p.Target) // protection by class (protect.go)
+					}
+					if cerr != nil {
 						p.Refusal = cerr.Error()
 						to, action, comment = StateRejected, ActionRefuse, "refused: "+cerr.Error()
 					}
@@ -266,9 +293,15 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("propose: %w", err)
+	}
+	for c := range slices.Chunk(kept, proposeChunk) {
+		chunk, base = c, len(out)
+		if err := m.st.Update(ctx, write); err != nil {
+			return nil, fmt.Errorf("propose: %w", err)
+		}
+	}
+	if err := m.reportBudget(ctx, use, now); err != nil {
+		return out, fmt.Errorf("propose: %w", err)
 	}
 	return out, nil
 }

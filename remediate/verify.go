@@ -58,6 +58,9 @@ func firstConfigACE(cfg string) string {
 
 // tracerCommand renders `packet-tracer input IF PROTO SRC SPORT DST DPORT
 // xml` (ICMP: `... icmp SRC TYPE CODE DST xml`) from typed values only.
+// The source port is a fresh one: the logged port may still be a live
+// connection, which packet-tracer would find in the connection table; what
+// must be dropped is the next connection (live ones are cleared after).
 func tracerCommand(f datapath.Flow, ingress string) (string, error) {
 	if err := asaconfig.ValidateName(ingress); err != nil {
 		return "", err
@@ -69,9 +72,9 @@ func tracerCommand(f datapath.Flow, ingress string) (string, error) {
 	b.WriteString("packet-tracer input " + ingress + " ")
 	switch f.Proto {
 	case datapath.TCP, datapath.UDP, datapath.SCTP:
-		sp := f.SrcPort
-		if sp == 0 {
-			sp = 40000
+		sp := uint16(40000)
+		if f.SrcPort == sp {
+			sp++
 		}
 		fmt.Fprintf(&b, "%s %s %d %s %d", datapath.ProtoName(f.Proto), f.Src, sp, f.Dst, f.DstPort)
 	case datapath.ICMP:

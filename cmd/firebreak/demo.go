@@ -26,6 +26,8 @@ import (
 	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
+	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
+	"github.com/firebreak-dev/firebreak/remediate/datapath"
 )
 
 func (a *app) demoCmd() *cobra.Command {
@@ -177,7 +179,13 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.Propose(ctx, a.user, all, nil); err != nil {
+	runCfg, err := asaconfig.Parse([]byte(running))
+	if err != nil {
+		return err
+	}
+	// With the device's config the data-path model judges each change now:
+	// one that would not drop its finding's flows is stored as ineffective.
+	if _, err := m.Propose(ctx, a.user, all, runCfg); err != nil {
 		return err
 	}
 	props, err := m.List(ctx)
@@ -190,17 +198,22 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 			blocks = append(blocks, pr)
 		}
 	}
-	// Show the clearest case first: a source that scanned or knocked on unusual ports.
+	// Show the exfiltration-like block first (a workstation opening tcp/4444 to one peer:
+	// the deny goes where its flows enter the ASA), then a scan.
 	slices.SortStableFunc(blocks, func(x, y remediate.Proposal) int { return blockRank(x) - blockRank(y) })
 	kinds := map[string]int{}
 	var changes []remediate.Proposal // what would touch the device; advisories are only counted
+	ineffective := 0
 	for _, pr := range props {
 		kinds[string(pr.Kind)]++
+		if pr.Effect != nil && pr.Effect.Ineffective != "" {
+			ineffective++
+		}
 		if pr.Kind != remediate.KindAdvisory {
 			changes = append(changes, pr)
 		}
 	}
-	step.done("%d proposals (%s)", len(props), countsString(kinds))
+	step.done("%d proposals (%s); %d stored as ineffective by the data-path model", len(props), countsString(kinds), ineffective)
 	a.printList(changes)
 	if len(blocks) == 0 {
 		return errors.New("demo: no block proposal to show")
@@ -217,9 +230,17 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	}
 	step.done("nothing was sent")
 
-	// 7. Approve and push one.
+	// 7. Approve and push one, with a live connection of its flows open on the device.
 	target := blocks[0]
-	step.start("Approve " + target.ID + " and push it over SSH, verify, write memory")
+	var live []fakeasa.Flow
+	for _, f := range target.Flows {
+		ff := fakeasa.Flow{Interface: f.Ingress, Proto: datapath.ProtoName(f.Proto), Src: f.Src, Dst: f.Dst, SrcPort: f.SrcPort, DstPort: f.DstPort}
+		if ff.Interface == "" || asa.Open(ff) != nil {
+			continue
+		}
+		live = append(live, ff)
+	}
+	step.start(fmt.Sprintf("Approve %s and push it over SSH (%d of its flows live on the device), verify, packet-tracer, write memory", target.ID, len(live)))
 	if _, _, err := m.Approve(ctx, target.ID, a.user, "approved in the demo", running); err != nil {
 		return err
 	}
@@ -230,19 +251,28 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 	for _, w := range pushed.Warnings {
 		fmt.Fprintf(a.stdout, "   warning: %s\n", w)
 	}
-	step.done("%s is %s; the device's config now has the block (read back and verified)", pushed.Proposal.ID, pushed.Proposal.State)
+	for _, t := range pushed.Proposal.Verification {
+		fmt.Fprintf(a.stdout, "   %s\n", t)
+		fmt.Fprintf(a.stdout, "     (%s)\n", t.Command)
+	}
+	step.done("%s is %s; the device dropped each finding flow by the planned rule (packet-tracer)", pushed.Proposal.ID, pushed.Proposal.State)
 
-	// 8. Feedback: traffic from the blocked address meets the new ACE.
+	// 8. Feedback: the finding's traffic meets the ACE that matches it.
 	step.start("Feedback: does the block work?")
-	dev, _ := cfg.DeviceByName("asa1")
-	for i := range 5 {
-		asa.Match(dev.OutsideACL, fakeasa.Packet{Src: target.Target.Addr(), Dst: netip.MustParseAddr("10.1.20.11"), Proto: "tcp", SrcPort: uint16(40000 + i), DstPort: 443})
+	for _, ff := range live {
+		for i := range 5 {
+			ff.SrcPort = uint16(41000 + i)
+			if _, err := asa.Send(ff); err != nil {
+				return err
+			}
+		}
 	}
 	fb, err := m.Feedback(ctx, target.ID)
 	if err != nil {
 		return err
 	}
-	step.done("%d hits on the managed deny for %s in `show access-list %s` (%d elements)", fb.Hits, fb.Target, fb.ACL, fb.Elements)
+	step.done("%d hits on the deny that matches the finding's flows for %s in `show access-list %s`; %d connection(s) left after clear conn",
+		fb.Hits, fb.Target, fb.ACL, fb.Conns)
 
 	// 9. Report.
 	step.start("Write the HTML report")
@@ -316,8 +346,12 @@ func incidentFound(inc scenario.Incident, fs []detect.Finding) bool {
 	return false
 }
 
-// blockRank orders block proposals for the demo: scans first, then unusual ports, then the rest.
+// blockRank orders block proposals for the demo: an internal host's unusual-port traffic
+// to the peer first, then scans, then unusual ports, then the rest.
 func blockRank(p remediate.Proposal) int {
+	if p.Direction == remediate.DirHost && slices.ContainsFunc(p.Findings, func(f remediate.FindingRef) bool { return f.Detector == detect.DetectorUnusualPorts }) {
+		return -1
+	}
 	best := 2
 	for _, f := range p.Findings {
 		switch f.Detector {

@@ -20,7 +20,7 @@ func TestDemoRunsTheWholeLoop(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"planted incidents found", "# CLI lines, in configuration mode:", "is applied", "hits on the managed deny", "report.html"} {
+	for _, want := range []string{"planted incidents found", "# CLI lines, in configuration mode:", "is applied", "effect (data-path model: verdict before -> after)", "permitted (", "-> dropped (", "device drop by ACCESS-LIST", "hits on the deny that matches", "report.html"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -120,6 +120,12 @@ func printFinding(w io.Writer, f detect.Finding, loc *time.Location) {
 	fmt.Fprintf(w, "%s  %s\n", d(f.ID), d(f.Title))
 	fmt.Fprintf(w, "  detector   %s\n  severity   %s\n  status     %s\n  key        %s\n", d(f.Detector), d(string(f.Severity)), d(f.Status), d(f.Key))
 	fmt.Fprintf(w, "  seen       %s .. %s, in %d window(s)\n", ts(f.FirstSeen), ts(f.LastSeen), f.Count)
+	if f.DaysActive > 0 {
+		fmt.Fprintf(w, "  active     %d day(s), trend %s\n", f.DaysActive, d(f.Trend))
+	}
+	if f.Latest != "" {
+		fmt.Fprintf(w, "  latest     %s (the evidence below is the strongest window's)\n", d(f.Latest))
+	}
 	if !f.SuppressUntil.IsZero() {
 		fmt.Fprintf(w, "  quiet until %s\n", ts(f.SuppressUntil))
 	}

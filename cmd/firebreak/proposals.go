@@ -309,6 +309,22 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 	if p.Advisory != "" {
 		fmt.Fprintf(w, "advisory   %s\n", strings.ReplaceAll(strings.TrimSpace(p.Advisory), "\n", "\n           "))
 	}
+	if p.Direction != "" {
+		fmt.Fprintf(w, "flows      %s\n", p.Direction)
+	}
+	if p.Effect != nil {
+		fmt.Fprintln(w, "effect     (data-path model, last dry run)")
+		for _, l := range remediate.EffectLines(p.Effect) {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	} else {
+		for _, f := range p.Flows {
+			fmt.Fprintf(w, "flow       %s\n", f)
+		}
+	}
+	for _, t := range p.Verification {
+		fmt.Fprintf(w, "traced     %s\n", t)
+	}
 	if ap := p.Approval; ap != nil {
 		fmt.Fprintf(w, "approved   by %s at %s, config fingerprint %.16s\n", d(ap.By), ap.At.UTC().Format(time.RFC3339), ap.Fingerprint)
 		for _, l := range ap.Lines {
@@ -351,6 +367,15 @@ func (a *app) printDryRun(p remediate.Proposal, dr remediate.DryRun) {
 	}
 	for _, n := range dr.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
+	}
+	if dr.Effect != nil {
+		fmt.Fprintln(w, "# effect (data-path model: verdict before -> after):")
+		for _, l := range remediate.EffectLines(dr.Effect) {
+			fmt.Fprintf(w, "#   %s\n", l)
+		}
+		if err := dr.Effect.Err(); err != nil {
+			fmt.Fprintf(w, "# REFUSED: %s\n", err)
+		}
 	}
 	if dr.Advisory != "" {
 		fmt.Fprintf(w, "# advisory (not sent):\n")

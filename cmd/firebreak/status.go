@@ -49,6 +49,13 @@ func (a *app) status(cfg *policies.Config, st *stats.Store) error {
 		fmt.Fprintf(w, "last flush    %s (%s ago, %d keys in %s)\n", ps.LastFlush.UTC().Format(time.RFC3339),
 			time.Since(ps.LastFlush).Round(time.Second), ps.LastFlushKeys, ps.LastFlushTook.Round(time.Microsecond))
 	}
+	if !ps.FlushFailingSince.IsZero() {
+		fmt.Fprintf(w, "FLUSH FAILING since %s (%s): %d events held in memory until a flush succeeds (free disk space?)\n",
+			ps.FlushFailingSince.UTC().Format(time.RFC3339), time.Since(ps.FlushFailingSince).Round(time.Second), ps.Unflushed)
+		fmt.Fprintf(w, "  last error  %s\n", ps.LastFlushError)
+	} else {
+		fmt.Fprintf(w, "unflushed     %d events (written at the next flush)\n", ps.Unflushed)
+	}
 	fmt.Fprintf(w, "parsed        typed %d, header-only %d, unparsed %d\n", ps.Typed, ps.Header, ps.Unparsed)
 	fmt.Fprintf(w, "aggregator    %d events, %d pending keys, %d keys dropped at the cap, %d forced flushes\n",
 		ps.Agg.Events, ps.Agg.PendingKeys, ps.Agg.DroppedKeys, ps.Agg.ForcedFlushes)

@@ -45,9 +45,12 @@ type AggOptions struct {
 	// MaxPortsPerSource caps the distinct (proto, port) deny keys per external source and hour;
 	// further ports go to an overflow bucket (proto 0, port 0). Default 256.
 	MaxPortsPerSource int
-	// MaxPeersPerHost caps distinct (external peer, port) keys per internal host and hour, and
-	// MaxPortsPerHost distinct port keys per host and hour; the rest go to an overflow bucket
-	// (peer "-", proto 0, port 0). Defaults 512 and 256.
+	// MaxPeersPerHost is how many (external peer, port) keys of an internal host keep their own
+	// counters in an hour: the heaviest by bytes (Space-Saving: a new peer takes the place of
+	// the lightest, whose pending counters join the overflow entry, peer "-"); any peer with
+	// more than 1/MaxPeersPerHost of the host's bytes in the hour keeps its name.
+	// MaxPortsPerHost caps distinct port keys per host and hour; the rest go to an overflow
+	// bucket (proto 0, port 0). Defaults 512 and 256.
 	MaxPeersPerHost int
 	MaxPortsPerHost int
 	// KeepPeersPerHour and KeepPortsPerHour are how many of an internal host's peers (by server
@@ -58,14 +61,29 @@ type AggOptions struct {
 	KeepPeersPerHour int
 	KeepPortsPerHour int
 	KeepTermsPerHour int
-	// MaxTermsPerHour caps distinct terms per field and hour; further terms are not counted
-	// (documents still are). Default 8192.
+	// MaxTermsPerHour is how many terms per field and hour are counted by name: the heaviest by
+	// documents (Space-Saving: a new term takes the place of the lightest, which loses its
+	// pending documents); a term with more than 1/MaxTermsPerHour of the field's documents in
+	// the hour is always counted. Default 8192.
 	MaxTermsPerHour int
 	// Exemplars is how many raw lines are kept per exemplar subject. Default 3.
 	Exemplars int
 	// MaxNames caps each table of names taken from log lines (users, ACLs, device/interface
 	// pairs); later names share the name "_other". Default 4096.
 	MaxNames int
+	// MaxLateness is how far an event may be dated before the newest time its device has
+	// shown and still count; older ones are late (Stats().Late) and not counted, so forged
+	// back-dated lines cannot rewrite the history baselines are made of. Zero or negative
+	// disables the check; the collector's pipeline sets 2h (see PipelineOptions).
+	MaxLateness time.Duration
+	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour
+	// (host, peers, ports); events of further hosts count in the site and interface totals
+	// only (Stats().HostsCapped). Default 20,000.
+	MaxHostsPerHour int
+	// MaxLinkRate is the fastest a connection through the firewall can move, in bytes per
+	// second: a teardown claiming more bytes than this times its duration (at least one
+	// second, the log's resolution) is implausible. Default 1.25e9 (10 Gbit/s).
+	MaxLinkRate uint64
 	// BigBytes is the connection size from which a teardown's line is kept as an exemplar of
 	// its (host, peer) whatever the classifier says. Default 10 MB.
 	BigBytes uint64
@@ -91,6 +109,10 @@ func (o *AggOptions) defaults() {
 	def(&o.KeepPeersPerHour, 32)
 	def(&o.KeepPortsPerHour, 32)
 	def(&o.KeepTermsPerHour, 2048)
+	def(&o.MaxHostsPerHour, 20_000)
+	if o.MaxLinkRate == 0 {
+		o.MaxLinkRate = 1_250_000_000
+	}
 	if o.BigBytes == 0 {
 		o.BigBytes = 10_000_000
 	}
@@ -119,6 +141,22 @@ type AggStats struct {
 	DroppedKeys   uint64 // new keys refused because the hard cap was reached
 	ForcedFlushes uint64 // flushes that happened after Add reported the soft cap
 	Flushes       uint64
+	// EvictedPeers and EvictedTerms count keys that lost their own counters to a heavier
+	// newcomer (Space-Saving over each host's peers and each field's terms per hour).
+	EvictedPeers, EvictedTerms uint64
+	// NamesOverflowed counts names (users, ACLs, interfaces) counted as "_other" because
+	// their table was full; NameRenewals the times a full table was started afresh at a
+	// flush, so that a flood of forged names hides later ones for one flush interval at most.
+	NamesOverflowed, NameRenewals uint64
+	// Late counts events dated more than AggOptions.MaxLateness before their device's newest
+	// time: back-dated lines, kept out of every counter (the raw archive still has them).
+	Late uint64
+	// HostsCapped counts events of internal hosts past AggOptions.MaxHostsPerHour, counted in
+	// the site totals only.
+	HostsCapped uint64
+	// Implausible counts teardowns whose bytes exceed what AggOptions.MaxLinkRate could carry
+	// in their duration: counted here, their bytes kept out of every counter.
+	Implausible uint64
 }
 
 // Role is the part an internal host played in a connection.
@@ -303,6 +341,38 @@ func (t *table[K, V]) reset() {
 	t.vals = t.vals[:0]
 }
 
+// drop removes k from t (the last slot moves into its place).
+func drop[K comparable, V any](a *Aggregator, t *table[K, V], k K) (V, bool) {
+	var zero V
+	i, ok := t.idx[k]
+	if !ok {
+		return zero, false
+	}
+	v := t.vals[i]
+	last := int32(len(t.keys) - 1)
+	if i != last {
+		t.keys[i], t.vals[i] = t.keys[last], t.vals[last]
+		t.idx[t.keys[i]] = i
+	}
+	delete(t.idx, k)
+	t.keys, t.vals = t.keys[:last], t.vals[:last]
+	a.cur.keys--
+	return v, true
+}
+
+// fold moves the counters of key from into key to (created if needed) in t.
+func fold[K comparable](a *Aggregator, t *table[K, cnt], from, to K) {
+	v, ok := drop(a, t, from)
+	if !ok {
+		return
+	}
+	if d, _ := put(a, t, to); d != nil {
+		for j := range v {
+			d[j] += v[j]
+		}
+	}
+}
+
 // hourSet holds one hour's pending counters.
 type hourSet struct {
 	t    int32
@@ -422,9 +492,10 @@ func put[K comparable, V any](a *Aggregator, t *table[K, V], k K) (v *V, isNew b
 // names interns strings taken from log lines; id 0 is "_other" (the overflow name). The
 // slice only grows, so a Batch can keep reading a prefix of it while Add appends.
 type names[K comparable] struct {
-	ids  map[K]uint32
-	strs []string
-	max  int
+	ids        map[K]uint32
+	strs       []string
+	max        int
+	overflowed uint64
 }
 
 func (n *names[K]) init(max int) {
@@ -440,6 +511,7 @@ func (n *names[K]) id(k K, mk func() (K, string)) uint32 {
 		return id
 	}
 	if len(n.strs) > n.max {
+		n.overflowed++
 		return 0
 	}
 	kc, s := mk()
@@ -468,11 +540,15 @@ type exLine struct {
 	raw string
 }
 
-// hourCaps counts distinct keys per subject in one hour, for the per-subject caps. They are
-// kept across flushes while the hour is recent.
+// hourCaps bound the distinct keys per subject in one hour. They are kept across flushes
+// while the hour is recent. Deny ports and host ports are capped by count (the rest share an
+// overflow key); a host's peers and each field's terms are kept by weight (Space-Saving: the
+// heaviest keep their own counters, a new key takes the place of the lightest), so that many
+// small forged keys cannot push a heavy one out.
 type hourCaps struct {
-	deny, peer, port map[uint32]uint32
-	term             [5]int
+	deny, port map[uint32]uint32
+	peer       map[uint32]*spaceSaving // by host: peer keys by bytes+1
+	term       [5]*spaceSaving         // by field: terms by documents
 }
 
 // Aggregator accumulates counters from events in memory until Flush (or Take and
@@ -503,12 +579,14 @@ type Aggregator struct {
 	addr6 map[[16]byte]uint32
 	addrs []addrInfo // id → info; id 0 is the invalid address
 
-	caps    map[int32]*hourCaps
-	capLast *hourCaps
-	capT    int32
-	maxHour int32
-	horizon int32 // the last hour accepted: a day after opts.Now at the last Take
-	latest  int64 // unix time of the newest event
+	caps        map[int32]*hourCaps
+	hostsByHour map[int32]map[netip.Addr]struct{} // hosts with counters, per recent hour
+	clocks      map[devClock]int64                // newest event time per device (late)
+	capLast     *hourCaps
+	capT        int32
+	maxHour     int32
+	horizon     int32 // the last hour accepted: a day after opts.Now at the last Take
+	latest      int64 // unix time of the newest event
 
 	exState map[exKey]uint8 // lines known (pending or stored) per subject; bounded
 	rare    map[uint64]bool // PeerExemplars answers by port key (pkPort); bounded
@@ -535,7 +613,8 @@ type Aggregator struct {
 // NewAggregator returns an empty aggregator that classifies addresses with cls.
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
-	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1)}
+	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1),
+		hostsByHour: make(map[int32]map[netip.Addr]struct{}), clocks: make(map[devClock]int64)}
 	a.peerEx, _ = cls.(PeerExemplars)
 	a.pairEx, _ = cls.(PairExemplars)
 	a.setHorizon()
@@ -558,6 +637,76 @@ func (a *Aggregator) SetClassifier(cls Classifier) {
 	a.resetAddrs()
 }
 
+// late reports whether an event is dated more than MaxLateness before the newest time its
+// device (the sending address, or the header's host name for files) has shown: a back-dated
+// line, which could otherwise rewrite the history baselines are made of. The device's clock
+// advances with its events, but never past the aggregator's clock plus five minutes, so a
+// forged line dated in the future cannot make the real ones late.
+func (a *Aggregator) late(ev *ciscolog.Event, ts int64) bool {
+	if a.opts.MaxLateness <= 0 {
+		return false
+	}
+	k := devClock{sender: ev.Sender}
+	if !k.sender.IsValid() {
+		k.host = ev.Host
+	}
+	c, ok := a.clocks[k]
+	if ts < c-int64(a.opts.MaxLateness/time.Second) {
+		return true
+	}
+	if ts > c {
+		if !ok {
+			if len(a.clocks) >= 4096 {
+				clear(a.clocks) // bounded: forged host names cannot grow it
+			}
+			k.host = strings.Clone(k.host)
+		}
+		a.clocks[k] = min(ts, a.opts.Now().Unix()+300)
+	}
+	return false
+}
+
+type devClock struct {
+	host   string
+	sender netip.Addr
+}
+
+// plausibleBytes reports whether bytes fit what the link can carry in d (rounded up to the
+// log's one-second resolution).
+func (a *Aggregator) plausibleBytes(bytes uint64, d time.Duration) bool {
+	secs := uint64((d + time.Second - 1) / time.Second)
+	return bytes/max(secs, 1) <= a.opts.MaxLinkRate
+}
+
+// renewNames starts afresh each table of names from log lines that is full, after a Take
+// (the batch keeps its own view of the old names): forged names then hide later ones until
+// the next flush only, not until restart. What is keyed by name ids goes too.
+func (a *Aggregator) renewNames() {
+	renewed := false
+	if len(a.users.strs) > a.users.max {
+		a.users.init(a.users.max)
+		renewed = true
+		clear(a.exState) // VPN exemplar subjects name user ids
+	}
+	if len(a.acls.strs) > a.acls.max {
+		a.acls.init(a.acls.max)
+		a.lastACL, a.lastACLID = "", 0
+		renewed = true
+	}
+	if len(a.ifcs.strs) > a.ifcs.max {
+		a.ifcs.init(a.ifcs.max)
+		a.ifcMRU = [len(a.ifcMRU)]struct {
+			dev, iface string
+			sender     netip.Addr
+			id         uint32
+		}{}
+		renewed = true
+	}
+	if renewed {
+		a.stats.NameRenewals++
+	}
+}
+
 // resetAddrs forgets the address table and everything keyed by address ids. Pending keys and
 // batches keep their own copy of the table.
 func (a *Aggregator) resetAddrs() {
@@ -573,6 +722,7 @@ func (a *Aggregator) resetAddrs() {
 // Stats returns the aggregator's counters.
 func (a *Aggregator) Stats() AggStats {
 	s := a.stats
+	s.NamesOverflowed = a.users.overflowed + a.acls.overflowed + a.ifcs.overflowed
 	s.PendingKeys = a.cur.keys
 	if a.latest > 0 {
 		s.Latest = time.Unix(a.latest, 0).UTC()
@@ -628,7 +778,7 @@ func (a *Aggregator) hourCaps(t int32) *hourCaps {
 	}
 	c := a.caps[t]
 	if c == nil {
-		c = &hourCaps{deny: make(map[uint32]uint32), peer: make(map[uint32]uint32), port: make(map[uint32]uint32)}
+		c = &hourCaps{deny: make(map[uint32]uint32), peer: make(map[uint32]*spaceSaving), port: make(map[uint32]uint32)}
 		a.caps[t] = c
 	}
 	a.capLast, a.capT = c, t
@@ -668,6 +818,10 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 		// A device clock (or a forged header) more than a day ahead: Write would refuse the
 		// bucket anyway, and it must not steer the per-hour caps.
 		a.stats.Skipped++
+		return a.wantFlush
+	}
+	if a.late(ev, ts) {
+		a.stats.Late++
 		return a.wantFlush
 	}
 	if hour > a.maxHour {
@@ -715,6 +869,13 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	var bytes uint64
 	if teardown {
 		bytes = ev.Bytes
+		if !a.plausibleBytes(bytes, ev.Duration) {
+			// More than the link could carry in the connection's time: a forged line (or
+			// a counter bug). Counted, and kept out of every byte counter, so it can
+			// neither make a peer the heaviest nor raise a baseline.
+			a.stats.Implausible++
+			bytes = 0
+		}
 	}
 	proto := uint8(ev.Proto)
 	port := server.Port
@@ -738,10 +899,10 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 
 	// Per internal host.
 	flow := allowed || teardown
-	if cIn {
+	if cIn && a.hostAdmitted(hs.t, cid) {
 		a.addHost(hs, cid, ts, RoleClient, allowed, denied, flow, w, bytes, !sIn, sid, proto, port, ev)
 	}
-	if sIn && sid != cid {
+	if sIn && sid != cid && a.hostAdmitted(hs.t, sid) {
 		a.addHost(hs, sid, ts, RoleServer, allowed, denied, flow, w, bytes, !cIn, cid, proto, port, ev)
 	}
 
@@ -848,6 +1009,28 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 	return a.wantFlush
 }
 
+// hostAdmitted reports whether internal host h may have counters of its own in hour t: the
+// first MaxHostsPerHour distinct hosts of each hour do (by address, so the bound holds across
+// address-table resets); later ones count only in the site and interface totals, and in
+// Stats().HostsCapped. Lines naming a flood of forged internal hosts then cost bounded keys.
+func (a *Aggregator) hostAdmitted(t int32, h uint32) bool {
+	set := a.hostsByHour[t]
+	if set == nil {
+		set = make(map[netip.Addr]struct{})
+		a.hostsByHour[t] = set
+	}
+	x := a.addrs[h].addr
+	if _, ok := set[x]; ok {
+		return true
+	}
+	if len(set) >= a.opts.MaxHostsPerHour {
+		a.stats.HostsCapped++
+		return false
+	}
+	set[x] = struct{}{}
+	return true
+}
+
 func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed, denied, flow bool,
 	w, bytes uint64, peerExt bool, peer uint32, proto uint8, port uint16, ev *ciscolog.Event) {
 	if v, _ := put(a, &hs.host, h); v != nil {
@@ -884,8 +1067,17 @@ func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed
 	if peerExt && peer != 0 {
 		rs |= 1
 		pk := pkPeerSvc(h, peer, proto, port)
-		if _, ok := hs.peer.idx[pk]; !ok && !a.under(a.hourCaps(hs.t).peer, h, a.opts.MaxPeersPerHost) {
-			pk = pkPeerSvc(h, 0, 0, 0)
+		caps := a.hourCaps(hs.t)
+		ss := caps.peer[h]
+		if ss == nil {
+			ss = newSpaceSaving(a.opts.MaxPeersPerHost)
+			caps.peer[h] = ss
+		}
+		if old, evicted := ss.add(pk, bytes+1); evicted {
+			// The lightest peer loses its own counters: what it has pending joins the
+			// host's overflow entry (what was flushed stays under its name).
+			a.stats.EvictedPeers++
+			fold(a, &hs.peer, old, pkPeerSvc(h, 0, 0, 0))
 		}
 		if v, isNew := put(a, &hs.peer, pk); v != nil {
 			if role == RoleClient {
@@ -934,17 +1126,21 @@ func (a *Aggregator) addTerm(hs *hourSet, f Field, payload uint64, w uint64) {
 		return
 	}
 	k := pkTerm(f, payload)
-	v, ok := hs.term.idx[k]
-	if ok {
+	c := a.hourCaps(hs.t)
+	if c.term[f] == nil {
+		c.term[f] = newSpaceSaving(a.opts.MaxTermsPerHour)
+	}
+	if old, evicted := c.term[f].add(k, w); evicted {
+		// The lightest term loses its pending documents (there is no overflow term); those
+		// already flushed stay.
+		a.stats.EvictedTerms++
+		drop(a, &hs.term, old)
+	}
+	if v, ok := hs.term.idx[k]; ok {
 		hs.term.vals[v][0] += w
 		return
 	}
-	c := a.hourCaps(hs.t)
-	if c.term[f] >= a.opts.MaxTermsPerHour {
-		return
-	}
 	if p, _ := put(a, &hs.term, k); p != nil {
-		c.term[f]++
 		p[0] += w
 	}
 }

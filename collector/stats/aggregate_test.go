@@ -305,7 +305,8 @@ func TestOddEvents(t *testing.T) {
 		{Kind: ciscolog.KindUnparsed, Raw: "garbage", Time: t0},
 		{Action: ciscolog.ActionBuilt, Time: t0, Src: ciscolog.Endpoint{Addr: ip("10.2.0.5")}}, // no destination
 		{Action: ciscolog.ActionDeny, Time: t0, Proto: ciscolog.ProtoICMP, Src: ciscolog.Endpoint{Addr: ip("192.0.2.9"), Port: 8}, Dst: ciscolog.Endpoint{Addr: ip("10.1.0.1")}, Count: 1 << 31},
-		{Action: ciscolog.ActionTeardown, Time: t0, Proto: 99, Src: ciscolog.Endpoint{Addr: v6, Port: 1}, Dst: ciscolog.Endpoint{Addr: ip("::ffff:10.2.0.5"), Port: 2}, Bytes: 1 << 62},
+		{Action: ciscolog.ActionTeardown, Time: t0, Proto: 99, Src: ciscolog.Endpoint{Addr: v6, Port: 1}, Dst: ciscolog.Endpoint{Addr: ip("::ffff:10.2.0.5"), Port: 2}, Bytes: 1 << 62,
+			Duration: 200 * 365 * 24 * time.Hour}, // huge but plausible at 10 Gbit/s
 		{Action: ciscolog.ActionSessionStart, Time: t0, User: "", Src: ciscolog.Endpoint{Addr: ip("198.51.100.1")}},
 		{Action: ciscolog.ActionBuilt, Time: t0.Add(-time.Hour * 24 * 365 * 60), Src: ep("10.2.0.5", 1, "in"), Dst: ep("10.3.0.5", 2, "out")},
 		{Action: ciscolog.ActionPermit, Time: t0, Host: "", Sender: ip("192.0.2.250"), Src: ep("10.2.0.5", 1, "Gi0/1"), Dst: ep("10.3.0.5", 445, "")},

@@ -306,6 +306,11 @@ func (a *Aggregator) take() *Batch {
 			delete(a.caps, t)
 		}
 	}
+	for t := range a.hostsByHour {
+		if t < a.maxHour-1 {
+			delete(a.hostsByHour, t)
+		}
+	}
 	a.capLast = nil
 	a.wantFlush = false
 	a.setHorizon()
@@ -324,6 +329,7 @@ func (a *Aggregator) Take() *Batch {
 	if len(a.addrs) >= a.opts.MaxPendingKeys {
 		a.resetAddrs()
 	}
+	a.renewNames()
 	return b
 }
 
@@ -351,6 +357,7 @@ func (a *Aggregator) Flush(ctx context.Context, st *Store) (FlushStats, error) {
 	if len(a.addrs) >= a.opts.MaxPendingKeys {
 		a.resetAddrs()
 	}
+	a.renewNames()
 	return fs, nil
 }
 

@@ -66,6 +66,10 @@ type Options struct {
 	AutoShrinkPercentage int
 	AutoShrinkMinSize    int
 	AutoShrinkDisabled   bool
+	// AcceptBehind opens a database that is behind its last-flush record (see ErrBehind)
+	// instead of refusing it, and makes what it holds the new record: an operator's decision
+	// (`firebreak db check --accept`), never a default.
+	AcceptBehind bool
 }
 
 func (o *Options) defaults() {
@@ -105,14 +109,18 @@ func (o *Options) defaults() {
 // Store is the single owner of the data dir's buntdb file. All methods are safe for concurrent
 // use; buntdb serialises writers and lets readers run in parallel with a stable view.
 type Store struct {
-	db   *buntdb.DB
-	lock *flock.Flock
-	path string
-	opts Options
-	log  *slog.Logger
+	db      *buntdb.DB
+	lock    *flock.Flock
+	dirLock *os.File // the kernel lock on the data folder, held until Close
+	dir     string
+	path    string
+	opts    Options
+	log     *slog.Logger
 
-	mu sync.Mutex
-	m  Metrics
+	mu        sync.Mutex
+	m         Metrics
+	flushSeq  uint64 // the last flush marker written (guarded by mu)
+	recordErr error  // the last failure to write the flush marker or record (guarded by mu)
 
 	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
 }
@@ -181,14 +189,35 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	lk, err := acquire(filepath.Join(dir, LockFile), opts.Command)
+	dl, ok, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		return nil, lockedError(filepath.Join(dir, LockFile))
+	}
+	lk, err := acquire(filepath.Join(dir, LockFile), opts.Command)
+	if err != nil {
+		dl.Close()
+		return nil, err
+	}
+	unlock := func() {
+		release(lk)
+		dl.Close()
+	}
+	rec, hasRec, err := readLastFlush(dir)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
 	path := filepath.Join(dir, DBFile)
+	var fileBytes int64
+	if fi, err := os.Stat(path); err == nil {
+		fileBytes = fi.Size()
+	}
 	db, err := buntdb.Open(path)
 	if err != nil {
-		release(lk)
+		unlock()
 		if errors.Is(err, buntdb.ErrInvalid) {
 			return nil, fmt.Errorf("open %s: %w: restore a backup or move the file aside (%w)", path, ErrCorrupt, err)
 		}
@@ -202,8 +231,31 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	if err := db.SetConfig(cfg); err != nil {
 		_ = db.Close()
-		release(lk)
+		unlock()
 		return nil, fmt.Errorf("configure %s: %w", path, err)
+	}
+	// The database must hold every flush its record says was written: a file cut short or
+	// emptied still opens in buntdb, with the statistics since gone.
+	var seq uint64
+	var seqAt time.Time
+	_ = db.View(func(tx *buntdb.Tx) error {
+		if v, err := tx.Get(flushKey); err == nil {
+			seq, seqAt = parseFlushMarker(v)
+		}
+		return nil
+	})
+	if hasRec && seq < rec.Flush {
+		be := &BehindError{Path: path, DBFlush: seq, DBAt: seqAt, RecordFlush: rec.Flush, RecordAt: rec.At,
+			RecordBytes: rec.DBBytes, FileBytes: fileBytes}
+		if !opts.AcceptBehind {
+			_ = db.Close()
+			unlock()
+			return nil, be
+		}
+		opts.Logger.Warn("opening a database behind its last-flush record, as asked", "err", be.Error())
+		// Flush numbers go on from the record's, so the accepted state is recorded as a
+		// flush of its own.
+		seq = rec.Flush
 	}
 	// The schema uses no buntdb indexes (they are not persisted and cost a full scan to
 	// rebuild); every query is a key-range scan. Check the schema version instead.
@@ -223,10 +275,15 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		release(lk)
+		unlock()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	st := &Store{db: db, lock: lk, path: path, opts: opts, log: opts.Logger}
+	st := &Store{db: db, lock: lk, dirLock: dl, dir: dir, path: path, opts: opts, log: opts.Logger, flushSeq: seq}
+	if hasRec && rec.Flush < seq || opts.AcceptBehind {
+		// The record is behind the file (it is written after the file) or the loss was
+		// accepted: bring it level.
+		st.markFlush(opts.Now())
+	}
 	st.written = bucketMemo{hourAtOpen: -1, dayAtOpen: -1, hours: make(map[int32]struct{}), days: make(map[int32]struct{})}
 	_ = db.View(func(tx *buntdb.Tx) error {
 		st.written.hourAtOpen = newestBucket(tx, false)
@@ -283,6 +340,7 @@ func release(lk *flock.Flock) {
 func (s *Store) Close() error {
 	err := s.db.Close()
 	release(s.lock)
+	s.dirLock.Close()
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.path, err)
 	}
@@ -341,4 +399,30 @@ func (s *Store) recordFlush(start time.Time, d time.Duration, keys int) {
 	s.m.LastFlush = start
 	s.m.LastFlushDuration = d
 	s.mu.Unlock()
+	s.markFlush(start)
+}
+
+// markFlush numbers a flush that has been written: the marker goes into the database (after
+// the flush's own transaction, so a file holding marker N holds flush N), then the record
+// beside it. Open compares the two.
+func (s *Store) markFlush(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seq := s.flushSeq + 1
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		_, _, err := tx.Set(flushKey, strconv.FormatUint(seq, 10)+" "+strconv.FormatInt(at.UnixNano(), 10), nil)
+		return err
+	})
+	if err == nil {
+		s.flushSeq = seq
+		var size int64
+		if fi, serr := os.Stat(s.path); serr == nil {
+			size = fi.Size()
+		}
+		err = writeLastFlush(s.dir, lastFlush{Flush: seq, At: at.UTC(), DBBytes: size})
+	}
+	if err != nil && s.recordErr == nil {
+		s.log.Warn("last-flush record not written", "err", err)
+	}
+	s.recordErr = err
 }

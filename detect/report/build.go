@@ -346,10 +346,7 @@ func buildFindings(ctx context.Context, fn func(context.Context, Window) ([]dete
 			s.New = append(s.New, f)
 		}
 	}
-	order := func(a, b detect.Finding) int {
-		return cmp.Or(cmp.Compare(severityRank[b.Severity], severityRank[a.Severity]),
-			b.LastSeen.Compare(a.LastSeen), cmp.Compare(a.ID, b.ID))
-	}
+	order := detect.Priority // severity, days active, most recent: the digest's ranking
 	slices.SortFunc(s.New, order)
 	slices.SortFunc(s.Ongoing, order)
 	if len(s.New)+len(s.Ongoing) == 0 {

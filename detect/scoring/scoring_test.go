@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func (s score) row() string {
 const header = "| profile | seed | days | recall | findings | about an incident | decoys flagged | blocks | harmful | per incident per 30 d |"
 
 // TestScoreProfiles runs both profiles with one seed each; FIREBREAK_SCORE_SEEDS=all runs
-// three seeds per profile. Every run must meet the bar: recall 100 % by the detector
+// three seeds per profile, FIREBREAK_SCORE_LINES=0 at the generator's default volume. Every run must meet the bar: recall 100 % by the detector
 // the truth names, at least 90 % of findings about an incident, no decoy flagged, no harmful
 // proposal, at most 3 findings per incident per 30 days.
 func TestScoreProfiles(t *testing.T) {
@@ -85,7 +86,15 @@ func TestScoreProfiles(t *testing.T) {
 	t.Logf("\n%s\n%s", header, strings.Join(rows, "\n"))
 }
 
+// linesPerDay keeps the default run small; FIREBREAK_SCORE_LINES=N scores at N lines a
+// weekday (0: the generator's default volume).
 func linesPerDay(profile string) int {
+	if v, ok := os.LookupEnv("FIREBREAK_SCORE_LINES"); ok {
+		n, err := strconv.Atoi(v)
+		if err == nil && n >= 0 {
+			return n
+		}
+	}
 	if profile == scenario.ProfileHarbor {
 		return 6000
 	}

@@ -1,11 +1,13 @@
 package fakeasa
 
 import (
+	"crypto/md5"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Device texts come from the reference notes (asa-cli.md §1.3). These are
@@ -35,12 +37,16 @@ type cliSession struct {
 	timeRange string // the range being edited in modeTimeRange
 	pager     int
 	width     int
+	context   string // multiple-context mode: "system" or the context name
 }
 
 func (s *cliSession) prompt() string {
 	s.srv.mu.Lock()
 	h := s.srv.m.hostname
 	s.srv.mu.Unlock()
+	if s.context != "" && s.context != "system" {
+		h += "/" + s.context
+	}
 	switch s.mode {
 	case modeExec:
 		return h + "> "
@@ -65,6 +71,8 @@ type result struct {
 	close bool
 	// enable asks the session to read a secret with echo off.
 	enable bool
+	// delay is how long the box takes before replying (write memory).
+	delay time.Duration
 }
 
 func render(line string, err *cliError) string {
@@ -153,6 +161,9 @@ func (s *cliSession) privCmd(line string, toks []token) (result, *cliError) {
 	case "configure":
 		if len(args) == 1 && strings.HasPrefix("terminal", args[0]) {
 			s.mode = modeConfig
+			if s.srv.role == "standby" {
+				return result{out: standbyWarning}, nil
+			}
 			return result{}, nil
 		}
 		if len(args) == 0 {
@@ -175,6 +186,8 @@ func (s *cliSession) privCmd(line string, toks []token) (result, *cliError) {
 		return result{}, invalidAt(toks[len(toks)-1].pos)
 	case "shun":
 		return s.shunCmd(toks) // conns.go
+	case "changeto":
+		return s.changeto(toks)
 	case "packet-tracer":
 		return s.packetTracer(toks) // tracer.go
 	case "no":
@@ -222,12 +235,118 @@ func words(toks []token) []string {
 	return out
 }
 
+// standbyWarning is what a standby unit prints on "configure terminal".
+const standbyWarning = `**** WARNING ****
+	Configuration Replication is NOT performed from Standby unit to Active unit.
+	Configurations are no longer synchronized.
+`
+
 func (s *cliSession) writeMemory() result {
 	m := s.srv.m
 	m.startup = m.render()
-	sum := hash32(m.startup)
-	return result{out: fmt.Sprintf("Building configuration...\nCryptochecksum: %08x %08x %08x %08x \n\n%d bytes copied in 1.10 secs (%d bytes/sec)\n[OK]\n",
-		sum, sum^0x5a5a5a5a, sum^0xa5a5a5a5, sum^0x0f0f0f0f, len(m.startup), len(m.startup))}
+	return result{delay: s.srv.cfg.WriteDelay, out: fmt.Sprintf("Building configuration...\nCryptochecksum: %s \n\n%d bytes copied in 3.280 secs (%d bytes/sec)\n[OK]\n",
+		spaced(checksum(m.startup)), len(m.startup), len(m.startup)/3)}
+}
+
+// checksum is the box's MD5 over the configuration lines (comment lines
+// starting with ":" and the checksum line itself left out).
+func checksum(cfg string) string {
+	h := md5.New()
+	for _, l := range strings.SplitAfter(cfg, "\n") {
+		if strings.HasPrefix(l, ":") || strings.HasPrefix(l, "Cryptochecksum:") {
+			continue
+		}
+		h.Write([]byte(l))
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// spaced groups a 32-digit checksum in fours of 8, as "show checksum" does.
+func spaced(sum string) string {
+	return sum[0:8] + " " + sum[8:16] + " " + sum[16:24] + " " + sum[24:32]
+}
+
+// startupText is "show startup-config": the saved text with its checksum.
+func (m *model) startupText() string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(m.startup, "\n") {
+		if strings.HasPrefix(l, "Cryptochecksum:") {
+			continue
+		}
+		if strings.HasPrefix(l, ": end") {
+			b.WriteString("Cryptochecksum:" + checksum(m.startup) + "\n")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// version is the configured software version ("ASA Version 8.2(5)").
+func (m *model) version() string {
+	for _, it := range m.items {
+		if it.kind == itemVerbatim && len(it.lines) > 0 && strings.HasPrefix(it.lines[0], "ASA Version ") {
+			return strings.TrimSpace(strings.TrimPrefix(it.lines[0], "ASA Version "))
+		}
+	}
+	return "8.2(5)"
+}
+
+func (s *cliSession) showVersion() string {
+	srv, m := s.srv, s.srv.m
+	var b strings.Builder
+	v := m.version()
+	fmt.Fprintf(&b, "\nCisco Adaptive Security Appliance Software Version %s\nDevice Manager Version 6.4(5)\n\n", v)
+	fmt.Fprintf(&b, "Compiled on Fri 27-May-11 00:59 by builders\nSystem image file is \"disk0:/asa%s-k8.bin\"\nConfig file at boot was \"startup-config\"\n\n",
+		strings.NewReplacer("(", "", ")", "", ".", "").Replace(v))
+	fmt.Fprintf(&b, "%s up 1 day 2 hours\n", m.hostname)
+	if srv.role != "" {
+		b.WriteString("failover cluster up 1 day 2 hours\n")
+	}
+	b.WriteString("\nHardware:   ASA5510, 1024 MB RAM, CPU Pentium 4 Celeron 1600 MHz\n")
+	fmt.Fprintf(&b, "\nSerial Number: JMX1234L0AB\nRunning Permanent Activation Key: 0x00000000 0x00000000\nConfiguration register is 0x1\n")
+	if srv.changed.IsZero() {
+		b.WriteString("Configuration has not been modified since last system restart.\n")
+	} else {
+		fmt.Fprintf(&b, "Configuration last modified by enable_15 at %s\n", srv.changed.UTC().Format("15:04:05.000 UTC Mon Jan 2 2006"))
+	}
+	return b.String()
+}
+
+func (s *cliSession) showFailover() string {
+	switch s.srv.role {
+	case "":
+		return "Failover Off\nFailover unit Primary\nFailover LAN Interface: not Configured\nReconnect timeout 0:00:00\n" +
+			"Unit Poll frequency 1 seconds, holdtime 15 seconds\nInterface Poll frequency 5 seconds, holdtime 25 seconds\n"
+	case "standby":
+		return "Failover On\nFailover unit Secondary\nFailover LAN Interface: folink Ethernet0/3 (up)\n" +
+			"Version: Ours " + s.srv.m.version() + ", Mate " + s.srv.m.version() + "\n" +
+			"\tThis host: Secondary - Standby Ready\n\t\tActive time: 0 (sec)\n" +
+			"\tOther host: Primary - Active\n\t\tActive time: 93600 (sec)\n"
+	}
+	return "Failover On\nFailover unit Primary\nFailover LAN Interface: folink Ethernet0/3 (up)\n" +
+		"Version: Ours " + s.srv.m.version() + ", Mate " + s.srv.m.version() + "\n" +
+		"\tThis host: Primary - Active\n\t\tActive time: 93600 (sec)\n" +
+		"\tOther host: Secondary - Standby Ready\n\t\tActive time: 0 (sec)\n"
+}
+
+// changeto handles "changeto context NAME" and "changeto system" in
+// multiple-context mode.
+func (s *cliSession) changeto(toks []token) (result, *cliError) {
+	if len(s.srv.cfg.Contexts) == 0 {
+		return result{}, invalidAt(toks[0].pos)
+	}
+	switch {
+	case len(toks) == 2 && toks[1].s == "system":
+		s.context = "system"
+		return result{}, nil
+	case len(toks) == 3 && toks[1].s == "context":
+		if !slices.Contains(s.srv.cfg.Contexts, toks[2].s) {
+			return result{}, devErr("ERROR: Context %s does not exist", toks[2].s) // unconfirmed wording
+		}
+		s.context = toks[2].s
+		return result{}, nil
+	}
+	return result{}, incomplete()
 }
 
 func (s *cliSession) terminal(toks []token, config bool) (result, *cliError) {
@@ -318,7 +437,25 @@ func (s *cliSession) show(toks []token) (result, *cliError) {
 	case "hostname":
 		return result{out: m.hostname + "\n"}, nil
 	case "version":
-		return result{out: "Cisco Adaptive Security Appliance Software Version 8.2(5)\n\n" + m.hostname + " up 1 day 2 hours\n"}, nil
+		return result{out: s.showVersion()}, nil
+	case "failover":
+		return result{out: s.showFailover()}, nil
+	case "mode":
+		if len(s.srv.cfg.Contexts) > 0 {
+			return result{out: "Security context mode: multiple\n"}, nil
+		}
+		return result{out: "Security context mode: single\n"}, nil
+	case "terminal":
+		return result{out: fmt.Sprintf("Width = %d, no monitor\nterminal interactive\n", s.width)}, nil
+	case "pager":
+		if s.pager == 0 {
+			return result{out: "no pager\n"}, nil
+		}
+		return result{out: fmt.Sprintf("pager lines %d\n", s.pager)}, nil
+	case "checksum":
+		return result{out: "Cryptochecksum: " + spaced(checksum(m.render())) + " \n"}, nil
+	case "startup-config", "start":
+		return result{out: m.startupText()}, nil
 	}
 	return result{}, invalidAt(toks[1].pos)
 }
@@ -450,9 +587,13 @@ func (s *cliSession) noCmd(line string, toks []token) (result, *cliError) {
 		if err != nil {
 			return result{}, err
 		}
+		n := len(m.routes)
 		m.routes = slices.DeleteFunc(m.routes, func(x route) bool {
 			return x.ifname == r.ifname && x.dest == r.dest && x.mask == r.mask && x.gw == r.gw
 		})
+		if len(m.routes) == n {
+			return result{}, devErr("ERROR: Route does not exist") // unconfirmed wording
+		}
 		return result{}, nil
 	}
 	return result{}, invalidAt(toks[1].pos)
@@ -480,7 +621,11 @@ func (s *cliSession) accessGroup(toks []token, remove bool) *cliError {
 	}
 	text := strings.Join([]string{"access-group", name.s, dir.s, "interface", ifname.s}, " ")
 	if remove {
+		n := len(m.accessGroups)
 		m.accessGroups = slices.DeleteFunc(m.accessGroups, func(l string) bool { return l == text })
+		if len(m.accessGroups) == n {
+			return devErr("ERROR: access-group %s is not bound to interface %s", name.s, ifname.s) // unconfirmed wording
+		}
 		return nil
 	}
 	if m.acls[name.s] == nil {
@@ -569,13 +714,27 @@ func parseMember(toks []token) (string, *cliError) {
 			return "", incomplete()
 		}
 		a, err := netip.ParseAddr(toks[2].s)
-		if err != nil || !a.Is4() {
+		if err != nil || a.Zone() != "" || a.Is4In6() {
 			return "", invalidAt(toks[2].pos)
 		}
 		if len(toks) > 3 {
 			return "", invalidAt(toks[3].pos)
 		}
 		return "network-object host " + a.String(), nil
+	}
+	if strings.Contains(toks[1].s, ":") {
+		// IPv6 members are written PREFIX/LEN.
+		p, err := netip.ParsePrefix(toks[1].s)
+		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+			return "", invalidAt(toks[1].pos)
+		}
+		if len(toks) > 2 {
+			return "", invalidAt(toks[2].pos)
+		}
+		if p.Bits() == 128 {
+			return "network-object host " + p.Addr().String(), nil
+		}
+		return "network-object " + p.Masked().String(), nil
 	}
 	if len(toks) < 3 {
 		return "", incomplete()

@@ -78,6 +78,10 @@ func (m *model) inGroup(v *netView, name string, a netip.Addr, seen map[string]b
 			if m.inGroup(v, f[1], a, seen) {
 				return true
 			}
+		case len(f) == 2 && f[0] == "network-object":
+			if p, err := netip.ParsePrefix(f[1]); err == nil && p.Masked().Contains(a) {
+				return true
+			}
 		case len(f) == 3 && f[0] == "network-object" && f[1] == "host":
 			if h, err := netip.ParseAddr(f[2]); err == nil && h == a {
 				return true

@@ -56,6 +56,14 @@ func (m *model) membersSeen(g *objGroup, seen map[string]bool) (texts []string, 
 			}
 			continue
 		}
+		if len(f) == 2 && f[0] == "network-object" {
+			// IPv6 "network-object 2001:db8::/64".
+			if p, err := netip.ParsePrefix(f[1]); err == nil {
+				texts = append(texts, p.String())
+				prefixes = append(prefixes, p.Masked())
+			}
+			continue
+		}
 		if len(f) != 3 || f[0] != "network-object" {
 			continue
 		}
@@ -69,7 +77,7 @@ func (m *model) membersSeen(g *objGroup, seen map[string]bool) (texts []string, 
 				}
 			}
 			texts = append(texts, "host "+f[2])
-			prefixes = append(prefixes, netip.PrefixFrom(a, 32))
+			prefixes = append(prefixes, netip.PrefixFrom(a, a.BitLen()))
 		case f[1] == "object":
 			if p, ok := m.objects[f[2]]; ok {
 				texts = append(texts, objectText(p))
@@ -647,6 +655,10 @@ func (m *model) addACE(raw string, strict bool) *cliError {
 		m.acls[a.name] = a
 		m.aclOrder = append(m.aclOrder, a.name)
 	}
+	if line > len(a.entries)+1 {
+		// Unconfirmed wording; the ASA refuses a line past the end.
+		return devErr("ERROR: access-list %s: line %d is beyond the end of the list (%d entries)", nameTok.s, line, len(a.entries))
+	}
 	if line == 0 || line > len(a.entries) {
 		a.entries = append(a.entries, e)
 	} else {
@@ -681,12 +693,12 @@ func (m *model) removeACE(raw string) *cliError {
 	if err != nil {
 		return err
 	}
-	for i, x := range a.entries {
-		if x.body() == e.body() {
-			a.entries = slices.Delete(a.entries, i, i+1)
-			break
-		}
+	i := slices.IndexFunc(a.entries, func(x *ace) bool { return x.body() == e.body() })
+	if i < 0 {
+		// Unconfirmed wording; the ASA refuses to remove an absent entry.
+		return devErr("ERROR: access-list %s: specified entry does not exist", nameTok.s)
 	}
+	a.entries = slices.Delete(a.entries, i, i+1)
 	if len(a.entries) == 0 {
 		m.deleteACL(a.name)
 	}

@@ -15,6 +15,7 @@ package fakeasa
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -48,6 +49,15 @@ type Faults struct {
 	// DenyPrefixes makes commands starting with any prefix fail with
 	// "Command authorization failed", as with AAA command authorization.
 	DenyPrefixes []string
+	// WarnNth applies the Nth counted command and then answers WarnOutput
+	// (for example an unknown "WARNING: ..."), as a box does when a line
+	// takes effect with a caveat.
+	WarnNth    int
+	WarnOutput string
+	// DropWriteReply makes the next "write memory" save the configuration
+	// and then close the connection before its reply ([OK] is lost); it
+	// fires once.
+	DropWriteReply bool
 }
 
 // Config configures a Server.
@@ -79,6 +89,26 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the box's clock (time-ranges, show clock); time.Now when nil.
 	Now func() time.Time
+	// Banner is printed after login, before "Type help or '?' for a list
+	// of available commands." (like "banner motd").
+	Banner string
+	// PagerLines is the session's pager length at login: the ASA default
+	// of 24 when zero, no paging when negative. Longer replies stop at
+	// "<--- More --->" until a key is pressed ("terminal pager 0" ends it).
+	PagerLines int
+	// Failover is this unit's role: "" (failover off), "active" or
+	// "standby"; SetFailover changes it.
+	Failover string
+	// Contexts, when set, puts the box in multiple-context mode: sessions
+	// start in the system context and "changeto context NAME" selects one
+	// of these (all share the one modelled configuration).
+	Contexts []string
+	// WriteDelay is how long "write memory" takes before its reply (a real
+	// box takes seconds). It is waited with Sleep.
+	WriteDelay time.Duration
+	// Sleep waits d, returning false when the server closes first; a timer
+	// when nil. Tests pass a recorder so delays cost no wall-clock time.
+	Sleep func(d time.Duration, done <-chan struct{}) bool
 }
 
 // Packet is a simulated flow matched against an access-list by Match.
@@ -104,6 +134,8 @@ type Server struct {
 	faults  Faults
 	counted int
 	cmdLog  []string
+	role    string    // failover role, see Config.Failover
+	changed time.Time // last configuration change, for show version
 	ln      net.Listener
 	conns   map[net.Conn]struct{}
 	closed  bool
@@ -117,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakeasa: %w", err)
 	}
-	s := &Server{cfg: cfg, m: m, faults: cfg.Faults, conns: map[net.Conn]struct{}{}, done: make(chan struct{}), now: cfg.Now}
+	s := &Server{cfg: cfg, m: m, faults: cfg.Faults, conns: map[net.Conn]struct{}{}, done: make(chan struct{}), now: cfg.Now, role: cfg.Failover}
 	s.log = cfg.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -150,6 +182,21 @@ func New(cfg Config) (*Server, error) {
 		ServerVersion: "SSH-2.0-Cisco-1.25",
 	}
 	if cfg.LegacyAlgorithmsOnly {
+		// An 8.x box signs with an RSA key and SHA-1 ("ssh-rsa") only.
+		if cfg.HostKey == nil {
+			rk, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				return nil, fmt.Errorf("fakeasa: rsa host key: %w", err)
+			}
+			if s.signer, err = ssh.NewSignerFromKey(rk); err != nil {
+				return nil, fmt.Errorf("fakeasa: host key: %w", err)
+			}
+		}
+		if as, ok := s.signer.(ssh.AlgorithmSigner); ok && s.signer.PublicKey().Type() == ssh.KeyAlgoRSA {
+			if ls, err := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSA}); err == nil {
+				s.signer = ls
+			}
+		}
 		sc.KeyExchanges = []string{ssh.InsecureKeyExchangeDH1SHA1}
 		sc.Ciphers = []string{ssh.InsecureCipherAES128CBC, ssh.InsecureCipherTripleDESCBC}
 		sc.MACs = []string{ssh.HMACSHA1}
@@ -248,6 +295,49 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults, s.counted = f, 0
+}
+
+// SetFailover sets this unit's failover role ("" off, "active",
+// "standby").
+func (s *Server) SetFailover(role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.role = role
+}
+
+// Reload restarts the box: the running configuration becomes the saved
+// one and shuns and connections are gone (they are not saved).
+func (s *Server) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := parseRunningConfig(s.m.startup)
+	if err != nil {
+		return fmt.Errorf("fakeasa: reload: %w", err)
+	}
+	m.startup = s.m.startup
+	s.m, s.flows, s.changed = m, nil, time.Time{}
+	return nil
+}
+
+// FailOver is a failover to the peer unit, which then answers at this
+// address: the configuration was replicated, shuns and connections were not.
+func (s *Server) FailOver() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m.shuns, s.flows = nil, nil
+}
+
+// ChangeRunning applies configuration lines as another administrator
+// would (not saved), for tests of unsaved foreign changes.
+func (s *Server) ChangeRunning(lines ...string) error {
+	sess := &cliSession{srv: s, mode: modeConfig}
+	for _, l := range lines {
+		r := sess.run(l)
+		if strings.Contains(r.out, "ERROR") {
+			return fmt.Errorf("fakeasa: %q: %s", l, strings.TrimSpace(r.out))
+		}
+	}
+	return nil
 }
 
 // Log returns the commands received so far as "MODE: command" (modes exec,
@@ -402,14 +492,34 @@ func (s *Server) serveSession(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 	}
 }
 
-// shell is the CLI line discipline: echo of every typed byte, CRLF line
-// endings, a prompt after each command, no echo at "Password:".
+// moreText is the ASA pager prompt; eraseMore wipes it before the next page.
+const (
+	moreText  = "<--- More --->"
+	eraseMore = "\r              \r"
+)
+
+// shell is the CLI line discipline: the login banner, echo of every typed
+// byte, CRLF line endings, a prompt after each command, no echo at
+// "Password:", and the pager: a reply longer than the session's pager
+// length stops at "<--- More --->" (space: next page, Enter: next line,
+// anything else: the rest is dropped).
 func (s *Server) shell(ch ssh.Channel) {
-	sess := &cliSession{srv: s, mode: modeExec, width: 80, pager: 24}
+	pager := s.cfg.PagerLines
+	switch {
+	case pager == 0:
+		pager = 24
+	case pager < 0:
+		pager = 0
+	}
+	sess := &cliSession{srv: s, mode: modeExec, width: 80, pager: pager}
+	if len(s.cfg.Contexts) > 0 {
+		sess.context = "system"
+	}
 	var (
 		line     []byte
 		secret   bool
 		lastCR   bool
+		more     []string // reply lines held back by the pager
 		out      []byte
 		buf      = make([]byte, 4096)
 		writeOut = func() bool {
@@ -420,7 +530,31 @@ func (s *Server) shell(ch ssh.Channel) {
 			out = out[:0]
 			return err == nil
 		}
+		// emit queues up to n lines of more, then the pager prompt or, when
+		// all is shown, the command prompt.
+		emit = func(n int) {
+			if n > len(more) {
+				n = len(more)
+			}
+			for _, l := range more[:n] {
+				out = append(out, l...)
+				out = append(out, "\r\n"...)
+			}
+			more = more[n:]
+			if len(more) > 0 {
+				out = append(out, moreText...)
+				return
+			}
+			more = nil
+			out = append(out, sess.prompt()...)
+		}
 	)
+	if !s.cfg.IOS {
+		if s.cfg.Banner != "" {
+			out = append(out, strings.ReplaceAll(strings.TrimRight(s.cfg.Banner, "\n")+"\n", "\n", "\r\n")...)
+		}
+		out = append(out, "Type help or '?' for a list of available commands.\r\n"...)
+	}
 	out = append(out, sess.prompt()...)
 	if !writeOut() {
 		return
@@ -436,6 +570,19 @@ func (s *Server) shell(ch ssh.Channel) {
 				continue
 			}
 			lastCR = b == '\r'
+			if more != nil {
+				out = append(out, eraseMore...)
+				switch b {
+				case ' ':
+					emit(sess.pager - 1)
+				case '\r', '\n':
+					emit(1)
+				default:
+					more = more[:0]
+					emit(0)
+				}
+				continue
+			}
 			switch {
 			case b == '\r' || b == '\n':
 				out = append(out, "\r\n"...)
@@ -445,17 +592,16 @@ func (s *Server) shell(ch ssh.Channel) {
 				text := string(line)
 				line = line[:0]
 				var reply string
-				var closeConn bool
+				var delay time.Duration
 				if secret {
 					secret = false
 					reply = s.enable(sess, text)
 				} else {
-					var r result
-					r, closeConn = s.command(sess, text)
+					r, closeConn := s.command(sess, text)
 					if closeConn {
 						return
 					}
-					reply = r.out
+					reply, delay = r.out, r.delay
 					if r.enable {
 						secret = true
 						reply = "Password: "
@@ -466,12 +612,21 @@ func (s *Server) shell(ch ssh.Channel) {
 						return
 					}
 				}
-				if !s.delay() {
+				if !s.delay(delay) {
 					return
 				}
-				out = append(out, strings.ReplaceAll(reply, "\n", "\r\n")...)
-				if !secret {
-					out = append(out, sess.prompt()...)
+				if secret {
+					out = append(out, reply...)
+				} else {
+					more = nil
+					if reply != "" {
+						more = strings.Split(strings.TrimSuffix(reply, "\n"), "\n")
+					}
+					if sess.pager > 0 && len(more) > sess.pager {
+						emit(sess.pager - 1)
+					} else {
+						emit(len(more))
+					}
 				}
 				if !writeOut() {
 					return
@@ -501,12 +656,17 @@ func (s *Server) shell(ch ssh.Channel) {
 	}
 }
 
-func (s *Server) delay() bool {
+// delay waits the reply delay fault plus extra (a slow command) with the
+// configured Sleep; false means the server is closing.
+func (s *Server) delay(extra time.Duration) bool {
 	s.mu.Lock()
-	d := s.faults.ReplyDelay
+	d := s.faults.ReplyDelay + extra
 	s.mu.Unlock()
 	if d <= 0 {
 		return true
+	}
+	if s.cfg.Sleep != nil {
+		return s.cfg.Sleep(d, s.done)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -566,5 +726,20 @@ func (s *Server) command(sess *cliSession, text string) (r result, drop bool) {
 	if counted && f.FailNth > 0 && n == f.FailNth {
 		return result{out: f.FailOutput + "\n"}, false
 	}
-	return sess.run(text), false
+	r = sess.run(text)
+	if counted && !strings.Contains(r.out, "ERROR") && !strings.Contains(r.out, "% ") {
+		s.mu.Lock()
+		s.changed = s.clock()
+		s.mu.Unlock()
+	}
+	if counted && f.WarnNth > 0 && n == f.WarnNth {
+		r.out += f.WarnOutput + "\n"
+	}
+	if f.DropWriteReply && strings.HasPrefix(trimmed, "wr") && strings.Contains(r.out, "[OK]") {
+		s.mu.Lock()
+		s.faults.DropWriteReply = false
+		s.mu.Unlock()
+		return r, true
+	}
+	return r, false
 }

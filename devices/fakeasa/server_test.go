@@ -75,7 +75,7 @@ func TestShellOverSSH(t *testing.T) {
 	readUntil("fw1(config)# ")
 	io.WriteString(in, "end\nexit\n")
 	_, _ = io.Copy(&got, outPipe)
-	want := "fw1> enable\r\nPassword: \r\nfw1# show running-config route\r\nroute outside 0.0.0.0 0.0.0.0 198.51.100.1 1\r\nfw1# " +
+	want := "Type help or '?' for a list of available commands.\r\nfw1> enable\r\nPassword: \r\nfw1# show running-config route\r\nroute outside 0.0.0.0 0.0.0.0 198.51.100.1 1\r\nfw1# " +
 		"configure terminal\r\nfw1(config)# object-group network B\r\nfw1(config-network-object-group)# exit\r\nfw1(config)# end\r\nfw1# exit\r\n"
 	if got.String() != want {
 		t.Errorf("session bytes:\n got %q\nwant %q", got.String(), want)

@@ -170,3 +170,20 @@ func (l ShowACLLine) HitsFrom(target netip.Prefix) (hits uint64, ok bool) {
 	}
 	return hits, ok
 }
+
+// HitsTo is HitsFrom for the destination: the hits of the expanded
+// children whose destination is inside target (an egress block's member).
+func (l ShowACLLine) HitsTo(target netip.Prefix) (hits uint64, ok bool) {
+	t := target.Masked()
+	for _, c := range l.Children {
+		if !c.Typed || (c.ACE.Dst.Kind != AddrHost && c.ACE.Dst.Kind != AddrPrefix) {
+			continue
+		}
+		dp := c.ACE.Dst.Prefix.Masked()
+		if t.Bits() <= dp.Bits() && t.Contains(dp.Addr()) {
+			hits += c.Hits
+			ok = true
+		}
+	}
+	return hits, ok
+}

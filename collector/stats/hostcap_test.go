@@ -1,0 +1,44 @@
+package stats
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/ciscolog"
+)
+
+// TestManyDistinctHostsKeepStateBounded: lines naming 100,000 and then 400,000 distinct
+// internal hosts in one hour (forged: 10.0.0.0/8 is internal) leave a bounded number of keys
+// in the store and in the aggregator, the same bound for both, with the cap counted.
+func TestManyDistinctHostsKeepStateBounded(t *testing.T) {
+	peer := ep("198.51.100.7", 443, "outside")
+	var keys []int
+	for _, n := range []int{100_000, 400_000} {
+		st := openStore(t, t.TempDir(), t0.Add(2*time.Hour))
+		a := NewAggregator(siteCls{}, AggOptions{Now: fixedNow(t0.Add(2 * time.Hour))})
+		for i := range n {
+			h := netip.AddrFrom4([4]byte{10, byte(16 + i>>16), byte(i >> 8), byte(i)})
+			ev := built(t0.Add(time.Duration(i)*time.Millisecond), ciscolog.Endpoint{Addr: h, Port: 50000, Iface: "inside"}, peer)
+			a.Add(&ev)
+			if a.Pending() >= 100_000 {
+				flush(t, a, st)
+			}
+		}
+		flush(t, a, st)
+		k := len(keysWithPrefix(t, st, ""))
+		s := a.Stats()
+		t.Logf("%d distinct hosts: %d keys stored, address table %d, hosts over the cap %d", n, k, len(a.addrs), s.HostsCapped)
+		keys = append(keys, k)
+		if max := 4*20_000 + 1000; k > max {
+			t.Errorf("%d distinct hosts left %d keys; want at most %d", n, k, max)
+		}
+		if s.HostsCapped == 0 {
+			t.Errorf("%d distinct hosts: the host cap was never counted", n)
+		}
+		st.Close()
+	}
+	if keys[1] > keys[0]+1000 {
+		t.Errorf("keys grow with the forged hosts: %d for 100k, %d for 400k", keys[0], keys[1])
+	}
+}
