@@ -36,7 +36,7 @@ type bulkServer struct {
 	// stored: held is closed and the request waits for gate.
 	hold       func(stored int) bool
 	gate, held chan struct{}
-	seen chan int // receives the count of documents stored after each request (non-blocking)
+	seen       chan int // receives the count of documents stored after each request (non-blocking)
 }
 
 type fault int

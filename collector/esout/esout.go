@@ -237,7 +237,14 @@ func (w *EventWriter) Add(ev *ciscolog.Event, device string) {
 	w.doc = ciscolog.AppendECS(w.doc[:0], ev)
 	w.b = AppendRecord(w.b, s, DocID(device, ev.Raw), w.now(), w.doc)
 	w.n++
+	if len(w.b) >= blockBytes {
+		w.Flush()
+	}
 }
+
+// blockBytes bounds one block: the queue drops whole segments of whole blocks when full, so
+// this keeps what it drops at once small.
+const blockBytes = 64 << 10
 
 // Flush hands the events added since the last Flush to the queue writer without waiting.
 func (w *EventWriter) Flush() {
