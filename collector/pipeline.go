@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -134,7 +135,10 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Agg.MaxLateness == 0 {
 		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
 		// negative turns the check off, for a replay of files out of order.
-		o.Agg.MaxLateness = 2 * time.Hour
+		o.Agg.MaxLateness = time.Duration(cmp.Or(o.Config.Collector.MaxLateness, policies.Duration(2*time.Hour)))
+	}
+	if o.Agg.MaxHostsPerHour == 0 {
+		o.Agg.MaxHostsPerHour = o.Config.Collector.MaxHostsPerHour
 	}
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now

@@ -69,6 +69,12 @@ type Collector struct {
 	// HTTP secures that endpoint: TLS and a token or basic auth, required when http_listen is
 	// not a loopback address.
 	HTTP HTTPAccess `yaml:"http"`
+	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour;
+	// further ones (a flood of forged lines naming hosts) count in the site totals only.
+	MaxHostsPerHour int `yaml:"max_hosts_per_hour"` // default 20000
+	// MaxLateness: a line dated more than this before its device's newest time is late
+	// (back-dated, forged or a clock set back): counted, not aggregated. Default 2h.
+	MaxLateness Duration `yaml:"max_lateness"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`
 }

@@ -236,6 +236,8 @@ func (v *validator) collector() {
 	v.listen(p+"tcp_listen", c.TCPListen, false)
 	v.listen(p+"http_listen", c.HTTPListen, false)
 	v.httpAccess()
+	v.between(p+"max_hosts_per_hour", c.MaxHostsPerHour, 100, 10_000_000)
+	v.durBetween(p+"max_lateness", c.MaxLateness, 5*time.Minute, 30*24*time.Hour)
 	if c.UDPListen == Off && c.TCPListen == Off {
 		v.errf(p+"udp_listen", "both udp_listen and tcp_listen are off; the collector would receive nothing")
 	}
