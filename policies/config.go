@@ -72,8 +72,9 @@ type Collector struct {
 	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour;
 	// further ones (a flood of forged lines naming hosts) count in the site totals only.
 	MaxHostsPerHour int `yaml:"max_hosts_per_hour"` // default 20000
-	// MaxLateness: a line dated more than this before its device's newest time is late
-	// (back-dated, forged or a clock set back): counted, not aggregated. Default 2h.
+	// MaxLateness: a line the daemon receives dated more than this before its device's newest
+	// time is late (back-dated, forged or a clock set back): counted, not aggregated. Default
+	// 2h. Replays (ingest) keep every line.
 	MaxLateness Duration `yaml:"max_lateness"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`
@@ -357,9 +358,12 @@ type Remediation struct {
 	MaxPrefixLenV4     int            `yaml:"max_prefix_len_v4"` // never block an IPv4 prefix shorter (broader) than this, default 24
 	MaxPrefixLenV6     int            `yaml:"max_prefix_len_v6"` // the same for IPv6, default 64
 	AutoRemoveOnExpiry bool           `yaml:"auto_remove_on_expiry"`
-	PushOnApprove      bool           `yaml:"push_on_approve"`
-	UseShun            bool           `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
-	ShunDuration       Duration       `yaml:"shun_duration"` // default 1h
+	// AllowUnsavedChanges pushes (and saves) even when the device's running configuration
+	// already differs from its startup one; by default such a push is refused.
+	AllowUnsavedChanges bool     `yaml:"allow_unsaved_changes"`
+	PushOnApprove       bool     `yaml:"push_on_approve"`
+	UseShun             bool     `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
+	ShunDuration        Duration `yaml:"shun_duration"` // default 1h
 	// QuarantineRoles are the server roles whose hosts may be quarantined; workstations and
 	// printers may always be, every other role only when listed here.
 	QuarantineRoles []string `yaml:"quarantine_roles"`
