@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ type Pipeline struct {
 	every   time.Duration
 	events  int // FlushEvents; ≤ 0: off
 	cfg     *policies.Config
+	sinks   []EventSink
 
 	mu       sync.Mutex
 	status   PipelineStatus
@@ -50,6 +52,20 @@ type parserSet struct {
 	byDevice map[netip.Addr]deviceParser // per device, bounded by the configured sources
 	other    *ciscolog.Parser            // frames from files or without a known sender
 	seen     []bool                      // per device index: a frame of this batch came from it
+	outs     []EventWriter               // one per PipelineOptions.Outputs
+}
+
+// EventSink receives every parsed event (collector/esout's Output): each parse worker gets
+// its own EventWriter, adds a batch's events and flushes once per batch. Add must not keep
+// the event (its strings alias the batch) and neither may wait for anything but memory.
+type EventSink interface {
+	NewEventWriter() EventWriter
+}
+
+// EventWriter is one parse worker's end of an EventSink.
+type EventWriter interface {
+	Add(ev *ciscolog.Event, device string)
+	Flush()
 }
 
 // deviceParser is the parser of one device and the device's index in the policy.
@@ -97,6 +113,8 @@ type PipelineOptions struct {
 	// Workers is the number of parse and aggregate goroutines (each with its own aggregators;
 	// flushes are serialised). Default: 2, or 1 on a single CPU.
 	Workers int
+	// Outputs receive every parsed event (the clusters of the policy's outputs:).
+	Outputs []EventSink
 }
 
 // NewPipeline builds a pipeline from the site policy: one parser per device (each with that
@@ -117,7 +135,10 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Agg.MaxLateness == 0 {
 		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
 		// negative turns the check off, for a replay of files out of order.
-		o.Agg.MaxLateness = 2 * time.Hour
+		o.Agg.MaxLateness = time.Duration(cmp.Or(o.Config.Collector.MaxLateness, policies.Duration(2*time.Hour)))
+	}
+	if o.Agg.MaxHostsPerHour == 0 {
+		o.Agg.MaxHostsPerHour = o.Config.Collector.MaxHostsPerHour
 	}
 	if o.Agg.Now == nil {
 		o.Agg.Now = o.Now
@@ -130,7 +151,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	}
 	p := &Pipeline{
 		store: o.Store, archive: o.Archive, metrics: o.Metrics, log: o.Log,
-		now: o.Now, every: o.FlushEvery, events: o.FlushEvents, cfg: o.Config,
+		now: o.Now, every: o.FlushEvery, events: o.FlushEvents, cfg: o.Config, sinks: o.Outputs,
 		aggs: [2]*stats.Aggregator{
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
 			stats.NewAggregator(classifier{o.Config}, o.Agg),
@@ -156,6 +177,9 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 			}
 			return site
 		}})
+		for _, sk := range o.Outputs {
+			ps.outs = append(ps.outs, sk.NewEventWriter())
+		}
 		p.parsers = append(p.parsers, ps)
 	}
 	return p
@@ -286,10 +310,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 		for i := range n {
 			frame, src := b.Frame(i)
 			pr := ps.other
+			dev := -1
 			if src.IsValid() {
 				if dp, ok := ps.byDevice[src]; ok {
 					pr = dp.pr
 					ps.seen[dp.dev] = true
+					dev = dp.dev
 				}
 			}
 			ev := &b.evs[i]
@@ -298,6 +324,12 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			if ev.Time.IsZero() {
 				ev.Time = j.now.UTC() // no timestamp in the frame: it happened when received
 			}
+			if len(ps.outs) > 0 {
+				p.output(ps, ev, dev)
+			}
+		}
+		for _, w := range ps.outs {
+			w.Flush()
 		}
 		for i, ok := range ps.seen {
 			if ok {
@@ -306,6 +338,26 @@ func (p *Pipeline) parse(ps *parserSet, in <-chan parseJob, out chan<- parseJob)
 			}
 		}
 		out <- j
+	}
+}
+
+// output hands ev to the outputs, named by its device: the policy's name when the sender is
+// a known source, else the sender's address, else the header's host (file replays).
+func (p *Pipeline) output(ps *parserSet, ev *ciscolog.Event, dev int) {
+	var name string
+	switch {
+	case dev >= 0:
+		name = p.cfg.Devices[dev].Name
+	case ev.Sender.IsValid():
+		name = ev.Sender.String()
+	default:
+		name = ev.Host
+		if d, ok := p.cfg.DeviceByName(ev.Host); ok {
+			name = d.Name
+		}
+	}
+	for _, w := range ps.outs {
+		w.Add(ev, name)
 	}
 }
 

@@ -69,6 +69,10 @@ type Report struct {
 	// Before again (compared with StableConfig).
 	RolledBack bool
 	Saved      bool
+	// Suspicious are lines answered with an unknown warning: taken as
+	// applied (they are in Applied and undone by a rollback) and judged by
+	// Verify; without Verify they fail the push.
+	Suspicious []Reply
 	// Before and After are the running configurations before the push and
 	// at the end (After is empty when it could not be read).
 	Before, After string
@@ -131,6 +135,7 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 			rep.Applied = append(rep.Applied, p.Steps[owner[i]])
 		}
 	}
+	rep.Suspicious = res.Suspicious
 	if err != nil && errors.Is(err, ErrConnection) {
 		if n := len(res.Applied); n < len(owner) && owner[n] >= 0 && !res.InFlight.IsZero() {
 			s := p.Steps[owner[n]]
@@ -139,15 +144,21 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 		return rep, fmt.Errorf("push: %w", err)
 	}
 	var failure error
-	if err != nil {
+	switch {
+	case err != nil:
 		failure = fmt.Errorf("push: %w", err)
-	} else {
+	case len(res.Suspicious) > 0 && p.Verify == nil:
+		sus := res.Suspicious[0]
+		failure = fmt.Errorf("%d line(s) answered with unknown output and nothing verifies them: %w",
+			len(res.Suspicious), &CommandError{Command: sus.Command.String(), Output: sus.Output, Err: ErrUnexpectedOutput})
+	}
+	if err == nil {
 		after, rerr := dev.RunningConfig(ctx)
 		if rerr != nil {
 			return rep, fmt.Errorf("read config after push: %w", rerr)
 		}
 		rep.After = after
-		if p.Verify != nil {
+		if failure == nil && p.Verify != nil {
 			if verr := p.Verify(after); verr != nil {
 				failure = fmt.Errorf("%w: %w", ErrVerify, verr)
 			}

@@ -58,6 +58,10 @@ type Target struct {
 	// Hostname, when set, must equal the hostname in the device prompt
 	// (ErrWrongDevice otherwise), so a moved address cannot redirect a push.
 	Hostname string
+	// Context is the security context of a multiple-context ASA
+	// ("changeto context NAME" at every dial). A multiple-context device
+	// without it, or a single-context one with it, is ErrWrongDevice.
+	Context string
 }
 
 // ASA is an open privileged session on a Cisco ASA. Methods are serialised
@@ -70,8 +74,9 @@ type ASA struct {
 	timeout    time.Duration
 	transcript *Transcript
 
-	mu     sync.Mutex
-	tr     *sshTransport
+	mu      sync.Mutex
+	widthOK bool // "show terminal" said width 511, or it was set
+	tr      *sshTransport
 	d      *network.Driver
 	broken error
 	closer []func() error
@@ -143,8 +148,13 @@ func (c Credentials) authMethods() (methods []ssh.AuthMethod, secrets []string, 
 }
 
 // DialASA connects to t, verifies the host key, logs in, enters privileged
-// EXEC with the enable secret and prepares the terminal ("terminal pager 0",
-// "terminal width 511"). log may be nil.
+// EXEC with the enable secret, turns the pager off when "show pager" says it
+// is on, checks which box it reached (the prompt's hostname against
+// t.Hostname, "show mode" and "changeto context" against t.Context, and
+// "show failover": this unit must be Active or failover off, ErrStandby
+// otherwise). It never enters configuration mode: the first Configure sets
+// "terminal width 511" when "show terminal" says it is needed, so read-only
+// sessions stay read-only. log may be nil.
 func DialASA(ctx context.Context, t Target, log *slog.Logger) (*ASA, error) {
 	return dial(ctx, t, log, asaPlatform)
 }
@@ -213,7 +223,7 @@ func dial(ctx context.Context, t Target, log *slog.Logger, plat *platform) (*ASA
 		closeAll()
 		return nil, fmt.Errorf("device %s: driver: %w", t.Name, err)
 	}
-	if err := a.open(ctx, enableSecret, t.Hostname); err != nil {
+	if err := a.open(ctx, enableSecret, t.Hostname, t.Context); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("device %s: %w", t.Name, err)
 	}
@@ -221,7 +231,7 @@ func dial(ctx context.Context, t Target, log *slog.Logger, plat *platform) (*ASA
 	return a, nil
 }
 
-func (a *ASA) open(ctx context.Context, enableSecret, hostname string) error {
+func (a *ASA) open(ctx context.Context, enableSecret, hostname, context string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.guard(ctx, a.d.Open); err != nil {
@@ -230,20 +240,87 @@ func (a *ASA) open(ctx context.Context, enableSecret, hostname string) error {
 	if err := a.enable(ctx, enableSecret, hostname); err != nil {
 		return err
 	}
-	for _, c := range a.plat.execSetup {
-		if _, err := a.execLocked(ctx, MustCommand(c), checkConfigOutput); err != nil {
+	if a.plat != asaPlatform {
+		for _, c := range a.plat.execSetup {
+			if _, err := a.execLocked(ctx, MustCommand(c), checkConfigOutput); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pager, err := a.execLocked(ctx, MustCommand("show pager"), func(_, out string) error { return checkExecOutput(out) })
+	if err != nil {
+		return err
+	}
+	if p := strings.TrimSpace(pager); p != "no pager" && p != "pager lines 0" {
+		if _, err := a.execLocked(ctx, MustCommand("terminal pager 0"), checkConfigOutput); err != nil {
 			return err
 		}
 	}
-	if len(a.plat.configSetup) == 0 {
+	if err := a.selectContext(ctx, context); err != nil {
+		return err
+	}
+	fo, err := a.execLocked(ctx, MustCommand("show failover"), func(_, out string) error { return checkExecOutput(out) })
+	if err != nil {
+		return err
+	}
+	return failoverActive(fo)
+}
+
+// selectContext checks "show mode" against the wanted context and changes
+// to it.
+func (a *ASA) selectContext(ctx context.Context, want string) error {
+	mode, err := a.execLocked(ctx, MustCommand("show mode"), func(_, out string) error { return checkExecOutput(out) })
+	if err != nil {
+		return err
+	}
+	multiple := strings.Contains(mode, "multiple")
+	switch {
+	case !multiple && want == "":
+		return nil
+	case !multiple:
+		return fmt.Errorf("policy names context %q but the device is in single-context mode: %w", want, ErrWrongDevice)
+	case want == "":
+		return fmt.Errorf("device is in multiple-context mode and the policy names no context (ssh.context): %w", ErrWrongDevice)
+	}
+	c, err := NewCommand("changeto context " + want)
+	if err != nil {
+		return err
+	}
+	if _, err := a.execLocked(ctx, c, func(_, out string) error { return checkExecOutput(out) }); err != nil {
+		return err
+	}
+	var prompt string
+	if err := a.guard(ctx, func() error {
+		p, err := a.d.GetPrompt()
+		prompt = p
+		return err
+	}); err != nil {
+		return err
+	}
+	if got := promptContext(prompt); got != want {
+		return fmt.Errorf("after changeto the prompt %q names context %q, expected %q: %w", strings.TrimSpace(prompt), got, want, ErrWrongDevice)
+	}
+	return nil
+}
+
+var reThisHost = regexp.MustCompile(`(?m)^\s*This host:\s*\S+\s*-\s*(.+?)\s*$`)
+
+// failoverActive accepts "Failover Off" and a unit whose "This host:" line
+// says Active; anything else (Standby Ready, Failed, Cold Standby, an
+// unreadable reply) is ErrStandby.
+func failoverActive(out string) error {
+	if strings.Contains(out, "Failover Off") {
 		return nil
 	}
-	lines := make([]Command, len(a.plat.configSetup))
-	for i, c := range a.plat.configSetup {
-		lines[i] = MustCommand(c)
+	m := reThisHost.FindStringSubmatch(out)
+	switch {
+	case m == nil:
+		return fmt.Errorf("show failover names no state for this unit: %w", ErrStandby)
+	case m[1] != "Active":
+		return fmt.Errorf("this unit is %q, not Active; changes go to the active unit: %w", m[1], ErrStandby)
 	}
-	_, err := a.configureLocked(ctx, lines)
-	return err
+	return nil
 }
 
 // guard runs f, which talks to the device, bounded by the operation timeout
@@ -361,14 +438,30 @@ func (a *ASA) enable(ctx context.Context, secret, hostname string) error {
 	return nil
 }
 
-// promptHost is the hostname part of a prompt ("fw1(config)# " → "fw1").
+// promptHost is the hostname part of a prompt ("fw1(config)# " → "fw1",
+// "fw1/ctx# " → "fw1").
 func promptHost(p string) string {
 	p = strings.TrimSpace(p)
 	p = strings.TrimRight(p, ">#")
 	if i := strings.IndexByte(p, '('); i >= 0 {
 		p = p[:i]
 	}
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		p = p[:i]
+	}
 	return p
+}
+
+// promptContext is the context part of a prompt ("fw1/ctx# " → "ctx").
+func promptContext(p string) string {
+	p = strings.TrimRight(strings.TrimSpace(p), ">#")
+	if i := strings.IndexByte(p, '('); i >= 0 {
+		p = p[:i]
+	}
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return ""
 }
 
 // execLocked sends line in privileged EXEC and checks the reply.
@@ -402,19 +495,37 @@ type Result struct {
 	// InFlight is the line being sent when the connection broke; the device
 	// may or may not have applied it.
 	InFlight Command
+	// Suspicious are lines the device answered with an unknown warning or
+	// other unrecognised text: taken as applied (they are in Applied, so a
+	// rollback undoes them) and left to verification to judge.
+	Suspicious []Reply
+}
+
+// Reply is a line and the device's answer to it.
+type Reply struct {
+	Command Command
+	Output  string // redacted
 }
 
 // Configure enters configuration mode (from the top level, so no earlier
-// sub-mode leaks in), sends the lines one by one and checks each reply: only
-// an empty reply, INFO: lines and known harmless warnings are accepted. It
-// stops at the first failure (a *CommandError wrapping ErrRejected or
-// ErrUnexpectedOutput, or an ErrConnection) and always tries to return to
-// privileged EXEC. It does not roll back; see Apply.
+// sub-mode leaks in), reads and classifies the reply to "configure
+// terminal" (a standby unit's replication warning is ErrStandby, any other
+// text is refused before a line is sent), sets "terminal width 511" if
+// "show terminal" says it is needed, then sends the lines one by one. Each
+// reply is in one of three classes: an error marker (ERROR:, %, the known
+// refusals) means refused and stops the push (a *CommandError wrapping
+// ErrRejected); empty, INFO: and the known harmless warnings mean applied;
+// anything else, an unknown WARNING: first of all, means applied and
+// suspicious (Result.Suspicious; verification decides). It always tries to
+// return to privileged EXEC. It does not roll back; see Apply.
 func (a *ASA) Configure(ctx context.Context, lines []Command) (Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.configureLocked(ctx, lines)
 }
+
+// standbyMarker is in a standby unit's reply to "configure terminal".
+const standbyMarker = "Configuration Replication is NOT performed"
 
 func (a *ASA) configureLocked(ctx context.Context, lines []Command) (Result, error) {
 	var res Result
@@ -433,10 +544,22 @@ func (a *ASA) configureLocked(ctx context.Context, lines []Command) (Result, err
 			return res, err
 		}
 	}
-	if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privConfig) }); err != nil {
+	out, err := a.sendLocked(ctx, "configure terminal")
+	if err != nil {
 		return res, err
 	}
-	a.transcript.add("configure terminal", "", nil)
+	a.d.CurrentPriv = privConfig
+	if cerr := checkConfigureTerminal(out); cerr != nil {
+		e := &CommandError{Command: "configure terminal", Output: a.transcript.redact(out), Err: cerr}
+		a.transcript.add("configure terminal", out, e)
+		return res, errors.Join(e, a.endLocked(ctx))
+	}
+	a.transcript.add("configure terminal", out, nil)
+	if !a.widthOK && a.plat == asaPlatform {
+		if err := a.setWidthLocked(ctx); err != nil {
+			return res, errors.Join(err, a.endLocked(ctx))
+		}
+	}
 	var failure error
 	for _, l := range lines {
 		a.log.Debug("configure", "command", l.String())
@@ -445,19 +568,61 @@ func (a *ASA) configureLocked(ctx context.Context, lines []Command) (Result, err
 			res.InFlight = l
 			return res, err
 		}
-		if cerr := checkConfigOutput(l.String(), out); cerr != nil {
+		switch class, cerr := classifyConfigOutput(l.String(), out); class {
+		case replyRefused:
 			failure = &CommandError{Command: l.String(), Output: a.transcript.redact(out), Err: cerr}
 			a.transcript.add(l.String(), out, failure)
+		case replySuspicious:
+			res.Suspicious = append(res.Suspicious, Reply{Command: l, Output: a.transcript.redact(out)})
+			a.transcript.add(l.String(), out, fmt.Errorf("suspicious reply, taken as applied: %w", cerr))
+			a.log.Warn("suspicious device reply, taken as applied", "command", l.String(), "reply", a.transcript.redact(out))
+		default:
+			a.transcript.add(l.String(), out, nil)
+		}
+		if failure != nil {
 			break
 		}
-		a.transcript.add(l.String(), out, nil)
 		res.Applied = append(res.Applied, l)
 	}
+	return res, errors.Join(failure, a.endLocked(ctx))
+}
+
+// endLocked returns from configuration mode to privileged EXEC.
+func (a *ASA) endLocked(ctx context.Context) error {
 	if err := a.guard(ctx, func() error { return a.d.AcquirePriv(privPrivExec) }); err != nil {
-		return res, errors.Join(failure, err)
+		return err
 	}
 	a.transcript.add("end", "", nil)
-	return res, failure
+	return nil
+}
+
+var reWidth = regexp.MustCompile(`Width\s*=\s*(\d+)`)
+
+// setWidthLocked sends "terminal width 511" (config mode) unless "show
+// terminal" already says 511.
+func (a *ASA) setWidthLocked(ctx context.Context) error {
+	out, err := a.sendLocked(ctx, "show terminal")
+	if err != nil {
+		return err
+	}
+	a.transcript.add("show terminal", out, nil)
+	if m := reWidth.FindStringSubmatch(out); m != nil && m[1] == fmt.Sprint(MaxCommandLen) {
+		a.widthOK = true
+		return nil
+	}
+	c := MustCommand(fmt.Sprintf("terminal width %d", MaxCommandLen))
+	out, err = a.sendLocked(ctx, c.String())
+	if err != nil {
+		return err
+	}
+	if cerr := checkConfigOutput(c.String(), out); cerr != nil {
+		e := &CommandError{Command: c.String(), Output: a.transcript.redact(out), Err: cerr}
+		a.transcript.add(c.String(), out, e)
+		return e
+	}
+	a.transcript.add(c.String(), out, nil)
+	a.widthOK = true
+	return nil
 }
 
 // Exec sends one privileged-EXEC line from a small allow-list ("shun ...",

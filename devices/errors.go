@@ -22,6 +22,10 @@ var (
 	ErrAuth = errors.New("ssh authentication failed")
 	// ErrWrongDevice: the prompt names another host than Target.Hostname.
 	ErrWrongDevice = errors.New("unexpected device")
+	// ErrStandby: the unit is not the active one of a failover pair
+	// ("show failover", or the standby's warning on "configure terminal");
+	// changes there are not replicated and are lost at the next sync.
+	ErrStandby = errors.New("device is not the active failover unit")
 	// ErrEnable: the enable secret was refused.
 	ErrEnable = errors.New("enable failed")
 	// ErrCredentials: a credential could not be read (unset variable,

@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
@@ -14,14 +15,12 @@ import (
 type platform struct {
 	name         string
 	execSetup    []string // privileged EXEC lines sent after enable
-	configSetup  []string // configuration lines sent after execSetup
 	showPrefixes []string
 }
 
+// asaPlatform's terminal setup is conditional (DialASA, Configure).
 var asaPlatform = &platform{
 	name:         "cisco_asa",
-	execSetup:    []string{"terminal pager 0"},
-	configSetup:  []string{"terminal width 511"}, // the ASA takes width only in config mode
 	showPrefixes: asaShowPrefixes,
 }
 
@@ -101,11 +100,47 @@ var harmlessWarnings = map[string][]string{
 	"access-list": {"WARNING: Same object-group is used more than once in one config line"},
 }
 
+// Reply classes of a configuration line.
+const (
+	replyApplied    = iota // empty, INFO:, known harmless WARNING:
+	replyRefused           // an error marker: not applied
+	replySuspicious        // unknown WARNING: or other text: applied, verification decides
+)
+
+// classifyConfigOutput puts a reply to cmd in one of the three classes;
+// the error says why for refused (ErrRejected) and suspicious
+// (ErrUnexpectedOutput) replies.
+func classifyConfigOutput(cmd, out string) (int, error) {
+	switch err := checkConfigOutput(cmd, out); {
+	case err == nil:
+		return replyApplied, nil
+	case errors.Is(err, ErrRejected):
+		return replyRefused, err
+	default:
+		return replySuspicious, err
+	}
+}
+
+// checkConfigureTerminal classifies the reply to "configure terminal":
+// nothing has changed yet, so anything but silence or INFO: refuses the
+// session (the standby warning as ErrStandby).
+func checkConfigureTerminal(out string) error {
+	if strings.Contains(out, standbyMarker) {
+		return ErrStandby
+	}
+	return checkConfigOutput("configure terminal", out)
+}
+
 // checkConfigOutput accepts only an empty reply, INFO: lines and the known
 // harmless warnings for the command; anything else is a failure.
 func checkConfigOutput(cmd, out string) error {
 	for _, m := range failedMarkers {
 		if strings.Contains(out, m) {
+			return ErrRejected
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "%") {
 			return ErrRejected
 		}
 	}
@@ -158,6 +193,10 @@ var asaShowPrefixes = []string{
 	"show hostname",
 	"show mode",
 	"show failover",
+	"show pager",
+	"show terminal",
+	"show checksum",
+	"show startup-config",
 	"show memory",
 	"show object-group",
 	"show conn count",

@@ -34,6 +34,8 @@ type Config struct {
 	VPN      VPN       `yaml:"vpn"`
 	// Findings: suppression rules and alerts (see findings.go).
 	Findings Findings `yaml:"findings"`
+	// Outputs are Elasticsearch or OpenSearch clusters that receive the events (outputs.go).
+	Outputs []Output `yaml:"outputs"`
 
 	loc    *time.Location
 	files  []string // the files the policy was read from, in merge order
@@ -69,6 +71,12 @@ type Collector struct {
 	// HTTP secures that endpoint: TLS and a token or basic auth, required when http_listen is
 	// not a loopback address.
 	HTTP HTTPAccess `yaml:"http"`
+	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour;
+	// further ones (a flood of forged lines naming hosts) count in the site totals only.
+	MaxHostsPerHour int `yaml:"max_hosts_per_hour"` // default 20000
+	// MaxLateness: a line dated more than this before its device's newest time is late
+	// (back-dated, forged or a clock set back): counted, not aggregated. Default 2h.
+	MaxLateness Duration `yaml:"max_lateness"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`
 }
@@ -137,6 +145,10 @@ type SSH struct {
 	Agent             bool       `yaml:"agent"`               // use $SSH_AUTH_SOCK
 	LegacyAlgorithms  bool       `yaml:"legacy_algorithms"`   // allow old KEX/ciphers of ASA 8.x images
 	Timeout           Duration   `yaml:"timeout"`             // per operation, default 30s
+	// Hostname must equal the hostname in the device prompt (a moved address cannot redirect a
+	// push); empty skips the check. Context is the security context of a multiple-context ASA.
+	Hostname string `yaml:"hostname"`
+	Context  string `yaml:"context"`
 }
 
 // Network roles.

@@ -47,6 +47,8 @@ func Default() *Config {
 			TCPMaxConnsPerSource: 8,
 			TCPFrameTimeout:      Duration(30 * time.Second),
 			HTTPListen:           "127.0.0.1:8080",
+			MaxHostsPerHour:      20_000,
+			MaxLateness:          Duration(2 * time.Hour),
 		},
 		Ports: map[string][]Port{
 			"default": {

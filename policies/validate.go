@@ -170,6 +170,7 @@ func (v *validator) validate() {
 	v.remediation()
 	v.report()
 	v.findings()
+	v.outputs()
 }
 
 func (v *validator) name(path, s string, required bool) {
@@ -236,6 +237,8 @@ func (v *validator) collector() {
 	v.listen(p+"tcp_listen", c.TCPListen, false)
 	v.listen(p+"http_listen", c.HTTPListen, false)
 	v.httpAccess()
+	v.between(p+"max_hosts_per_hour", c.MaxHostsPerHour, 100, 10_000_000)
+	v.durBetween(p+"max_lateness", c.MaxLateness, 5*time.Minute, 30*24*time.Hour)
 	if c.UDPListen == Off && c.TCPListen == Off {
 		v.errf(p+"udp_listen", "both udp_listen and tcp_listen are off; the collector would receive nothing")
 	}
@@ -304,6 +307,8 @@ func (v *validator) ssh(p string, s *SSH) {
 	v.env(p+".enable_password_env", s.EnablePasswordEnv)
 	v.between(p+".port", s.Port, 1, 65535)
 	v.durBetween(p+".timeout", s.Timeout, time.Second, 10*time.Minute)
+	v.name(p+".hostname", s.Hostname, false)
+	v.name(p+".context", s.Context, false)
 	if !s.Address.IsValid() {
 		if s.KnownHosts != "" || s.User != "" || s.PasswordEnv != "" || s.EnablePasswordEnv != "" ||
 			s.KeyFile != "" || s.Agent {

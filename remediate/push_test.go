@@ -408,3 +408,20 @@ func TestSamePushTwiceAppliesOnce(t *testing.T) {
 		t.Errorf("state %s", got.State)
 	}
 }
+
+// TestStandbyUnitRefused: the policy's address reaches the standby unit of
+// a failover pair; nothing is sent and the push fails naming it.
+func TestStandbyUnitRefused(t *testing.T) {
+	r := newRig(t, rigOpts{fake: func(c *fakeasa.Config) { c.Failover = "standby" }})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	if _, _, err := r.m.Approve(ctx, p.ID, operator, "", r.start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.m.Push(ctx, p.ID, operator); !errors.Is(err, devices.ErrStandby) {
+		t.Fatalf("push to standby: %v, want ErrStandby", err)
+	}
+	if r.srv.Running() != r.start || len(configLines(r.srv.Log())) != 0 {
+		t.Errorf("standby touched: %q", configLines(r.srv.Log()))
+	}
+}

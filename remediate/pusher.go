@@ -55,6 +55,8 @@ func Target(dev *policies.Device) (devices.Target, error) {
 		KnownHostsFile:   dev.SSH.KnownHosts,
 		LegacyAlgorithms: dev.SSH.LegacyAlgorithms,
 		Timeout:          time.Duration(dev.SSH.Timeout),
+		Hostname:         dev.SSH.Hostname,
+		Context:          dev.SSH.Context,
 	}, nil
 }
 

@@ -27,13 +27,14 @@ type daemonJobs struct {
 	log        *slog.Logger
 }
 
-func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger) (*daemonJobs, error) {
+func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger, outs esOutputs) (*daemonJobs, error) {
 	m := a.manager(cfg, st)
 	env := &detect.Env{Stats: st, Policy: cfg, Log: a.log.With("component", "detect"),
 		Findings: detect.NewStore(st, time.Duration(cfg.Retention.Findings))}
 	sched, err := detect.NewScheduler(detect.SchedulerOptions{
 		Env: env,
 		OnFindings: func(ctx context.Context, fs []detect.Finding) {
+			outs.findings(fs)
 			// The device is not asked here: the dry run at approval checks its own protections.
 			ps, err := m.Propose(ctx, "firebreak-daemon", fs, nil)
 			if err != nil {

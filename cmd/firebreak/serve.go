@@ -93,10 +93,15 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		return err
 	}
 	defer archive.Close()
+	outs, err := a.openOutputs(cfg, reg, a.log.With("component", "output"))
+	if err != nil {
+		return err
+	}
 	p := collector.NewPipeline(collector.PipelineOptions{
 		Config: cfg, Store: st, Archive: archive, Metrics: metrics, Log: log, Now: time.Now,
 		FlushEvery:  time.Duration(co.FlushInterval),
 		FlushEvents: -1, // live: one transaction per flush interval
+		Outputs:     outs.sinks(),
 	})
 	ls, err := collector.Listen(ctx, cfg, metrics, log)
 	if err != nil {
@@ -112,14 +117,24 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	state := &serveState{started: time.Now(), pipeline: p, listeners: ls, registry: reg, socket: sock}
 	a.daemon = &daemonEnv{cfg: cfg, store: st, serve: state}
 
-	jobs, err := a.newDaemonJobs(cfg, st, log)
+	jobs, err := a.newDaemonJobs(cfg, st, log, outs)
 	if err != nil {
 		ls.Close()
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return jobs.run(ctx) })
-	g.Go(func() error { return ls.Run(ctx, p) })
+	// The outputs stop after the pipeline, so that its last events are queued too.
+	outCtx, stopOutputs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOutputs()
+	g.Go(func() error {
+		defer stopOutputs()
+		return ls.Run(ctx, p)
+	})
+	for _, o := range outs {
+		g.Go(func() error { return o.Run(outCtx) })
+	}
+	g.Go(func() error { return outs.proposals(ctx, jobs.m, log) })
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
 	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
