@@ -48,8 +48,24 @@ type Plan struct {
 	// the device does. An error triggers the rollback, as for Verify. A
 	// device that cannot run show commands fails the check.
 	Check func(ctx context.Context, show func(ctx context.Context, cmd string) (string, error)) error
-	// Save runs "write memory" after a verified push.
-	Save bool
+	// Save runs "write memory" after a verified push. Before sending
+	// anything Apply then compares the running and startup checksums (when
+	// the device can tell them, see Checksummer): if they differ, someone's
+	// unsaved work would be saved with ours, and Apply stops with ErrUnsaved
+	// unless AllowUnsaved, which pushes and reports a warning.
+	Save         bool
+	AllowUnsaved bool
+}
+
+// ErrUnsaved: the device's running configuration differs from its startup
+// configuration before the push (someone's unsaved changes); nothing was sent.
+var ErrUnsaved = errors.New("running configuration has unsaved changes")
+
+// Checksummer is a device that reports the checksums of its running and
+// startup configurations ("show checksum", the startup's Cryptochecksum
+// line); *ASA implements it.
+type Checksummer interface {
+	Checksums(ctx context.Context) (running, startup string, err error)
 }
 
 // shower is a device that runs read-only commands (ASA.Show).
@@ -69,6 +85,13 @@ type Report struct {
 	// Before again (compared with StableConfig).
 	RolledBack bool
 	Saved      bool
+	// Verified is true once the read-back passed Verify and Check: from
+	// then on nothing undoes the change (a lost save reply is recovered by
+	// PushASA, not rolled back).
+	Verified bool
+	// Warnings are conditions that did not stop the push (unsaved foreign
+	// changes allowed by the policy, a save recovered after a lost reply).
+	Warnings []string
 	// Suspicious are lines answered with an unknown warning: taken as
 	// applied (they are in Applied and undone by a rollback) and judged by
 	// Verify; without Verify they fail the push.
@@ -128,6 +151,20 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 		return rep, fmt.Errorf("%w: %s", ErrConfigChanged, firstDiff(StableConfig(p.Before), StableConfig(before)))
 	}
 	rep.Before = before
+	if p.Save {
+		if cs, ok := dev.(Checksummer); ok {
+			run, start, err := cs.Checksums(ctx)
+			if err != nil {
+				return rep, fmt.Errorf("read checksums before push: %w", err)
+			}
+			if run != start {
+				if !p.AllowUnsaved {
+					return rep, fmt.Errorf("%w: running %.8s, startup %.8s; save or discard them first, or allow it in the policy (remediation.allow_unsaved_changes): nothing sent", ErrUnsaved, run, start)
+				}
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("running and startup configurations differed before the push (running %.8s, startup %.8s): write memory saved those unsaved changes too", run, start))
+			}
+		}
+	}
 	lines, owner := render(p.Steps, false)
 	res, err := dev.Configure(ctx, lines)
 	for i := range res.Applied {
@@ -183,6 +220,7 @@ func Apply(ctx context.Context, dev Configurer, p Plan) (Report, error) {
 		}
 		return rep, errors.Join(failure, rerr)
 	}
+	rep.Verified = true
 	if p.Save {
 		if err := dev.WriteMemory(ctx); err != nil {
 			return rep, err

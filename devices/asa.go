@@ -77,9 +77,9 @@ type ASA struct {
 	mu      sync.Mutex
 	widthOK bool // "show terminal" said width 511, or it was set
 	tr      *sshTransport
-	d      *network.Driver
-	broken error
-	closer []func() error
+	d       *network.Driver
+	broken  error
+	closer  []func() error
 }
 
 func getenv(name, what string) (string, error) {
@@ -693,6 +693,37 @@ func (a *ASA) WriteMemory(ctx context.Context) error {
 	}
 	return err
 }
+
+var reChecksum = regexp.MustCompile(`(?m)^Cryptochecksum:\s*([0-9a-fA-F ]{32,40}?)\s*$`)
+
+// Checksums returns the checksums of the running ("show checksum") and
+// startup (its Cryptochecksum line) configurations, lower-case hex without
+// spaces; equal means nothing is unsaved.
+func (a *ASA) Checksums(ctx context.Context) (running, startup string, err error) {
+	parse := func(cmd, out string) (string, error) {
+		m := reChecksum.FindAllStringSubmatch(out, -1)
+		if m == nil {
+			return "", fmt.Errorf("%s: no Cryptochecksum line: %w", cmd, ErrUnexpectedOutput)
+		}
+		return strings.ToLower(strings.ReplaceAll(m[len(m)-1][1], " ", "")), nil
+	}
+	out, err := a.Show(ctx, "show checksum")
+	if err != nil {
+		return "", "", err
+	}
+	if running, err = parse("show checksum", out); err != nil {
+		return "", "", err
+	}
+	if out, err = a.Show(ctx, "show startup-config"); err != nil {
+		return "", "", err
+	}
+	if startup, err = parse("show startup-config", out); err != nil {
+		return "", "", err
+	}
+	return running, startup, nil
+}
+
+var _ Checksummer = (*ASA)(nil)
 
 // Transcript is the session's redacted transcript (shared, still growing
 // while the session is used).

@@ -34,6 +34,10 @@ func PushASA(ctx context.Context, l *Locker, t Target, p Plan, log *slog.Logger)
 	rep, err = Apply(ctx, a, p)
 	transcripts = append(transcripts, a.Transcript().String())
 	_ = a.Close()
+	if err != nil && rep.Verified {
+		// The change is live and verified; only the save failed. Never undo it.
+		return recoverSave(ctx, t, p, rep, err, &transcripts, log)
+	}
 	if err == nil || !errors.Is(err, ErrConnection) || (len(rep.Applied) == 0 && rep.InFlight == nil) {
 		return rep, err
 	}
@@ -54,4 +58,58 @@ func PushASA(ctx context.Context, l *Locker, t Target, p Plan, log *slog.Logger)
 		rep.After = after
 	}
 	return rep, errors.Join(err, rerr)
+}
+
+// recoverSave handles a verified push whose "write memory" reply was lost
+// or failed: it dials again, checks that the running configuration still
+// passes p.Verify, compares the running and startup checksums and saves
+// again when they differ. It never rolls back. When it cannot confirm the
+// save the error wraps ErrWriteMemory (the change is live, unsaved).
+func recoverSave(ctx context.Context, t Target, p Plan, rep Report, werr error, transcripts *[]string, log *slog.Logger) (Report, error) {
+	log.Warn("save not confirmed after a verified push, reconnecting to check", "device", t.Name, "err", werr)
+	fail := func(err error) (Report, error) {
+		if !errors.Is(err, ErrWriteMemory) {
+			err = fmt.Errorf("%w: %w", ErrWriteMemory, err)
+		}
+		return rep, errors.Join(fmt.Errorf("%w: save after the verified change: %w", ErrWriteMemory, werr), err)
+	}
+	b, err := DialASA(ctx, t, log)
+	if err != nil {
+		return fail(fmt.Errorf("reconnect: %w", err))
+	}
+	defer func() {
+		*transcripts = append(*transcripts, "--- reconnected to confirm the save\n", b.Transcript().String())
+		_ = b.Close()
+	}()
+	running, err := b.RunningConfig(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	rep.After = running
+	if p.Verify != nil {
+		if verr := p.Verify(running); verr != nil {
+			// Someone changed it since; still not ours to undo.
+			return fail(fmt.Errorf("running configuration no longer verifies: %w", verr))
+		}
+	}
+	run, start, err := b.Checksums(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if run != start {
+		if err := b.WriteMemory(ctx); err != nil {
+			return fail(err)
+		}
+		if run, start, err = b.Checksums(ctx); err != nil {
+			return fail(err)
+		}
+		if run != start {
+			return fail(fmt.Errorf("startup checksum %.8s still differs from running %.8s after saving again", start, run))
+		}
+		rep.Warnings = append(rep.Warnings, "write memory reply lost; saved again after reconnecting (checksums now equal)")
+	} else {
+		rep.Warnings = append(rep.Warnings, "write memory reply lost; after reconnecting the startup checksum equals the running one (saved)")
+	}
+	rep.Saved = true
+	return rep, nil
 }

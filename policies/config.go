@@ -359,9 +359,12 @@ type Remediation struct {
 	MaxPrefixLenV4     int            `yaml:"max_prefix_len_v4"` // never block an IPv4 prefix shorter (broader) than this, default 24
 	MaxPrefixLenV6     int            `yaml:"max_prefix_len_v6"` // the same for IPv6, default 64
 	AutoRemoveOnExpiry bool           `yaml:"auto_remove_on_expiry"`
-	PushOnApprove      bool           `yaml:"push_on_approve"`
-	UseShun            bool           `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
-	ShunDuration       Duration       `yaml:"shun_duration"` // default 1h
+	// AllowUnsavedChanges pushes (and saves) even when the device's running configuration
+	// already differs from its startup one; by default such a push is refused.
+	AllowUnsavedChanges bool     `yaml:"allow_unsaved_changes"`
+	PushOnApprove       bool     `yaml:"push_on_approve"`
+	UseShun             bool     `yaml:"use_shun"`      // also shun blocked sources for ShunDuration
+	ShunDuration        Duration `yaml:"shun_duration"` // default 1h
 	// QuarantineRoles are the server roles whose hosts may be quarantined; workstations and
 	// printers may always be, every other role only when listed here.
 	QuarantineRoles []string `yaml:"quarantine_roles"`

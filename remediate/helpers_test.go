@@ -80,6 +80,7 @@ type rigOpts struct {
 	remediation string // YAML lines under remediation:
 	enableEnv   string
 	fake        func(*fakeasa.Config)
+	policy      func(string) string // edits the policy YAML
 }
 
 func initialConfig(t *testing.T) string {
@@ -154,6 +155,9 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	var port int
 	fmt.Sscan(portS, &port)
 	y := policyYAML(port, kh, o.remediation, o.enableEnv)
+	if o.policy != nil {
+		y = o.policy(y)
+	}
 	pol, err := policies.Parse("test.yaml", []byte(y))
 	if err != nil {
 		t.Fatalf("policy: %v", err)

@@ -58,7 +58,8 @@ func (m *Manager) intents(f detect.Finding, dev *policies.Device) []intent {
 	quarantine := func(why string) {
 		if m.internalHost(s.Host) {
 			out = append(out, intent{kind: KindQuarantine, target: hostPrefix(s.Host), iface: dev.InsideInterface, reason: why,
-				shun: s.Host.Unmap().Is4(), flows: flows})
+				shun: s.Host.Unmap().Is4(), flows: flows, advisory: "The ASA only sees traffic that crosses it: " + s.Host.Unmap().String() +
+					" can still reach hosts on its own VLAN and networks a 2921 routes without the ASA; isolate its switch port or VLAN for those."})
 		}
 	}
 	advise := func(a netip.Addr, text string) {

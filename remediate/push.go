@@ -135,9 +135,10 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 			traces = traceFlows(ctx, show, effect, false)
 			return traceErr(traces)
 		},
-		Steps:  steps,
-		Before: running,
-		Save:   true,
+		Steps:        steps,
+		Before:       running,
+		Save:         true,
+		AllowUnsaved: m.pol.Remediation.AllowUnsavedChanges,
 		Verify: func(readBack string) error {
 			got, err := asaconfig.Parse([]byte(readBack))
 			if err != nil {
@@ -151,7 +152,12 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		},
 	}
 	rep, perr := m.pusher.Push(ctx, dev, plan)
-	if perr != nil && errors.Is(perr, devices.ErrWriteMemory) && len(rep.Applied) == len(steps) && !rep.RolledBack {
+	res.Warnings = append(res.Warnings, rep.Warnings...)
+	for _, s := range rep.Suspicious {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("device answered %q with %q: taken as applied, verification passed", s.Command, strings.TrimSpace(s.Output)))
+	}
+	// A verified change is never failed because its save was not confirmed.
+	if perr != nil && errors.Is(perr, devices.ErrWriteMemory) && (rep.Verified || len(rep.Applied) == len(steps)) && !rep.RolledBack {
 		res.Warnings = append(res.Warnings, "write memory failed; the change is live but not saved: "+perr.Error())
 		perr = nil
 	}

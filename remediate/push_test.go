@@ -275,6 +275,9 @@ func TestConfigChangedSinceApproval(t *testing.T) {
 	if _, err := a.Configure(ctx, []devices.Command{devices.MustCommand("access-list OUTSIDE_IN line 1 extended permit tcp host 192.0.2.99 any eq ssh")}); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.WriteMemory(ctx); err != nil { // saved: unsaved work is refused, see TestForeignUnsavedChanges
+		t.Fatal(err)
+	}
 	a.Close()
 	edited := r.srv.Running()
 	before := len(r.srv.Log())
@@ -423,5 +426,65 @@ func TestStandbyUnitRefused(t *testing.T) {
 	}
 	if r.srv.Running() != r.start || len(configLines(r.srv.Log())) != 0 {
 		t.Errorf("standby touched: %q", configLines(r.srv.Log()))
+	}
+}
+
+// TestLostSaveReplyKeepsVerifiedChange: the [OK] of write memory is lost
+// (the flash was written): the push reconnects, finds the change still
+// verified and the checksums equal, and the proposal is applied, saved.
+func TestLostSaveReplyKeepsVerifiedChange(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	r.approve(p.ID)
+	r.srv.SetFaults(fakeasa.Faults{DropWriteReply: true})
+	res, err := r.m.Push(ctx, p.ID, operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Proposal.State != remediate.StateApplied || !res.Report.Saved || res.Report.RolledBack {
+		t.Fatalf("state %s saved %v rolled back %v", res.Proposal.State, res.Report.Saved, res.Report.RolledBack)
+	}
+	if r.srv.Running() == r.start || r.srv.Startup() != r.srv.Running() {
+		t.Error("the change is not live and saved")
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), "write memory reply lost") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}
+
+// TestForeignUnsavedChanges: another admin's unsaved edit is not saved
+// along with ours: the push is refused before anything is sent, unless the
+// policy allows it, then it pushes with a warning.
+func TestForeignUnsavedChanges(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		rem := ""
+		if allow {
+			rem = "  block_duration: {block: 24h, quarantine: 4h}\n  allow_unsaved_changes: true\n"
+		}
+		r := newRig(t, rigOpts{remediation: rem})
+		ctx := context.Background()
+		if err := r.srv.ChangeRunning("route inside 10.77.0.0 255.255.0.0 10.20.0.254 1"); err != nil {
+			t.Fatal(err)
+		}
+		p := r.propose(scan("f1", "203.0.113.7"))[0]
+		r.approve(p.ID)
+		before := len(r.srv.Log())
+		res, err := r.m.Push(ctx, p.ID, operator)
+		if !allow {
+			if !errors.Is(err, devices.ErrUnsaved) {
+				t.Fatalf("push: %v, want ErrUnsaved", err)
+			}
+			if n := configLines(r.srv.Log()[before:]); len(n) != 0 {
+				t.Errorf("sent %q", n)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(res.Warnings, "\n"), "saved those unsaved changes too") {
+			t.Errorf("allowed push without the warning: %q", res.Warnings)
+		}
 	}
 }
