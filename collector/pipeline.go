@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -132,11 +131,8 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if o.Agg.MaxLateness == 0 {
-		// Back-dated lines (forged, or a device clock set back) do not rewrite history;
-		// negative turns the check off, for a replay of files out of order.
-		o.Agg.MaxLateness = time.Duration(cmp.Or(o.Config.Collector.MaxLateness, policies.Duration(2*time.Hour)))
-	}
+	// Agg.MaxLateness is left to the caller: the daemon sets it (live batches arrive in
+	// order within milliseconds), a replay does not (its parallel batches span hours).
 	if o.Agg.MaxHostsPerHour == 0 {
 		o.Agg.MaxHostsPerHour = o.Config.Collector.MaxHostsPerHour
 	}

@@ -74,8 +74,9 @@ type Collector struct {
 	// MaxHostsPerHour is how many distinct internal hosts get counters of their own per hour;
 	// further ones (a flood of forged lines naming hosts) count in the site totals only.
 	MaxHostsPerHour int `yaml:"max_hosts_per_hour"` // default 20000
-	// MaxLateness: a line dated more than this before its device's newest time is late
-	// (back-dated, forged or a clock set back): counted, not aggregated. Default 2h.
+	// MaxLateness: a line the daemon receives dated more than this before its device's newest
+	// time is late (back-dated, forged or a clock set back): counted, not aggregated. Default
+	// 2h. Replays (ingest) keep every line.
 	MaxLateness Duration `yaml:"max_lateness"`
 	// APISocket is the daemon's local API; empty means <data_dir>/firebreak.sock (see APISocketPath).
 	APISocket string `yaml:"api_socket"`

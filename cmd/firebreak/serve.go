@@ -101,7 +101,9 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		Config: cfg, Store: st, Archive: archive, Metrics: metrics, Log: log, Now: time.Now,
 		FlushEvery:  time.Duration(co.FlushInterval),
 		FlushEvents: -1, // live: one transaction per flush interval
-		Outputs:     outs.sinks(),
+		// Live lines dated long before their device's clock are back-dated: not counted.
+		Agg:     stats.AggOptions{MaxLateness: time.Duration(co.MaxLateness)},
+		Outputs: outs.sinks(),
 	})
 	ls, err := collector.Listen(ctx, cfg, metrics, log)
 	if err != nil {

@@ -266,17 +266,24 @@ func spaced(sum string) string {
 	return sum[0:8] + " " + sum[8:16] + " " + sum[16:24] + " " + sum[24:32]
 }
 
-// startupText is "show startup-config": the saved text with its checksum.
+// startupText is "show startup-config": the saved text with its checksum
+// line before ": end" (at the end when there is none).
 func (m *model) startupText() string {
 	var b strings.Builder
+	sum := "Cryptochecksum:" + checksum(m.startup) + "\n"
+	wrote := false
 	for _, l := range strings.SplitAfter(m.startup, "\n") {
 		if strings.HasPrefix(l, "Cryptochecksum:") {
 			continue
 		}
-		if strings.HasPrefix(l, ": end") {
-			b.WriteString("Cryptochecksum:" + checksum(m.startup) + "\n")
+		if strings.HasPrefix(l, ": end") && !wrote {
+			b.WriteString(sum)
+			wrote = true
 		}
 		b.WriteString(l)
+	}
+	if !wrote {
+		b.WriteString(sum)
 	}
 	return b.String()
 }
