@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -916,5 +917,27 @@ func TestWhichBox(t *testing.T) {
 	single.target.Context = "dmz"
 	if _, err := devices.DialASA(context.Background(), single.target, nil); !errors.Is(err, devices.ErrWrongDevice) {
 		t.Errorf("context on a single-context box: %v", err)
+	}
+}
+
+// TestHostKeyAlgorithmsFollowKnownHosts: a box offering ed25519 and RSA
+// keys, with only its ed25519 key pinned, is reached with that key instead
+// of being refused as changed (x/crypto prefers RSA signatures by default).
+func TestHostKeyAlgorithmsFollowKnownHosts(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaSigner, err := ssh.NewSignerFromKey(rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, func(cfg *fakeasa.Config) { cfg.ExtraHostKeys = []ssh.Signer{rsaSigner} })
+	if r.srv.HostKey().Type() != ssh.KeyAlgoED25519 {
+		t.Fatalf("pinned key is %s", r.srv.HostKey().Type())
+	}
+	a := r.dial(t)
+	if _, err := a.Show(context.Background(), "show version"); err != nil {
+		t.Fatal(err)
 	}
 }

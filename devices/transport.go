@@ -2,10 +2,13 @@ package devices
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -120,6 +123,9 @@ func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
 	if c.legacy {
 		cfg.KeyExchanges, cfg.Ciphers = legacyAlgorithms()
 	}
+	// Offer only the host key types pinned for this host, so a box with
+	// several keys presents the pinned one instead of failing as changed.
+	cfg.HostKeyAlgorithms = pinnedAlgorithms(check, addr, c.legacy)
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -196,4 +202,46 @@ func hostKeyError(host, file string, key ssh.PublicKey, err error) error {
 		}
 	}
 	return e
+}
+
+// pinnedAlgorithms lists the host key algorithms for the key types
+// known_hosts pins for addr (nil: x/crypto's defaults, and the unknown key is
+// refused by the callback). An RSA key allows rsa-sha2-512/256, and the
+// SHA-1 "ssh-rsa" signature only with legacy algorithms (ASA 8.x).
+func pinnedAlgorithms(check ssh.HostKeyCallback, addr string, legacy bool) []string {
+	// Asking about a key that cannot be pinned makes the callback list the
+	// pinned ones.
+	_, probe, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil
+	}
+	pk, err := ssh.NewPublicKey(probe.Public())
+	if err != nil {
+		return nil
+	}
+	tcp, _ := net.ResolveTCPAddr("tcp", addr)
+	var ke *knownhosts.KeyError
+	if err := check(addr, tcp, pk); !errors.As(err, &ke) || len(ke.Want) == 0 {
+		return nil
+	}
+	var out []string
+	add := func(a ...string) {
+		for _, x := range a {
+			if !slices.Contains(out, x) {
+				out = append(out, x)
+			}
+		}
+	}
+	for _, w := range ke.Want {
+		switch t := w.Key.Type(); t {
+		case ssh.KeyAlgoRSA:
+			add(ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256)
+			if legacy {
+				add(ssh.KeyAlgoRSA)
+			}
+		default:
+			add(t)
+		}
+	}
+	return out
 }

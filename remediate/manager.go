@@ -37,25 +37,31 @@ type Options struct {
 	// Locker serialises pushes per device; default a Manager-owned one.
 	// Share one Locker between Managers of one process.
 	Locker *devices.Locker
-	Now    func() time.Time // default time.Now
-	Logger *slog.Logger     // default discard
+	// LockDir, when set, is the data folder whose locks/ file locks
+	// serialise pushes to one device across processes (devices.LockFile):
+	// a push while another process pushes to the device is refused with
+	// devices.ErrBusy.
+	LockDir string
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default discard
 }
 
 // Manager runs proposals against one store and policy. It is safe for
 // concurrent use; pushes to one device are serialised by the Locker.
 type Manager struct {
-	st     *stats.Store
-	pol    *policies.Config
-	pusher Pusher
-	locker *devices.Locker
-	now    func() time.Time
-	log    *slog.Logger
+	st      *stats.Store
+	pol     *policies.Config
+	pusher  Pusher
+	locker  *devices.Locker
+	lockDir string
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 // New returns a Manager. st and pol must stay open and unchanged while it is
 // used.
 func New(st *stats.Store, pol *policies.Config, o Options) *Manager {
-	m := &Manager{st: st, pol: pol, pusher: o.Pusher, locker: o.Locker, now: o.Now, log: o.Logger}
+	m := &Manager{st: st, pol: pol, pusher: o.Pusher, locker: o.Locker, lockDir: o.LockDir, now: o.Now, log: o.Logger}
 	if m.locker == nil {
 		m.locker = &devices.Locker{}
 	}
@@ -271,4 +277,22 @@ func (m *Manager) checkTarget(t netip.Prefix, running *asaconfig.Config) error {
 		running = &asaconfig.Config{} // the zero Config protects nothing of its own
 	}
 	return running.CheckTarget(t, m.limits())
+}
+
+// lockDevice takes the in-process lock for device, then the cross-process
+// file lock when LockDir is set.
+func (m *Manager) lockDevice(ctx context.Context, device string) (func(), error) {
+	unlock, err := m.locker.Lock(ctx, device)
+	if err != nil {
+		return nil, err
+	}
+	if m.lockDir == "" {
+		return unlock, nil
+	}
+	funlock, err := devices.LockFile(m.lockDir, device)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() { funlock(); unlock() }, nil
 }

@@ -99,7 +99,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	if err != nil {
 		return res, err
 	}
-	unlock, err := m.locker.Lock(ctx, dev.Name)
+	unlock, err := m.lockDevice(ctx, dev.Name)
 	if err != nil {
 		return res, err
 	}
@@ -419,7 +419,7 @@ func (m *Manager) unshun(ctx context.Context, p Proposal) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := m.locker.Lock(ctx, dev.Name)
+	unlock, err := m.lockDevice(ctx, dev.Name)
 	if err != nil {
 		return err
 	}

@@ -488,3 +488,35 @@ func TestForeignUnsavedChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPushRefusedWhileAnotherProcessPushes: the device's file lock in the
+// data folder is held (as by a second firebreak process: flock conflicts
+// between open files even within one process); a push with its own Locker
+// is refused with ErrBusy, sends nothing, and succeeds once it is free.
+func TestPushRefusedWhileAnotherProcessPushes(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	dir := t.TempDir()
+	m := remediate.New(r.st, r.pol, remediate.Options{Pusher: remediate.SSH{}, Now: r.clk.Now, LockDir: dir, Locker: &devices.Locker{}})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	r.approve(p.ID)
+	other, err := devices.LockFile(dir, "fw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.srv.Log())
+	_, err = m.Push(ctx, p.ID, operator)
+	if !errors.Is(err, devices.ErrBusy) || !strings.Contains(err.Error(), "another firebreak process") {
+		t.Fatalf("push while locked: %v, want ErrBusy", err)
+	}
+	if len(r.srv.Log()) != before {
+		t.Errorf("device contacted while locked: %q", r.srv.Log()[before:])
+	}
+	if got := r.get(p.ID); got.State != remediate.StateApproved {
+		t.Errorf("state %s, want approved", got.State)
+	}
+	other()
+	if _, err := m.Push(ctx, p.ID, operator); err != nil {
+		t.Fatal(err)
+	}
+}

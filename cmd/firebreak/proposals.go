@@ -24,7 +24,7 @@ import (
 
 // manager wires remediate to the store, the policy and the devices over SSH.
 func (a *app) manager(cfg *policies.Config, st *stats.Store) *remediate.Manager {
-	return remediate.New(st, cfg, remediate.Options{Pusher: remediate.SSH{Logger: a.log}, Logger: a.log})
+	return remediate.New(st, cfg, remediate.Options{Pusher: remediate.SSH{Logger: a.log}, Logger: a.log, LockDir: cfg.Collector.DataDir})
 }
 
 // running reads the device's configuration, or the saved file when given.

@@ -16,10 +16,13 @@
 //     `UTC+07:30`, year-first stamps, and uptime stamps (`3w2d`: Time stays zero);
 //   - rsyslog's `message repeated N times: [ … ]` (Count = N).
 //
-// The body is typed for the ASA ids listed in parseASA and the IOS access-list logging
-// mnemonics (IPACCESSLOG*, ACCESSLOG*); any other tagged message is KindHeader with Text set,
-// and a frame without a tag is KindUnparsed with Raw (and whatever header it had). Parsing
-// never fails and never panics.
+// The body is typed for the ASA ids with hand-written readers in parseASA, the ASA/FTD ids and
+// id ranges of asa_specs.go and the IOS mnemonics of ios_specs.go (read by the templates of
+// template.go), FTD's key/value security events (430001-430005) and the IOS access-list
+// logging mnemonics (IPACCESSLOG*, ACCESSLOG*); any other tagged message is KindHeader with
+// Text set, and a frame without a tag is KindUnparsed with Raw (and whatever header it had).
+// A frame cut before the mandatory part of its message is KindHeader with Truncated set.
+// Parsing never fails and never panics.
 //
 // Stamps without a zone are read in the device's zone (Options.Zone, default UTC); stamps without
 // a year take it from the injected clock (Options.Now), never from the wall clock.

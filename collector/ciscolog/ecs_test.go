@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -188,6 +189,80 @@ func TestAppendECSAllLines(t *testing.T) {
 			if err := checkJSONObject(buf); err != nil {
 				t.Errorf("%s:%d: %v: %s", filepath.Base(file), n+1, err, buf)
 			}
+		}
+	}
+}
+
+func TestECSCategorisation(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want map[string]any
+	}{
+		{`<164>Mar  3 08:15:05 fw-a %ASA-4-106023: Deny tcp src outside:192.0.2.77/40022 dst inside:10.20.1.30/3389 by access-group "outside_access_in" [0x0, 0x0]`,
+			map[string]any{"ecs.version": ECSVersion, "event.kind": "event", "event.category": []any{"network"}, "event.type": []any{"connection", "denied"},
+				"event.outcome": "failure", "event.action": "firewall-rule", "log.level": "warning", "rule.name": "outside_access_in",
+				"related.ip": []any{"192.0.2.77", "10.20.1.30"}, "related.hosts": []any{"fw-a"}, "observer.type": "firewall", "observer.vendor": "Cisco"}},
+		{"<166>Mar  3 08:15:14 fw-a %ASA-4-113019: Group = Staff, Username = CLINIC\\dr.lee, IP = 192.0.2.121, Session disconnected. Session Type: SSL, Duration: 1h:02m:03s, Bytes xmt: 1000, Bytes rcv: 24, Reason: Idle Timeout",
+			map[string]any{"event.category": []any{"network", "session"}, "event.type": []any{"connection", "end"}, "user.name": "CLINIC\\dr.lee",
+				"user.domain": "CLINIC", "related.user": []any{"CLINIC\\dr.lee"}, "source.bytes": 1000.0, "destination.bytes": 24.0, "network.bytes": 1024.0,
+				"source.user.group.name": "Staff"}},
+		{"<161>Mar  3 08:15:20 fw-a %FTD-1-430001: EventPriority: High, SrcIP: 192.0.2.7, DstIP: 10.20.1.30, SrcPort: 40022, DstPort: 80, Protocol: tcp, GID: 1, SID: 2001219, Revision: 20, Message: ET SCAN Potential SSH Scan, Classification: Attempted Information Leak",
+			map[string]any{"event.kind": "alert", "event.category": []any{"intrusion_detection", "network"}, "rule.id": "2001219",
+				"event.reason": "ET SCAN Potential SSH Scan", "observer.product": "ftd", "log.level": "alert"}},
+		{"<188>12: rtr-a: Mar  3 10:00:01.123 CET: %PORT_SECURITY-2-PSECURE_VIOLATION: Security violation occurred, caused by MAC address 0011.2233.4455 on port GigabitEthernet1/0/7.",
+			map[string]any{"source.mac": "0011.2233.4455", "observer.ingress.interface.name": "GigabitEthernet1/0/7", "event.type": []any{"connection", "denied"}}},
+		{"<166>Mar  3 08:15:14 fw-a %ASA-6-302013: Built inbound TCP connection 1 for outside:192.0.2.1/5000 (192.0.2.1/5000)(nurse@clinic.example) to inside:10.0.0.1/443 (198.51.100.9/443)",
+			map[string]any{"related.ip": []any{"192.0.2.1", "10.0.0.1", "198.51.100.9"}, "related.user": []any{"nurse@clinic.example"}}},
+	} {
+		got := ecsOf(t, c.line)
+		for k, w := range c.want {
+			if d := cmp.Diff(w, got[k]); d != "" {
+				t.Errorf("%s: %s (-want +got):\n%s\n  line %s", k, k, d, c.line)
+			}
+		}
+	}
+}
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	cases := []string{"", "plain ascii value of some length", "a\"b", `back\slash`, "tab\tnew\nline\r", "\x00\x01\x1f\x7f",
+		"héllo wörld, ünïcode", "bad \xff\xfe utf8", "\u2028line\u2029sep", "12345678", "1234567\"", "abcdefgh\\ijklmnop",
+		strings.Repeat("x", 63) + "\x19", "CN=Smith, John,OU=Staff"}
+	for _, s := range cases {
+		got := appendJSONString(nil, s)
+		want, _ := json.Marshal(s) // same escapes, but encoding/json also escapes <, > and &
+		var a, b string
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("%q: invalid JSON %s", s, got)
+		}
+		_ = json.Unmarshal(want, &b)
+		if a != b {
+			t.Errorf("%q: decodes to %q, encoding/json's to %q", s, a, b)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("abc\"def\\ghi\x01")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendJSONString(nil, s)
+		var a, b string
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("%q: invalid JSON %s", s, got)
+		}
+		want, _ := json.Marshal(s)
+		_ = json.Unmarshal(want, &b)
+		if a != b {
+			t.Errorf("%q: decodes to %q, want %q", s, a, b)
+		}
+	})
+}
+
+func TestAppendTimestamp(t *testing.T) {
+	for _, tm := range []time.Time{time.Date(2026, 3, 3, 8, 15, 2, 123456789, time.UTC), time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("x", 3600)),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 999999999, time.UTC)} {
+		got := string(appendTimestamp(nil, tm))
+		if want := tm.UTC().Format("2006-01-02T15:04:05.000Z07:00"); got != want {
+			t.Errorf("appendTimestamp(%v) = %s, want %s", tm, got, want)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func ExampleAppendECS() {
 	var ev ciscolog.Event
 	p.ParseString(`%ASA-4-106023: Deny udp src outside:192.0.2.12/5353 dst inside:10.20.1.255/5353 by access-group "outside_access_in" [0x0, 0x0]`, &ev)
 	buf := ciscolog.AppendECS(nil, &ev)
-	fmt.Println(string(buf[:120]))
+	fmt.Println(string(buf[:143]))
 	// Output:
-	// {"message":"Deny udp src outside:192.0.2.12/5353 dst inside:10.20.1.255/5353 by access-group \"outside_access_in\" [0x0,
+	// {"ecs.version":"8.11.0","message":"Deny udp src outside:192.0.2.12/5353 dst inside:10.20.1.255/5353 by access-group \"outside_access_in\" [0x0,
 }

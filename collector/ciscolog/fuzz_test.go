@@ -2,6 +2,7 @@ package ciscolog
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -40,6 +41,19 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(edge))
 	}
+	// The template families and the cut-line cases (coverage_test.go, truncate_test.go).
+	for id, c := range asaCoverage {
+		f.Add([]byte(fmt.Sprintf("%%%s-%06d: %s", c.tag, id, c.body)))
+	}
+	for _, c := range asaRangeCoverage {
+		f.Add([]byte("%" + c.tag + ": " + c.body))
+	}
+	for _, c := range iosCoverage {
+		f.Add([]byte("<189>12: rtr: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body))
+	}
+	for _, l := range cutLines {
+		f.Add([]byte(l[:len(l)*2/3]))
+	}
 	p := newTestParser()
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) > fuzzMaxInput {
@@ -77,11 +91,21 @@ func addrInText(s string, a netip.Addr) bool {
 			if b, err := netip.ParseAddr(cand); err == nil && b == a {
 				return true
 			}
-			// `iface:addr` with a hex-looking interface name: try every split at ':'.
+			// `iface:addr` with a hex-looking interface name, `addr:port`: try every split at ':'.
 			for i := 0; i < len(cand); i++ {
 				if cand[i] == ':' {
 					if b, err := netip.ParseAddr(cand[i+1:]); err == nil && b == a {
 						return true
+					}
+					if b, err := netip.ParseAddr(cand[:i]); err == nil && b == a {
+						return true
+					}
+					for j := i + 1; j < len(cand); j++ {
+						if cand[j] == ':' {
+							if b, err := netip.ParseAddr(cand[i+1 : j]); err == nil && b == a {
+								return true
+							}
+						}
 					}
 				}
 			}

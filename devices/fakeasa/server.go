@@ -74,6 +74,9 @@ type Config struct {
 	AuthorizedKeys []ssh.PublicKey
 	// HostKey is the server key; a fresh ed25519 key when nil.
 	HostKey ssh.Signer
+	// ExtraHostKeys are offered besides HostKey (a box with RSA and ECDSA
+	// keys); the client's algorithm preference picks one.
+	ExtraHostKeys []ssh.Signer
 	// LegacyAlgorithmsOnly offers only diffie-hellman-group1-sha1,
 	// aes128-cbc/3des-cbc and hmac-sha1, like an ASA 8.x.
 	LegacyAlgorithmsOnly bool
@@ -202,6 +205,9 @@ func New(cfg Config) (*Server, error) {
 		sc.MACs = []string{ssh.HMACSHA1}
 	}
 	sc.AddHostKey(s.signer)
+	for _, k := range cfg.ExtraHostKeys {
+		sc.AddHostKey(k)
+	}
 	s.sshCfg = sc
 	return s, nil
 }
