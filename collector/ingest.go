@@ -21,7 +21,11 @@ type IngestResult struct {
 	// DamagedMembers are gzip members cut short (a crash while they were written) or broken:
 	// read up to the damage, then reading went on at the next member.
 	DamagedMembers int64
-	FileErrors     []error
+	// FromExport are JSON lines of an Elasticsearch export turned back into frames with their
+	// own time; ExportRefused are JSON lines without @timestamp and message, kept raw (they
+	// parse as unparsed) and counted.
+	FromExport, ExportRefused int64
+	FileErrors                []error
 }
 
 // Ingest replays log files (plain or gzip; "-" is stdin) through the pipeline, the same path
@@ -69,6 +73,7 @@ func readFiles(ctx context.Context, names []string, stdin io.Reader, pool *batch
 		}
 	}
 	defer func() { b.Release() }()
+	var conv []byte // reused for lines of Elasticsearch exports
 	for _, name := range names {
 		r, err := openLog(name, stdin, progress)
 		if err != nil {
@@ -91,6 +96,16 @@ func readFiles(ctx context.Context, names []string, stdin io.Reader, pool *batch
 				// Dropped like an oversize frame from the network: its cut end cannot be trusted.
 				res.Oversize++
 				continue
+			}
+			if line[0] == '{' {
+				f, isJSON, err := FromExport(conv[:0], line)
+				switch {
+				case err != nil:
+					res.ExportRefused++
+				case isJSON:
+					res.FromExport++
+					conv, line = f, f
+				}
 			}
 			b.add(line, netip.Addr{})
 			if b.full(MaxLine) {

@@ -24,7 +24,10 @@ func ReplayFile(ctx context.Context, name string, stdin io.Reader, p *ciscolog.P
 	}
 	defer r.Close()
 	s := NewLineScanner(r, MaxLine)
-	var ev ciscolog.Event
+	var (
+		ev   ciscolog.Event
+		conv []byte
+	)
 	for {
 		oversize, ok := s.Next(ctx)
 		if !ok {
@@ -33,6 +36,11 @@ func ReplayFile(ctx context.Context, name string, stdin io.Reader, p *ciscolog.P
 		line := s.Line()
 		if len(line) == 0 {
 			continue
+		}
+		if line[0] == '{' {
+			if f, isJSON, err := FromExport(conv[:0], line); err == nil && isJSON {
+				conv, line = f, f
+			}
 		}
 		p.Parse(line, &ev)
 		t.Add(&ev)

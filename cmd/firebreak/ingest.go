@@ -86,6 +86,10 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 		res.Lines, res.Files, float64(res.Bytes)/1e6, el.Round(time.Millisecond), float64(res.Lines)/el.Seconds())
 	fmt.Fprintf(a.stdout, "  typed %d, header-only %d, unparsed %d, oversize %d (dropped); %d flushes, %d new keys dropped at the memory cap\n",
 		s.Typed, s.Header, s.Unparsed, res.Oversize, s.Agg.Flushes, s.Agg.DroppedKeys)
+	if res.FromExport > 0 || res.ExportRefused > 0 {
+		fmt.Fprintf(a.stdout, "  Elasticsearch export: %d JSON lines read with their own @timestamp, %d without @timestamp and message kept as unparsed\n",
+			res.FromExport, res.ExportRefused)
+	}
 	if res.DamagedMembers > 0 {
 		fmt.Fprintf(a.stderr, "firebreak ingest: %d gzip members were cut short (a crash while they were written): read up to the cut, then on from the next member\n", res.DamagedMembers)
 	}

@@ -32,7 +32,11 @@ type bulkServer struct {
 	itemFail map[string]int // id -> per-item status to answer once
 	// down answers 503 to everything (a cluster that is away).
 	down bool
-	seen chan int // receives the count of documents stored after each request (non-blocking)
+	// hold, when set, makes the server sit on a request once it returns true for the number
+	// stored: held is closed and the request waits for gate.
+	hold       func(stored int) bool
+	gate, held chan struct{}
+	seen       chan int // receives the count of documents stored after each request (non-blocking)
 }
 
 type fault int
@@ -70,6 +74,13 @@ func (s *bulkServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if s.hold != nil && s.hold(len(s.docs)) {
+		s.hold = nil
+		close(s.held)
+		s.mu.Unlock()
+		<-s.gate
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	defer func() { // every answer, good or not, is told to a waiting test
 		select {

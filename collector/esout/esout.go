@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,7 @@ import (
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchtransport"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/firebreak-dev/firebreak/collector/ciscolog"
@@ -80,8 +82,9 @@ type Output struct {
 }
 
 type block struct {
-	b []byte
-	n int
+	b    []byte
+	n    int
+	done chan struct{} // a Sync marker: closed when the writer reaches it
 }
 
 // New opens the output's queue and builds its client.
@@ -135,14 +138,25 @@ func New(o Options) (*Output, error) {
 	if sec.APIKey != "" {
 		hdr.Set("Authorization", "ApiKey "+sec.APIKey)
 	}
-	discover := false
-	client, err := opensearch.NewClient(opensearch.Config{
-		Addresses: po.URLs, Username: sec.User, Password: sec.Password, Header: hdr,
-		Transport: tr, DisableRetry: true, RequestTimeout: time.Minute, DiscoverNodesOnStart: &discover,
+	var urls []*url.URL
+	for _, s := range po.URLs {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", po.Name, err)
+		}
+		urls = append(urls, u)
+	}
+	// The transport is built directly so that its background probes (health checks, node
+	// stats polling) stay off: the queue's back-off is the only retry, and every request the
+	// cluster sees is one firebreak means.
+	tp, err := opensearchtransport.New(opensearchtransport.Config{
+		URLs: urls, Username: sec.User, Password: sec.Password, Header: hdr, Transport: tr,
+		DisableRetry: true, RequestTimeout: time.Minute, HealthCheckMaxRetries: -1, NodeStatsInterval: -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", po.Name, err)
 	}
+	client := &opensearch.Client{Transport: tp}
 	q, err := OpenQueue(filepath.Join(o.DataDir, "esout", po.Name), int64(po.QueueMaxBytes))
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", po.Name, err)
@@ -223,7 +237,14 @@ func (w *EventWriter) Add(ev *ciscolog.Event, device string) {
 	w.doc = ciscolog.AppendECS(w.doc[:0], ev)
 	w.b = AppendRecord(w.b, s, DocID(device, ev.Raw), w.now(), w.doc)
 	w.n++
+	if len(w.b) >= blockBytes {
+		w.Flush()
+	}
 }
+
+// blockBytes bounds one block: the queue drops whole segments of whole blocks when full, so
+// this keeps what it drops at once small.
+const blockBytes = 64 << 10
 
 // Flush hands the events added since the last Flush to the queue writer without waiting.
 func (w *EventWriter) Flush() {
@@ -255,6 +276,10 @@ func (o *Output) Run(ctx context.Context) error {
 
 func (o *Output) write(ctx context.Context) {
 	put := func(b block) {
+		if b.done != nil {
+			close(b.done)
+			return
+		}
 		if err := o.q.Append(b.b, b.n); err != nil {
 			o.m.dropped.WithLabelValues(o.name, "queue_error").Add(float64(b.n))
 			o.log.Error("output queue append", "output", o.name, "err", err)
@@ -279,16 +304,21 @@ func (o *Output) write(ctx context.Context) {
 	}
 }
 
-// Drain blocks until the backlog is in the queue (tests, and ingest before it exits).
-func (o *Output) Drain(ctx context.Context) error {
-	for len(o.blocks) > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
+// Sync returns when every block handed over before it is in the on-disk queue (ingest
+// before it exits, and tests), or when ctx ends; Run must be running.
+func (o *Output) Sync(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case o.blocks <- block{done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (o *Output) send(ctx context.Context) error {

@@ -53,6 +53,19 @@ func addEvents(o *esout.Output, first, n int) map[string][]byte {
 	return want
 }
 
+// expected is what addEvents(o, 0, n) queues, without an output.
+func expected(n int) map[string][]byte {
+	p := ciscolog.NewParser(ciscolog.Options{Now: func() time.Time { return time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) }})
+	want := map[string][]byte{}
+	var ev ciscolog.Event
+	for i := range n {
+		line := asaLine(i)
+		p.Parse([]byte(line), &ev)
+		want[esout.DocID("fw1", line)] = ciscolog.AppendECS(nil, &ev)
+	}
+	return want
+}
+
 // run runs the output until stop is called; stop waits for Run's end.
 func run(t testing.TB, o *esout.Output) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -178,7 +191,9 @@ func TestRestartResendsUnacknowledged(t *testing.T) {
 	dir := t.TempDir()
 	o := newOutput(t, dir, testOutput(s.URL(), 8<<20, 32<<10))
 	want := addEvents(o, 0, 300)
+	s.mu.Lock()
 	s.down = true
+	s.mu.Unlock()
 	stop := run(t, o)
 	<-s.seen // at least one refused request
 	stop()

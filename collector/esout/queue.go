@@ -19,7 +19,7 @@ import (
 // files in one folder and a cursor file naming the first record not yet acknowledged.
 //
 // Contract: a record appended (Append returned) survives the process being killed (it is in
-// the kernel's page cache; the segments are synced on Close and at every Ack); it is handed
+// the kernel's page cache; a segment is synced when the next one starts and on Close); it is handed
 // out by Read until Ack covers it, so delivery is at least once. When the queue holds more
 // than its bound, whole segments are dropped from the oldest end and their unacknowledged
 // records counted in Dropped: Append never waits for the reader. Safe for one appender and
@@ -377,7 +377,7 @@ func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
 }
 
 // Ack records that everything before p has been delivered: the cursor file is rewritten
-// (synced, then renamed) and passed segments removed.
+// (written, then renamed over the old one) and passed segments removed.
 func (q *Queue) Ack(p Pos, n int) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -387,14 +387,13 @@ func (q *Queue) Ack(p Pos, n int) error {
 	if p.Seg < q.cursor.Seg || (p.Seg == q.cursor.Seg && p.Off <= q.cursor.Off) {
 		return nil // dropped meanwhile
 	}
-	if err := q.w.Sync(); err != nil { // the records must be on disk before the cursor passes them
-		return fmt.Errorf("esout queue: %w", err)
-	}
+	// No fsync here: a cursor lost with the page cache (power loss) only means records sent
+	// again, which the cluster drops by id; segments are synced at rotation and Close.
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:], p.Seg)
 	binary.LittleEndian.PutUint64(b[8:], uint64(p.Off))
 	tmp := filepath.Join(q.dir, "cursor.tmp")
-	if err := writeSync(tmp, b[:]); err != nil {
+	if err := os.WriteFile(tmp, b[:], 0o640); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(q.dir, "cursor")); err != nil {
@@ -424,22 +423,6 @@ func (q *Queue) Ack(p Pos, n int) error {
 	default:
 	}
 	return nil
-}
-
-func writeSync(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("esout queue: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("esout queue: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("esout queue: %w", err)
-	}
-	return f.Close()
 }
 
 // QueueStats are the queue's counters.
