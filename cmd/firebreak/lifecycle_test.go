@@ -27,8 +27,13 @@ func TestFindingsLifecycleCommands(t *testing.T) {
 		t.Fatalf("findings: exit %d, %d findings", code, len(fs))
 	}
 	a, b, c := fs[0].ID, fs[1].ID, fs[2].ID
+	// Shell completion (cobra's hidden __complete) offers the stored IDs.
+	code, out, errOut := runCLI(t, "", append(append([]string{"__complete", "findings", "ack"}, base...), "")...)
+	if code != 0 || !strings.Contains(out, a+"\t") || !strings.Contains(out, c+"\t") || !strings.Contains(out, ":4") {
+		t.Errorf("__complete findings ack: exit %d %s:\n%s", code, errOut, out)
+	}
 
-	code, out, errOut := cli("findings", "ack", a, "--comment", "on it", "--json")
+	code, out, errOut = cli("findings", "ack", a, "--comment", "on it", "--json")
 	var f detect.Finding
 	if code != 0 || json.Unmarshal([]byte(out), &f) != nil || f.Status != detect.StatusAcknowledged || f.Comment != "on it" {
 		t.Fatalf("ack --json: exit %d %s: %+v", code, errOut, f)
