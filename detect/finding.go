@@ -106,8 +106,13 @@ type Finding struct {
 	Count     int       `json:"count"` // how many distinct windows found it (reruns of a window do not count)
 	// SuppressUntil: runs before this time update the finding silently (no new alert).
 	SuppressUntil time.Time `json:"suppress_until,omitzero"`
-	// Status: open, acknowledged, resolved (set by people or by remediation feedback).
+	// Status: open, acknowledged, resolved, suppressed (set by people, policy rules or by
+	// remediation feedback; see lifecycle.go).
 	Status string `json:"status"`
+	// Suppressed says who keeps the finding quiet, why and until when (status suppressed).
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+	// Comment is the last comment a person gave with a lifecycle action.
+	Comment string `json:"comment,omitempty"`
 	// One situation over time (see situation.go): the days it was active (UTC dates, the
 	// last maxActiveDays kept), how its strength moves, and the strongest window's figure.
 	DaysActive   int      `json:"days_active,omitempty"`

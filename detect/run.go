@@ -66,6 +66,8 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 	found = foldTerms(found)
 	for i := range found {
 		evidenceSeverity(env.Policy, &found[i])
+		// A policy rule's suppression rides on the finding into Upsert, which keeps it.
+		found[i].Suppressed = policySuppression(env.Policy, &found[i], w.To)
 	}
 	if env.Findings != nil {
 		ups, err := env.Findings.Upsert(ctx, res.Detectors, w, found, func(det string) time.Duration {
@@ -79,6 +81,9 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 		for _, f := range found {
 			f.ID = shortID(f.Key, 8)
 			f.Count, f.Status = 1, StatusOpen
+			if f.Suppressed != nil {
+				f.Status = StatusSuppressed
+			}
 			res.Findings = append(res.Findings, Upserted{Finding: f, Change: ChangeNew})
 		}
 	}

@@ -60,7 +60,9 @@ const (
 	ChangeNew      Change = "new"      // first time this key was found
 	ChangeUpdated  Change = "updated"  // found again after its suppression ended: alert again
 	ChangeSilent   Change = "silent"   // found again within its suppression window
-	ChangeReopened Change = "reopened" // found again after it was resolved
+	ChangeReopened Change = "reopened" // found again after it was resolved or its suppression ended
+	// ChangeEscalated: found again with a higher severity than before: alert again.
+	ChangeEscalated Change = "escalated"
 )
 
 // Upserted is one finding after an upsert, with what happened to it.
@@ -123,7 +125,7 @@ func (s *Store) Upsert(ctx context.Context, detectors []string, w TimeRange, fou
 		if err := s.db.Update(ctx, func(tx *stats.RecordTx) error {
 			out = out[:base]
 			for _, f := range chunk {
-				u, err := upsertTx(tx, f, w, counted[f.Key], suppress(f.Detector), s.ClosedRetention)
+				u, err := upsertTx(tx, f, w, counted[f.Key], suppress(f.Detector), s.ClosedRetention, ran)
 				if err != nil {
 					return err
 				}
@@ -166,19 +168,28 @@ func idFor(tx *stats.RecordTx, key string) (id string, existing *Finding, err er
 	return "", nil, fmt.Errorf("no free id for finding %q", key)
 }
 
-func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress, closedTTL time.Duration) (Upserted, error) {
+func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress, closedTTL time.Duration, ran time.Time) (Upserted, error) {
 	id, old, err := idFor(tx, f.Key)
 	if err != nil {
 		return Upserted{}, err
 	}
+	rule := f.Suppressed // a policy rule covering f (set by Run), or nil
 	u := Upserted{Finding: f}
 	u.ID = id
+	var audit []AuditEntry
+	record := func(action, from, comment string) {
+		audit = append(audit, AuditEntry{At: ran, Who: "detect", Finding: id, Action: action, From: from, To: u.Status, Comment: comment})
+	}
 	if old == nil {
 		situate(&u.Finding, nil)
 		u.Count = 1
 		u.Status = StatusOpen
 		u.SuppressUntil = w.To.Add(suppress)
 		u.Change = ChangeNew
+		if rule != nil {
+			u.Status, u.Change = StatusSuppressed, ChangeSilent
+			record(ActSuppressedByRule, "", rule.Rule)
+		}
 	} else {
 		u.FirstSeen = minTime(old.FirstSeen, f.FirstSeen)
 		u.LastSeen = maxTime(old.LastSeen, f.LastSeen)
@@ -188,20 +199,51 @@ func upsertTx(tx *stats.RecordTx, f Finding, w TimeRange, counted bool, suppress
 		}
 		u.Status = old.Status
 		u.SuppressUntil = old.SuppressUntil
+		u.Suppressed = old.Suppressed
+		u.Comment = old.Comment
 		if old.Evidence.Window.To.After(f.Evidence.Window.To) {
 			u.Evidence = old.Evidence // an older window does not replace newer evidence
 		}
 		situate(&u.Finding, old)
+		byPerson := old.Status == StatusSuppressed && old.Suppressed != nil && old.Suppressed.Rule == ""
 		switch {
+		case byPerson && old.Suppressed.active(w.To):
+			u.Change = ChangeSilent // a person's suppression wins over the policy's
+		case rule != nil:
+			u.Status, u.Suppressed, u.Change = StatusSuppressed, rule, ChangeSilent
+			if old.Status != StatusSuppressed || old.Suppressed == nil || old.Suppressed.Rule != rule.Rule {
+				record(ActSuppressedByRule, old.Status, rule.Rule)
+			}
+		case old.Status == StatusSuppressed:
+			// Its suppression expired or its policy rule is gone: it is open and alerts again.
+			u.Status, u.Suppressed = StatusOpen, nil
+			u.SuppressUntil = w.To.Add(suppress)
+			u.Change = ChangeReopened
+			record(ActSuppressionEnded, old.Status, "")
 		case old.Status == StatusResolved && old.LastSeen.Before(f.LastSeen):
 			u.Status = StatusOpen
 			u.SuppressUntil = w.To.Add(suppress)
 			u.Change = ChangeReopened
+			record(ActReopened, old.Status, "")
+		case u.Severity.Rank() > old.Severity.Rank():
+			// Escalated: alert even within the suppression window; an acknowledgement was
+			// for the lower severity, so the finding is open again.
+			if u.Status == StatusAcknowledged {
+				u.Status = StatusOpen
+			}
+			u.SuppressUntil = w.To.Add(suppress)
+			u.Change = ChangeEscalated
+			record(ActEscalated, old.Status, fmt.Sprintf("%s -> %s", old.Severity, u.Severity))
 		case counted || w.To.Before(old.SuppressUntil):
 			u.Change = ChangeSilent
 		default:
 			u.SuppressUntil = w.To.Add(suppress)
 			u.Change = ChangeUpdated
+		}
+	}
+	for _, e := range audit {
+		if _, err := tx.AppendLog(NSAudit, e); err != nil {
+			return Upserted{}, err
 		}
 	}
 	var ttl time.Duration

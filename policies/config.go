@@ -32,6 +32,8 @@ type Config struct {
 	// blocked, never counted as exfiltration (see context.go).
 	Services []Service `yaml:"services"`
 	VPN      VPN       `yaml:"vpn"`
+	// Findings: suppression rules and alerts (see findings.go).
+	Findings Findings `yaml:"findings"`
 	// Outputs are Elasticsearch or OpenSearch clusters that receive the events (outputs.go).
 	Outputs []Output `yaml:"outputs"`
 

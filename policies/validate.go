@@ -169,6 +169,7 @@ func (v *validator) validate() {
 	v.retention()
 	v.remediation()
 	v.report()
+	v.findings()
 	v.outputs()
 }
 

@@ -110,9 +110,12 @@ func printRun(w io.Writer, res detect.RunResult, loc *time.Location) {
 	}
 	fmt.Fprintf(w, "window %s .. %s: %d findings (%d new, %d updated, %d reopened, %d already reported) by %d detectors in %s\n",
 		res.Window.From.In(loc).Format(time.DateTime), res.Window.To.In(loc).Format("2006-01-02 15:04 MST"),
-		len(res.Findings), counts[detect.ChangeNew], counts[detect.ChangeUpdated], counts[detect.ChangeReopened],
+		len(res.Findings), counts[detect.ChangeNew], counts[detect.ChangeUpdated]+counts[detect.ChangeEscalated], counts[detect.ChangeReopened],
 		counts[detect.ChangeSilent], len(res.Detectors), res.Took.Round(time.Millisecond))
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "%-9s %-8s %-8s %-18s %s\n", f.Change, f.ID, f.Severity, f.Detector, display.Text(f.Title))
+		if f.Status == detect.StatusSuppressed {
+			fmt.Fprintf(w, "          %s\n", display.Text(f.StatusLabel(loc)))
+		}
 	}
 }

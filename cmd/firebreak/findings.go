@@ -63,7 +63,7 @@ func (a *app) findingsCmd() *cobra.Command {
 		})
 	}
 	cmd := &cobra.Command{
-		Use:   "findings [list|show ID]",
+		Use:   "findings [list|show|ack|resolve|reopen|suppress|audit]",
 		Short: "List stored findings or show one with its evidence",
 		Args:  cobra.NoArgs,
 		RunE:  list,
@@ -91,10 +91,12 @@ func (a *app) findingsCmd() *cobra.Command {
 		c.Flags().StringVar(&since, "since", "", "only findings last seen since: a duration back from now (24h, 7d) or a time")
 		c.Flags().StringVar(&detector, "detector", "", "only this detector's findings")
 		enumFlag(c, &sev, "severity", "", "only this severity or higher", "info", "low", "medium", "high", "critical")
-		enumFlag(c, &status, "status", "", "only this status", "open", "acknowledged", "resolved")
+		enumFlag(c, &status, "status", "", "only this status", "open", "acknowledged", "resolved", "suppressed")
 	}
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
+	show.ValidArgsFunction = a.completeFindingIDs
 	cmd.AddCommand(lc, show)
+	cmd.AddCommand(a.findingsLifecycleCmds(&asJSON)...)
 	return cmd
 }
 
@@ -118,7 +120,10 @@ func printFinding(w io.Writer, f detect.Finding, loc *time.Location) {
 	d := display.Text
 	ts := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 	fmt.Fprintf(w, "%s  %s\n", d(f.ID), d(f.Title))
-	fmt.Fprintf(w, "  detector   %s\n  severity   %s\n  status     %s\n  key        %s\n", d(f.Detector), d(string(f.Severity)), d(f.Status), d(f.Key))
+	fmt.Fprintf(w, "  detector   %s\n  severity   %s\n  status     %s\n  key        %s\n", d(f.Detector), d(string(f.Severity)), d(f.StatusLabel(loc)), d(f.Key))
+	if f.Comment != "" {
+		fmt.Fprintf(w, "  comment    %s\n", d(f.Comment))
+	}
 	fmt.Fprintf(w, "  seen       %s .. %s, in %d window(s)\n", ts(f.FirstSeen), ts(f.LastSeen), f.Count)
 	if f.DaysActive > 0 {
 		fmt.Fprintf(w, "  active     %d day(s), trend %s\n", f.DaysActive, d(f.Trend))

@@ -21,7 +21,8 @@ var templateText string
 // tmpl is parsed once; its funcs that need the report's time zone read it from the value
 // passed to Execute, so one template serves every report.
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"when":         func(t time.Time) string { return fmtTime(t, time.UTC) }, // replaced per execution
+	"when":         func(t time.Time) string { return fmtTime(t, time.UTC) },         // replaced per execution
+	"status":       func(f detect.Finding) string { return f.StatusLabel(time.UTC) }, // replaced per execution
 	"hour":         func(t time.Time) string { return t.UTC().Format("Mon 15:04") },
 	"span":         func(w Window) string { return Age(w.To.Sub(w.From)).String() },
 	"bytes":        fmtBytes,
@@ -91,8 +92,9 @@ func localTemplate(loc *time.Location) (*template.Template, error) {
 		return nil, fmt.Errorf("report template: %w", err)
 	}
 	return t.Funcs(template.FuncMap{
-		"when": func(t time.Time) string { return fmtTime(t, loc) },
-		"hour": func(t time.Time) string { return t.In(loc).Format("Mon 15:04") },
+		"when":   func(t time.Time) string { return fmtTime(t, loc) },
+		"status": func(f detect.Finding) string { return f.StatusLabel(loc) },
+		"hour":   func(t time.Time) string { return t.In(loc).Format("Mon 15:04") },
 	}), nil
 }
 

@@ -77,7 +77,7 @@ func (d *Data) blocks() []block {
 			continue
 		}
 		sub(part.title)
-		t := block{kind: blockTable, head: []string{"ID", "Severity", "Detector", "Title", "First seen", "Last seen", "Runs"}, right: []bool{6: true}}
+		t := block{kind: blockTable, head: []string{"ID", "Severity", "Detector", "Title", "Status", "First seen", "Last seen", "Runs"}, right: []bool{7: true}}
 		for _, f := range part.fs {
 			t.rows = append(t.rows, f.cells)
 		}
@@ -235,7 +235,7 @@ func findingRows(fs []detect.Finding, loc *time.Location) []findingRow {
 	for _, f := range fs {
 		rows = append(rows, findingRow{
 			id: f.ID, summary: f.Evidence.Summary, lines: f.Evidence.Lines,
-			cells: []string{f.ID, string(f.Severity), f.Detector, f.Title, fmtTime(f.FirstSeen, loc), fmtTime(f.LastSeen, loc), fmt.Sprint(f.Count)},
+			cells: []string{f.ID, string(f.Severity), f.Detector, f.Title, f.StatusLabel(loc), fmtTime(f.FirstSeen, loc), fmtTime(f.LastSeen, loc), fmt.Sprint(f.Count)},
 		})
 	}
 	return rows
