@@ -109,19 +109,52 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	if err != nil {
 		return err
 	}
+	state := &serveState{started: time.Now(), pipeline: p, listeners: ls, registry: reg}
+	// The HTTP listener is bound before the API socket exists, so a command that finds the
+	// socket also finds the dashboard's address (and no goroutine reads state while it is set).
+	var (
+		hl  net.Listener
+		srv *http.Server
+	)
+	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
+		health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := p.Status().HealthAt(time.Now(), state.started, time.Duration(co.FlushInterval))
+			w.Header().Set("Content-Type", "application/json")
+			if !h.OK {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			_ = json.NewEncoder(w).Encode(h)
+		})
+		var handler http.Handler
+		hl, handler, err = a.httpEndpoint(cfg, st, reg, health)
+		if err != nil {
+			ls.Close()
+			return err
+		}
+		state.httpAddr = hl.Addr().String()
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
+	}
 	sock := co.APISocketPath()
 	api, err := forward.Listen(sock)
 	if err != nil {
 		ls.Close()
+		if hl != nil {
+			hl.Close()
+		}
 		return err
 	}
 	defer os.Remove(sock)
-	state := &serveState{started: time.Now(), pipeline: p, listeners: ls, registry: reg, socket: sock}
+	state.socket = sock
 	a.daemon = &daemonEnv{cfg: cfg, store: st, serve: state}
 
 	jobs, err := a.newDaemonJobs(cfg, st, log, outs)
 	if err != nil {
 		ls.Close()
+		api.Close()
+		if hl != nil {
+			hl.Close()
+		}
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -139,23 +172,7 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	g.Go(func() error { return outs.proposals(ctx, jobs.m, log) })
 	g.Go(func() error { return forward.Serve(ctx, api, a.forwardHandler(cfg, st, state), log) })
 	g.Go(func() error { return pruneArchive(ctx, rawDir, time.Duration(cfg.Retention.Raw), log) })
-	if co.HTTPListen != policies.Off && co.HTTPListen != "" {
-		health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			h := p.Status().HealthAt(time.Now(), state.started, time.Duration(co.FlushInterval))
-			w.Header().Set("Content-Type", "application/json")
-			if !h.OK {
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}
-			_ = json.NewEncoder(w).Encode(h)
-		})
-		hl, handler, err := a.httpEndpoint(cfg, st, reg, health)
-		if err != nil {
-			ls.Close()
-			return err
-		}
-		state.httpAddr = hl.Addr().String()
-		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second,
-			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
+	if srv != nil {
 		g.Go(func() error {
 			if err := srv.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http: %w", err)
