@@ -172,6 +172,9 @@ func proposalView(p remediate.Proposal) report.ProposalView {
 		v.CLI = p.Approval.Lines
 	}
 	v.Reason, v.Advisory = p.Reason, p.Advisory
+	if p.Effect != nil {
+		v.Effect = remediate.EffectLines(p.Effect)
+	}
 	return v
 }
 

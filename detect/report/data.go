@@ -177,6 +177,9 @@ type ProposalView struct {
 	Advisory string    `json:"advisory,omitempty"` // advice for a person; nothing is sent
 	Diff     string    `json:"diff,omitempty"`     // unified diff of the device config
 	CLI      []string  `json:"cli,omitempty"`      // the exact lines that would be sent
+	// Effect is the change's verdict on the finding's flows and the site's allowed flows,
+	// before -> after, by the data-path model (one line each, as `proposals diff` prints it).
+	Effect []string `json:"effect,omitempty"`
 	Created  time.Time `json:"created"`
 	Age      Age       `json:"age"` // filled by Build from Created when zero
 }

@@ -106,7 +106,7 @@ func (d *Data) blocks() []block {
 		add(t)
 	}
 	for _, pr := range d.Proposals.Pending {
-		if pr.Diff == "" && len(pr.CLI) == 0 {
+		if pr.Diff == "" && len(pr.CLI) == 0 && len(pr.Effect) == 0 {
 			continue
 		}
 		sub(fmt.Sprintf("%s: %s %s (%s, %s old)", pr.ID, pr.Kind, pr.Target, pr.State, pr.Age))
@@ -116,6 +116,10 @@ func (d *Data) blocks() []block {
 		p(pr.Reason)
 		if pr.Advisory != "" {
 			p("Advice: " + pr.Advisory)
+		}
+		if len(pr.Effect) > 0 {
+			p("Effect (data-path model: verdict before -> after):")
+			add(block{kind: blockPre, text: strings.Join(pr.Effect, "\n")})
 		}
 		if pr.Diff != "" {
 			add(block{kind: blockPre, text: strings.TrimRight(pr.Diff, "\n")})

@@ -32,7 +32,8 @@ func hostileSources(t *testing.T, f *fixture) Sources {
 		Proposals: func(context.Context) ([]ProposalView, error) {
 			return []ProposalView{{ID: "p-1", Kind: "block", State: "proposed", Target: "203.0.113.9",
 				Diff: "--- running\n+++ proposed\n@@ -1 +1,2 @@\n+object-group network FIREBREAK_BLOCK\n- " + hostile + "\n",
-				CLI:  []string{"network-object host 203.0.113.9", "```" + hostile}, Created: w0}}, nil
+				CLI:  []string{"network-object host 203.0.113.9", "```" + hostile}, Created: w0,
+				Effect: []string{effectLine}}}, nil
 		},
 		Blocks: func(context.Context, time.Time) ([]BlockView, error) {
 			return []BlockView{{ID: "p-0", Target: "203.0.113.7", AppliedAt: w0, HitCount: 12, DeniesSince: 40, StillNeeded: hostile}}, nil
@@ -41,6 +42,22 @@ func hostileSources(t *testing.T, f *fixture) Sources {
 }
 
 var w0 = time.Date(2026, 4, 7, 12, 0, 0, 0, time.UTC)
+
+const effectLine = "10.3.100.15 -> 203.0.113.9 tcp/4444: permitted (inside_access_in line 3) -> dropped (inside_access_in line 1, FIREBREAK_BLOCK)"
+
+func TestProposalEffectInEveryFormat(t *testing.T) {
+	d := hostileReport(t)
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML} {
+		out := render(t, d, f)
+		want := effectLine
+		if f == FormatHTML {
+			want = strings.ReplaceAll(effectLine, ">", "&gt;")
+		}
+		if !strings.Contains(out, want) || !strings.Contains(out, "verdict before") {
+			t.Errorf("%s report does not show the proposal's effect", f)
+		}
+	}
+}
 
 func hostileReport(t *testing.T) *Data {
 	t.Helper()
