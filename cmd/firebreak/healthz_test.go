@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // TestDaemonHealthzMetricsAndJSONLogs runs serve with the dashboard port on loopback and JSON
@@ -35,23 +33,7 @@ protected: [127.0.0.0/8]
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	var serveErr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", policy, "--log-format", "json"}, strings.NewReader(""), io.Discard, &serveErr)
-	}()
-	sock := filepath.Join(dir, "data", "firebreak.sock")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon did not start: %s", serveErr.String())
-		}
-		time.Sleep(10 * time.Millisecond) // waiting for a condition, with a deadline
-	}
+	stop := startServe(t, dir, policy, "--log-format", "json")
 	_, out, _ := runCLI(t, "", "status", "--config", policy)
 	m := regexp.MustCompile(`http (127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
 	if m == nil {
@@ -89,12 +71,9 @@ protected: [127.0.0.0/8]
 			t.Errorf("/metrics has no %s", want)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exit %d: %s", code, serveErr.String())
-	}
+	logs := stop()
 	// Every log line is one JSON object, and no key appears twice in one.
-	sc := bufio.NewScanner(strings.NewReader(serveErr.String()))
+	sc := bufio.NewScanner(strings.NewReader(logs))
 	lines := 0
 	for sc.Scan() {
 		lines++

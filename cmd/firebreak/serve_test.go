@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestCommandsGoThroughTheRunningDaemon starts serve in-process and checks that another command
@@ -29,23 +26,8 @@ protected: [127.0.0.0/8]
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	var serveErr bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", policy}, strings.NewReader(""), &bytes.Buffer{}, &serveErr)
-	}()
+	stop := startServe(t, dir, policy)
 	sock := filepath.Join(dir, "data", "firebreak.sock")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon did not start: %s", serveErr.String())
-		}
-		time.Sleep(10 * time.Millisecond) // waiting for a condition, with a deadline
-	}
 	code, out, errOut := runCLI(t, "", "status", "--config", policy)
 	if code != 0 {
 		t.Fatalf("status exit %d: %s", code, errOut)
@@ -58,10 +40,7 @@ protected: [127.0.0.0/8]
 	if code == 0 || !strings.Contains(errOut, "in use by pid") {
 		t.Errorf("second serve: exit %d, %q", code, errOut)
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exit %d: %s", code, serveErr.String())
-	}
+	stop()
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("socket left behind: %v", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -18,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,29 +53,43 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	return certFile, keyFile, pool
 }
 
-// startServe runs serve in-process until the test ends and returns the policy path.
-func startServe(t *testing.T, dir, policy string) {
+// startServe runs serve in-process on the policy (its data folder under dir) with the extra
+// arguments, and returns when the API socket exists. stop ends the daemon the way SIGTERM does,
+// checks its exit status and returns what it wrote to stderr; it runs at the end of the test
+// in any case.
+func startServe(t *testing.T, dir, policy string, extra ...string) (stop func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	var serveErr bytes.Buffer
+	var (
+		serveErr syncBuffer
+		code     int
+		finished = make(chan struct{})
+		once     sync.Once
+	)
+	args := append([]string{"serve", "--config", policy}, extra...)
 	go func() {
-		done <- run(ctx, []string{"serve", "--config", policy}, strings.NewReader(""), &bytes.Buffer{}, &serveErr)
+		code = run(ctx, args, strings.NewReader(""), io.Discard, &serveErr)
+		close(finished)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exit %d: %s", code, serveErr.String())
-		}
-	})
+	stop = func() string {
+		once.Do(func() {
+			cancel()
+			<-finished
+			if code != 0 {
+				t.Errorf("serve exit %d: %s", code, serveErr.String())
+			}
+		})
+		return serveErr.String()
+	}
+	t.Cleanup(func() { stop() })
 	sock := filepath.Join(dir, "data", "firebreak.sock")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(sock); err == nil {
-			return
+			return stop
 		}
 		select {
-		case code := <-done:
+		case <-finished:
 			t.Fatalf("serve exited %d: %s", code, serveErr.String())
 		default:
 		}

@@ -168,20 +168,20 @@ type FindingsSection struct {
 // ProposalView is what the report shows of a remediation proposal. The cmd layer converts the
 // remediation package's own type into it, so this package does not depend on remediation.
 type ProposalView struct {
-	ID       string    `json:"id"`
-	Kind     string    `json:"kind"`   // block, quarantine, san-route...
-	State    string    `json:"state"`  // proposed, approved, ...
-	Target   string    `json:"target"` // address, prefix or host
-	Findings []string  `json:"findings,omitempty"`
-	Reason   string    `json:"reason,omitempty"`   // why it was proposed
-	Advisory string    `json:"advisory,omitempty"` // advice for a person; nothing is sent
-	Diff     string    `json:"diff,omitempty"`     // unified diff of the device config
-	CLI      []string  `json:"cli,omitempty"`      // the exact lines that would be sent
+	ID       string   `json:"id"`
+	Kind     string   `json:"kind"`   // block, quarantine, san-route...
+	State    string   `json:"state"`  // proposed, approved, ...
+	Target   string   `json:"target"` // address, prefix or host
+	Findings []string `json:"findings,omitempty"`
+	Reason   string   `json:"reason,omitempty"`   // why it was proposed
+	Advisory string   `json:"advisory,omitempty"` // advice for a person; nothing is sent
+	Diff     string   `json:"diff,omitempty"`     // unified diff of the device config
+	CLI      []string `json:"cli,omitempty"`      // the exact lines that would be sent
 	// Effect is the change's verdict on the finding's flows and the site's allowed flows,
 	// before -> after, by the data-path model (one line each, as `proposals diff` prints it).
-	Effect []string `json:"effect,omitempty"`
-	Created  time.Time `json:"created"`
-	Age      Age       `json:"age"` // filled by Build from Created when zero
+	Effect  []string  `json:"effect,omitempty"`
+	Created time.Time `json:"created"`
+	Age     Age       `json:"age"` // filled by Build from Created when zero
 }
 
 // ProposalsSection is the proposals waiting for a person (proposed or approved, not applied).
