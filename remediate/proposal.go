@@ -138,18 +138,21 @@ type Proposal struct {
 	Effect    *Effect         `json:"effect,omitempty"`
 	// Verification is the device's packet-tracer result for each flow
 	// after the last push.
-	Verification []Trace   `json:"verification,omitempty"`
-	Reason       string    `json:"reason"`             // why proposed, from a fixed template
-	Advisory     string    `json:"advisory,omitempty"` // for a person, never sent
-	Refusal      string    `json:"refusal,omitempty"`  // why a target was refused
-	Notes        []string  `json:"notes,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Approval     *Approval `json:"approval,omitempty"`
-	AppliedAt    time.Time `json:"applied_at,omitzero"`
-	ExpiresAt    time.Time `json:"expires_at,omitzero"`
-	ShunUntil    time.Time `json:"shun_until,omitzero"`
-	Unshunned    bool      `json:"unshunned,omitempty"`
+	Verification []Trace `json:"verification,omitempty"`
+	// RouteCheck is the device's route for the SAN before and after the
+	// last push of a SAN route change.
+	RouteCheck *RouteCheck `json:"route_check,omitempty"`
+	Reason     string      `json:"reason"`             // why proposed, from a fixed template
+	Advisory   string      `json:"advisory,omitempty"` // for a person, never sent
+	Refusal    string      `json:"refusal,omitempty"`  // why a target was refused
+	Notes      []string    `json:"notes,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+	Approval   *Approval   `json:"approval,omitempty"`
+	AppliedAt  time.Time   `json:"applied_at,omitzero"`
+	ExpiresAt  time.Time   `json:"expires_at,omitzero"`
+	ShunUntil  time.Time   `json:"shun_until,omitzero"`
+	Unshunned  bool        `json:"unshunned,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`
