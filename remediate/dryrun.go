@@ -229,13 +229,13 @@ func (m *Manager) planRemoval(ctx context.Context, p Proposal, cfg *asaconfig.Co
 	switch orig.Kind {
 	case KindBlock:
 		b := m.blockOf(orig, nil)
-		b.Shun = orig.Shun && !orig.Unshunned
+		b.Shun = orig.ShunOwned && !orig.Unshunned
 		pl, err := cfg.PlanUnblock(b)
 		acl, _ := cfg.InboundACL(b.Interface)
 		return pl, acl, err
 	case KindQuarantine:
 		q := m.quarantineOf(orig, cfg)
-		q.Shun = orig.Shun && !orig.Unshunned
+		q.Shun = orig.ShunOwned && !orig.Unshunned
 		pl, err := cfg.PlanRelease(q)
 		acl, _ := cfg.InboundACL(q.Interface)
 		return pl, acl, err

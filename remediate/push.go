@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
+	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
 
@@ -89,7 +91,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, err
 	}
 	if len(steps) == 0 && len(exec) == 0 {
-		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil)
+		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil, shunResult{})
 		return res, err
 	}
 	if m.pusher == nil {
@@ -171,12 +173,39 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	res.Report = rep
 	var transcript strings.Builder
 	transcript.WriteString(rep.Transcript)
-	for _, c := range exec {
+	var sh shunResult
+	for i, c := range exec {
+		placing, isShun := execChanges(changes)[i].(asaconfig.Shun)
+		if isShun {
+			// A shun firebreak did not place is never claimed: its
+			// expiry and removal are someone else's.
+			present, out, err := m.shunPresent(ctx, dev, placing.Addr)
+			fmt.Fprintf(&transcript, "> show shun %s\n%s\n", placing.Addr, strings.TrimRight(out, "\n"))
+			switch {
+			case err != nil:
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: show shun failed, ownership unknown: %v", c, err))
+				continue
+			case present:
+				sh.foreign = true
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: the device already shuns %s (not placed by firebreak; never claimed or removed by it)", c, placing.Addr))
+				continue
+			}
+		}
 		out, err := m.pusher.Exec(ctx, dev, c)
 		fmt.Fprintf(&transcript, "> %s\n%s\n", c, strings.TrimRight(out, "\n"))
 		res.ExecOutput = append(res.ExecOutput, out)
 		if err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v", c, err))
+			continue
+		}
+		if isShun {
+			present, out, err := m.shunPresent(ctx, dev, placing.Addr)
+			fmt.Fprintf(&transcript, "> show shun %s\n%s\n", placing.Addr, strings.TrimRight(out, "\n"))
+			if err != nil || !present {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("shun %s not verified: show shun does not list it (%v)", placing.Addr, err))
+				continue
+			}
+			sh.owned = true
 		}
 	}
 	if len(exec) > 0 {
@@ -189,8 +218,49 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	}
 	rep.Transcript = transcript.String()
 	m.recordTraces(ctx, p.ID, who, traces)
-	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings)
+	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings, sh)
 	return res, err
+}
+
+// shunResult is what a push learnt about its shun: owned when firebreak
+// placed it and show shun listed it after; foreign when the device already
+// shunned the address.
+type shunResult struct{ owned, foreign bool }
+
+// execChanges are the privileged-EXEC changes, in the order of deviceSteps'
+// exec commands (one each).
+func execChanges(changes []asaconfig.Change) []asaconfig.Change {
+	var out []asaconfig.Change
+	for _, c := range changes {
+		if c.Mode() == asaconfig.ModeExec {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// shunPresent asks the device (`show shun ADDR`, read-only) whether it
+// shuns a.
+func (m *Manager) shunPresent(ctx context.Context, dev *policies.Device, a netip.Addr) (bool, string, error) {
+	out, err := m.pusher.Show(ctx, dev, "show shun "+a.String())
+	if err != nil {
+		return false, out, fmt.Errorf("show shun %s: %w", a, err)
+	}
+	return ShunListed(out, a), out, nil
+}
+
+// ShunListed reports whether `show shun` output lists a shun of source a
+// ("shun (IFNAME) SRC DST SPORT DPORT PROTO" per line).
+func ShunListed(out string, a netip.Addr) bool {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[0] == "shun" && strings.HasPrefix(f[1], "(") {
+			if b, err := netip.ParseAddr(f[2]); err == nil && b == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refuseStale records a refused push (state unchanged) and returns ErrStale.
@@ -224,7 +294,7 @@ func (m *Manager) fail(ctx context.Context, res *PushResult, p Proposal, who str
 
 // markApplied records a successful push (and the end of the original of a
 // removal) in one transaction.
-func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string) (Proposal, error) {
+func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string, sh shunResult) (Proposal, error) {
 	enc, err := asaconfig.MarshalChanges(changes)
 	if err != nil {
 		return Proposal{}, err
@@ -247,7 +317,8 @@ func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, chang
 		if q.Duration > 0 {
 			q.ExpiresAt = now.Add(q.Duration)
 		}
-		if q.Shun && q.ShunFor > 0 {
+		q.ShunOwned, q.ShunForeign = sh.owned, sh.foreign
+		if q.ShunOwned && q.ShunFor > 0 {
 			q.ShunUntil = now.Add(q.ShunFor)
 		}
 		if _, err := move(tx, q, StateApplied, ActionPush, who, comment, now); err != nil {
@@ -370,7 +441,7 @@ func (m *Manager) Expire(ctx context.Context, now time.Time) (ExpireResult, erro
 		if p.State != StateApplied || p.Kind == KindRemoval {
 			continue
 		}
-		if p.Shun && !p.Unshunned && !p.ShunUntil.IsZero() && !now.Before(p.ShunUntil) {
+		if p.ShunOwned && !p.Unshunned && !p.ShunUntil.IsZero() && !now.Before(p.ShunUntil) {
 			if err := m.unshun(ctx, p); err != nil {
 				res.Errors = append(res.Errors, err)
 			} else {
