@@ -91,7 +91,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, err
 	}
 	if len(steps) == 0 && len(exec) == 0 {
-		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil, shunResult{})
+		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil, pushFacts{})
 		return res, err
 	}
 	if m.pusher == nil {
@@ -128,6 +128,10 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	expected, err := cfg.Apply(changes)
 	if err != nil {
 		return res, m.refuseStale(ctx, p, who, "approved changes no longer apply: "+err.Error())
+	}
+	var facts pushFacts
+	if facts.end = deviceEndOf(cfg, changes); !facts.end.IsZero() && !m.now().Before(facts.end) {
+		return res, m.refuseStale(ctx, p, who, "the approved end "+facts.end.UTC().Format(time.RFC3339)+" has passed")
 	}
 	want := expected.Fingerprint(scope)
 	effect := m.effect(p, cfg, expected, changes)
@@ -173,7 +177,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	res.Report = rep
 	var transcript strings.Builder
 	transcript.WriteString(rep.Transcript)
-	var sh shunResult
+	sh := &facts
 	for i, c := range exec {
 		placing, isShun := execChanges(changes)[i].(asaconfig.Shun)
 		if isShun {
@@ -218,14 +222,30 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	}
 	rep.Transcript = transcript.String()
 	m.recordTraces(ctx, p.ID, who, traces)
-	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings, sh)
+	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings, facts)
 	return res, err
 }
 
-// shunResult is what a push learnt about its shun: owned when firebreak
-// placed it and show shun listed it after; foreign when the device already
-// shunned the address.
-type shunResult struct{ owned, foreign bool }
+// pushFacts is what a push learnt: owned when firebreak placed its shun and
+// show shun listed it after; foreign when the device already shunned the
+// address; end, the instant the device stops enforcing the change's
+// time-range (zero: none).
+type pushFacts struct {
+	owned, foreign bool
+	end            time.Time
+}
+
+// deviceEndOf is the instant of the absolute end of the time-range changes
+// create, by cfg's clock timezone (zero: none).
+func deviceEndOf(cfg *asaconfig.Config, changes []asaconfig.Change) time.Time {
+	off, _ := cfg.ClockOffset()
+	for _, c := range changes {
+		if t, ok := c.(asaconfig.CreateTimeRange); ok {
+			return asaconfig.DeviceInstant(t.End, off)
+		}
+	}
+	return time.Time{}
+}
 
 // execChanges are the privileged-EXEC changes, in the order of deviceSteps'
 // exec commands (one each).
@@ -294,7 +314,7 @@ func (m *Manager) fail(ctx context.Context, res *PushResult, p Proposal, who str
 
 // markApplied records a successful push (and the end of the original of a
 // removal) in one transaction.
-func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string, sh shunResult) (Proposal, error) {
+func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string, sh pushFacts) (Proposal, error) {
 	enc, err := asaconfig.MarshalChanges(changes)
 	if err != nil {
 		return Proposal{}, err
@@ -316,6 +336,9 @@ func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, chang
 		q.Notes = append(q.Notes, warnings...)
 		if q.Duration > 0 {
 			q.ExpiresAt = now.Add(q.Duration)
+		}
+		if !sh.end.IsZero() {
+			q.ExpiresAt = sh.end // the device's own end
 		}
 		q.ShunOwned, q.ShunForeign = sh.owned, sh.foreign
 		if q.ShunOwned && q.ShunFor > 0 {
