@@ -138,21 +138,27 @@ type Proposal struct {
 	Effect    *Effect         `json:"effect,omitempty"`
 	// Verification is the device's packet-tracer result for each flow
 	// after the last push.
-	Verification []Trace `json:"verification,omitempty"`
+	Verification []Trace   `json:"verification,omitempty"`
+	Reason       string    `json:"reason"`             // why proposed, from a fixed template
+	Advisory     string    `json:"advisory,omitempty"` // for a person, never sent
+	Refusal      string    `json:"refusal,omitempty"`  // why a target was refused
+	Notes        []string  `json:"notes,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Approval     *Approval `json:"approval,omitempty"`
+	AppliedAt    time.Time `json:"applied_at,omitzero"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
+	ShunUntil    time.Time `json:"shun_until,omitzero"`
+	Unshunned    bool      `json:"unshunned,omitempty"`
+	// ShunOwned is set when firebreak placed the shun (show shun did not
+	// list the address before and did after): only an owned shun is
+	// expired, removed or re-placed by firebreak. ShunForeign: the device
+	// already shunned the address; firebreak left it alone.
+	ShunOwned   bool `json:"shun_owned,omitempty"`
+	ShunForeign bool `json:"shun_foreign,omitempty"`
 	// RouteCheck is the device's route for the SAN before and after the
 	// last push of a SAN route change.
 	RouteCheck *RouteCheck `json:"route_check,omitempty"`
-	Reason     string      `json:"reason"`             // why proposed, from a fixed template
-	Advisory   string      `json:"advisory,omitempty"` // for a person, never sent
-	Refusal    string      `json:"refusal,omitempty"`  // why a target was refused
-	Notes      []string    `json:"notes,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-	Approval   *Approval   `json:"approval,omitempty"`
-	AppliedAt  time.Time   `json:"applied_at,omitzero"`
-	ExpiresAt  time.Time   `json:"expires_at,omitzero"`
-	ShunUntil  time.Time   `json:"shun_until,omitzero"`
-	Unshunned  bool        `json:"unshunned,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`
