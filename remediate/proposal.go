@@ -156,6 +156,9 @@ type Proposal struct {
 	// already shunned the address; firebreak left it alone.
 	ShunOwned   bool `json:"shun_owned,omitempty"`
 	ShunForeign bool `json:"shun_foreign,omitempty"`
+	// Drift is what the last reconciliation found different on the device
+	// (nil: nothing).
+	Drift []Drift `json:"drift,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`
