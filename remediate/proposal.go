@@ -159,6 +159,9 @@ type Proposal struct {
 	// Drift is what the last reconciliation found different on the device
 	// (nil: nothing).
 	Drift []Drift `json:"drift,omitempty"`
+	// RouteCheck is the device's route for the SAN before and after the
+	// last push of a SAN route change.
+	RouteCheck *RouteCheck `json:"route_check,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`
