@@ -31,6 +31,8 @@ type SchedulerOptions struct {
 	// (new, updated after their suppression ended, reopened), on the scheduler's goroutine:
 	// remediation proposes changes here. It must return when ctx is done.
 	OnFindings func(ctx context.Context, findings []Finding)
+	// Metrics, if set, records every scheduled run.
+	Metrics *RunMetrics
 }
 
 // Scheduler runs the detectors on the policy's schedule (robfig/cron/v3 in the schedules'
@@ -136,6 +138,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // unless the checkpoint says that window is done, stores the findings, advances the
 // checkpoint and calls OnFindings. ran is false when the window was already done.
 func (s *Scheduler) RunOnce(ctx context.Context) (res RunResult, ran bool, err error) {
+	defer func() {
+		if ctx.Err() == nil { // a run cut short by shutdown is not a failed run
+			s.o.Metrics.observe(res, ran, err)
+		}
+	}()
 	at := s.o.Now().Truncate(time.Hour)
 	done, err := s.o.Env.Findings.Checkpoint(ctx, CheckpointJob)
 	if err != nil {

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
@@ -15,9 +18,11 @@ func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
 	env.Findings = NewStore(env.Stats.(Records), 0)
 	now := at.Add(10 * time.Minute)
 	var got [][]Finding
+	reg := prometheus.NewRegistry()
 	s, err := NewScheduler(SchedulerOptions{
 		Env: env, Now: func() time.Time { return now },
 		OnFindings: func(_ context.Context, fs []Finding) { got = append(got, fs) },
+		Metrics:    NewRunMetrics(reg),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +56,19 @@ func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
 	}
 	if len(got) == 1 && (len(got[0]) != 1 || got[0][0].Detector != DetectorSegmentViolation) {
 		t.Errorf("OnFindings got %v; want the segment violation", got[0])
+	}
+	m := s.o.Metrics
+	if ok, skipped := testutil.ToFloat64(m.runs.WithLabelValues("ok")), testutil.ToFloat64(m.runs.WithLabelValues("skipped")); ok != 2 || skipped != 2 {
+		t.Errorf("firebreak_detect_runs_total ok=%v skipped=%v; want 2 and 2", ok, skipped)
+	}
+	if n := testutil.ToFloat64(m.findings.WithLabelValues(string(ChangeNew))); n != 1 {
+		t.Errorf("findings new = %v, want 1", n)
+	}
+	if last := testutil.ToFloat64(m.last); last != float64(at.Add(time.Hour).Unix()) {
+		t.Errorf("last run %v, want %d", last, at.Add(time.Hour).Unix())
+	}
+	if n := testutil.CollectAndCount(reg, "firebreak_detect_run_duration_seconds"); n != 1 {
+		t.Errorf("duration histogram series: %d", n)
 	}
 }
 

@@ -125,7 +125,7 @@ func render(steps []Step, undo bool) (lines []Command, owner []int) {
 			cur, first = s.Mode, false
 		}
 		lines, owner = append(lines, c), append(owner, i)
-		if s.Mode.IsZero() && strings.HasPrefix(c.String(), "object-group ") {
+		if s.Mode.IsZero() && entersSubMode(c) {
 			// A header enters its sub-mode; steps under it follow directly.
 			cur = c
 		}
@@ -297,7 +297,13 @@ func StableConfig(running string) string {
 }
 
 func isModeLine(c Command) bool {
-	return strings.HasPrefix(c.String(), "object-group ") || c.String() == "exit"
+	return entersSubMode(c) || c.String() == "exit"
+}
+
+// entersSubMode reports whether a global line opens a sub-mode
+// (object-group NAME, time-range NAME).
+func entersSubMode(c Command) bool {
+	return strings.HasPrefix(c.String(), "object-group ") || strings.HasPrefix(c.String(), "time-range ")
 }
 
 // modeBefore is the sub-mode in effect at lines[i].
@@ -305,7 +311,7 @@ func modeBefore(lines []Command, i int) Command {
 	for j := i - 1; j >= 0; j-- {
 		if c := lines[j]; c.String() == "exit" {
 			return Command{}
-		} else if strings.HasPrefix(c.String(), "object-group ") {
+		} else if entersSubMode(c) {
 			return c
 		}
 	}

@@ -360,6 +360,10 @@ type Remediation struct {
 	MaxPrefixLenV4     int            `yaml:"max_prefix_len_v4"` // never block an IPv4 prefix shorter (broader) than this, default 24
 	MaxPrefixLenV6     int            `yaml:"max_prefix_len_v6"` // the same for IPv6, default 64
 	AutoRemoveOnExpiry bool           `yaml:"auto_remove_on_expiry"`
+	// ExpireOnDevice (default true) gives the denies of a block or quarantine with a
+	// duration a `time-range` with an `absolute end`, so the ASA stops enforcing them at
+	// the end by its own clock (keep it right with NTP) even when firebreak is down.
+	ExpireOnDevice bool `yaml:"expire_on_device"`
 	// AllowUnsavedChanges pushes (and saves) even when the device's running configuration
 	// already differs from its startup one; by default such a push is refused.
 	AllowUnsavedChanges bool     `yaml:"allow_unsaved_changes"`

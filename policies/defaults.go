@@ -83,6 +83,7 @@ func Default() *Config {
 			MaxPrefixLenV4:        24,
 			MaxPrefixLenV6:        64,
 			ShunDuration:          Duration(time.Hour),
+			ExpireOnDevice:        true,
 			MaxOpenProposals:      50,
 			MaxNewProposalsPerDay: 100,
 		},

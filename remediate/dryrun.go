@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
@@ -50,11 +51,13 @@ func (m *Manager) plan(ctx context.Context, p Proposal, cfg *asaconfig.Config) (
 	switch p.Kind {
 	case KindBlock:
 		b := m.blockOf(p, cfg)
+		b.End = m.deviceEnd(p, cfg)
 		pl, err := cfg.PlanBlock(b, l)
 		acl := m.planACL(cfg, pl, b.Interface)
 		return pl, acl, err
 	case KindQuarantine:
 		q := m.quarantineOf(p, cfg)
+		q.End = m.deviceEnd(p, cfg)
 		pl, err := cfg.PlanQuarantine(q, l)
 		acl := m.planACL(cfg, pl, q.Interface)
 		return pl, acl, err
@@ -66,6 +69,17 @@ func (m *Manager) plan(ctx context.Context, p Proposal, cfg *asaconfig.Config) (
 		return m.planRemoval(ctx, p, cfg)
 	}
 	return asaconfig.Plan{}, "", fmt.Errorf("proposal %s: unknown kind %q", p.ID, p.Kind)
+}
+
+// deviceEnd is the `absolute end` of p's denies on the device (its wall
+// clock, by the config's clock timezone): p's duration from now, when the
+// policy expires entries on the device; zero otherwise.
+func (m *Manager) deviceEnd(p Proposal, cfg *asaconfig.Config) time.Time {
+	if p.Duration <= 0 || !m.pol.Remediation.ExpireOnDevice {
+		return time.Time{}
+	}
+	off, _ := cfg.ClockOffset()
+	return asaconfig.DeviceWall(m.now().Add(p.Duration), off)
 }
 
 // planACL is the inbound ACL of iface, or the one the plan creates for it.
@@ -229,13 +243,13 @@ func (m *Manager) planRemoval(ctx context.Context, p Proposal, cfg *asaconfig.Co
 	switch orig.Kind {
 	case KindBlock:
 		b := m.blockOf(orig, nil)
-		b.Shun = orig.Shun && !orig.Unshunned
+		b.Shun = orig.ShunOwned && !orig.Unshunned
 		pl, err := cfg.PlanUnblock(b)
 		acl, _ := cfg.InboundACL(b.Interface)
 		return pl, acl, err
 	case KindQuarantine:
 		q := m.quarantineOf(orig, cfg)
-		q.Shun = orig.Shun && !orig.Unshunned
+		q.Shun = orig.ShunOwned && !orig.Unshunned
 		pl, err := cfg.PlanRelease(q)
 		acl, _ := cfg.InboundACL(q.Interface)
 		return pl, acl, err
@@ -376,7 +390,7 @@ func sentLines(steps []devices.Step) []string {
 			cur, first = s.Mode, false
 		}
 		out = append(out, s.Do.String())
-		if s.Mode.IsZero() && strings.HasPrefix(s.Do.String(), "object-group ") {
+		if s.Mode.IsZero() && (strings.HasPrefix(s.Do.String(), "object-group ") || strings.HasPrefix(s.Do.String(), "time-range ")) {
 			cur = s.Do
 		}
 	}

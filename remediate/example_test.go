@@ -14,7 +14,8 @@ import (
 )
 
 // Example proposes a block for a port scan and computes its dry run against
-// a saved running configuration, offline.
+// a saved running configuration, offline. The block lasts the policy's 24
+// hours on the device itself: its deny names a time-range that ends then.
 func Example() {
 	pol, _ := policies.Parse("site.yaml", []byte(`site: example
 internal: [10.0.0.0/8]
@@ -58,11 +59,10 @@ access-group OUTSIDE_IN in interface outside
 	fmt.Printf("%s: %d -> %d elements\n", d.ACL, d.ElementsBefore, d.ElementsAfter)
 	// Output:
 	// p-0001 block 203.0.113.7/32 on fw1 [proposed]
-	// object-group network FIREBREAK_BLOCK
-	// description firebreak p-0001 managed
-	// network-object host 203.0.113.7
+	// time-range FIREBREAK-p-0001
+	// absolute end 10:00 3 March 2026
 	// exit
-	// access-list OUTSIDE_IN line 3 extended deny ip object-group FIREBREAK_BLOCK any
+	// access-list OUTSIDE_IN line 3 extended deny ip host 203.0.113.7 any time-range FIREBREAK-p-0001
 	// access-list OUTSIDE_IN line 3 remark firebreak p-0001 block
 	// OUTSIDE_IN: 2 -> 3 elements
 }

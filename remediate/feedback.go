@@ -49,7 +49,7 @@ type Feedback struct {
 // change: by its stored effect when a finding flow is dropped by an ACL,
 // else the outside deny (block) or the source deny (quarantine).
 func matchingACE(p Proposal, dev *policies.Device) (acl string, ace asaconfig.ACE, toTarget bool) {
-	ace = asaconfig.ACE{Action: asaconfig.Deny, Protocol: asaconfig.ProtoIP, Src: asaconfig.AnyAddr(), Dst: asaconfig.AnyAddr()}
+	ace = asaconfig.ACE{Action: asaconfig.Deny, Protocol: asaconfig.ProtoIP, Src: asaconfig.AnyAddr(), Dst: asaconfig.AnyAddr(), TimeRange: tempRange(p)}
 	for _, fe := range p.Effect.FindingFlows() {
 		if fe.After.Action != datapath.Drop || fe.After.Rule == nil || fe.After.Rule.Line == 0 {
 			continue
@@ -58,8 +58,8 @@ func matchingACE(p Proposal, dev *policies.Device) (acl string, ace asaconfig.AC
 		toTarget = p.Target.Contains(fe.Flow.Dst)
 		break
 	}
-	switch p.Kind {
-	case KindBlock:
+	switch {
+	case p.Kind == KindBlock && ace.TimeRange == "":
 		if acl == "" {
 			acl = dev.OutsideACL
 		}
@@ -71,14 +71,29 @@ func matchingACE(p Proposal, dev *policies.Device) (acl string, ace asaconfig.AC
 	default:
 		if acl == "" {
 			acl = dev.InsideACL
+			if p.Kind == KindBlock {
+				acl = dev.OutsideACL
+			}
 		}
 		if toTarget {
-			ace.Dst = asaconfig.HostAddr(p.Target.Addr())
+			ace.Dst = asaconfig.PrefixAddr(p.Target)
 		} else {
-			ace.Src = asaconfig.HostAddr(p.Target.Addr())
+			ace.Src = asaconfig.PrefixAddr(p.Target)
 		}
 	}
 	return acl, ace, toTarget
+}
+
+// tempRange is the time-range of p's applied denies ("" when they have no
+// end on the device).
+func tempRange(p Proposal) string {
+	applied, _ := p.AppliedChanges()
+	for _, c := range applied {
+		if t, ok := c.(asaconfig.CreateTimeRange); ok {
+			return t.Name
+		}
+	}
+	return ""
 }
 
 // Feedback reports deny logs, hit counts and remaining connections of
@@ -168,9 +183,9 @@ func (m *Manager) Feedback(ctx context.Context, id string) (Feedback, error) {
 			return fb, nil
 		}
 		switch {
-		case p.Kind == KindBlock && toTarget:
+		case p.Kind == KindBlock && ace.TimeRange == "" && toTarget:
 			fb.Hits, fb.HitsKnown = line.HitsTo(p.Target)
-		case p.Kind == KindBlock:
+		case p.Kind == KindBlock && ace.TimeRange == "":
 			fb.Hits, fb.HitsKnown = line.HitsFrom(p.Target)
 		default:
 			fb.Hits, fb.HitsKnown = line.Hits, true

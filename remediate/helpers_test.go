@@ -98,7 +98,9 @@ func policyYAML(port int, kh, remediation, enable string) string {
 		enable = enableEnv
 	}
 	if remediation == "" {
-		remediation = "  block_duration: {block: 24h, quarantine: 4h}\n"
+		// The group form of blocks (no end on the device); the tests of
+		// time-ranges use the policy's default.
+		remediation = "  block_duration: {block: 24h, quarantine: 4h}\n  expire_on_device: false\n"
 	}
 	return fmt.Sprintf(`site: test
 internal: [10.0.0.0/8, 172.16.0.0/12]
@@ -133,7 +135,9 @@ remediation:
 
 func newRig(t *testing.T, o rigOpts) *rig {
 	t.Helper()
-	cfg := fakeasa.Config{RunningConfig: initialConfig(t), User: "firebreak", Password: loginPassword, EnableSecret: enableSecret}
+	// The box's clock is the rig's (time-ranges end by it).
+	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	cfg := fakeasa.Config{RunningConfig: initialConfig(t), User: "firebreak", Password: loginPassword, EnableSecret: enableSecret, Now: clk.Now}
 	if o.fake != nil {
 		o.fake(&cfg)
 	}
@@ -162,7 +166,6 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	if err != nil {
 		t.Fatalf("policy: %v", err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	st, err := stats.Open(context.Background(), filepath.Join(dir, "data"), stats.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func (r *rig) pushOK(id string) remediate.Proposal {
 	}
 	p := res.Proposal
 	if p.State != remediate.StateApplied || len(p.Verification) == 0 {
-		r.t.Fatalf("%s: %s with %d traces", id, p.State, len(p.Verification))
+		r.t.Fatalf("%s: %s with %d traces %q", id, p.State, len(p.Verification), res.Warnings)
 	}
 	for _, tr := range p.Verification {
 		if !tr.OK || tr.Action != "drop" {

@@ -150,6 +150,12 @@ type Proposal struct {
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	ShunUntil    time.Time `json:"shun_until,omitzero"`
 	Unshunned    bool      `json:"unshunned,omitempty"`
+	// ShunOwned is set when firebreak placed the shun (show shun did not
+	// list the address before and did after): only an owned shun is
+	// expired, removed or re-placed by firebreak. ShunForeign: the device
+	// already shunned the address; firebreak left it alone.
+	ShunOwned   bool `json:"shun_owned,omitempty"`
+	ShunForeign bool `json:"shun_foreign,omitempty"`
 	// Applied holds the changes the device accepted (asaconfig.MarshalChanges).
 	Applied    json.RawMessage `json:"applied,omitempty"`
 	LastError  string          `json:"last_error,omitempty"`

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
+	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 )
 
@@ -89,7 +91,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, err
 	}
 	if len(steps) == 0 && len(exec) == 0 {
-		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil)
+		res.Proposal, err = m.markApplied(ctx, p, who, nil, devices.Report{}, "no device change", nil, pushFacts{})
 		return res, err
 	}
 	if m.pusher == nil {
@@ -126,6 +128,10 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	expected, err := cfg.Apply(changes)
 	if err != nil {
 		return res, m.refuseStale(ctx, p, who, "approved changes no longer apply: "+err.Error())
+	}
+	var facts pushFacts
+	if facts.end = deviceEndOf(cfg, changes); !facts.end.IsZero() && !m.now().Before(facts.end) {
+		return res, m.refuseStale(ctx, p, who, "the approved end "+facts.end.UTC().Format(time.RFC3339)+" has passed")
 	}
 	want := expected.Fingerprint(scope)
 	effect := m.effect(p, cfg, expected, changes)
@@ -171,12 +177,39 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	res.Report = rep
 	var transcript strings.Builder
 	transcript.WriteString(rep.Transcript)
-	for _, c := range exec {
+	sh := &facts
+	for i, c := range exec {
+		placing, isShun := execChanges(changes)[i].(asaconfig.Shun)
+		if isShun {
+			// A shun firebreak did not place is never claimed: its
+			// expiry and removal are someone else's.
+			present, out, err := m.shunPresent(ctx, dev, placing.Addr)
+			fmt.Fprintf(&transcript, "> show shun %s\n%s\n", placing.Addr, strings.TrimRight(out, "\n"))
+			switch {
+			case err != nil:
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: show shun failed, ownership unknown: %v", c, err))
+				continue
+			case present:
+				sh.foreign = true
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: the device already shuns %s (not placed by firebreak; never claimed or removed by it)", c, placing.Addr))
+				continue
+			}
+		}
 		out, err := m.pusher.Exec(ctx, dev, c)
 		fmt.Fprintf(&transcript, "> %s\n%s\n", c, strings.TrimRight(out, "\n"))
 		res.ExecOutput = append(res.ExecOutput, out)
 		if err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v", c, err))
+			continue
+		}
+		if isShun {
+			present, out, err := m.shunPresent(ctx, dev, placing.Addr)
+			fmt.Fprintf(&transcript, "> show shun %s\n%s\n", placing.Addr, strings.TrimRight(out, "\n"))
+			if err != nil || !present {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("shun %s not verified: show shun does not list it (%v)", placing.Addr, err))
+				continue
+			}
+			sh.owned = true
 		}
 	}
 	if len(exec) > 0 {
@@ -189,8 +222,65 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	}
 	rep.Transcript = transcript.String()
 	m.recordTraces(ctx, p.ID, who, traces)
-	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings)
+	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings, facts)
 	return res, err
+}
+
+// pushFacts is what a push learnt: owned when firebreak placed its shun and
+// show shun listed it after; foreign when the device already shunned the
+// address; end, the instant the device stops enforcing the change's
+// time-range (zero: none).
+type pushFacts struct {
+	owned, foreign bool
+	end            time.Time
+}
+
+// deviceEndOf is the instant of the absolute end of the time-range changes
+// create, by cfg's clock timezone (zero: none).
+func deviceEndOf(cfg *asaconfig.Config, changes []asaconfig.Change) time.Time {
+	off, _ := cfg.ClockOffset()
+	for _, c := range changes {
+		if t, ok := c.(asaconfig.CreateTimeRange); ok {
+			return asaconfig.DeviceInstant(t.End, off)
+		}
+	}
+	return time.Time{}
+}
+
+// execChanges are the privileged-EXEC changes, in the order of deviceSteps'
+// exec commands (one each).
+func execChanges(changes []asaconfig.Change) []asaconfig.Change {
+	var out []asaconfig.Change
+	for _, c := range changes {
+		if c.Mode() == asaconfig.ModeExec {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// shunPresent asks the device (`show shun ADDR`, read-only) whether it
+// shuns a.
+func (m *Manager) shunPresent(ctx context.Context, dev *policies.Device, a netip.Addr) (bool, string, error) {
+	out, err := m.pusher.Show(ctx, dev, "show shun "+a.String())
+	if err != nil {
+		return false, out, fmt.Errorf("show shun %s: %w", a, err)
+	}
+	return ShunListed(out, a), out, nil
+}
+
+// ShunListed reports whether `show shun` output lists a shun of source a
+// ("shun (IFNAME) SRC DST SPORT DPORT PROTO" per line).
+func ShunListed(out string, a netip.Addr) bool {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[0] == "shun" && strings.HasPrefix(f[1], "(") {
+			if b, err := netip.ParseAddr(f[2]); err == nil && b == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refuseStale records a refused push (state unchanged) and returns ErrStale.
@@ -224,7 +314,7 @@ func (m *Manager) fail(ctx context.Context, res *PushResult, p Proposal, who str
 
 // markApplied records a successful push (and the end of the original of a
 // removal) in one transaction.
-func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string) (Proposal, error) {
+func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, changes []asaconfig.Change, rep devices.Report, comment string, warnings []string, sh pushFacts) (Proposal, error) {
 	enc, err := asaconfig.MarshalChanges(changes)
 	if err != nil {
 		return Proposal{}, err
@@ -247,7 +337,11 @@ func (m *Manager) markApplied(ctx context.Context, p Proposal, who string, chang
 		if q.Duration > 0 {
 			q.ExpiresAt = now.Add(q.Duration)
 		}
-		if q.Shun && q.ShunFor > 0 {
+		if !sh.end.IsZero() {
+			q.ExpiresAt = sh.end // the device's own end
+		}
+		q.ShunOwned, q.ShunForeign = sh.owned, sh.foreign
+		if q.ShunOwned && q.ShunFor > 0 {
 			q.ShunUntil = now.Add(q.ShunFor)
 		}
 		if _, err := move(tx, q, StateApplied, ActionPush, who, comment, now); err != nil {
@@ -370,7 +464,7 @@ func (m *Manager) Expire(ctx context.Context, now time.Time) (ExpireResult, erro
 		if p.State != StateApplied || p.Kind == KindRemoval {
 			continue
 		}
-		if p.Shun && !p.Unshunned && !p.ShunUntil.IsZero() && !now.Before(p.ShunUntil) {
+		if p.ShunOwned && !p.Unshunned && !p.ShunUntil.IsZero() && !now.Before(p.ShunUntil) {
 			if err := m.unshun(ctx, p); err != nil {
 				res.Errors = append(res.Errors, err)
 			} else {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
@@ -25,14 +26,17 @@ type daemonJobs struct {
 	cron       *cron.Cron // runs the report job
 	m          *remediate.Manager
 	log        *slog.Logger
+	reports    *prometheus.CounterVec // report runs by result
+	reportOK   prometheus.Gauge       // last report written and mailed
 }
 
-func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger, outs esOutputs) (*daemonJobs, error) {
+func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Logger, outs esOutputs, reg prometheus.Registerer) (*daemonJobs, error) {
 	m := a.manager(cfg, st)
 	env := &detect.Env{Stats: st, Policy: cfg, Log: a.log.With("component", "detect"),
 		Findings: detect.NewStore(st, time.Duration(cfg.Retention.Findings))}
 	sched, err := detect.NewScheduler(detect.SchedulerOptions{
-		Env: env,
+		Env:     env,
+		Metrics: detect.NewRunMetrics(reg),
 		OnFindings: func(ctx context.Context, fs []detect.Finding) {
 			outs.findings(fs)
 			// The device is not asked here: the dry run at approval checks its own protections.
@@ -60,7 +64,14 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	cl := cronLogger{a.log.With("component", "report-cron")}
 	c := cron.New(cron.WithLocation(cfg.Schedules.Location()), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
-	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, log: log}, nil
+	reports := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "firebreak_report_runs_total",
+		Help: "Scheduled report runs by result (error: the report or its mail failed; see the log)."}, []string{"result"})
+	reports.WithLabelValues("ok")
+	reports.WithLabelValues("error")
+	reportOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "firebreak_report_last_success_timestamp_seconds",
+		Help: "When the last scheduled report was written (and mailed, when mail is set), unix time."})
+	reg.MustRegister(reports, reportOK)
+	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, log: log, reports: reports, reportOK: reportOK}, nil
 }
 
 // run runs every job until ctx ends and returns when they have stopped.
@@ -69,8 +80,15 @@ func (d *daemonJobs) run(ctx context.Context) error {
 		// The window ends at the last completed hour, like the detections'.
 		at := time.Now().Truncate(time.Hour)
 		if err := d.report.Run(ctx, at); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.reports.WithLabelValues("error").Inc()
 			d.log.Error("report job", "err", err)
+			return
 		}
+		d.reports.WithLabelValues("ok").Inc()
+		d.reportOK.SetToCurrentTime()
 	}))
 	d.cron.Start()
 	defer func() { <-d.cron.Stop().Done() }()

@@ -101,6 +101,12 @@ func (e errForwarded) Error() string { return fmt.Sprintf("exit status %d", e.co
 // opened (and locked) for this command. When the daemon holds the lock, the whole command line
 // is forwarded to it instead, so every command works the same whether or not it runs.
 func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	return a.withStoreOr(cmd, a.args, a.stdout, fn)
+}
+
+// withStoreOr is withStore with the command line to forward and where its standard output
+// goes when the daemon runs it (a command that streams data back, such as db backup).
+func (a *app) withStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
 	ctx := cmd.Context()
 	cfg, err := a.config()
 	if err != nil {
@@ -113,7 +119,7 @@ func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *po
 	if lerr, ok := errors.AsType[*stats.LockedError](err); ok {
 		sock := cfg.Collector.APISocketPath()
 		a.log.Debug("database is held by another process; forwarding", "owner_pid", lerr.PID, "socket", sock)
-		code, ferr := forward.Call(ctx, sock, a.args, a.forwardStdin(cmd), a.stdout, a.stderr)
+		code, ferr := forward.Call(ctx, sock, fwdArgs, a.forwardStdin(cmd), fwdOut, a.stderr)
 		if ferr != nil {
 			return fmt.Errorf("%w; and its API socket %s did not answer: %w", lerr, sock, ferr)
 		}

@@ -188,6 +188,7 @@ see whether an applied block works. Every decision is recorded with the OS user 
 	cmd.AddCommand(a.proposalsListCmd(), a.proposalsShowCmd(), a.proposalsDiffCmd(), a.proposalsApproveCmd(),
 		a.proposalsRejectCmd(), a.proposalsRevertCmd(), a.proposalsPushCmd(), a.proposalsFeedbackCmd(),
 		a.proposalsExpireCmd(), a.proposalsAuditCmd())
+	a.completeProposals(cmd)
 	return cmd
 }
 

@@ -148,7 +148,7 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 	state.socket = sock
 	a.daemon = &daemonEnv{cfg: cfg, store: st, serve: state}
 
-	jobs, err := a.newDaemonJobs(cfg, st, log, outs)
+	jobs, err := a.newDaemonJobs(cfg, st, log, outs, reg)
 	if err != nil {
 		ls.Close()
 		api.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -16,76 +17,169 @@ import (
 )
 
 func (a *app) statusCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what the daemon has seen: counters, data folder, database size, last flush",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
-				return a.status(cfg, st)
+				r, err := a.statusReport(cfg, st)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, r)
+				}
+				printStatus(a.stdout, r)
+				return nil
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
-func (a *app) status(cfg *policies.Config, st *stats.Store) error {
-	w := a.stdout
+// statusReport is what status prints; its JSON form is the --json output.
+type statusReport struct {
+	DataFolder string `json:"data_folder"`
+	Database   struct {
+		Path  string `json:"path"`
+		Bytes int64  `json:"bytes"`
+		Keys  int    `json:"keys"`
+	} `json:"database"`
+	// LastWrite is the file's modification time when no daemon runs.
+	LastWrite *time.Time    `json:"last_write,omitempty"`
+	Daemon    *daemonStatus `json:"daemon"` // null: not running
+}
+
+type daemonStatus struct {
+	PID           int       `json:"pid"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	UDP           string    `json:"udp"`
+	TCP           string    `json:"tcp"`
+	HTTP          string    `json:"http"`
+	APISocket     string    `json:"api_socket"`
+	LastFlush     time.Time `json:"last_flush"`
+	LastFlushKeys int       `json:"last_flush_keys"`
+	LastFlushTook float64   `json:"last_flush_seconds"`
+	// FlushFailingSince is set while flushes fail (a full disk); the events are held in memory.
+	FlushFailingSince *time.Time `json:"flush_failing_since,omitempty"`
+	LastFlushError    string     `json:"last_flush_error,omitempty"`
+	Unflushed         int64      `json:"unflushed"`
+	Typed             int64      `json:"typed"`
+	HeaderOnly        int64      `json:"header_only"`
+	Unparsed          int64      `json:"unparsed"`
+	Aggregator        struct {
+		Events        uint64 `json:"events"`
+		PendingKeys   int    `json:"pending_keys"`
+		DroppedKeys   uint64 `json:"dropped_keys"`
+		ForcedFlushes uint64 `json:"forced_flushes"`
+	} `json:"aggregator"`
+	Counters []statusCounter `json:"counters"`
+}
+
+type statusCounter struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Value  float64           `json:"value"`
+}
+
+func (a *app) statusReport(cfg *policies.Config, st *stats.Store) (statusReport, error) {
+	var r statusReport
 	m := st.Metrics()
-	fmt.Fprintf(w, "data folder   %s\n", cfg.Collector.DataDir)
-	fmt.Fprintf(w, "database      %s (%.1f MB, %d keys)\n", m.Path, float64(m.FileSize)/1e6, m.Keys)
+	r.DataFolder = cfg.Collector.DataDir
+	r.Database.Path, r.Database.Bytes, r.Database.Keys = m.Path, m.FileSize, m.Keys
 	if a.daemon == nil || a.daemon.serve == nil {
-		fmt.Fprintf(w, "daemon        not running (this command opened the database itself)\n")
 		if fi, err := os.Stat(m.Path); err == nil {
-			fmt.Fprintf(w, "last write    %s\n", fi.ModTime().UTC().Format(time.RFC3339))
+			t := fi.ModTime().UTC()
+			r.LastWrite = &t
 		}
-		return nil
+		return r, nil
 	}
 	s := a.daemon.serve
 	ps := s.pipeline.Status()
-	fmt.Fprintf(w, "daemon        pid %d, up %s\n", os.Getpid(), time.Since(s.started).Round(time.Second))
-	fmt.Fprintf(w, "listening     udp %s  tcp %s  http %s\n", addrString(s.listeners.UDPAddr()), addrString(s.listeners.TCPAddr()), orOff(s.httpAddr))
-	fmt.Fprintf(w, "api socket    %s\n", s.socket)
-	if !ps.LastFlush.IsZero() {
-		fmt.Fprintf(w, "last flush    %s (%s ago, %d keys in %s)\n", ps.LastFlush.UTC().Format(time.RFC3339),
-			time.Since(ps.LastFlush).Round(time.Second), ps.LastFlushKeys, ps.LastFlushTook.Round(time.Microsecond))
-	}
+	d := &daemonStatus{PID: os.Getpid(), UptimeSeconds: time.Since(s.started).Seconds(),
+		UDP: addrString(s.listeners.UDPAddr()), TCP: addrString(s.listeners.TCPAddr()), HTTP: orOff(s.httpAddr),
+		APISocket: s.socket, LastFlush: ps.LastFlush, LastFlushKeys: ps.LastFlushKeys, LastFlushTook: ps.LastFlushTook.Seconds(),
+		LastFlushError: ps.LastFlushError, Unflushed: ps.Unflushed, Typed: ps.Typed, HeaderOnly: ps.Header, Unparsed: ps.Unparsed}
 	if !ps.FlushFailingSince.IsZero() {
-		fmt.Fprintf(w, "FLUSH FAILING since %s (%s): %d events held in memory until a flush succeeds (free disk space?)\n",
-			ps.FlushFailingSince.UTC().Format(time.RFC3339), time.Since(ps.FlushFailingSince).Round(time.Second), ps.Unflushed)
-		fmt.Fprintf(w, "  last error  %s\n", ps.LastFlushError)
-	} else {
-		fmt.Fprintf(w, "unflushed     %d events (written at the next flush)\n", ps.Unflushed)
+		t := ps.FlushFailingSince
+		d.FlushFailingSince = &t
 	}
-	fmt.Fprintf(w, "parsed        typed %d, header-only %d, unparsed %d\n", ps.Typed, ps.Header, ps.Unparsed)
-	fmt.Fprintf(w, "aggregator    %d events, %d pending keys, %d keys dropped at the cap, %d forced flushes\n",
-		ps.Agg.Events, ps.Agg.PendingKeys, ps.Agg.DroppedKeys, ps.Agg.ForcedFlushes)
+	d.Aggregator.Events, d.Aggregator.PendingKeys = uint64(ps.Agg.Events), ps.Agg.PendingKeys
+	d.Aggregator.DroppedKeys, d.Aggregator.ForcedFlushes = uint64(ps.Agg.DroppedKeys), uint64(ps.Agg.ForcedFlushes)
 	fams, err := s.registry.Gather()
 	if err != nil {
-		return fmt.Errorf("gather metrics: %w", err)
+		return r, fmt.Errorf("gather metrics: %w", err)
 	}
-	fmt.Fprintln(w, "counters")
 	sort.Slice(fams, func(i, j int) bool { return fams[i].GetName() < fams[j].GetName() })
 	for _, f := range fams {
 		if !strings.HasPrefix(f.GetName(), "firebreak_") || f.GetType() == dto.MetricType_HISTOGRAM {
 			continue
 		}
 		for _, mt := range f.GetMetric() {
-			var labels []string
-			for _, l := range mt.GetLabel() {
-				labels = append(labels, l.GetName()+"="+l.GetValue())
-			}
-			v := mt.GetCounter().GetValue()
+			c := statusCounter{Name: f.GetName(), Value: mt.GetCounter().GetValue()}
 			if f.GetType() == dto.MetricType_GAUGE {
-				v = mt.GetGauge().GetValue()
+				c.Value = mt.GetGauge().GetValue()
 			}
-			name := f.GetName()
-			if len(labels) > 0 {
-				name += "{" + strings.Join(labels, ",") + "}"
+			for _, l := range mt.GetLabel() {
+				if c.Labels == nil {
+					c.Labels = map[string]string{}
+				}
+				c.Labels[l.GetName()] = l.GetValue()
 			}
-			fmt.Fprintf(w, "  %-52s %.0f\n", name, v)
+			d.Counters = append(d.Counters, c)
 		}
 	}
-	return nil
+	r.Daemon = d
+	return r, nil
+}
+
+func printStatus(w io.Writer, r statusReport) {
+	fmt.Fprintf(w, "data folder   %s\n", r.DataFolder)
+	fmt.Fprintf(w, "database      %s (%.1f MB, %d keys)\n", r.Database.Path, float64(r.Database.Bytes)/1e6, r.Database.Keys)
+	d := r.Daemon
+	if d == nil {
+		fmt.Fprintf(w, "daemon        not running (this command opened the database itself)\n")
+		if r.LastWrite != nil {
+			fmt.Fprintf(w, "last write    %s\n", r.LastWrite.Format(time.RFC3339))
+		}
+		return
+	}
+	fmt.Fprintf(w, "daemon        pid %d, up %s\n", d.PID, (time.Duration(d.UptimeSeconds) * time.Second).Round(time.Second))
+	fmt.Fprintf(w, "listening     udp %s  tcp %s  http %s\n", d.UDP, d.TCP, d.HTTP)
+	fmt.Fprintf(w, "api socket    %s\n", d.APISocket)
+	if !d.LastFlush.IsZero() {
+		fmt.Fprintf(w, "last flush    %s (%s ago, %d keys in %s)\n", d.LastFlush.UTC().Format(time.RFC3339),
+			time.Since(d.LastFlush).Round(time.Second), d.LastFlushKeys, time.Duration(d.LastFlushTook*float64(time.Second)).Round(time.Microsecond))
+	}
+	if d.FlushFailingSince != nil {
+		fmt.Fprintf(w, "FLUSH FAILING since %s (%s): %d events held in memory until a flush succeeds (free disk space?)\n",
+			d.FlushFailingSince.UTC().Format(time.RFC3339), time.Since(*d.FlushFailingSince).Round(time.Second), d.Unflushed)
+		fmt.Fprintf(w, "  last error  %s\n", d.LastFlushError)
+	} else {
+		fmt.Fprintf(w, "unflushed     %d events (written at the next flush)\n", d.Unflushed)
+	}
+	fmt.Fprintf(w, "parsed        typed %d, header-only %d, unparsed %d\n", d.Typed, d.HeaderOnly, d.Unparsed)
+	fmt.Fprintf(w, "aggregator    %d events, %d pending keys, %d keys dropped at the cap, %d forced flushes\n",
+		d.Aggregator.Events, d.Aggregator.PendingKeys, d.Aggregator.DroppedKeys, d.Aggregator.ForcedFlushes)
+	fmt.Fprintln(w, "counters")
+	for _, c := range d.Counters {
+		name := c.Name
+		if len(c.Labels) > 0 {
+			keys := make([]string, 0, len(c.Labels))
+			for k := range c.Labels {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for i, k := range keys {
+				keys[i] = k + "=" + c.Labels[k]
+			}
+			name += "{" + strings.Join(keys, ",") + "}"
+		}
+		fmt.Fprintf(w, "  %-52s %.0f\n", name, c.Value)
+	}
 }
 
 func orOff(s string) string {

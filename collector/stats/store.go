@@ -22,8 +22,7 @@ const (
 	DBFile   = "firebreak.db"
 	LockFile = "firebreak.lock"
 
-	schemaKey     = "meta|schema"
-	schemaVersion = "4"
+	schemaKey = "meta|schema"
 )
 
 // ErrCorrupt is returned (wrapped) by Open when the database file is damaged in a way buntdb
@@ -123,6 +122,8 @@ type Store struct {
 	recordErr error  // the last failure to write the flush marker or record (guarded by mu)
 
 	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
+
+	migrated *Migrated // what Open migrated (nil: the file was current)
 }
 
 // bucketMemo remembers which time buckets may have counter keys in the file, so that a flush
@@ -258,27 +259,19 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		seq = rec.Flush
 	}
 	// The schema uses no buntdb indexes (they are not persisted and cost a full scan to
-	// rebuild); every query is a key-range scan. Check the schema version instead.
-	err = db.Update(func(tx *buntdb.Tx) error {
-		v, err := tx.Get(schemaKey)
-		if errors.Is(err, buntdb.ErrNotFound) {
-			_, _, err = tx.Set(schemaKey, schemaVersion, nil)
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if v != schemaVersion {
-			return fmt.Errorf("schema version %q, this program understands %q", v, schemaVersion)
-		}
-		return nil
-	})
+	// rebuild); every query is a key-range scan. Check the schema version instead, and bring an
+	// older file forward (migrate.go).
+	mg, err := checkSchema(db, path, opts.Now(), opts.Retention)
 	if err != nil {
 		_ = db.Close()
 		unlock()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	st := &Store{db: db, lock: lk, dirLock: dl, dir: dir, path: path, opts: opts, log: opts.Logger, flushSeq: seq}
+	if mg != nil {
+		opts.Logger.Warn("database migrated to this program's schema", "path", path, "from", mg.From, "to", mg.To,
+			"keys_rewritten", mg.Keys, "backup", mg.Backup)
+	}
+	st := &Store{db: db, lock: lk, dirLock: dl, dir: dir, path: path, opts: opts, log: opts.Logger, flushSeq: seq, migrated: mg}
 	if hasRec && rec.Flush < seq || opts.AcceptBehind {
 		// The record is behind the file (it is written after the file) or the loss was
 		// accepted: bring it level.

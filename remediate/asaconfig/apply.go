@@ -354,6 +354,9 @@ func sameACE(a, b ACE) bool {
 }
 
 func (x InsertACE) apply(c *Config) error {
+	if x.ACE.TimeRange != "" && c.timeRangeIndex(x.ACE.TimeRange) < 0 {
+		return fmt.Errorf("time-range %s: %w", x.ACE.TimeRange, ErrNotFound)
+	}
 	if a, ok := c.ACL(x.ACL); ok {
 		for _, e := range a.Entries {
 			if e.Kind == EntryACE && sameACE(e.ACE, x.ACE) {

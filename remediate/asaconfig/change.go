@@ -396,6 +396,8 @@ func steps(ch Change) ([]CLIStep, error) {
 		}, nil
 	case AddGroupMember, RemoveGroupMember:
 		return []CLIStep{{Mode: do[0], Do: do[1], Undo: undo[1]}}, nil
+	case CreateTimeRange, DeleteTimeRange:
+		return timeRangeSteps(ch)
 	case DeleteACE:
 		if x.Line == 0 {
 			return nil, fmt.Errorf("delete without line has no exact undo: %w", ErrBadLine)

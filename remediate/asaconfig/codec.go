@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 )
 
 // ErrCodec is wrapped by errors of UnmarshalChanges.
@@ -116,6 +117,7 @@ type changeJSON struct {
 	Remark      *Remark    `json:"remark,omitempty"`
 	Route       *Route     `json:"route,omitempty"`
 	Addr        netip.Addr `json:"addr,omitzero"`
+	End         time.Time  `json:"end,omitzero"` // time-range absolute end, device wall clock
 }
 
 // MarshalChanges encodes changes as a JSON array, for storing a proposal.
@@ -154,6 +156,10 @@ func MarshalChanges(changes []Change) ([]byte, error) {
 			j = changeJSON{Kind: "unbind-acl", ACL: x.ACL, Name: x.Interface}
 		case ClearConn:
 			j = changeJSON{Kind: "clear-conn", Addr: x.Addr}
+		case CreateTimeRange:
+			j = changeJSON{Kind: "create-time-range", Name: x.Name, End: x.End}
+		case DeleteTimeRange:
+			j = changeJSON{Kind: "delete-time-range", Name: x.Name, End: x.End}
 		default:
 			return nil, fmt.Errorf("change %d of type %T: %w", i+1, ch, ErrCodec)
 		}
@@ -249,6 +255,10 @@ func (j changeJSON) change() (Change, error) {
 		return UnbindACL{ACL: j.ACL, Interface: j.Name}, nil
 	case "clear-conn":
 		return ClearConn{Addr: j.Addr}, nil
+	case "create-time-range":
+		return CreateTimeRange{Name: j.Name, End: j.End}, nil
+	case "delete-time-range":
+		return DeleteTimeRange{Name: j.Name, End: j.End}, nil
 	}
 	return nil, fmt.Errorf("kind %q: %w", j.Kind, ErrCodec)
 }

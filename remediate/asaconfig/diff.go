@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pmezard/go-difflib/difflib"
 )
@@ -94,9 +95,10 @@ func (c *Config) groupSize(name string, seen map[string]bool) int {
 
 // Scope is what a fingerprint covers.
 type Scope struct {
-	ACLs   []string
-	Groups []string
-	Routes bool
+	ACLs       []string
+	Groups     []string
+	TimeRanges []string
+	Routes     bool
 }
 
 // ScopeOf returns the ACLs, groups and routes that changes touch. Groups
@@ -137,6 +139,10 @@ func ScopeOf(changes []Change) Scope {
 			addACL(x.ACL)
 		case UnbindACL:
 			addACL(x.ACL)
+		case CreateTimeRange:
+			s.TimeRanges = append(s.TimeRanges, x.Name)
+		case DeleteTimeRange:
+			s.TimeRanges = append(s.TimeRanges, x.Name)
 		}
 	}
 	return s
@@ -150,12 +156,16 @@ func ScopeOf(changes []Change) Scope {
 func (c *Config) Fingerprint(s Scope) string {
 	var b strings.Builder
 	groups := slices.Clone(s.Groups)
+	trs := slices.Clone(s.TimeRanges)
 	acls := slices.Sorted(slices.Values(s.ACLs))
 	for _, name := range acls {
 		a, _ := c.ACL(name)
 		fmt.Fprintf(&b, "acl %s\n", name)
 		for _, e := range a.Entries {
 			fmt.Fprintf(&b, "%d %s\n", e.Line, normEntry(name, e))
+			if e.Kind == EntryACE && e.ACE.TimeRange != "" {
+				trs = append(trs, e.ACE.TimeRange)
+			}
 			for _, ad := range []Address{e.ACE.Src, e.ACE.Dst} {
 				if e.Kind == EntryACE && ad.Kind == AddrObjectGroup {
 					groups = append(groups, ad.Name)
@@ -194,6 +204,12 @@ func (c *Config) Fingerprint(s Scope) string {
 		for _, ml := range ms {
 			fmt.Fprintf(&b, " %s\n", ml)
 		}
+	}
+	// The time-ranges of the entries in scope: an ACE's end is part of it.
+	slices.Sort(trs)
+	for _, name := range slices.Compact(trs) {
+		t, ok := c.TimeRange(name)
+		fmt.Fprintf(&b, "time-range %s %t %s %s %v\n", name, ok, t.Start.Format(time.RFC3339), t.End.Format(time.RFC3339), t.Periodic)
 	}
 	for _, ag := range c.AccessGroups() {
 		cp := ""

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Errors of planning.
@@ -91,6 +92,11 @@ type Block struct {
 	// after the denies: established connections match the connection
 	// table, not the ACL, so a deny alone leaves live sessions up.
 	ClearConn bool
+	// End, when set, makes the block temporary on the device: instead of
+	// a group member, its own denies naming the target, each with
+	// `time-range TimeRangeName(ProposalID)` whose `absolute end` is End
+	// (the device's wall clock). The ASA stops enforcing them at End.
+	End time.Time
 }
 
 // Quarantine asks to isolate an internal host: denied as source at the
@@ -104,6 +110,8 @@ type Quarantine struct {
 	Interface  string
 	Shun       bool
 	ClearConn  bool
+	// End makes the denies temporary on the device, as Block.End.
+	End time.Time
 }
 
 // SANFix asks that SAN be routed via Gateway on Interface; a zero Gateway
@@ -304,6 +312,9 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 	if err := c.CheckTarget(b.Target, l); err != nil {
 		return Plan{}, err
 	}
+	if !b.End.IsZero() {
+		return c.planTempBlock(b, acl, l)
+	}
 	t := b.Target.Masked()
 	var p Plan
 	g, exists := c.Group(b.Group)
@@ -377,10 +388,17 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 	if b.ClearConn && t.IsSingleIP() {
 		p.Changes = append(p.Changes, ClearConn{Addr: t.Addr()})
 	}
+	c.warnEarlierPermits(&p, cur, acl, blockACE(b.Group), t)
+	return p, nil
+}
+
+// warnEarlierPermits notes the permits of acl (in cur) before ace that
+// still let t in.
+func (c *Config) warnEarlierPermits(p *Plan, cur *Config, acl string, ace ACE, t netip.Prefix) {
 	a, _ := cur.ACL(acl)
 	line := 0
 	for _, e := range a.Entries {
-		if e.Kind == EntryACE && sameACE(e.ACE, blockACE(b.Group)) {
+		if e.Kind == EntryACE && sameACE(e.ACE, ace) {
 			line = e.Line
 		}
 	}
@@ -389,7 +407,102 @@ func (c *Config) PlanBlock(b Block, l Limits) (Plan, error) {
 			p.Notes = append(p.Notes, fmt.Sprintf("warning: %s line %d comes before the block and still permits %v: %s", acl, e.Line, t, e.Text))
 		}
 	}
+}
+
+// planTempBlock plans a block with an end on the device: the time-range,
+// then `deny ip T any time-range N` where a group block's ACE would go,
+// `deny ip any T time-range N` at the top of each egress ACL, then the
+// shun and clear conn as PlanBlock.
+func (c *Config) planTempBlock(b Block, acl string, l Limits) (Plan, error) {
+	t := b.Target.Masked()
+	name := TimeRangeName(b.ProposalID)
+	if _, ok := c.TimeRange(name); ok {
+		return Plan{}, fmt.Errorf("time-range %s: %w", name, ErrExists)
+	}
+	p := Plan{Changes: []Change{CreateTimeRange{Name: name, End: b.End}}}
+	cur, err := c.Apply(p.Changes)
+	if err != nil {
+		return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+	}
+	add := func(nameif string, ace ACE, where denyPlacement) (string, error) {
+		ch, a, note, err := cur.denyOn(nameif, ace, b.ProposalID, KindBlock, where, l)
+		if err != nil {
+			return "", err
+		}
+		if note != "" {
+			p.Notes = append(p.Notes, note)
+		}
+		next, err := cur.Apply(ch)
+		if err != nil {
+			return "", fmt.Errorf("plan does not apply: %w", err)
+		}
+		cur = next
+		p.Changes = append(p.Changes, ch...)
+		return a, nil
+	}
+	in := ACE{Action: Deny, Protocol: ProtoIP, Src: prefixAddr(t), Dst: AnyAddr(), TimeRange: name}
+	if acl, err = add(b.Interface, in, afterProtection); err != nil {
+		return Plan{}, err
+	}
+	var done []string
+	for _, e := range b.Egress {
+		if e == b.Interface || slices.Contains(done, e) {
+			continue
+		}
+		done = append(done, e)
+		if _, err := add(e, ACE{Action: Deny, Protocol: ProtoIP, Src: AnyAddr(), Dst: prefixAddr(t), TimeRange: name}, atTop); err != nil {
+			return Plan{}, err
+		}
+	}
+	p.Notes = append(p.Notes, fmt.Sprintf("the denies end on the device at %s (its clock, time-range %s)", b.End.Format("15:04 2 January 2006"), name))
+	if b.Shun {
+		if !t.IsSingleIP() || !t.Addr().Is4() {
+			return Plan{}, fmt.Errorf("shun of %v: needs one IPv4 address: %w", t, ErrBadValue)
+		}
+		p.Changes = append(p.Changes, Shun{Addr: t.Addr()})
+	}
+	if b.ClearConn && t.IsSingleIP() {
+		p.Changes = append(p.Changes, ClearConn{Addr: t.Addr()})
+	}
+	c.warnEarlierPermits(&p, cur, acl, in, t)
 	return p, nil
+}
+
+// planTempRemoval deletes, bottom-up in every ACL, the ACEs naming
+// time-range name with the firebreak remark of proposal id above each,
+// then the time-range.
+func (c *Config) planTempRemoval(p *Plan, id, name string) error {
+	cur := c
+	for _, acl := range c.ACLNames() {
+		a, _ := cur.ACL(acl)
+		var ch []Change
+		for i := len(a.Entries) - 1; i >= 0; i-- {
+			e := a.Entries[i]
+			if e.Kind != EntryACE || e.ACE.TimeRange != name {
+				continue
+			}
+			ch = append(ch, DeleteACE{ACL: acl, Line: e.Line, ACE: e.ACE})
+			if i > 0 && a.Entries[i-1].Kind == EntryRemark {
+				if r, ok := ParseRemark(a.Entries[i-1].Remark); ok && r.ProposalID == id {
+					ch = append(ch, DeleteRemark{ACL: acl, Line: e.Line - 1, Remark: r})
+				}
+			}
+		}
+		next, err := cur.Apply(ch)
+		if err != nil {
+			return fmt.Errorf("plan does not apply: %w", err)
+		}
+		cur = next
+		p.Changes = append(p.Changes, ch...)
+	}
+	if t, ok := cur.TimeRange(name); ok {
+		if cur.timeRangeRefs(name) > 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("time-range %s is left: other entries name it", name))
+			return nil
+		}
+		p.Changes = append(p.Changes, DeleteTimeRange{Name: name, End: t.End})
+	}
+	return nil
 }
 
 func (c *Config) sourceMayMatch(src Address, t netip.Prefix) bool {
@@ -426,6 +539,15 @@ func (c *Config) PlanUnblock(b Block) (Plan, error) {
 			return Plan{}, fmt.Errorf("unshun of %v: needs one IPv4 address: %w", t, ErrBadValue)
 		}
 		p.Changes = append(p.Changes, Unshun{Addr: t.Addr()})
+	}
+	if name := TimeRangeName(b.ProposalID); c.timeRangeIndex(name) >= 0 || c.timeRangeRefs(name) > 0 {
+		if err := c.planTempRemoval(&p, b.ProposalID, name); err != nil {
+			return Plan{}, err
+		}
+		if _, err := c.Apply(p.Changes); err != nil {
+			return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+		}
+		return p, nil
 	}
 	m := PrefixMember(b.Target)
 	g, ok := c.Group(b.Group)
@@ -523,7 +645,21 @@ func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
 	home, _ := c.InterfaceByName(q.Interface)
 	var p Plan
 	cur := c
+	tr := ""
+	if !q.End.IsZero() {
+		tr = TimeRangeName(q.ProposalID)
+		if _, ok := c.TimeRange(tr); ok {
+			return Plan{}, fmt.Errorf("time-range %s: %w", tr, ErrExists)
+		}
+		p.Changes = []Change{CreateTimeRange{Name: tr, End: q.End}}
+		var err error
+		if cur, err = c.Apply(p.Changes); err != nil {
+			return Plan{}, fmt.Errorf("plan does not apply: %w", err)
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("the denies end on the device at %s (its clock, time-range %s)", q.End.Format("15:04 2 January 2006"), tr))
+	}
 	add := func(nameif string, ace ACE) error {
+		ace.TimeRange = tr
 		ch, _, note, err := cur.denyOn(nameif, ace, q.ProposalID, KindQuarantine, atTop, l)
 		if err != nil {
 			return err
@@ -556,7 +692,8 @@ func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
 			return Plan{}, err
 		}
 	}
-	if len(p.Changes) == 0 {
+	if len(p.Changes) == 0 || tr != "" && len(p.Changes) == 1 {
+		p.Changes = nil
 		p.Notes = append(p.Notes, fmt.Sprintf("%v already quarantined: no change", q.Host))
 	}
 	if q.Shun && q.Host.Is4() {
@@ -581,12 +718,17 @@ func (c *Config) PlanRelease(q Quarantine) (Plan, error) {
 		p.Changes = append(p.Changes, Unshun{Addr: q.Host})
 	}
 	cur := c
+	tr := TimeRangeName(q.ProposalID)
 	for _, acl := range c.ACLNames() {
 		for {
 			a, _ := cur.ACL(acl)
 			var ch []Change
 			for i, e := range a.Entries {
-				if e.Kind != EntryACE || !sameACE(e.ACE, quarantineACE(q.Host)) && !sameACE(e.ACE, quarantineDstACE(q.Host)) {
+				ace := e.ACE
+				if ace.TimeRange == tr {
+					ace.TimeRange = "" // this proposal's temporary denies
+				}
+				if e.Kind != EntryACE || !sameACE(ace, quarantineACE(q.Host)) && !sameACE(ace, quarantineDstACE(q.Host)) {
 					continue
 				}
 				ch = append(ch, DeleteACE{ACL: acl, Line: e.Line, ACE: e.ACE})
@@ -607,6 +749,9 @@ func (c *Config) PlanRelease(q Quarantine) (Plan, error) {
 			cur = next
 			p.Changes = append(p.Changes, ch...)
 		}
+	}
+	if t, ok := cur.TimeRange(tr); ok && cur.timeRangeRefs(tr) == 0 {
+		p.Changes = append(p.Changes, DeleteTimeRange{Name: tr, End: t.End})
 	}
 	if len(p.Changes) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%v is not quarantined: no change", q.Host))

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// policy check --json: the verdict and every problem with file, line, column and field, exit 1
+// when invalid; valid policies carry the explanation.
+func TestPolicyCheckJSON(t *testing.T) {
+	type problem struct {
+		File   string
+		Line   int
+		Column int
+		Field  string
+		Msg    string `json:"message"`
+	}
+	var v struct {
+		Valid     bool
+		Site      string
+		Problems  []problem
+		Explained string
+	}
+	code, out, errOut := runCLI(t, "", "policy", "check", "--json", filepath.Join("..", "..", "testdata", "policies", "example.yaml"))
+	if code != 0 {
+		t.Fatalf("valid policy: exit %d %s", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || !v.Valid || v.Site != "clinic" || len(v.Problems) != 0 || !strings.Contains(v.Explained, "Detectors") {
+		t.Fatalf("valid policy: %v %+v", err, v)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("site: x\nnetworks:\n  - {name: a, role: lan, prefixes: [10.0.0.300/8]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCLI(t, "", "policy", "check", "--json", bad)
+	v.Problems = nil
+	if err := json.Unmarshal([]byte(out), &v); code != 1 || err != nil || v.Valid || len(v.Problems) == 0 {
+		t.Fatalf("invalid policy: exit %d, %v, %s", code, err, out)
+	}
+	p := v.Problems[0]
+	if p.File != bad || p.Line != 3 || p.Field != "networks[0].prefixes[0]" || !strings.Contains(p.Msg, "10.0.0.300") {
+		t.Errorf("problem %+v", p)
+	}
+}
+
+// status --json names no daemon when none runs, and the daemon's listeners, flush and counters
+// when it does.
+func TestStatusJSON(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(policy, []byte(`site: t
+collector: {data_dir: data, udp_listen: 127.0.0.1:0, tcp_listen: "off", http_listen: "off"}
+devices:
+  - {name: asa1, kind: asa, syslog_sources: [127.0.0.1]}
+networks:
+  - {name: lan, role: workstations, prefixes: [10.0.0.0/8]}
+protected: [127.0.0.0/8]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type status struct {
+		DataFolder string `json:"data_folder"`
+		Daemon     *struct {
+			PID      int
+			UDP      string
+			HTTP     string
+			Counters []struct {
+				Name   string
+				Labels map[string]string
+				Value  float64
+			}
+		}
+	}
+	var s status
+	code, out, errOut := runCLI(t, "", "status", "--json", "--config", policy)
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.Daemon != nil || !strings.HasSuffix(s.DataFolder, "data") {
+		t.Fatalf("status --json, no daemon: exit %d %v %s%s", code, err, out, errOut)
+	}
+	startServe(t, dir, policy)
+	code, out, errOut = runCLI(t, "", "status", "--json", "--config", policy)
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.Daemon == nil {
+		t.Fatalf("status --json, daemon: exit %d %v %s%s", code, err, out, errOut)
+	}
+	if s.Daemon.PID != os.Getpid() || !strings.HasPrefix(s.Daemon.UDP, "127.0.0.1:") || s.Daemon.HTTP != "off" {
+		t.Errorf("daemon %+v", s.Daemon)
+	}
+	found := false
+	for _, c := range s.Daemon.Counters {
+		if c.Name == "firebreak_build_info" && c.Labels["version"] != "" && c.Value == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no firebreak_build_info among %d counters", len(s.Daemon.Counters))
+	}
+}
+
+// Shell completion offers the proposals a subcommand can act on: approve the proposed ones,
+// push the approved ones.
+func TestProposalIDCompletion(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	unpackFixture(t, "schema-v3.db", data) // p-0025 approved, p-0026 rejected, the rest proposed
+	policy := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(policy, []byte("site: t\ncollector: {data_dir: data}\nnetworks:\n  - {name: lan, role: workstations, prefixes: [10.0.0.0/8]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(sub string) []string {
+		code, out, errOut := runCLI(t, "", "__complete", "proposals", sub, "--config", policy, "")
+		if code != 0 {
+			t.Fatalf("__complete proposals %s: exit %d %s", sub, code, errOut)
+		}
+		var got []string
+		for _, l := range strings.Split(out, "\n") {
+			if id, _, ok := strings.Cut(l, "\t"); ok {
+				got = append(got, id)
+			}
+		}
+		return got
+	}
+	if got := ids("push"); strings.Join(got, ",") != "p-0025" {
+		t.Errorf("push completes %v, want the approved p-0025", got)
+	}
+	approve := ids("approve")
+	if len(approve) != 27 || strings.Contains(strings.Join(approve, ","), "p-0025") || strings.Contains(strings.Join(approve, ","), "p-0026") {
+		t.Errorf("approve completes %d ids %v; want the 27 proposed ones", len(approve), approve)
+	}
+	if got := ids("show"); len(got) != 29 {
+		t.Errorf("show completes %d ids, want all 29", len(got))
+	}
+}
