@@ -299,6 +299,11 @@ func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.C
 		return DryRun{}, fmt.Errorf("plan %s does not apply: %w", p.ID, err)
 	}
 	d.Changes, d.Notes, d.Advisory = pl.Changes, pl.Notes, pl.Advisory
+	if r, ok := sanRoute(p, pl.Changes); ok {
+		if rc, err := newRouteCheck(r); err == nil {
+			d.Notes = append(d.Notes, fmt.Sprintf("the push reads `%s` before and after: it must route %s, else the change is rolled back", rc.Command, rc.Want))
+		}
+	}
 	if p.Advisory != "" && p.Kind != KindSANFix {
 		d.Advisory = strings.TrimSpace(p.Advisory + "\n" + d.Advisory)
 	}

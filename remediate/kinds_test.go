@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/devices"
 	"github.com/firebreak-dev/firebreak/devices/fakeasa"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -343,20 +344,78 @@ func TestSANAllowedFlowNeedsAGateway(t *testing.T) {
 		t.Errorf("without a gateway: lines %q advisory %q", d.Lines, d.Advisory)
 	}
 
-	gw := func(y string) string {
-		return strings.Replace(allow(y), "{name: san, role: san, prefixes: [10.50.0.0/24]}", "{name: san, role: san, prefixes: [10.50.0.0/24], gateway: 10.20.0.254}", 1)
-	}
-	r2 := newRig(t, rigOpts{policy: gw})
+	r2 := newRig(t, rigOpts{policy: sanGateway})
 	ps2 := r2.propose(f)
 	d2 := r2.approve(ps2[0].ID)
 	if !slices.Equal(d2.Lines, []string{"no route outside 10.50.0.0 255.255.255.0 198.51.100.6 1", "route inside 10.50.0.0 255.255.255.0 10.20.0.254 1"}) {
 		t.Errorf("with a gateway: %q", d2.Lines)
 	}
-	if _, err := r2.m.Push(context.Background(), ps2[0].ID, operator); err != nil {
+	res, err := r2.m.Push(context.Background(), ps2[0].ID, operator)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(r2.srv.Running(), "route inside 10.50.0.0 255.255.255.0 10.20.0.254 1") {
 		t.Error("route not moved")
+	}
+	// The device's routing table was read before and after: the SAN left
+	// the ISP's router for the policy's next hop.
+	rc := res.Proposal.RouteCheck
+	if rc == nil || rc.Command != "show route 10.50.0.0" || !rc.OK ||
+		rc.Before != "10.50.0.0/24 static via 198.51.100.6 (outside)" || rc.After != "10.50.0.0/24 static via 10.20.0.254 (inside)" {
+		t.Fatalf("route check %+v", rc)
+	}
+	if got := r2.get(ps2[0].ID).RouteCheck; got == nil || *got != *rc {
+		t.Errorf("stored route check %+v", got)
+	}
+	audit, err := r2.m.Audit(context.Background(), ps2[0].ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(audit, func(e remediate.AuditEntry) bool {
+		return e.Action == remediate.ActionVerify && strings.Contains(e.Comment, "show route 10.50.0.0: before 10.50.0.0/24 static via 198.51.100.6 (outside); after 10.50.0.0/24 static via 10.20.0.254 (inside): ok")
+	}) {
+		t.Errorf("audit lacks the route check: %+v", audit)
+	}
+}
+
+// sanGateway allows dmz -> san iSCSI and names the SAN's router.
+func sanGateway(y string) string {
+	y = strings.Replace(y, "flows:\n", "flows:\n  - {from: dmz, to: san, ports: [tcp/3260]}\n", 1)
+	return strings.Replace(y, "{name: san, role: san, prefixes: [10.50.0.0/24]}", "{name: san, role: san, prefixes: [10.50.0.0/24], gateway: 10.20.0.254}", 1)
+}
+
+// A route change the device does not take (its interface is down, so the
+// new route is not installed and the SAN follows the default route) fails
+// the route check after the push: it is rolled back and the results are
+// kept with the proposal and in the audit log.
+func TestSANRouteChangeNotTakenRollsBack(t *testing.T) {
+	r := newRig(t, rigOpts{policy: sanGateway})
+	f := sanFinding("172.16.20.10")
+	f.Subject.Proto, f.Subject.Port = 6, 3260
+	ps := r.propose(f)
+	r.approve(ps[0].ID)
+	r.srv.SetLink("inside", false) // after the approval: the config is unchanged
+	res, err := r.m.Push(context.Background(), ps[0].ID, operator)
+	if !errors.Is(err, devices.ErrVerify) {
+		t.Fatalf("push: %v, want ErrVerify", err)
+	}
+	p := r.get(ps[0].ID)
+	if p.State != remediate.StateFailed || !strings.Contains(p.LastError, "rolled back") || res.Proposal.State != remediate.StateFailed {
+		t.Errorf("state %s, last error %q", p.State, p.LastError)
+	}
+	if r.srv.Running() != r.start {
+		t.Errorf("not rolled back:\n%s", r.srv.Running())
+	}
+	rc := p.RouteCheck
+	if rc == nil || rc.OK || rc.Before != "10.50.0.0/24 static via 198.51.100.6 (outside)" || rc.After != "0.0.0.0/0 static via 198.51.100.1 (outside)" ||
+		rc.Want != "10.50.0.0/24 via 10.20.0.254 (inside)" {
+		t.Fatalf("route check %+v", rc)
+	}
+	audit, _ := r.m.Audit(context.Background(), ps[0].ID, 0)
+	if !slices.ContainsFunc(audit, func(e remediate.AuditEntry) bool {
+		return e.Action == remediate.ActionVerify && strings.Contains(e.Comment, "MISMATCH, want 10.50.0.0/24 via 10.20.0.254 (inside)")
+	}) {
+		t.Errorf("audit lacks the failed route check: %+v", audit)
 	}
 }
 

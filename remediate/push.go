@@ -136,10 +136,27 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	want := expected.Fingerprint(scope)
 	effect := m.effect(p, cfg, expected, changes)
 	var traces []Trace
+	// A SAN route change is checked on the device's routing table: where
+	// the SAN is routed before, and that it is the policy's next hop after.
+	var route *RouteCheck
+	sanWant, hasRoute := sanRoute(p, changes)
+	if hasRoute {
+		if route, err = newRouteCheck(sanWant); err != nil {
+			return res, m.fail(ctx, &res, p, who, devices.Report{}, err)
+		}
+		show := func(ctx context.Context, cmd string) (string, error) { return m.pusher.Show(ctx, dev, cmd) }
+		_, _, route.Before, _ = route.read(ctx, show)
+	}
 	plan := devices.Plan{
 		Check: func(ctx context.Context, show func(context.Context, string) (string, error)) error {
 			traces = traceFlows(ctx, show, effect, false)
-			return traceErr(traces)
+			if err := traceErr(traces); err != nil {
+				return err
+			}
+			if route != nil {
+				return route.judgeAfter(ctx, show, sanWant)
+			}
+			return nil
 		},
 		Steps:        steps,
 		Before:       running,
@@ -171,7 +188,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		if errors.Is(perr, devices.ErrConfigChanged) && len(rep.Applied) == 0 {
 			return res, m.refuseStale(ctx, p, who, perr.Error())
 		}
-		m.recordTraces(ctx, p.ID, who, traces)
+		m.recordTraces(ctx, p.ID, who, traces, route)
 		return res, m.fail(ctx, &res, p, who, rep, perr)
 	}
 	res.Report = rep
@@ -221,7 +238,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		traces = append(traces, shunned...)
 	}
 	rep.Transcript = transcript.String()
-	m.recordTraces(ctx, p.ID, who, traces)
+	m.recordTraces(ctx, p.ID, who, traces, route)
 	res.Proposal, err = m.markApplied(ctx, p, who, changes, rep, "pushed and verified", res.Warnings, facts)
 	return res, err
 }

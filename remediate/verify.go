@@ -246,24 +246,32 @@ func traceErr(ts []Trace) error {
 	return nil
 }
 
-// recordTraces stores the post-push packet-tracer results with the
-// proposal and one audit entry summing them up.
-func (m *Manager) recordTraces(ctx context.Context, id, who string, ts []Trace) {
-	if len(ts) == 0 {
+// recordTraces stores the post-push packet-tracer results, and the route
+// check of a SAN route change, with the proposal and one audit entry
+// summing them up.
+func (m *Manager) recordTraces(ctx context.Context, id, who string, ts []Trace, route *RouteCheck) {
+	if len(ts) == 0 && route == nil {
 		return
 	}
-	ok := 0
-	var lines []string
-	for _, t := range ts {
-		if t.OK {
-			ok++
+	var parts []string
+	if len(ts) > 0 {
+		ok := 0
+		var lines []string
+		for _, t := range ts {
+			if t.OK {
+				ok++
+			}
+			lines = append(lines, t.String())
 		}
-		lines = append(lines, t.String())
+		parts = append(parts, fmt.Sprintf("packet-tracer: %d of %d finding flows dropped by the planned rule; %s", ok, len(ts), strings.Join(lines, "; ")))
 	}
-	comment := fmt.Sprintf("packet-tracer: %d of %d finding flows dropped by the planned rule; %s", ok, len(ts), strings.Join(lines, "; "))
+	if route != nil {
+		parts = append(parts, route.String())
+	}
 	_, err := m.update(ctx, id, func(tx *stats.RecordTx, q *Proposal) error {
 		q.Verification = ts
-		_, err := move(tx, q, q.State, ActionVerify, who, comment, m.now())
+		q.RouteCheck = route
+		_, err := move(tx, q, q.State, ActionVerify, who, strings.Join(parts, "; "), m.now())
 		return err
 	})
 	if err != nil && m.log != nil {

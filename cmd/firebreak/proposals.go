@@ -326,6 +326,9 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 	for _, t := range p.Verification {
 		fmt.Fprintf(w, "traced     %s\n", t)
 	}
+	if p.RouteCheck != nil {
+		fmt.Fprintf(w, "route      %s\n", d(p.RouteCheck.String()))
+	}
 	if ap := p.Approval; ap != nil {
 		fmt.Fprintf(w, "approved   by %s at %s, config fingerprint %.16s\n", d(ap.By), ap.At.UTC().Format(time.RFC3339), ap.Fingerprint)
 		for _, l := range ap.Lines {

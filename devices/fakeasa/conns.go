@@ -397,30 +397,93 @@ func (s *cliSession) showShun(args []token) (result, *cliError) {
 	return result{out: b.String()}, nil
 }
 
-// showRoute handles "show route [A]": the table as the 8.x box prints it,
-// or the entry that routes A.
+// showRoute handles "show route [IFNAME] [A [MASK]]" from the routing
+// table (connected subnets of up interfaces, the best-distance static
+// routes through up interfaces), in the format of the ASA configuration
+// guide: the table, or with A the entry a packet to A uses (with MASK the
+// entry for exactly that network), every equal-cost next hop listed.
 func (s *cliSession) showRoute(args []token) (result, *cliError) {
 	v := s.srv.m.view()
+	ifname := ""
+	if len(args) > 0 {
+		if _, ok := v.ports[args[0].s]; ok {
+			ifname, args = args[0].s, args[1:]
+		}
+	}
+	fibs := slices.DeleteFunc(slices.Clone(v.fibs), func(r fib) bool { return ifname != "" && r.out != ifname })
 	var b strings.Builder
 	if len(args) >= 1 {
 		a, err := netip.ParseAddr(args[0].s)
-		if err != nil {
+		if err != nil || !a.Is4() {
 			return result{}, invalidAt(args[0].pos)
 		}
-		r, ok := v.lookup(a)
-		if !ok {
-			return result{out: "% Network not in table\n"}, nil
+		var entry netip.Prefix
+		switch len(args) {
+		case 1:
+			for _, r := range fibs {
+				if r.net.Contains(a) {
+					entry = r.net
+					break
+				}
+			}
+			if !entry.IsValid() {
+				return result{out: "% Network not in table\n"}, nil
+			}
+		case 2:
+			bits, ok := parseMask(args[1].s)
+			if !ok {
+				return result{}, invalidAt(args[1].pos)
+			}
+			entry = netip.PrefixFrom(a, bits).Masked()
+			if !slices.ContainsFunc(fibs, func(r fib) bool { return r.net == entry }) {
+				return result{out: "% Subnet not in table\n"}, nil
+			}
+		default:
+			return result{}, invalidAt(args[2].pos)
 		}
-		fmt.Fprintf(&b, "Routing entry for %s %s\n", r.net.Addr(), maskString(r.net.Bits()))
-		if r.connected {
-			fmt.Fprintf(&b, "  Known via \"connected\", distance 0, metric 0 (connected, via interface)\n  Routing Descriptor Blocks:\n  * directly connected, via %s\n", r.out)
+		var hops []fib
+		for _, r := range fibs {
+			if r.net == entry {
+				hops = append(hops, r)
+			}
+		}
+		fmt.Fprintf(&b, "\nRouting entry for %s %s\n", entry.Addr(), maskString(entry.Bits()))
+		if hops[0].connected {
+			b.WriteString("  Known via \"connected\", distance 0, metric 0 (connected, via interface)\n")
 		} else {
-			fmt.Fprintf(&b, "  Known via \"static\", distance %d, metric 0\n  Routing Descriptor Blocks:\n  * %s, via %s\n      Route metric is 0, traffic share count is 1\n", r.distance, r.via, r.out)
+			fmt.Fprintf(&b, "  Known via \"static\", distance %d, metric 0\n", hops[0].distance)
+		}
+		b.WriteString("  Routing Descriptor Blocks:\n")
+		for i, r := range hops {
+			mark := "  "
+			if i == 0 {
+				mark = "* "
+			}
+			if r.connected {
+				fmt.Fprintf(&b, "  %sdirectly connected, via %s\n", mark, r.out)
+			} else {
+				fmt.Fprintf(&b, "  %s%s, via %s\n", mark, r.via, r.out)
+			}
+			b.WriteString("      Route metric is 0, traffic share count is 1\n")
 		}
 		return result{out: b.String()}, nil
 	}
-	b.WriteString("Codes: C - connected, S - static, * - candidate default\n\n")
-	for _, r := range v.fibs {
+	b.WriteString("Codes: C - connected, S - static, I - IGRP, R - RIP, M - mobile, B - BGP\n" +
+		"       D - EIGRP, EX - EIGRP external, O - OSPF, IA - OSPF inter area\n" +
+		"       N1 - OSPF NSSA external type 1, N2 - OSPF NSSA external type 2\n" +
+		"       E1 - OSPF external type 1, E2 - OSPF external type 2, E - EGP\n" +
+		"       i - IS-IS, L1 - IS-IS level-1, L2 - IS-IS level-2, ia - IS-IS inter area\n" +
+		"       * - candidate default, U - per-user static route, o - ODR\n" +
+		"       P - periodic downloaded static route\n\n")
+	last := "Gateway of last resort is not set\n\n"
+	for _, r := range fibs {
+		if r.net.Bits() == 0 && !r.connected {
+			last = fmt.Sprintf("Gateway of last resort is %s to network 0.0.0.0\n\n", r.via)
+			break
+		}
+	}
+	b.WriteString(last)
+	for _, r := range fibs {
 		if r.connected {
 			fmt.Fprintf(&b, "C    %s %s is directly connected, %s\n", r.net.Addr(), maskString(r.net.Bits()), r.out)
 			continue

@@ -143,6 +143,9 @@ type model struct {
 	// "object network NAME" with host/subnet) and resolved in rules.
 	names   map[string]netip.Addr
 	objects map[string]netip.Prefix
+	// linkDown are the nameifs whose link is down (a cable, the peer
+	// switch): state, not configuration.
+	linkDown map[string]bool
 }
 
 func newModel() *model {

@@ -2,6 +2,7 @@ package fakeasa
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,6 +142,11 @@ func (m *model) view() *netView {
 			}
 		}
 	}
+	for name := range m.linkDown {
+		if p := v.ports[name]; p != nil {
+			p.down = true // line protocol down: its routes leave the table
+		}
+	}
 	for _, r := range m.routes {
 		dev := v.ports[r.ifname]
 		gw, err := netip.ParseAddr(r.gw)
@@ -163,6 +169,17 @@ func (m *model) view() *netView {
 			return a.net.Bits() > b.net.Bits()
 		}
 		return a.distance < b.distance
+	})
+	// Of the routes to one destination only those of the best distance
+	// are installed (a floating static route waits as a backup); equal-cost
+	// routes share it (ECMP on one interface).
+	v.fibs = slices.DeleteFunc(v.fibs, func(r fib) bool {
+		for _, x := range v.fibs {
+			if x.net == r.net {
+				return x.distance < r.distance
+			}
+		}
+		return false
 	})
 	for _, g := range m.accessGroups {
 		f := fields(g)

@@ -320,9 +320,26 @@ func (s *Server) Reload() error {
 	if err != nil {
 		return fmt.Errorf("fakeasa: reload: %w", err)
 	}
-	m.startup = s.m.startup
+	m.startup, m.linkDown = s.m.startup, s.m.linkDown
 	s.m, s.flows, s.changed = m, nil, time.Time{}
 	return nil
+}
+
+// SetLink sets the link of interface nameif up or down, as a cable or the
+// switch port would; the configuration is unchanged. As Cisco documents,
+// the static routes through a down interface leave the routing table (and
+// return when it comes up); packets entering it are dropped.
+func (s *Server) SetLink(nameif string, up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if up {
+		delete(s.m.linkDown, nameif)
+		return
+	}
+	if s.m.linkDown == nil {
+		s.m.linkDown = map[string]bool{}
+	}
+	s.m.linkDown[nameif] = true
 }
 
 // FailOver is a failover to the peer unit, which then answers at this
