@@ -233,7 +233,7 @@ var iosCoverage = map[string]covCase{
 	"MV64340_ETHERNET-LATECOLLISION":  {"MV64340_ETHERNET-5-LATECOLLISION", "FastEthernet0/0, late collision error", f{"action": "info", "src": "FastEthernet0/0:-"}},
 	"CDP-NATIVE_VLAN_MISMATCH":        {"CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/24 (1), with sw-core GigabitEthernet0/2 (20).", f{"action": "info", "src": "GigabitEthernet1/0/24:-", "dst": "GigabitEthernet0/2:-"}},
 	"OSPF-NOVALIDKEY":                 {"OSPF-4-NOVALIDKEY", "No valid authentication key is available on interface GigabitEthernet0/3", f{"action": "info", "src": "GigabitEthernet0/3:-"}},
-	"PIM-INVALID_RP_JOIN":             {"PIM-6-INVALID_RP_JOIN", "Received (10.20.1.15, 239.1.1.1) Join from 10.20.0.2 for invalid RP 10.20.0.9", f{"action": "alert", "src": "10.20.0.2", "dst": "10.20.0.9", "reason": "(10.20.1.15, 239.1.1.1)"}},
+	"PIM-INVALID_RP_JOIN":             {"PIM-6-INVALID_RP_JOIN", "Received (10.20.1.15, 239.1.1.1) Join from 10.20.0.2 for invalid RP 10.20.0.9", f{"action": "info", "src": "10.20.0.2", "dst": "10.20.0.9", "reason": "(10.20.1.15, 239.1.1.1)"}},
 	"SPANTREE-EXTENDED_SYSID":         {"SPANTREE-5-EXTENDED_SYSID", "Extended SysId disabled for type vlan", f{"action": "info", "reason": "disabled"}},
 	"SPANTREE-TOPOTRAP":               {"SPANTREE-5-TOPOTRAP", "Topology Change Trap for vlan 20", f{"action": "state-change", "reason": "vlan 20"}},
 	"SW_VLAN-VTP_DOMAIN_NAME_CHG":     {"SW_VLAN-6-VTP_DOMAIN_NAME_CHG", "VTP domain name changed to clinic.", f{"action": "config", "reason": "clinic"}},
