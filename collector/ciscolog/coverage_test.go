@@ -1,6 +1,7 @@
 package ciscolog
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -233,7 +234,7 @@ var iosCoverage = map[string]covCase{
 	"MV64340_ETHERNET-LATECOLLISION":  {"MV64340_ETHERNET-5-LATECOLLISION", "FastEthernet0/0, late collision error", f{"action": "info", "src": "FastEthernet0/0:-"}},
 	"CDP-NATIVE_VLAN_MISMATCH":        {"CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/24 (1), with sw-core GigabitEthernet0/2 (20).", f{"action": "info", "src": "GigabitEthernet1/0/24:-", "dst": "GigabitEthernet0/2:-"}},
 	"OSPF-NOVALIDKEY":                 {"OSPF-4-NOVALIDKEY", "No valid authentication key is available on interface GigabitEthernet0/3", f{"action": "info", "src": "GigabitEthernet0/3:-"}},
-	"PIM-INVALID_RP_JOIN":             {"PIM-6-INVALID_RP_JOIN", "Received (10.20.1.15, 239.1.1.1) Join from 10.20.0.2 for invalid RP 10.20.0.9", f{"action": "alert", "src": "10.20.0.2", "dst": "10.20.0.9", "reason": "(10.20.1.15, 239.1.1.1)"}},
+	"PIM-INVALID_RP_JOIN":             {"PIM-6-INVALID_RP_JOIN", "Received (10.20.1.15, 239.1.1.1) Join from 10.20.0.2 for invalid RP 10.20.0.9", f{"action": "info", "src": "10.20.0.2", "dst": "10.20.0.9", "reason": "(10.20.1.15, 239.1.1.1)"}},
 	"SPANTREE-EXTENDED_SYSID":         {"SPANTREE-5-EXTENDED_SYSID", "Extended SysId disabled for type vlan", f{"action": "info", "reason": "disabled"}},
 	"SPANTREE-TOPOTRAP":               {"SPANTREE-5-TOPOTRAP", "Topology Change Trap for vlan 20", f{"action": "state-change", "reason": "vlan 20"}},
 	"SW_VLAN-VTP_DOMAIN_NAME_CHG":     {"SW_VLAN-6-VTP_DOMAIN_NAME_CHG", "VTP domain name changed to clinic.", f{"action": "config", "reason": "clinic"}},
@@ -323,16 +324,74 @@ func maps(a, b f) f {
 }
 
 // TestCoverageTable prints the family table of the closing note (go test -v -run
-// TestCoverageTable): ids typed and the fields their test lines carry.
+// TestCoverageTable): per family, the ids (or mnemonics) typed and how many ECS fields of the
+// message body (beyond the header's) the test line of each writes, with those fields. The test
+// lines are the project's own (this file and testdata/syslog). Every typed ASA id must have one.
 func TestCoverageTable(t *testing.T) {
-	fam := map[string][]string{}
-	for id := range asaSpecs {
-		k := strconv.Itoa(int(id))[:3] + "xxx"
-		fam["ASA "+k] = append(fam["ASA "+k], strconv.Itoa(int(id)))
+	p := newTestParser()
+	type row struct {
+		ids    []string
+		min    int
+		max    int
+		fields map[string]bool
 	}
-	for mn, specs := range iosSpecs {
-		for _, s := range specs {
-			fam["IOS "+s.facility] = append(fam["IOS "+s.facility], mn)
+	fam := map[string]*row{}
+	seen := map[string]bool{}
+	add := func(line string) {
+		var ev Event
+		p.ParseString(line, &ev)
+		if ev.Kind != KindTyped {
+			return
+		}
+		id, k := ev.Mnemonic, "IOS "+strings.SplitN(ev.Facility, "-", 2)[0]
+		if ev.Family == FamilyASA {
+			id = strconv.Itoa(int(ev.MsgID))
+			k = "ASA " + id[:3] + "xxx"
+		}
+		if seen[k+" "+id] {
+			return
+		}
+		seen[k+" "+id] = true
+		var doc map[string]any
+		if err := json.Unmarshal(AppendECS(nil, &ev), &doc); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		r := fam[k]
+		if r == nil {
+			r = &row{min: 1 << 30, fields: map[string]bool{}}
+			fam[k] = r
+		}
+		for key := range doc {
+			if headerECS[key] || strings.HasPrefix(key, "log.") || strings.HasPrefix(key, "observer.") && !strings.Contains(key, "interface") {
+				continue
+			}
+			n++
+			r.fields[key] = true
+		}
+		r.ids = append(r.ids, id)
+		r.min, r.max = min(r.min, n), max(r.max, n)
+	}
+	for _, file := range []string{"asa-rfc3164.log", "asa-envelopes.log", "ios-acl.log", "ios-envelopes.log"} {
+		for _, line := range readLines(t, file)[1:] {
+			add(line)
+		}
+	}
+	for id, c := range asaCoverage {
+		add(fmt.Sprintf("<166>Mar  3 08:15:02 fw-a %%%s-%06d: %s", c.tag, id, c.body))
+	}
+	for _, c := range asaRangeCoverage {
+		add(fmt.Sprintf("<166>Mar  3 08:15:02 fw-a %%%s: %s", c.tag, c.body))
+	}
+	for _, c := range iosCoverage {
+		add("<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body)
+	}
+	for _, c := range iosMoreCoverage {
+		add("<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body)
+	}
+	for _, id := range typedASA {
+		if !seen[fmt.Sprintf("ASA %dxxx %d", id/1000, id)] {
+			t.Errorf("typed ASA id %d has no test line", id)
 		}
 	}
 	keys := make([]string, 0, len(fam))
@@ -340,8 +399,25 @@ func TestCoverageTable(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	total := 0
+	t.Logf("family | ids typed | body fields per id | fields written")
 	for _, k := range keys {
-		sort.Strings(fam[k])
-		t.Logf("%-22s %3d  %s", k, len(fam[k]), strings.Join(fam[k], " "))
+		r := fam[k]
+		sort.Strings(r.ids)
+		total += len(r.ids)
+		fs := make([]string, 0, len(r.fields))
+		for f := range r.fields {
+			fs = append(fs, f)
+		}
+		sort.Strings(fs)
+		t.Logf("%s | %d: %s | %d-%d | %s", k, len(r.ids), strings.Join(r.ids, " "), r.min, r.max, strings.Join(fs, " "))
 	}
+	t.Logf("%d ids and mnemonics with a test line (ASA id ranges counted by their sample ids)", total)
+}
+
+// headerECS are the ECS fields every event with a tag carries, typed or not.
+var headerECS = map[string]bool{
+	"@timestamp": true, "ecs.version": true, "message": true, "event.original": true, "event.kind": true,
+	"event.code": true, "event.severity": true, "event.sequence": true, "related.hosts": true,
+	"cisco.ios.facility": true, "event.timezone": true, "tags": true, "host.hostname": true,
 }

@@ -69,6 +69,11 @@ func (c *envCache) lookup(env string) *envEntry {
 	if e := &c.e[c.lastHit]; e.n == len(env) && e.is(env) {
 		return e
 	}
+	return c.lookupOthers(env)
+}
+
+// lookupOthers is lookup past the entry of the current burst.
+func (c *envCache) lookupOthers(env string) *envEntry {
 	for i := range c.e {
 		if e := &c.e[i]; i != c.lastHit && e.n == len(env) && e.is(env) {
 			c.lastHit = i
@@ -83,6 +88,10 @@ func (e *envEntry) is(env string) bool {
 	if e.nmask == 0 {
 		return string(e.key[:e.n]) == env
 	}
+	return e.isMasked(env)
+}
+
+func (e *envEntry) isMasked(env string) bool {
 	at := 0
 	for _, m := range e.mask[:e.nmask] {
 		a, b := int(m.a), int(m.b)

@@ -141,7 +141,7 @@ var iosSpecs = map[string][]iosSpec{
 
 	// Routing protocols.
 	"NOVALIDKEY":          {{"OSPF", mk(ActionInfo, "No valid authentication {_}key is available on interface {sif}")}},
-	"INVALID_RP_JOIN":     {{"PIM", mk(ActionAlert, "Received {reason} Join from {src} for invalid RP {dst}")}},
+	"INVALID_RP_JOIN":     {{"PIM", mk(ActionInfo, "Received {reason} Join from {src} for invalid RP {dst}")}},
 	"EXTENDED_SYSID":      {{"SPANTREE", mk(ActionInfo, "Extended SysId {reason} for type {_}")}},
 	"TOPOTRAP":            {{"SPANTREE", mk(ActionStateChange, "Topology Change Trap for {reason}")}},
 	"VTP_DOMAIN_NAME_CHG": {{"SW_VLAN", mk(ActionConfig, "VTP domain name changed to {reason}.")}},
@@ -168,19 +168,28 @@ var iosSpecs = map[string][]iosSpec{
 }
 
 // zbfAction: a zone-based firewall drop is a deny of its zone pair's policy, an audit trail
-// the start or end of a session. A drop or audit trail that only the generic template read
-// was cut (or mangled): its addresses are missing, so it is not typed.
+// the start or end of a session. A data-plane (cpp_cp) message always carries its own tag
+// after the `QFP:… Thread:… TS:…` header: one without a whole tag, or a drop or audit trail
+// that only the generic template read, was cut, and is not typed.
 func zbfAction(ev *Event) {
-	zbf := strings.Contains(ev.Text, "%FW-6-DROP_PKT: ") || strings.Contains(ev.Text, "%FW-6-SESS_AUDIT_TRAIL: ")
-	switch {
-	case zbf && !ev.Src.Addr.IsValid():
+	if ev.Src.Addr.IsValid() {
+		switch {
+		case strings.Contains(ev.Text, "%FW-6-DROP_PKT: "):
+			ev.Action = ActionDeny
+		case strings.Contains(ev.Text, "):Start "):
+			ev.Action = ActionBuilt
+		case strings.Contains(ev.Text, "):Stop "):
+			ev.Action = ActionTeardown
+		}
+		return
+	}
+	k := strings.Index(ev.Text, ": cpp_cp: ")
+	if k < 0 {
+		return
+	}
+	inner := ev.Text[k:]
+	if _, ok := findTag(inner); !ok || strings.Contains(inner, "%FW-6-DROP_PKT:") || strings.Contains(inner, "%FW-6-SESS_AUDIT_TRAIL:") {
 		ev.Truncated = true
-	case strings.Contains(ev.Text, "%FW-6-DROP_PKT: "):
-		ev.Action = ActionDeny
-	case strings.Contains(ev.Text, "):Start "):
-		ev.Action = ActionBuilt
-	case strings.Contains(ev.Text, "):Stop "):
-		ev.Action = ActionTeardown
 	}
 }
 
