@@ -60,7 +60,7 @@ access-group OUTSIDE_IN in interface outside
 	// Output:
 	// p-0001 block 203.0.113.7/32 on fw1 [proposed]
 	// time-range FIREBREAK-p-0001
-	// absolute end 10:00 3 March 2026
+	// absolute end 09:59 3 March 2026
 	// exit
 	// access-list OUTSIDE_IN line 3 extended deny ip host 203.0.113.7 any time-range FIREBREAK-p-0001
 	// access-list OUTSIDE_IN line 3 remark firebreak p-0001 block

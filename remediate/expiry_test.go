@@ -41,8 +41,9 @@ func TestBlockEndsOnTheDeviceWithoutFirebreak(t *testing.T) {
 	for _, tc := range []struct {
 		name, zone, end string
 	}{
-		{"utc", "", "absolute end 12:00 2 March 2026"},
-		{"cet", "clock timezone CET 1\n", "absolute end 13:00 2 March 2026"},
+		// The end minute is inclusive on the box: the last minute before 12:00 UTC.
+		{"utc", "", "absolute end 11:59 2 March 2026"},
+		{"cet", "clock timezone CET 1\n", "absolute end 12:59 2 March 2026"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, rigOpts{remediation: "  block_duration: 2h\n", fake: func(c *fakeasa.Config) {
@@ -75,12 +76,12 @@ func TestBlockEndsOnTheDeviceWithoutFirebreak(t *testing.T) {
 			if !strings.Contains(r.srv.Running(), "time-range FIREBREAK-"+p.ID+"\n "+tc.end+"\n") || r.srv.Startup() != r.srv.Running() {
 				t.Errorf("device config:\n%s", r.srv.Running())
 			}
-			r.clk.Add(time.Hour + 59*time.Minute)
+			r.clk.Add(time.Hour + 59*time.Minute + 59*time.Second)
 			if got := r.deviceTrace(scannerTrace); got != "drop" {
-				t.Fatalf("a minute before the end: %s", got)
+				t.Fatalf("a second before the end: %s", got)
 			}
 			// firebreak is not asked anything from here on.
-			r.clk.Add(time.Minute)
+			r.clk.Add(time.Second)
 			if got := r.deviceTrace(scannerTrace); got != "allow" {
 				t.Errorf("at the end, with firebreak down: %s, want allow", got)
 			}
@@ -129,7 +130,7 @@ func TestTemporaryQuarantine(t *testing.T) {
 	}
 	run := r.srv.Running()
 	if !strings.Contains(run, "access-list INSIDE_IN extended deny ip host 10.20.0.77 any time-range FIREBREAK-"+p.ID) ||
-		!strings.Contains(run, " absolute end 14:00 2 March 2026\n") {
+		!strings.Contains(run, " absolute end 13:59 2 March 2026\n") {
 		t.Fatalf("quarantine:\n%s", run)
 	}
 	if _, err := r.m.Revert(ctx, p.ID, operator, "done"); err != nil {

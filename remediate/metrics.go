@@ -23,6 +23,8 @@ type Metrics struct {
 	proposals *prometheus.Desc
 	actions   *prometheus.Desc
 	errors    *prometheus.Desc
+	drift     *prometheus.Desc
+	reconcile *prometheus.Desc
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -39,6 +41,10 @@ func NewMetrics(m *Manager) *Metrics {
 			"Audit log entries by action: push, push-failed (verify failed or rolled back), push-refused, approve, expire, ...",
 			[]string{"action"}, nil),
 		errors: prometheus.NewDesc("firebreak_remediation_metrics_errors_total", "Scrapes that could not read the proposal records.", nil, nil),
+		drift: prometheus.NewDesc("firebreak_remediation_drift",
+			"Applied proposals whose device differs from them at the last reconciliation, not repaired (config: entries gone; shun: a lost shun that could not be placed again).",
+			[]string{"kind"}, nil),
+		reconcile: prometheus.NewDesc("firebreak_remediation_reconcile_timestamp_seconds", "When the last reconciliation with the devices ran (0: never).", nil, nil),
 	}
 }
 
@@ -47,6 +53,8 @@ func (c *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.proposals
 	ch <- c.actions
 	ch <- c.errors
+	ch <- c.drift
+	ch <- c.reconcile
 }
 
 // Collect implements prometheus.Collector.
@@ -56,6 +64,7 @@ func (c *Metrics) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	drift := map[string]float64{DriftConfig: 0, DriftShun: 0}
 	byState := map[State]float64{}
 	for s := range Transitions {
 		byState[s] = 0
@@ -64,6 +73,11 @@ func (c *Metrics) Collect(ch chan<- prometheus.Metric) {
 	if err == nil {
 		for _, p := range ps {
 			byState[p.State]++
+			if p.State == StateApplied {
+				for _, d := range p.OpenDrift() {
+					drift[d.Kind]++
+				}
+			}
 		}
 		err = c.m.st.ListLog(ctx, NSAudit, c.lastSeq, func(seq uint64, raw []byte) error {
 			var e struct {
@@ -90,5 +104,13 @@ func (c *Metrics) Collect(ch chan<- prometheus.Metric) {
 	for a, n := range c.counts {
 		ch <- prometheus.MustNewConstMetric(c.actions, prometheus.CounterValue, n, a)
 	}
+	for k, n := range drift {
+		ch <- prometheus.MustNewConstMetric(c.drift, prometheus.GaugeValue, n, k)
+	}
+	last := 0.0
+	if rep, ok, err := c.m.LastReconcile(ctx); err == nil && ok {
+		last = float64(rep.At.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(c.reconcile, prometheus.GaugeValue, last)
 	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, c.failed)
 }

@@ -156,6 +156,9 @@ type Proposal struct {
 	// already shunned the address; firebreak left it alone.
 	ShunOwned   bool `json:"shun_owned,omitempty"`
 	ShunForeign bool `json:"shun_foreign,omitempty"`
+	// Drift is what the last reconciliation found different on the device
+	// (nil: nothing).
+	Drift []Drift `json:"drift,omitempty"`
 	// RouteCheck is the device's route for the SAN before and after the
 	// last push of a SAN route change.
 	RouteCheck *RouteCheck `json:"route_check,omitempty"`

@@ -18,7 +18,8 @@ import (
 
 // daemonJobs are the daemon's scheduled work besides receiving syslog: detections on the
 // policy's detect schedule (whose alerting findings become proposals), the report job on the
-// report schedule, and hourly expiry of applied blocks.
+// report schedule, and the remediation pass (expiry of applied blocks, then reconciliation
+// with the devices) at start and hourly.
 type daemonJobs struct {
 	detect     *detect.Scheduler
 	report     *report.Job
@@ -96,22 +97,40 @@ func (d *daemonJobs) run(ctx context.Context) error {
 	go func() { errc <- d.detect.Run(ctx) }()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	// At start too: blocks that ended while the daemon was down are removed now, and
+	// shuns lost while it was down (a reload) are placed again.
+	d.remediation(ctx, time.Now())
 	for {
 		select {
 		case <-ctx.Done():
 			return <-errc
 		case now := <-t.C:
-			res, err := d.m.Expire(ctx, now)
-			if err != nil {
-				d.log.Error("expire", "err", err)
-			}
-			for _, e := range res.Errors {
-				d.log.Error("expire", "err", e)
-			}
-			if n := len(res.Removals) + len(res.Unshunned); n > 0 {
-				d.log.Info("expired changes", "removals", len(res.Removals), "unshunned", len(res.Unshunned))
-			}
+			d.remediation(ctx, now)
 		}
+	}
+}
+
+// testHookRemediationPass, when set (tests only), is called after each remediation pass.
+var testHookRemediationPass func()
+
+// remediation expires what ended, then reconciles the applied proposals with the devices.
+func (d *daemonJobs) remediation(ctx context.Context, now time.Time) {
+	if h := testHookRemediationPass; h != nil {
+		defer h()
+	}
+	res, err := d.m.Expire(ctx, now)
+	if err != nil {
+		d.log.Error("expire", "err", err) // joins res.Errors
+	}
+	if n := len(res.Removals) + len(res.Unshunned); n > 0 {
+		d.log.Info("expired changes", "removals", len(res.Removals), "unshunned", len(res.Unshunned))
+	}
+	rep, err := d.m.Reconcile(ctx, now)
+	if err != nil {
+		d.log.Error("reconcile", "err", err)
+	}
+	if rep.Drift > 0 || rep.Repaired > 0 {
+		d.log.Warn("device drift", "checked", rep.Checked, "drift", rep.Drift, "repaired", rep.Repaired)
 	}
 }
 

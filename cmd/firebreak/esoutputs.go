@@ -51,11 +51,7 @@ func (s esSink) NewEventWriter() collector.EventWriter { return s.o.NewEventWrit
 // key, the last window and the status, so a rerun of the same window is not a new one).
 func (os esOutputs) findings(fs []detect.Finding) {
 	for _, f := range fs {
-		doc, err := json.Marshal(map[string]any{
-			"@timestamp": f.LastSeen.UTC().Format(time.RFC3339Nano),
-			"event.kind": "alert", "event.id": f.ID, "event.severity": severityCode(f.Severity),
-			"rule.name": f.Detector, "message": f.Title, "firebreak.finding": f,
-		})
+		doc, err := findingDoc(f)
 		if err != nil {
 			continue
 		}
@@ -64,6 +60,25 @@ func (os esOutputs) findings(fs []detect.Finding) {
 			o.Add(esout.StreamFindings, id, time.Now(), doc)
 		}
 	}
+}
+
+// findingDoc is a finding's document: ECS keys (mapped by es setup: esout.Fields) and the
+// finding itself under firebreak.finding.
+func findingDoc(f detect.Finding) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"@timestamp": f.LastSeen.UTC().Format(time.RFC3339Nano),
+		"event.kind": "alert", "event.id": f.ID, "event.severity": severityCode(f.Severity),
+		"rule.name": f.Detector, "message": f.Title, "firebreak.finding": f,
+	})
+}
+
+// proposalDoc is a proposal state's document, the proposal under firebreak.proposal.
+func proposalDoc(p remediate.Proposal) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"@timestamp": p.UpdatedAt.UTC().Format(time.RFC3339Nano), "event.kind": "event",
+		"event.action": "proposal-" + string(p.State), "event.id": p.ID, "message": p.Reason,
+		"firebreak.proposal": p,
+	})
 }
 
 func severityCode(s detect.Severity) int {
@@ -93,11 +108,7 @@ func (os esOutputs) proposals(ctx context.Context, m *remediate.Manager, log *sl
 			if last[p.ID] == k {
 				continue
 			}
-			doc, err := json.Marshal(map[string]any{
-				"@timestamp": p.UpdatedAt.UTC().Format(time.RFC3339Nano), "event.kind": "event",
-				"event.action": "proposal-" + string(p.State), "event.id": p.ID, "message": p.Reason,
-				"firebreak.proposal": p,
-			})
+			doc, err := proposalDoc(p)
 			if err != nil {
 				continue
 			}

@@ -116,7 +116,7 @@ that a person reviews, approves and pushes over SSH.`,
 		a.demoCmd(),
 		a.proposeCmd(), a.proposalsCmd(),
 		a.detectCmd(), a.findingsCmd(), a.termsCmd(), a.policyCmd(),
-		a.dbCmd(),
+		a.dbCmd(), a.esCmd(),
 	)
 	markUsage(root)
 	return root

@@ -118,6 +118,10 @@ func (a *app) reportSources(cfg *policies.Config, st *stats.Store) report.Source
 				}
 				b.HitCount, b.DeniesSince = fb.Hits, fb.DenyLogs
 				b.StillNeeded = stillNeeded(fb, at)
+				for _, d := range p.OpenDrift() {
+					// The device no longer has all of it: say so first.
+					b.StillNeeded = "DRIFT " + d.Kind + ": " + d.Detail + "; " + b.StillNeeded
+				}
 				out = append(out, b)
 			}
 			return out, nil

@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -26,6 +28,9 @@ func (a *app) statusCmd() *cobra.Command {
 			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
 				r, err := a.statusReport(cfg, st)
 				if err != nil {
+					return err
+				}
+				if r.Remediation, err = remediationStatusOf(ctx, cfg, st); err != nil {
 					return err
 				}
 				if asJSON {
@@ -51,6 +56,42 @@ type statusReport struct {
 	// LastWrite is the file's modification time when no daemon runs.
 	LastWrite *time.Time    `json:"last_write,omitempty"`
 	Daemon    *daemonStatus `json:"daemon"` // null: not running
+	// Remediation is the last reconciliation of applied proposals with the devices and
+	// the drift they show (null: never reconciled).
+	Remediation *remediationStatus `json:"remediation,omitempty"`
+}
+
+type remediationStatus struct {
+	LastReconcile time.Time `json:"last_reconcile"`
+	Checked       int       `json:"checked"`
+	Drift         int       `json:"drift"`    // proposals with drift not repaired
+	Repaired      int       `json:"repaired"` // drift put right (lost shuns placed again)
+	Errors        []string  `json:"errors,omitempty"`
+	// Drifting lists each applied proposal's open drift: "p-0003 config: ...".
+	Drifting []string `json:"drifting,omitempty"`
+}
+
+// remediationStatus reads the last reconciliation and the open drift from the store.
+func remediationStatusOf(ctx context.Context, cfg *policies.Config, st *stats.Store) (*remediationStatus, error) {
+	m := remediate.New(st, cfg, remediate.Options{})
+	rep, ok, err := m.LastReconcile(ctx)
+	if err != nil || !ok {
+		return nil, err
+	}
+	out := &remediationStatus{LastReconcile: rep.At, Checked: rep.Checked, Drift: rep.Drift, Repaired: rep.Repaired, Errors: rep.Errors}
+	ps, err := m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.State != remediate.StateApplied {
+			continue
+		}
+		for _, d := range p.OpenDrift() {
+			out.Drifting = append(out.Drifting, display.Text(p.ID+" "+d.Kind+": "+d.Detail))
+		}
+	}
+	return out, nil
 }
 
 type daemonStatus struct {
@@ -139,6 +180,16 @@ func (a *app) statusReport(cfg *policies.Config, st *stats.Store) (statusReport,
 func printStatus(w io.Writer, r statusReport) {
 	fmt.Fprintf(w, "data folder   %s\n", r.DataFolder)
 	fmt.Fprintf(w, "database      %s (%.1f MB, %d keys)\n", r.Database.Path, float64(r.Database.Bytes)/1e6, r.Database.Keys)
+	if rs := r.Remediation; rs != nil {
+		fmt.Fprintf(w, "reconciled    %s: %d applied checked, %d with drift, %d repaired\n",
+			rs.LastReconcile.UTC().Format(time.RFC3339), rs.Checked, rs.Drift, rs.Repaired)
+		for _, d := range rs.Drifting {
+			fmt.Fprintf(w, "  DRIFT       %s\n", d)
+		}
+		for _, e := range rs.Errors {
+			fmt.Fprintf(w, "  error       %s\n", display.Text(e))
+		}
+	}
 	d := r.Daemon
 	if d == nil {
 		fmt.Fprintf(w, "daemon        not running (this command opened the database itself)\n")

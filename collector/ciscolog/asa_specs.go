@@ -115,6 +115,9 @@ var asaSpecs = map[uint32]*spec{
 	338201: dynFilter(ActionAlert), 338202: dynFilter(ActionAlert), 338203: dynFilter(ActionDrop), 338204: dynFilter(ActionDrop),
 	338301: mk(ActionAlert, "Intercepted DNS reply for domain {reason} from {srcif} to {dstif}, matched {acl}"),
 
+	// 321xxx: resources.
+	321007: mk(ActionInfo, "System is low on free memory blocks of size {reason} ({_} CNT out of {_} MAX)"),
+
 	// 4xxxxx: IPS, threat detection, inspection.
 	401004: mk(ActionDrop, "Shunned packet: {src} ==> {dst} on interface {sif}"),
 	402117: mk(ActionDrop, "IPSEC: Received a non-{_} packet ({_}) from {src} to {dst}.", "IPSEC: Received a non-{_} packet from {src} to {dst}."),
@@ -161,6 +164,7 @@ var asaSpecs = map[uint32]*spec{
 	716059: withPost(withVPN(mk(ActionSessionStart, "AnyConnect session resumed connection from IP <{dst}>.",
 		"AnyConnect session resumed. Connection from IP <{dst}>.", "AnyConnect session resumed. Connection from <{dst}>.",
 		"AnyConnect session resumed connection from IP {dst}.", "AnyConnect session resumed. Connection from {dst}.")), swapSides),
+	717022: mk(ActionInfo, "Certificate was successfully validated. serial number: {_}, subject name: {reason}."),
 	721016: mk(ActionSessionStart, "({_}) WebVPN session for client user {user}, IP{_} {src} has been created."),
 	721018: mk(ActionSessionEnd, "({_}) WebVPN session for client user {user}, IP{_} {src} has been deleted."),
 	725001: mk(ActionInfo, "Starting SSL handshake with {_} {srcif} to {dstap} for {reason} session", "Starting SSL handshake with {_} {srcif} for {reason} session"),
@@ -183,8 +187,11 @@ var (
 	// IKE (713xxx): `Group = G, Username = U, IP = A, text`, `Group = G, IP = A, text`, `IP = A, text`.
 	ikeSpec = withPost(mk(ActionInfo, "Group = {group}, Username = {user}, IP = {src}, {reason}",
 		"Group = {group}, IP = {src}, {reason}", "IP = {src}, {reason}", "Group = {group}, {reason}"), ikeAction)
-	svcSpec  = withPost(vpnReason(ActionInfo), svcAction)
-	ipaaSpec = mk(ActionInfo, "IPAA: Session={_}, Client assigned {assigned} from local pool {group}",
+	// IKE messages without the prefix (the debug texts of 713900-713906, `All IPSec SA
+	// proposals found unacceptable!`) are free text: the reason.
+	ikeTextSpec = mk(ActionInfo, "{reason}")
+	svcSpec     = withPost(vpnReason(ActionInfo), svcAction)
+	ipaaSpec    = mk(ActionInfo, "IPAA: Session={_}, Client assigned {assigned} from local pool {group}",
 		"IPAA: Session={_}, Freeing local pool {group} address {assigned}",
 		"IPAA: Session={_}, {_} for tunnel-group {group}", "IPAA: Session={_}, {reason}",
 		"IPAA: Client assigned {assigned} from local pool {group}", "IPAA: {_} for tunnel-group {group}", "IPAA: {reason}")

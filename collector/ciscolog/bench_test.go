@@ -174,3 +174,34 @@ func TestParseNoAllocs(t *testing.T) {
 		t.Errorf("AppendECS allocates %v times with a large enough buffer, want 0", n)
 	}
 }
+
+// iosStream is a router's and a switch's logging as they send it: every line has its own
+// sequence number and a millisecond stamp (`service timestamps log datetime msec`), about a
+// hundred lines per second, in the two stamp forms IOS writes (`*Mar  3 10:00:02.234:` and
+// `Mar  3 2026 10:00:02.234 UTC:`).
+func iosStream() [][]byte {
+	bodies := []string{
+		"%SEC-6-IPACCESSLOGP: list 101 denied tcp 192.0.2.77(40022) -> 10.20.1.30(3389), 1 packet",
+		"%SEC-6-IPACCESSLOGP: list 101 permitted udp 10.20.1.15(5353) (GigabitEthernet0/1 0011.2233.4455) -> 224.0.0.251(5353), 12 packets",
+		"%SEC-6-IPACCESSLOGDP: list 102 denied icmp 192.0.2.78 -> 10.20.1.1 (8/0), 3 packets",
+		"%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 192.0.2.60] [localport: 22] [Reason: Login Authentication Failed] at 10:00:02 UTC Tue Mar 3 2026",
+		"%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to up",
+	}
+	var out [][]byte
+	for i := 0; i < 2000; i++ {
+		sec, ms := i/100, (i%100)*10+i%7
+		stamp := fmt.Sprintf("*Mar  3 10:%02d:%02d.%03d", sec/60, sec%60, ms)
+		host := "rtr-clinic"
+		if i%2 == 1 {
+			stamp = fmt.Sprintf("Mar  3 2026 10:%02d:%02d.%03d UTC", sec/60, sec%60, ms)
+			host = "sw-clinic"
+		}
+		line := fmt.Sprintf("<190>%06d: %s: %s: %s", 120000+i, host, stamp, bodies[i%len(bodies)])
+		out = append(out, []byte(line))
+	}
+	return out
+}
+
+// BenchmarkParseIOS is the IOS stream: sequence numbers and milliseconds change on every line,
+// the rest of the envelope once a second.
+func BenchmarkParseIOS(b *testing.B) { benchStream(b, iosStream()) }

@@ -1,6 +1,7 @@
 package ciscolog
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -150,6 +151,8 @@ var asaCoverage = map[uint32]covCase{
 	733102: {"ASA-4", "Threat-detection adds host 192.0.2.81 to shun list", f{"action": "threat", "src": "192.0.2.81"}},
 	733103: {"ASA-4", "Threat-detection removes host 192.0.2.81 from shun list", f{"action": "info"}},
 	734001: {"ASA-6", "DAP: User dr.lee, Addr 192.0.2.82, Connection AnyConnect: The following DAP records were selected for this connection: Staff, Default", f{"action": "login", "user": "dr.lee", "src": "192.0.2.82", "reason": "AnyConnect"}},
+	321007: {"ASA-3", "System is low on free memory blocks of size 1550 (12 CNT out of 1400 MAX)", f{"action": "info", "reason": "1550"}},
+	717022: {"ASA-6", "Certificate was successfully validated. serial number: 5A3F11, subject name: CN=vpn.clinic.example,O=Clinic.", f{"action": "info", "reason": "CN=vpn.clinic.example,O=Clinic"}},
 	805001: {"ASA-6", "Offloaded TCP Flow for connection 9901 from inside:10.20.1.77/5000 (198.51.100.7/5000) to outside:192.0.2.83/443 (192.0.2.83/443)", f{"action": "info", "conn": "9901"}},
 	805002: {"ASA-6", "TCP Flow is no longer offloaded for connection 9901 from inside:10.20.1.77/5000 (198.51.100.7/5000) to outside:192.0.2.83/443 (192.0.2.83/443)", f{"action": "info", "conn": "9901"}},
 }
@@ -159,6 +162,8 @@ var asaRangeCoverage = []covCase{
 	{"ASA-4-400013", "IPS:2003 ICMP redirect from 192.0.2.90 to 10.20.1.1 on interface outside", f{"action": "alert", "src": "outside:192.0.2.90", "dst": "10.20.1.1", "reason": "ICMP redirect"}},
 	{"ASA-5-713049", "Group = 192.0.2.91, IP = 192.0.2.91, Security negotiation complete for LAN-to-LAN Group (192.0.2.91)  Initiator, Inbound SPI = 0x1, Outbound SPI = 0x2", f{"action": "session-start", "src": "192.0.2.91"}},
 	{"ASA-3-713902", "Group = Staff, Username = dr.lee, IP = 192.0.2.92, Removing peer from correlator table failed", f{"action": "info", "user": "dr.lee", "src": "192.0.2.92"}},
+	{"ASA-6-713904", "All IPSec SA proposals found unacceptable!", f{"action": "info", "reason": "All IPSec SA proposals found unacceptable!"}},
+	{"ASA-6-716059", "Group <Staff> User IP <192.0.2.97> AnyConnect session resumed connection from IP <192.0.2.98>.", f{"action": "session-start", "user": "", "src": "192.0.2.98", "dst": "192.0.2.97"}},
 	{"ASA-4-722032", "Group <Staff> User <dr.lee> IP <192.0.2.93> New UDP SVC connection replacing old connection.", f{"action": "session-start", "user": "dr.lee"}},
 	{"ASA-5-722033", "Group <Staff> User <dr.lee> IP <192.0.2.93> First TCP SVC connection established for SVC session.", f{"action": "session-start", "proto": "6"}},
 	{"ASA-5-722037", "Group <Staff> User <dr.lee> IP <192.0.2.93> SVC closing connection: DPD failure.", f{"action": "session-end", "reason": "SVC closing connection: DPD failure"}},
@@ -209,6 +214,51 @@ var iosCoverage = map[string]covCase{
 	"IP-DUPADDR":    {"IP-4-DUPADDR", "Duplicate address 10.20.1.1 on Vlan10, sourced by 0011.2233.4471", f{"action": "alert", "src": "Vlan10:10.20.1.1"}},
 	"TCP-BADAUTH":   {"TCP-6-BADAUTH", "No MD5 digest from 192.0.2.63(179) to 198.51.100.1(11023) (RST) tableid - 0", f{"action": "deny", "src": "192.0.2.63/179", "dst": "198.51.100.1/11023", "reason": "No MD5 digest"}},
 	"SNMP-AUTHFAIL": {"SNMP-3-AUTHFAIL", "Authentication failure for SNMP req from host 192.0.2.64", f{"action": "login-failed", "src": "192.0.2.64"}},
+
+	"SNMP-AUTH_FAIL":                  {"SNMP-SNMP-3-AUTH_FAIL", "Received snmp request on unknown community from 192.0.2.65", f{"action": "login-failed", "src": "192.0.2.65", "fac": "SNMP-SNMP"}},
+	"SNMPD-INFO":                      {"SNMPD-6-INFO", "SNMP log informational : Unknown community string from 192.0.2.66", f{"action": "info", "reason": "Unknown community string from 192.0.2.66"}},
+	"AAAA-CLI_DEPRECATED":             {"AAAA-4-CLI_DEPRECATED", "WARNING: Command has been added to the configuration using a type 7 password. However, type 7 passwords will soon be deprecated. Migrate to a supported password type", f{"action": "config", "reason": "type 7 password"}},
+	"SYS-CLOCKUPDATE":                 {"SYS-6-CLOCKUPDATE", "System clock has been updated from 10:00:00 CET Tue Mar 3 2026 to 10:00:05 CET Tue Mar 3 2026, configured from NTP by 192.0.2.123.", f{"action": "config", "reason": "NTP"}},
+	"SYS-LOG_CONFIG_CHANGE":           {"SYS-5-LOG_CONFIG_CHANGE", "Buffer logging: level debugging, xml disabled, filtering disabled, size (8192)", f{"action": "config", "reason": "level debugging, xml disabled, filtering disabled, size (8192)"}},
+	"SYS-RESTART":                     {"SYS-5-RESTART", "System restarted --", f{"action": "info"}},
+	"SYS-TTY_EXPIRE_TIMER":            {"SYS-6-TTY_EXPIRE_TIMER", "(exec timer expired, tty 2 (10.20.0.50)), user netadmin", f{"action": "logout", "src": "10.20.0.50", "user": "netadmin"}},
+	"AUTHMGR-SECURITY_VIOLATION":      {"AUTHMGR-5-SECURITY_VIOLATION", "Security violation on the interface GigabitEthernet1/0/10, new MAC address (0011.2233.4472) is seen.AuditSessionID 0A14000100000FA5", f{"action": "deny", "src": "GigabitEthernet1/0/10:-"}},
+	"DOT1X-INVALID_REPLAY_CTR":        {"DOT1X-3-INVALID_REPLAY_CTR", "1x_eapkey.c:460 Invalid replay counter from client 00:11:22:33:44:73 - got 00 00 00 00 00 00 00 02, expected 00 00 00 00 00 00 00 03", f{"action": "alert"}},
+	"IPADTBL-IPDUPLICATE":             {"IPADTBL-N-IPDUPLICATE", "Duplicate IP address 10.20.1.20 from MAC 00:11:22:33:44:74 was detected on VLAN 10, port gi12", f{"action": "alert", "src": "gi12:10.20.1.20"}},
+	"EC-COMPATIBLE":                   {"EC-5-COMPATIBLE", "Gi1/0/11 is compatible with port-channel members", f{"action": "state-change", "src": "Gi1/0/11:-"}},
+	"EC-CANNOT_BUNDLE2":               {"EC-5-CANNOT_BUNDLE2", "Gi1/0/11 is not compatible with Gi1/0/12 and will be suspended (duplex of Gi1/0/11 is half, Gi1/0/12 is full)", f{"action": "state-change", "src": "Gi1/0/11:-", "dst": "Gi1/0/12:-", "reason": "duplex of Gi1/0/11 is half, Gi1/0/12 is full"}},
+	"ILPOWER-POWER_GRANTED":           {"ILPOWER-5-POWER_GRANTED", "Interface Gi1/0/14: Power granted", f{"action": "state-change", "src": "Gi1/0/14:-"}},
+	"ILPOWER-IEEE_DISCONNECT":         {"ILPOWER-5-IEEE_DISCONNECT", "Interface Gi1/0/14: PD removed", f{"action": "state-change", "src": "Gi1/0/14:-"}},
+	"ILPOWER-SENSE_POWER_INVALID":     {"ILPOWER-5-SENSE_POWER_INVALID", "Interface Gi1/0/15: invalid power sense 31000 milliwatts current 600 mA voltage 52000 mV", f{"action": "info", "src": "Gi1/0/15:-", "reason": "31000 milliwatts"}},
+	"PHY-TRANSCEIVERINSERTED":         {"PHY-5-TRANSCEIVERINSERTED", "Slot=2 Port=1: Transceiver has been inserted", f{"action": "state-change", "src": "Slot=2 Port=1:-"}},
+	"MV64340_ETHERNET-LATECOLLISION":  {"MV64340_ETHERNET-5-LATECOLLISION", "FastEthernet0/0, late collision error", f{"action": "info", "src": "FastEthernet0/0:-"}},
+	"CDP-NATIVE_VLAN_MISMATCH":        {"CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/24 (1), with sw-core GigabitEthernet0/2 (20).", f{"action": "info", "src": "GigabitEthernet1/0/24:-", "dst": "GigabitEthernet0/2:-"}},
+	"OSPF-NOVALIDKEY":                 {"OSPF-4-NOVALIDKEY", "No valid authentication key is available on interface GigabitEthernet0/3", f{"action": "info", "src": "GigabitEthernet0/3:-"}},
+	"PIM-INVALID_RP_JOIN":             {"PIM-6-INVALID_RP_JOIN", "Received (10.20.1.15, 239.1.1.1) Join from 10.20.0.2 for invalid RP 10.20.0.9", f{"action": "info", "src": "10.20.0.2", "dst": "10.20.0.9", "reason": "(10.20.1.15, 239.1.1.1)"}},
+	"SPANTREE-EXTENDED_SYSID":         {"SPANTREE-5-EXTENDED_SYSID", "Extended SysId disabled for type vlan", f{"action": "info", "reason": "disabled"}},
+	"SPANTREE-TOPOTRAP":               {"SPANTREE-5-TOPOTRAP", "Topology Change Trap for vlan 20", f{"action": "state-change", "reason": "vlan 20"}},
+	"SW_VLAN-VTP_DOMAIN_NAME_CHG":     {"SW_VLAN-6-VTP_DOMAIN_NAME_CHG", "VTP domain name changed to clinic.", f{"action": "config", "reason": "clinic"}},
+	"USB_CONSOLE-MEDIA_RJ45":          {"USB_CONSOLE-6-MEDIA_RJ45", "Console media-type is RJ45.", f{"action": "info", "reason": "RJ45"}},
+	"PNP-PNP_DISCOVERY_STARTED":       {"PNP-6-PNP_DISCOVERY_STARTED", "PnP Discovery started", f{"action": "info"}},
+	"PNP-PNP_DISCOVERY_STOPPED":       {"PNP-6-PNP_DISCOVERY_STOPPED", "PnP Discovery stopped (Config Wr)", f{"action": "info", "reason": "Config Wr"}},
+	"PNP-PNP_CDP_UPDATE":              {"PNP-6-PNP_CDP_UPDATE", "Device UDI [PID:C9200L-24P-4G,VID:V01,SN:JAE00000001] identified for CDP", f{"action": "info", "reason": "PID:C9200L-24P-4G,VID:V01,SN:JAE00000001"}},
+	"PNP-PNP_BEST_UDI_UPDATE":         {"PNP-6-PNP_BEST_UDI_UPDATE", "Best UDI [PID:C9200L-24P-4G,VID:V01,SN:JAE00000001] identified via (entity-mib)", f{"action": "info"}},
+	"CCH323-CALL_PRESERVED":           {"CCH323-6-CALL_PRESERVED", "cch323_h225_handle_conn_loss: H.323 call preserved due to socket closure or error, Call Id = 42, fd = 7", f{"action": "info", "reason": "42"}},
+	"PKI-CERTIFICATE_INVALID_EXPIRED": {"PKI-3-CERTIFICATE_INVALID_EXPIRED", "Certificate chain validation has failed. The certificate (SN: 1A2B3C) has expired. Validity period ended on 2026-01-31T00:00:00Z", f{"action": "info", "reason": "1A2B3C"}},
+	"HA_EM-LOG":                       {"HA_EM-6-LOG", "wan_watch: WAN link lost, running backup", f{"action": "info", "reason": "WAN link lost, running backup"}},
+	"MGBL-INFO_CACHE_SIZE_EXCEEDED":   {"MGBL-NETFLOW-6-INFO_CACHE_SIZE_EXCEEDED", "Cache size of 65535 for monitor FM-EDGE has been exceeded", f{"action": "info", "reason": "FM-EDGE"}},
+	"SYSMGR-SHUTDOWN_START":           {"SYSMGR-STANDBY-3-SHUTDOWN_START", "The System Manager has started the shutdown procedure.", f{"action": "info"}},
+	"IOSXE-PLATFORM":                  {"IOSXE-6-PLATFORM", "R0/0: cpp_cp: QFP:0.0 Thread:002 TS:00000000000000000001 %FW-6-DROP_PKT: Dropping udp pkt from GigabitEthernet0/0/1 192.0.2.70:5060 => 198.51.100.1:5060(target:class)-(ZP_OUT_IN:class-default) due to Policy drop:classify result with ip ident 4242", f{"action": "deny", "proto": "17", "src": "GigabitEthernet0/0/1:192.0.2.70/5060", "dst": "198.51.100.1/5060", "acl": "ZP_OUT_IN:class-default", "reason": "Policy drop:classify result"}},
+}
+
+// More lines for mnemonics whose formats have several forms.
+var iosMoreCoverage = []covCase{
+	{"SYS-5-LOG_CONFIG_CHANGE", "Console logging disabled", f{"action": "config", "reason": "disabled"}},
+	{"IOSXE-6-PLATFORM", "R0/0: cpp_cp: QFP:0.0 Thread:003 TS:00000000000000000002 %FW-6-SESS_AUDIT_TRAIL: (target:class) (ZP_IN_OUT:CM_IN_OUT):Stop https session: initiator (10.20.1.15:52001) sent 1200 bytes -- responder (192.0.2.71:443) sent 48000 bytes, from GigabitEthernet0/0/2", f{"action": "teardown", "src": "GigabitEthernet0/0/2:10.20.1.15/52001", "dst": "192.0.2.71/443", "bytes": "49200", "acl": "ZP_IN_OUT:CM_IN_OUT"}},
+	{"IOSXE-6-PLATFORM", "R0/0: cpp_cp: QFP:0.0 Thread:003 TS:00000000000000000003 %FW-6-SESS_AUDIT_TRAIL: (target:class) (ZP_IN_OUT:CM_IN_OUT):Start tcp session: initiator (10.20.1.15:52002) sent 0 bytes -- responder (192.0.2.71:22) sent 0 bytes", f{"action": "built", "src": "10.20.1.15/52002", "proto": "6"}},
+	{"IOSXE-3-PLATFORM", "R0/0: fman_fp_image: FMFP-3-OBJ_DWNLD_TO_DP_FAILED: object download failed", f{"action": "info", "reason": "FMFP-3-OBJ_DWNLD_TO_DP_FAILED: object download failed"}},
+	{"CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/23.", f{"action": "info", "src": "GigabitEthernet1/0/23:-"}},
+	{"SYS-6-TTY_EXPIRE_TIMER", "(exec timer expired, tty 0), user operator", f{"action": "logout", "user": "operator"}},
 }
 
 func TestCoverageLines(t *testing.T) {
@@ -257,6 +307,9 @@ func TestCoverageLines(t *testing.T) {
 			check(key, "<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %"+c.tag+": "+c.body, c.want)
 		}
 	}
+	for _, c := range iosMoreCoverage {
+		check(c.tag, "<189>1235: rtr-a: Mar  3 10:00:01.456 CET: %"+c.tag+": "+c.body, c.want)
+	}
 }
 
 func maps(a, b f) f {
@@ -271,16 +324,74 @@ func maps(a, b f) f {
 }
 
 // TestCoverageTable prints the family table of the closing note (go test -v -run
-// TestCoverageTable): ids typed and the fields their test lines carry.
+// TestCoverageTable): per family, the ids (or mnemonics) typed and how many ECS fields of the
+// message body (beyond the header's) the test line of each writes, with those fields. The test
+// lines are the project's own (this file and testdata/syslog). Every typed ASA id must have one.
 func TestCoverageTable(t *testing.T) {
-	fam := map[string][]string{}
-	for id := range asaSpecs {
-		k := strconv.Itoa(int(id))[:3] + "xxx"
-		fam["ASA "+k] = append(fam["ASA "+k], strconv.Itoa(int(id)))
+	p := newTestParser()
+	type row struct {
+		ids    []string
+		min    int
+		max    int
+		fields map[string]bool
 	}
-	for mn, specs := range iosSpecs {
-		for _, s := range specs {
-			fam["IOS "+s.facility] = append(fam["IOS "+s.facility], mn)
+	fam := map[string]*row{}
+	seen := map[string]bool{}
+	add := func(line string) {
+		var ev Event
+		p.ParseString(line, &ev)
+		if ev.Kind != KindTyped {
+			return
+		}
+		id, k := ev.Mnemonic, "IOS "+strings.SplitN(ev.Facility, "-", 2)[0]
+		if ev.Family == FamilyASA {
+			id = strconv.Itoa(int(ev.MsgID))
+			k = "ASA " + id[:3] + "xxx"
+		}
+		if seen[k+" "+id] {
+			return
+		}
+		seen[k+" "+id] = true
+		var doc map[string]any
+		if err := json.Unmarshal(AppendECS(nil, &ev), &doc); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		r := fam[k]
+		if r == nil {
+			r = &row{min: 1 << 30, fields: map[string]bool{}}
+			fam[k] = r
+		}
+		for key := range doc {
+			if headerECS[key] || strings.HasPrefix(key, "log.") || strings.HasPrefix(key, "observer.") && !strings.Contains(key, "interface") {
+				continue
+			}
+			n++
+			r.fields[key] = true
+		}
+		r.ids = append(r.ids, id)
+		r.min, r.max = min(r.min, n), max(r.max, n)
+	}
+	for _, file := range []string{"asa-rfc3164.log", "asa-envelopes.log", "ios-acl.log", "ios-envelopes.log"} {
+		for _, line := range readLines(t, file)[1:] {
+			add(line)
+		}
+	}
+	for id, c := range asaCoverage {
+		add(fmt.Sprintf("<166>Mar  3 08:15:02 fw-a %%%s-%06d: %s", c.tag, id, c.body))
+	}
+	for _, c := range asaRangeCoverage {
+		add(fmt.Sprintf("<166>Mar  3 08:15:02 fw-a %%%s: %s", c.tag, c.body))
+	}
+	for _, c := range iosCoverage {
+		add("<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body)
+	}
+	for _, c := range iosMoreCoverage {
+		add("<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body)
+	}
+	for _, id := range typedASA {
+		if !seen[fmt.Sprintf("ASA %dxxx %d", id/1000, id)] {
+			t.Errorf("typed ASA id %d has no test line", id)
 		}
 	}
 	keys := make([]string, 0, len(fam))
@@ -288,8 +399,25 @@ func TestCoverageTable(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	total := 0
+	t.Logf("family | ids typed | body fields per id | fields written")
 	for _, k := range keys {
-		sort.Strings(fam[k])
-		t.Logf("%-22s %3d  %s", k, len(fam[k]), strings.Join(fam[k], " "))
+		r := fam[k]
+		sort.Strings(r.ids)
+		total += len(r.ids)
+		fs := make([]string, 0, len(r.fields))
+		for f := range r.fields {
+			fs = append(fs, f)
+		}
+		sort.Strings(fs)
+		t.Logf("%s | %d: %s | %d-%d | %s", k, len(r.ids), strings.Join(r.ids, " "), r.min, r.max, strings.Join(fs, " "))
 	}
+	t.Logf("%d ids and mnemonics with a test line (ASA id ranges counted by their sample ids)", total)
+}
+
+// headerECS are the ECS fields every event with a tag carries, typed or not.
+var headerECS = map[string]bool{
+	"@timestamp": true, "ecs.version": true, "message": true, "event.original": true, "event.kind": true,
+	"event.code": true, "event.severity": true, "event.sequence": true, "related.hosts": true,
+	"cisco.ios.facility": true, "event.timezone": true, "tags": true, "host.hostname": true,
 }

@@ -136,7 +136,8 @@ func AppendECS(dst []byte, ev *Event) []byte {
 	if ev.Bytes > 0 || (ev.Kind == KindTyped && ev.Action == ActionTeardown && ev.HasProto) {
 		w.uint("network.bytes", ev.Bytes, false)
 	}
-	if ev.Family == FamilyIOS && ev.Kind == KindTyped && ev.Action != ActionRateLimit {
+	if ev.Family == FamilyIOS && ev.Kind == KindTyped && ev.Action != ActionRateLimit && strings.Contains(ev.Mnemonic, "ACCESSLOG") {
+		// The access-list logs count packets; other IOS messages count nothing.
 		w.uint("network.packets", uint64(ev.Count), false)
 	}
 	if asa {

@@ -112,6 +112,12 @@ func TestAppendECS(t *testing.T) {
 				"@timestamp": "2026-03-03T09:00:02.234Z", "observer.ingress.interface.name": "GigabitEthernet0/1"},
 		},
 		{
+			name: "IOS XE zone-based firewall session: bytes each way, no packet count",
+			line: "<190>3352436: rtr-edge: Mar  3 2026 10:00:05.412 UTC: %IOSXE-6-PLATFORM: R0/0: cpp_cp: QFP:0.0 Thread:001 TS:00000000000000000009 %FW-6-SESS_AUDIT_TRAIL: (target:class) (ZP_IN_OUT:CM_IN_OUT):Stop tcp session: initiator (10.20.1.15:52003) sent 320 bytes -- responder (192.0.2.72:443) sent 4666 bytes, from GigabitEthernet0/0/2",
+			want: map[string]any{"event.action": "flow-expiration", "source.bytes": 320.0, "destination.bytes": 4666.0, "network.bytes": 4986.0,
+				"source.port": 52003.0, "rule.name": "ZP_IN_OUT:CM_IN_OUT", "network.packets": nil, "@timestamp": "2026-03-03T10:00:05.412Z"},
+		},
+		{
 			name: "name in an address slot",
 			line: "<166>Mar  3 09:00:10 fw-clinic %ASA-6-302013: Built outbound TCP connection 5007 for outside:203.0.113.80/8443 (203.0.113.80/8443) to inside:pacs-server/50010 (pacs-server/50010)",
 			want: map[string]any{"destination.address": "pacs-server", "destination.port": 50010.0},

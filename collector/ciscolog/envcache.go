@@ -11,6 +11,12 @@ import "time"
 // header fields and the device's zone (Options.Zone results are cached per host anyway). The
 // time of a stamp without a year also depends on the clock; an entry keeps it for the year it
 // was computed in and is re-checked against the clock on every use, exactly as resolve would.
+//
+// IOS envelopes differ on every line (`<190>120332: rtr: *Mar  3 10:00:02.234 CET: `): the
+// sequence numbers count up and the stamp has milliseconds. So the digits of the sequence
+// numbers and of the stamp's fraction are masked out of the key (a frame matches when it has
+// digits there, as many), the entry keeps the per-second time, and a hit reads those digits
+// from the frame: the sequence number as scan does and the fraction added to the time.
 
 const (
 	envCacheWays = 4
@@ -26,6 +32,12 @@ type envEntry struct {
 	loc     *time.Location
 	// fallback: the stamp's zone abbreviation was unknown or ambiguous (counted per frame).
 	fallback bool
+	// mask: the digit runs left out of the key, in order; seqs of them are sequence numbers
+	// and, when frac, the last is the stamp's fraction. h.st.nsec is 0 and t is per second.
+	mask  [len(header{}.seqAt) + 1]span
+	nmask int
+	seqs  int
+	frac  bool
 
 	// For a stamp with a year (or without a stamp) t is the time. Otherwise year is the clock's
 	// year that t (the stamp in that year) and prev (the year before) were computed for, when
@@ -37,6 +49,8 @@ type envEntry struct {
 	ahead   time.Time // t minus 31 days: a clock before it puts the stamp in the year before
 	hasPrev bool
 }
+
+type span struct{ a, b uint8 }
 
 type envCache struct {
 	e       [envCacheWays]envEntry
@@ -55,6 +69,11 @@ func (c *envCache) lookup(env string) *envEntry {
 	if e := &c.e[c.lastHit]; e.n == len(env) && e.is(env) {
 		return e
 	}
+	return c.lookupOthers(env)
+}
+
+// lookupOthers is lookup past the entry of the current burst.
+func (c *envCache) lookupOthers(env string) *envEntry {
 	for i := range c.e {
 		if e := &c.e[i]; i != c.lastHit && e.n == len(env) && e.is(env) {
 			c.lastHit = i
@@ -64,9 +83,78 @@ func (c *envCache) lookup(env string) *envEntry {
 	return nil
 }
 
-// is reports whether the key is env.
+// is reports whether the key is env: equal bytes, and digits where the key is masked.
 func (e *envEntry) is(env string) bool {
-	return string(e.key[:e.n]) == env
+	if e.nmask == 0 {
+		return string(e.key[:e.n]) == env
+	}
+	return e.isMasked(env)
+}
+
+func (e *envEntry) isMasked(env string) bool {
+	at := 0
+	for _, m := range e.mask[:e.nmask] {
+		a, b := int(m.a), int(m.b)
+		if string(e.key[at:a]) != env[at:a] {
+			return false
+		}
+		for k := a; k < b; k++ {
+			if !isDigit(env[k]) {
+				return false
+			}
+		}
+		at = b
+	}
+	// The bytes around a run are compared as key bytes, and the key's are not digits: a run
+	// of the frame has the extent of the key's.
+	return string(e.key[at:e.n]) == env[at:]
+}
+
+// setMask masks the sequence numbers and the stamp's fraction of h, read from env, out of the
+// entry's key; nothing when scan saw more sequence numbers than it kept.
+func (e *envEntry) setMask(env string, h *header) {
+	e.nmask, e.seqs, e.frac = 0, 0, false
+	if h.nseq > len(h.seqAt) {
+		return
+	}
+	for _, at := range h.seqAt[:h.nseq] {
+		b := int(at)
+		for b < len(env) && isDigit(env[b]) {
+			b++
+		}
+		e.mask[e.nmask] = span{at, uint8(b)}
+		e.nmask++
+	}
+	e.seqs = e.nmask
+	if h.hasStamp && h.st.fracEnd > h.st.fracAt {
+		m := span{uint8(h.st.fracAt), uint8(h.st.fracEnd)}
+		// The stamp comes after the sequence numbers in IOS envelopes; keep the runs in order.
+		for _, x := range e.mask[:e.nmask] {
+			if x.a > m.a {
+				e.nmask, e.seqs = 0, 0
+				return
+			}
+		}
+		e.mask[e.nmask] = m
+		e.nmask++
+		e.frac = true
+	}
+}
+
+// replay reads the masked digits of env into h and returns the fraction of a second.
+func (e *envEntry) replay(env string, h *header) time.Duration {
+	if e.seqs > 0 {
+		h.seq = 0
+		for _, m := range e.mask[:e.seqs] {
+			h.seq = seqValue(env[m.a:m.b], h.seq)
+		}
+	}
+	if !e.frac {
+		return 0
+	}
+	m := e.mask[e.nmask-1]
+	h.st.nsec = fracNanos(env[m.a:m.b])
+	return time.Duration(h.st.nsec)
 }
 
 // victim returns the entry to overwrite for a new envelope, which becomes the one to look at
@@ -91,11 +179,15 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 		return p.resolve(&h.st, p.zoneOf(h))
 	}
 	e := p.env.lookup(env)
+	var frac time.Duration
 	if e != nil {
 		*h = e.h
 		h.host = env[e.hostAt : e.hostAt+e.hostLen]
 		if e.fallback {
 			p.zoneFallbacks++
+		}
+		if e.nmask > 0 {
+			frac = e.replay(env, h)
 		}
 	} else {
 		h.scan(env, false)
@@ -116,21 +208,30 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 			e.hostAt, _ = within(env, h.host)
 		}
 		e.loc, e.fallback = loc, fallback
+		e.setMask(env, h)
+		if e.frac {
+			frac = time.Duration(h.st.nsec)
+			e.h.st.nsec = 0
+		}
 		e.fixed = !h.hasStamp || h.st.year != 0
 		e.hasYear, e.hasPrev, e.t = false, false, time.Time{}
 		if h.hasStamp && e.fixed {
-			e.t = p.resolve(&h.st, loc)
+			e.t = p.resolve(&e.h.st, loc)
 		}
 	}
 	if e.fixed {
+		if frac != 0 {
+			return e.t.Add(frac)
+		}
 		return e.t
 	}
-	return p.envTime(e)
+	return p.envTime(e, frac)
 }
 
-// envTime is resolve for a cached yearless stamp: the stamp in the clock's year, or in the year
-// before when that would lie more than about a month ahead of the clock.
-func (p *Parser) envTime(e *envEntry) time.Time {
+// envTime is resolve for a cached yearless stamp plus frac (the entry holds its second): the
+// stamp in the clock's year, or in the year before when that would lie more than about a month
+// ahead of the clock.
+func (p *Parser) envTime(e *envEntry, frac time.Duration) time.Time {
 	now := p.now()
 	var y int
 	if e.loc == time.UTC {
@@ -142,13 +243,13 @@ func (p *Parser) envTime(e *envEntry) time.Time {
 		e.hasYear, e.year, e.t, e.hasPrev = true, y, p.stampIn(y, &e.h.st, e.loc), false
 		e.ahead = e.t.Add(-31 * 24 * time.Hour)
 	}
-	if now.Before(e.ahead) { // e.t.Sub(now) > 31 days, without Sub's saturating arithmetic
+	if now.Before(e.ahead.Add(frac)) { // e.t+frac-now > 31 days, without Sub's saturation
 		if !e.hasPrev {
 			e.prev, e.hasPrev = p.stampIn(y-1, &e.h.st, e.loc), true
 		}
-		return e.prev
+		return e.prev.Add(frac)
 	}
-	return e.t
+	return e.t.Add(frac)
 }
 
 // stampIn returns st in year y, read in loc, in UTC; as resolve and stamp.resolve compute it.

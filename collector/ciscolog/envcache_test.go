@@ -40,6 +40,23 @@ func TestEnvelopeCache(t *testing.T) {
 		"<166>fw-b %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
 		"<166>Dec 31 23:59:59 fw-a %ASA-6-106023: Deny tcp src o:1.2.3.4/1 dst i:10.0.0.1/2 by access-group \"x\"",
 		"<190>12: fw-a: *Dec 31 23:59:59.123: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		// IOS envelopes that differ only in their sequence numbers and milliseconds share an
+		// entry: each must still get its own sequence number and time.
+		"<190>13: fw-a: *Dec 31 23:59:59.999: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		"<190>99: fw-a: *Dec 31 23:59:59.000: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		"<190>9999999999: fw-a: *Dec 31 23:59:59.5: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		"<190>4294967295: fw-a: *Dec 31 23:59:59.6: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		"<190>000123: 000124: fw-b: Mar  2 00:00:00.250: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000125: 000126: fw-b: Mar  2 00:00:00.750: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000125: 9999999999: fw-b: Mar  2 00:00:00.750: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000125: 000126: fw-a: Mar  2 00:00:00.250: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000125: 000126: fw-a: Mar  2 00:00:00.750: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000127: 000128: fw-a: Mar  2 00:00:00.7500000001: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000127: 000128: fw-a: Mar  2 00:00:00.x: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000127: 000128: fw-a: Mar  2 2027 00:00:00.125 UTC: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>000127: 000128: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>1: 2: 3: 4: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
+		"<190>1: 2: 3: 5: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
 	}
 	// Clock readings around the year end, going back once, and on either side of the day
 	// when a Mar 2 stamp stops being more than 31 days ahead (Jan 30).
@@ -52,6 +69,10 @@ func TestEnvelopeCache(t *testing.T) {
 		time.Date(2027, 1, 29, 23, 59, 59, 0, time.UTC),
 		time.Date(2027, 1, 30, 0, 0, 1, 0, time.UTC),
 		time.Date(2027, 1, 29, 23, 0, 0, 0, time.UTC),
+		// Between the 31-day limits of a Mar 2 00:00:00.250 and a .750 stamp (in UTC, and in
+		// Berlin for fw-b): the milliseconds decide the year.
+		time.Date(2027, 1, 30, 0, 0, 0, 500e6, time.UTC),
+		time.Date(2027, 1, 29, 23, 0, 0, 500e6, time.UTC),
 	}
 	var now time.Time
 	clock := func() time.Time { return now }
@@ -112,5 +133,28 @@ func TestEnvelopeCacheHostAlias(t *testing.T) {
 	copy(a, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")
 	if ev.Host != "fw-clinic" {
 		t.Fatalf("Host %q changed with the first frame", ev.Host)
+	}
+}
+
+// TestEnvelopeCacheIOSKey checks that IOS envelopes that differ only in their sequence numbers
+// and milliseconds share an entry, and that any other difference does not.
+func TestEnvelopeCacheIOSKey(t *testing.T) {
+	p := newTestParser()
+	var ev Event
+	p.ParseString("<190>120332: rtr-a: *Mar  3 10:00:02.234 CET: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up", &ev)
+	for env, hit := range map[string]bool{
+		"<190>120332: rtr-a: *Mar  3 10:00:02.234 CET: ": true,
+		"<190>999999: rtr-a: *Mar  3 10:00:02.999 CET: ": true,
+		"<190>000000: rtr-a: *Mar  3 10:00:02.000 CET: ": true,
+		"<190>1203321: rtr-a: *Mar  3 10:00:02.23 CET: ": false, // runs of other lengths
+		"<190>120332: rtr-a: *Mar  3 10:00:03.234 CET: ": false, // another second
+		"<190>120332: rtr-b: *Mar  3 10:00:02.234 CET: ": false,
+		"<190>12033x: rtr-a: *Mar  3 10:00:02.234 CET: ": false,
+		"<190>120332: rtr-a: *Mar  3 10:00:02.2x4 CET: ": false,
+		"<191>120332: rtr-a: *Mar  3 10:00:02.234 CET: ": false,
+	} {
+		if got := p.env.lookup(env) != nil; got != hit {
+			t.Errorf("lookup(%q) hit = %v, want %v", env, got, hit)
+		}
 	}
 }

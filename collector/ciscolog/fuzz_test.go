@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const fuzzMaxInput = 4096
@@ -49,6 +50,9 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte("%" + c.tag + ": " + c.body))
 	}
 	for _, c := range iosCoverage {
+		f.Add([]byte("<189>12: rtr: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body))
+	}
+	for _, c := range iosMoreCoverage {
 		f.Add([]byte("<189>12: rtr: Mar  3 10:00:01.123 CET: %" + c.tag + ": " + c.body))
 	}
 	for _, l := range cutLines {
@@ -112,4 +116,49 @@ func addrInText(s string, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// FuzzEnvelopeCache checks that the envelope cache never changes an event: frame b parsed by a
+// Parser that has just read frame a (and so may reuse a's envelope, sequence numbers and
+// milliseconds masked) gives what a fresh Parser gives, with the time computed without cache.
+func FuzzEnvelopeCache(f *testing.F) {
+	for _, pair := range [][2]string{
+		{"<190>120332: rtr: *Mar  3 10:00:02.234 CET: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+			"<190>120333: rtr: *Mar  3 10:00:02.999 CET: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down"},
+		{"<190>1: 2: rtr: Mar  3 2026 10:00:02.1 UTC: %SYS-5-CONFIG_I: Configured from console by console",
+			"<190>9: 9999999999: rtr: Mar  3 2026 10:00:02.123456789123 UTC: %SYS-5-CONFIG_I: Configured from console by console"},
+		{"<189>000123: *Dec 31 23:59:59.500: %SYS-5-RESTART: System restarted --",
+			"<189>000124: *Dec 31 23:59:59.: %SYS-5-RESTART: System restarted --"},
+		{"<166>Mar  3 08:15:02 fw %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+			"<166>Mar  3 08:15:02 fw %ASA-6-302016: Teardown UDP connection 2 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9"},
+	} {
+		f.Add([]byte(pair[0]), []byte(pair[1]))
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		berlin = time.FixedZone("CET", 3600)
+	}
+	opts := Options{Now: func() time.Time { return testNow }, Zone: func(h string) *time.Location {
+		if strings.HasPrefix(h, "b") {
+			return berlin
+		}
+		return nil
+	}}
+	long := NewParser(opts)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if len(a) > fuzzMaxInput || len(b) > fuzzMaxInput {
+			return
+		}
+		var ev, got, want Event
+		long.Parse(a, &ev)
+		long.Parse(b, &got)
+		fresh := NewParser(opts)
+		fresh.Parse(b, &want)
+		if want.Kind != KindUnparsed {
+			want.Time = uncachedTime(fresh, string(b))
+		}
+		if got != want {
+			t.Errorf("after %q, frame %q:\ncached %+v\nwant   %+v", a, b, got, want)
+		}
+	})
 }

@@ -1,5 +1,7 @@
 package ciscolog
 
+import "strings"
+
 // IOS messages read by templates (template.go), keyed by mnemonic and then facility, in the
 // formats of Cisco's IOS system message guide. Login and session messages put the remote
 // address in Src and the device's local port in Dst.Port.
@@ -97,8 +99,98 @@ var iosSpecs = map[string][]iosSpec{
 	"BADAUTH": {{"TCP", mk(ActionDeny, "{reason} from {src}({sport}) to {dst}({dport}){_}",
 		"{reason} from {srccp} to {dstcp} {_}", "{reason} from {srccp} to {dstcp}")}},
 
-	// SNMP.
-	"AUTHFAIL": {{"SNMP", mk(ActionLoginFailed, "Authentication failure for SNMP req from host {src}", "Authentication failure for SNMP request from host {src}")}},
+	// SNMP (AUTH_FAIL is IOS XR's %SNMP-SNMP-3-AUTH_FAIL; INFO is NX-OS's snmpd).
+	"AUTHFAIL":  {{"SNMP", mk(ActionLoginFailed, "Authentication failure for SNMP req from host {src}", "Authentication failure for SNMP request from host {src}")}},
+	"AUTH_FAIL": {{"SNMP", mk(ActionLoginFailed, "Received snmp request on unknown community from {src}")}},
+	"INFO":      {{"SNMPD", mk(ActionInfo, "SNMP log {_} : {reason}")}},
+
+	// AAAA: a weak password type entered into the configuration.
+	"CLI_DEPRECATED": {{"AAAA", mk(ActionConfig,
+		"WARNING: Command has been added to the configuration using a {reason}. However, {_}")}},
+
+	// SYS: clock, logging and restart.
+	"CLOCKUPDATE": {{"SYS", mk(ActionConfig,
+		"System clock has been updated from {_} to {_}, configured from {reason} by {_}.")}},
+	"LOG_CONFIG_CHANGE": {{"SYS", mk(ActionConfig, "{_} logging: {reason}", "{_} logging {reason}")}},
+	"RESTART":           {{"SYS", mk(ActionInfo, "System restarted --{reason}")}},
+	"TTY_EXPIRE_TIMER": {{"SYS", mk(ActionLogout,
+		"(exec timer expired, tty {_} ({src})), user {user}", "(exec timer expired, tty {_}), user {user}")}},
+
+	// AUTHMGR: a new MAC address on a port already authorised for another.
+	"SECURITY_VIOLATION": {{"AUTHMGR", mk(ActionDeny,
+		"Security violation on the interface {sif}, new MAC address ({mac}) is seen.AuditSessionID {_}",
+		"Security violation on the interface {sif}, new MAC address ({mac}) is seen")}},
+
+	// DOT1X on wireless controllers: an EAPOL key with a replayed counter.
+	"INVALID_REPLAY_CTR": {{"DOT1X", mk(ActionAlert, "{_} Invalid replay counter from client {mac} - got {_}, expected {_}")}},
+
+	// Duplicate address on Cisco small-business switches (%IPADTBL-N-IPDUPLICATE).
+	"IPDUPLICATE": {{"IPADTBL", mk(ActionAlert, "Duplicate IP address {src} from MAC {mac} was detected on VLAN {_}, port {sif}")}},
+
+	// Interfaces, port channels, power over Ethernet, transceivers.
+	"COMPATIBLE":      {{"EC", mk(ActionStateChange, "{sif} is compatible with port-channel members")}},
+	"CANNOT_BUNDLE2":  {{"EC", mk(ActionStateChange, "{sif} is not compatible with {dif} and will be suspended ({reason})")}},
+	"POWER_GRANTED":   {{"ILPOWER", mk(ActionStateChange, "Interface {sif}: Power granted")}},
+	"IEEE_DISCONNECT": {{"ILPOWER", mk(ActionStateChange, "Interface {sif}: PD removed")}},
+	"SENSE_POWER_INVALID": {{"ILPOWER", mk(ActionInfo,
+		"Interface {sif}: invalid power sense {reason} current {_}")}},
+	"TRANSCEIVERINSERTED": {{"PHY", mk(ActionStateChange, "{sif}: Transceiver has been inserted")}},
+	"LATECOLLISION":       {{"MV64340_ETHERNET", mk(ActionInfo, "{sif}, late collision error")}},
+	"NATIVE_VLAN_MISMATCH": {{"CDP", mk(ActionInfo,
+		"Native VLAN mismatch discovered on {sif} ({_}), with {_} {dif} ({_}).", "Native VLAN mismatch discovered on {sif}.")}},
+
+	// Routing protocols.
+	"NOVALIDKEY":          {{"OSPF", mk(ActionInfo, "No valid authentication {_}key is available on interface {sif}")}},
+	"INVALID_RP_JOIN":     {{"PIM", mk(ActionInfo, "Received {reason} Join from {src} for invalid RP {dst}")}},
+	"EXTENDED_SYSID":      {{"SPANTREE", mk(ActionInfo, "Extended SysId {reason} for type {_}")}},
+	"TOPOTRAP":            {{"SPANTREE", mk(ActionStateChange, "Topology Change Trap for {reason}")}},
+	"VTP_DOMAIN_NAME_CHG": {{"SW_VLAN", mk(ActionConfig, "VTP domain name changed to {reason}.")}},
+
+	// Platform, plug and play, voice, certificates, EEM, NetFlow.
+	"MEDIA_RJ45":            {{"USB_CONSOLE", mk(ActionInfo, "Console media-type is {reason}.")}},
+	"PNP_DISCOVERY_STARTED": {{"PNP", mk(ActionInfo, "PnP Discovery {reason}")}},
+	"PNP_DISCOVERY_STOPPED": {{"PNP", mk(ActionInfo, "PnP Discovery stopped ({reason})")}},
+	"PNP_CDP_UPDATE":        {{"PNP", mk(ActionInfo, "Device UDI [{reason}] identified for CDP")}},
+	"PNP_BEST_UDI_UPDATE":   {{"PNP", mk(ActionInfo, "Best UDI [{reason}] identified via ({_})")}},
+	"CALL_PRESERVED": {{"CCH323", mk(ActionInfo,
+		"{_}: H.323 call preserved due to socket closure or error, Call Id = {reason}, fd = {_}")}},
+	"CERTIFICATE_INVALID_EXPIRED": {{"PKI", mk(ActionInfo,
+		"Certificate chain validation has failed. The certificate (SN: {reason}) has expired. Validity period ended on {_}")}},
+	"LOG":                      {{"HA_EM", mk(ActionInfo, "{rule}: {reason}")}},
+	"INFO_CACHE_SIZE_EXCEEDED": {{"MGBL", mk(ActionInfo, "Cache size of {_} for monitor {reason} has been exceeded")}},
+	"SHUTDOWN_START":           {{"SYSMGR", mk(ActionInfo, "The System Manager has started the shutdown procedure.")}},
+	// IOS XE platform messages carry the zone-based firewall's (%FW-6-...) from the data plane.
+	"PLATFORM": {{"IOSXE", withPost(mk(ActionInfo,
+		"{_}: cpp_cp: {_} %FW-6-DROP_PKT: Dropping {proto} pkt from {sif} {srccp} => {dstcp}(target:class)-({acl}) due to {reason} with ip ident {_}",
+		"{_}: cpp_cp: {_} %FW-6-SESS_AUDIT_TRAIL: (target:class) ({acl}):{_} {proto?} session: initiator ({srccp}) sent {sbytes} bytes -- responder ({dstcp}) sent {dbytes} bytes, from {sif}",
+		"{_}: cpp_cp: {_} %FW-6-SESS_AUDIT_TRAIL: (target:class) ({acl}):{_} {proto?} session: initiator ({srccp}) sent {sbytes} bytes -- responder ({dstcp}) sent {dbytes} bytes",
+		"{_}: {_}: {reason}"), zbfAction)}},
+}
+
+// zbfAction: a zone-based firewall drop is a deny of its zone pair's policy, an audit trail
+// the start or end of a session. A data-plane (cpp_cp) message always carries its own tag
+// after the `QFP:… Thread:… TS:…` header: one without a whole tag, or a drop or audit trail
+// that only the generic template read, was cut, and is not typed.
+func zbfAction(ev *Event) {
+	if ev.Src.Addr.IsValid() {
+		switch {
+		case strings.Contains(ev.Text, "%FW-6-DROP_PKT: "):
+			ev.Action = ActionDeny
+		case strings.Contains(ev.Text, "):Start "):
+			ev.Action = ActionBuilt
+		case strings.Contains(ev.Text, "):Stop "):
+			ev.Action = ActionTeardown
+		}
+		return
+	}
+	k := strings.Index(ev.Text, ": cpp_cp: ")
+	if k < 0 {
+		return
+	}
+	inner := ev.Text[k:]
+	if _, ok := findTag(inner); !ok || strings.Contains(inner, "%FW-6-DROP_PKT:") || strings.Contains(inner, "%FW-6-SESS_AUDIT_TRAIL:") {
+		ev.Truncated = true
+	}
 }
 
 // dot1x reads `Authentication <verb> for client (<mac>) on Interface <if> [AuditSessionID <id>]`.
@@ -110,7 +202,9 @@ func dot1x(a Action, verb string) *spec {
 // iosTemplate types an IOS message read by templates; it reports whether it knows the message.
 func iosTemplate(body string, ev *Event) bool {
 	for _, e := range iosSpecs[ev.Mnemonic] {
-		if e.facility == ev.Facility {
+		// A facility may carry a subfacility or stack member (%PIM-SW1-6-, %SNMP-SNMP-3-,
+		// %SYSMGR-STANDBY-3-, %MGBL-NETFLOW-6-).
+		if f := ev.Facility; f == e.facility || (len(f) > len(e.facility) && f[len(e.facility)] == '-' && f[:len(e.facility)] == e.facility) {
 			finishBody(ev, e.sp.run(body, ev))
 			return true
 		}

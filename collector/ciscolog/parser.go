@@ -528,6 +528,11 @@ type header struct {
 	count    uint32
 	st       stamp
 	hasStamp bool
+	// seqAt holds where the `digits:` tokens read as sequence numbers start, in order (up to
+	// len(seqAt); nseq counts them all), so that the envelope cache can key an IOS envelope
+	// on everything but its sequence numbers.
+	seqAt [3]uint8
+	nseq  int
 }
 
 // scan reads the envelope before the tag. Envelopes vary (PRI, RFC 3164/5424 headers, relay
@@ -603,9 +608,11 @@ func (h *header) scan(s string, strict bool) {
 		switch {
 		case allDigits(tok):
 			if j <= len(s) && j > 0 && s[j-1] == ':' {
-				if v, _, ok := digits(tok, 0, 1, 10); ok && len(tok) <= 10 && v <= 1<<32-1 {
-					h.seq = uint32(v)
+				if h.nseq < len(h.seqAt) { // (positions matter only within envKeyMax)
+					h.seqAt[h.nseq] = uint8(i)
 				}
+				h.nseq++
+				h.seq = seqValue(tok, h.seq)
 			}
 		case isUptime(tok):
 		case isHostToken(tok):
@@ -620,6 +627,14 @@ func (h *header) scan(s string, strict bool) {
 		}
 		i = j
 	}
+}
+
+// seqValue is the sequence number a `digits:` token gives, or prev when it is too long.
+func seqValue(tok string, prev uint32) uint32 {
+	if v, _, ok := digits(tok, 0, 1, 10); ok && len(tok) <= 10 && v <= 1<<32-1 {
+		return uint32(v)
+	}
+	return prev
 }
 
 // isUptime matches IOS uptime stamps used instead of a date: 2y10w, 1d02h, 3w4d, 00:12:34.

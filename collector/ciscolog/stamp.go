@@ -9,6 +9,8 @@ type stamp struct {
 	day, hour, min, sec, nsec int
 	zone                      zoneKind
 	off                       int // seconds east of UTC when zone == zoneOffset
+	// fracAt, fracEnd: where the fraction's digits lie in the scanned text (equal: none).
+	fracAt, fracEnd int
 }
 
 type zoneKind uint8
@@ -300,18 +302,26 @@ func parseClock(s string, i int, st *stamp) (int, bool) {
 	st.hour, st.min, st.sec = h, mi, se
 	if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
 		k := j + 1
-		ns, scale := 0, 100000000
 		for k < len(s) && isDigit(s[k]) {
-			if scale > 0 {
-				ns += int(s[k]-'0') * scale
-				scale /= 10
-			}
 			k++
 		}
+		ns := fracNanos(s[j+1 : k])
 		st.nsec = ns
+		st.fracAt, st.fracEnd = j+1, k
 		j = k
 	}
 	return j, true
+}
+
+// fracNanos reads the digits of a fraction of a second as nanoseconds (digits past the ninth
+// are ignored).
+func fracNanos(d string) int {
+	ns, scale := 0, 100000000
+	for i := 0; i < len(d) && scale > 0; i++ {
+		ns += int(d[i]-'0') * scale
+		scale /= 10
+	}
+	return ns
 }
 
 func parseISO(s string, i int) (st stamp, end int, ok bool) {

@@ -57,6 +57,8 @@ const (
 	fSrcCP               // Src as addr:port, split at the last ':' (IPv6 allowed)
 	fDstCP               // Dst likewise
 	fUserWord            // Event.User, one word: the short form of a format that has a longer one
+	fSrcBytes            // Event.SrcBytes (the bytes Src sent); Bytes becomes the sum
+	fDstBytes            // Event.DstBytes
 )
 
 var fieldNames = map[string]fieldKind{
@@ -66,6 +68,7 @@ var fieldNames = map[string]fieldKind{
 	"acl": fACL, "bytes": fBytes, "dur": fDur, "conn": fConn, "icmpt": fICMPType, "icmpc": fICMPCode,
 	"dir": fDir, "verb": fVerb, "auth": fAuth, "mac": fMAC, "srcat": fSrcAt, "assigned": fSrcMapped,
 	"rule": fRuleID, "protolast": fProtoLast, "srccp": fSrcCP, "dstcp": fDstCP, "userword": fUserWord,
+	"sbytes": fSrcBytes, "dbytes": fDstBytes,
 }
 
 type seg struct {
@@ -271,6 +274,17 @@ func setField(ev *Event, k fieldKind, v string) bool {
 			return false
 		}
 		ev.Duration = d
+	case fSrcBytes, fDstBytes:
+		n, rest, ok := uintAt(v)
+		if !ok || rest != "" {
+			return false
+		}
+		if k == fSrcBytes {
+			ev.SrcBytes = n
+		} else {
+			ev.DstBytes = n
+		}
+		ev.Bytes = ev.SrcBytes + ev.DstBytes
 	case fConn:
 		n, rest, ok := uintAt(v)
 		if !ok || rest != "" {
@@ -430,8 +444,11 @@ func vpnPrefix(s string, ev *Event) string {
 		}
 		g, rest = all[:k], all[k+1:]
 	}
-	u, rest, ok := vpnField(rest, "User ")
-	if !ok {
+	var u string
+	if strings.HasPrefix(rest, "User IP <") {
+		// `Group <G> User IP <A>`: the ASA had no user name for the session (716059).
+		rest = rest[len("User "):]
+	} else if u, rest, ok = vpnField(rest, "User "); !ok {
 		return s
 	}
 	ip, rest, ok := vpnField(rest, "IP ")
@@ -452,6 +469,9 @@ func asaTemplate(body string, ev *Event) bool {
 			sp = ipsSpec
 		case ev.MsgID >= 713000 && ev.MsgID <= 713999:
 			sp = ikeSpec
+			if !strings.HasPrefix(body, "Group = ") && !strings.HasPrefix(body, "IP = ") {
+				sp = ikeTextSpec
+			}
 		case ev.MsgID >= 722000 && ev.MsgID <= 722999:
 			sp = svcSpec
 		case ev.MsgID >= 737000 && ev.MsgID <= 737999:

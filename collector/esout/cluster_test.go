@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/collector/esout"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -28,8 +29,22 @@ func TestRealCluster(t *testing.T) {
 			}
 			ns := fmt.Sprintf("fbtest%d", time.Now().UnixNano())
 			po := policies.Output{Name: "real", URLs: []string{url}, QueueMaxBytes: 64 << 20, BatchBytes: 1 << 20,
+				Namespace: ns, Retention: policies.Duration(24 * time.Hour),
 				Streams: policies.OutputStreams{ASA: "logs-cisco_asa.log-" + ns, IOS: "logs-cisco_ios.log-" + ns,
 					Findings: "logs-firebreak.findings-" + ns, Proposals: "logs-firebreak.proposals-" + ns}}
+			// es setup first (twice: the second run must be accepted as it is), so the
+			// documents below go through firebreak's own templates and mappings.
+			c, err := esout.NewClient(po, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				res, err := esout.Setup(context.Background(), c, esout.SetupOptions{Output: po})
+				if err != nil {
+					t.Fatalf("es setup: %v", err)
+				}
+				t.Logf("%s %s: %d steps", res.Cluster.Flavour, res.Cluster.Version, len(res.Steps))
+			}
 			for round := range 2 {
 				o := newOutput(t, t.TempDir(), po)
 				want := addEvents(o, 0, 500)

@@ -105,34 +105,62 @@ func New(o Options) (*Output, error) {
 	if o.Backlog <= 0 {
 		o.Backlog = 256
 	}
+	client, err := NewClient(po, o.Transport)
+	if err != nil {
+		return nil, err
+	}
+	q, err := OpenQueue(filepath.Join(o.DataDir, "esout", po.Name), int64(po.QueueMaxBytes))
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", po.Name, err)
+	}
+	out := &Output{
+		name: po.Name, q: q, client: client, batch: int(po.BatchBytes), log: o.Log, m: o.Metrics,
+		minB: o.MinBackoff, maxB: o.MaxBackoff, blocks: make(chan block, o.Backlog),
+		streams: [numStreams]string{po.Streams.ASA, po.Streams.IOS, po.Streams.Findings, po.Streams.Proposals},
+	}
+	out.m.register(out)
+	return out, nil
+}
+
+// Transport is the HTTP transport for an output's cluster (and its Kibana): TLS with the
+// policy's CA file and client certificate.
+func Transport(po policies.Output) (http.RoundTripper, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if po.CAFile != "" {
+		pem, err := os.ReadFile(po.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: ca_file: %w", po.Name, err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("output %s: ca_file %s holds no PEM certificate", po.Name, po.CAFile)
+		}
+	}
+	if po.ClientCert != "" {
+		c, err := tls.LoadX509KeyPair(po.ClientCert, po.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: client_cert: %w", po.Name, err)
+		}
+		tc.Certificates = []tls.Certificate{c}
+	}
+	ht := http.DefaultTransport.(*http.Transport).Clone()
+	ht.TLSClientConfig = tc
+	ht.MaxIdleConnsPerHost = 4
+	return ht, nil
+}
+
+// NewClient builds the cluster client of an output (tr nil: Transport(po)) with the policy's
+// credentials, its own retries and background probes off. It opens no queue: es setup and
+// terms use it beside a running daemon.
+func NewClient(po policies.Output, tr http.RoundTripper) (*opensearch.Client, error) {
 	sec, err := po.Secrets()
 	if err != nil {
 		return nil, err
 	}
-	tr := o.Transport
 	if tr == nil {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if po.CAFile != "" {
-			pem, err := os.ReadFile(po.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("output %s: ca_file: %w", po.Name, err)
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("output %s: ca_file %s holds no PEM certificate", po.Name, po.CAFile)
-			}
+		if tr, err = Transport(po); err != nil {
+			return nil, err
 		}
-		if po.ClientCert != "" {
-			c, err := tls.LoadX509KeyPair(po.ClientCert, po.ClientKey)
-			if err != nil {
-				return nil, fmt.Errorf("output %s: client_cert: %w", po.Name, err)
-			}
-			tc.Certificates = []tls.Certificate{c}
-		}
-		ht := http.DefaultTransport.(*http.Transport).Clone()
-		ht.TLSClientConfig = tc
-		ht.MaxIdleConnsPerHost = 4
-		tr = ht
 	}
 	hdr := http.Header{}
 	if sec.APIKey != "" {
@@ -156,18 +184,7 @@ func New(o Options) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", po.Name, err)
 	}
-	client := &opensearch.Client{Transport: tp}
-	q, err := OpenQueue(filepath.Join(o.DataDir, "esout", po.Name), int64(po.QueueMaxBytes))
-	if err != nil {
-		return nil, fmt.Errorf("output %s: %w", po.Name, err)
-	}
-	out := &Output{
-		name: po.Name, q: q, client: client, batch: int(po.BatchBytes), log: o.Log, m: o.Metrics,
-		minB: o.MinBackoff, maxB: o.MaxBackoff, blocks: make(chan block, o.Backlog),
-		streams: [numStreams]string{po.Streams.ASA, po.Streams.IOS, po.Streams.Findings, po.Streams.Proposals},
-	}
-	out.m.register(out)
-	return out, nil
+	return &opensearch.Client{Transport: tp}, nil
 }
 
 // Queue is the output's queue (for tests and status).

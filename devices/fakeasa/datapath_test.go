@@ -166,9 +166,13 @@ func TestTimeRangeEnforcedByClock(t *testing.T) {
 	if v, _ := s.Trace(f); v.Allowed || v.ACL != "outside_in" || v.Line != 1 {
 		t.Errorf("before the end: %+v", v)
 	}
-	s.SetNow(func() time.Time { return now.Add(time.Hour) }) // 10:00 CST: the end
+	s.SetNow(func() time.Time { return now.Add(time.Hour + 59*time.Second) }) // 10:00:59 CST: the end minute is inclusive
+	if v, _ := s.Trace(f); v.Allowed || v.Line != 1 {
+		t.Errorf("in the end minute: %+v", v)
+	}
+	s.SetNow(func() time.Time { return now.Add(time.Hour + time.Minute) }) // 10:01 CST: past the end
 	if v, _ := s.Trace(f); !v.Allowed || v.Line != 3 {
-		t.Errorf("at the end the block must no longer be enforced: %+v", v)
+		t.Errorf("after the end the block must no longer be enforced: %+v", v)
 	}
 	if got := sess.run("show time-range").out; !strings.Contains(got, "time-range entry: FB-p-0001 (inactive)") {
 		t.Errorf("show time-range: %q", got)

@@ -17,8 +17,12 @@ import (
 //
 // An ACE with `time-range NAME` is enforced only while the range is active
 // by the box's clock (Config.Now, SetNow; zone from `clock timezone`). The
-// fake has no 80-100 s lag in switching a range. Absolute and periodic ends
-// are exclusive: at the end minute the range is inactive. An ACE naming a
+// absolute end is inclusive, as the configuration guide says ("if the
+// specified end time is 3:50, because the end time is inclusive, the command
+// is picked up anywhere between 3:51:00 and 3:51:59"): the range is active
+// through the end minute and inactive from the next one. The fake has none
+// of the further delay of a real box (80 to 100 seconds after the end per
+// the guide). Periodic ends are exclusive. An ACE naming a
 // range that does not exist is never enforced (unconfirmed on a real box;
 // the fake's CLI refuses to add such an ACE).
 
@@ -38,7 +42,7 @@ func timeRangeActive(lines []string, now time.Time) bool {
 				if !ok {
 					break
 				}
-				if f[i] == "start" && wall.Before(at) || f[i] == "end" && !wall.Before(at) {
+				if f[i] == "start" && wall.Before(at) || f[i] == "end" && wall.After(at) {
 					return false
 				}
 			}

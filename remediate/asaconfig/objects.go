@@ -720,13 +720,15 @@ func (p *parser) parseTimeRange(name string, subs [][]string) (any, error) {
 
 // Active reports whether the time-range is active at wall-clock time local
 // (the device's clock, zone ignored: only its fields are read). The absolute
-// end is excluded; a periodic line's end minute is excluded.
+// end minute is included (the ASA configuration guide: "the end time is
+// inclusive"; a real box then takes up to 80-100 s more); a periodic line's
+// end minute is excluded.
 func (t TimeRange) Active(local time.Time) bool {
 	w := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), 0, 0, time.UTC)
 	if !t.Start.IsZero() && w.Before(t.Start) {
 		return false
 	}
-	if !t.End.IsZero() && !w.Before(t.End) {
+	if !t.End.IsZero() && w.After(t.End) {
 		return false
 	}
 	if len(t.Periodic) == 0 {

@@ -454,7 +454,7 @@ func (c *Config) planTempBlock(b Block, acl string, l Limits) (Plan, error) {
 			return Plan{}, err
 		}
 	}
-	p.Notes = append(p.Notes, fmt.Sprintf("the denies end on the device at %s (its clock, time-range %s)", b.End.Format("15:04 2 January 2006"), name))
+	p.Notes = append(p.Notes, fmt.Sprintf("the device enforces the denies through %s by its own clock (time-range %s; a real ASA switches it off up to 100 s later)", b.End.Format("15:04 2 January 2006"), name))
 	if b.Shun {
 		if !t.IsSingleIP() || !t.Addr().Is4() {
 			return Plan{}, fmt.Errorf("shun of %v: needs one IPv4 address: %w", t, ErrBadValue)
@@ -656,7 +656,7 @@ func (c *Config) PlanQuarantine(q Quarantine, l Limits) (Plan, error) {
 		if cur, err = c.Apply(p.Changes); err != nil {
 			return Plan{}, fmt.Errorf("plan does not apply: %w", err)
 		}
-		p.Notes = append(p.Notes, fmt.Sprintf("the denies end on the device at %s (its clock, time-range %s)", q.End.Format("15:04 2 January 2006"), tr))
+		p.Notes = append(p.Notes, fmt.Sprintf("the device enforces the denies through %s by its own clock (time-range %s; a real ASA switches it off up to 100 s later)", q.End.Format("15:04 2 January 2006"), tr))
 	}
 	add := func(nameif string, ace ACE) error {
 		ace.TimeRange = tr

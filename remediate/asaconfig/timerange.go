@@ -9,30 +9,33 @@ import (
 // Temporary entries: a block or quarantine with an end carries
 // `time-range NAME` on each of its ACEs, and NAME has one line
 // `absolute end HH:MM D Month YYYY` (the ASA command reference,
-// "time-range" and "absolute"). The ASA stops enforcing the ACEs at that
-// minute of its own clock, even when firebreak is down; firebreak deletes
-// the entries later. The ASA's clock must be right (NTP), and the ASA
-// re-evaluates time-ranges only about once a minute, so an entry may be
-// enforced for up to a minute (and a few seconds) past its end.
+// "time-range" and "absolute"). The ASA stops enforcing the ACEs by its own
+// clock, even when firebreak is down; firebreak deletes the entries later.
+// The end minute is inclusive (configuration guide, "Scheduling Extended
+// Access List Activation"), so the line names the minute before the
+// intended end; a real ASA then takes about a further 20 to 100 seconds to
+// deactivate the ACEs. The ASA's clock must be right (NTP).
 
 // TimeRangeName is the name of the time-range of a proposal's entries.
 func TimeRangeName(proposalID string) string { return "FIREBREAK-" + proposalID }
 
-// DeviceWall converts an instant to the wall-clock time of a device whose
-// configuration has clock offset off (zone-less, in a UTC time), rounded up
-// to the minute: the form `absolute end` takes.
+// DeviceWall is the `absolute end` for entries that must stop at instant
+// at, on a device whose configuration has clock offset off: the last wall
+// clock minute they are enforced (zone-less, in a UTC time), the minute
+// before at rounded up to the minute.
 func DeviceWall(at time.Time, off time.Duration) time.Time {
 	w := at.UTC().Add(off)
 	if t := w.Truncate(time.Minute); !t.Equal(w) {
 		w = t.Add(time.Minute)
 	}
-	return w
+	return w.Add(-time.Minute)
 }
 
-// DeviceInstant is the inverse of DeviceWall: the instant at which a
-// device with clock offset off shows wall-clock time wall.
+// DeviceInstant is the inverse of DeviceWall: the instant entries with
+// `absolute end` wall on a device with clock offset off stop being enforced
+// (the end of that minute; the box's own delay aside).
 func DeviceInstant(wall time.Time, off time.Duration) time.Time {
-	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, time.UTC).Add(-off)
+	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, time.UTC).Add(time.Minute - off)
 }
 
 // CreateTimeRange creates `time-range Name` with `absolute end End` (End

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/esout"
+	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/remediate"
+)
+
+// checkDocMapped: every top-level key of a findings/proposals document is mapped for its
+// stream, the dynamic object aside; and each member of it that the mapping types is there
+// with a value of that type.
+func checkDocMapped(t *testing.T, s esout.Stream, doc []byte) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatal(err)
+	}
+	fields := esout.Fields(s)
+	dyn := esout.DynamicObjects(s)
+	for k := range m {
+		if _, ok := fields[k]; !ok && (len(dyn) == 0 || k != dyn[0]) {
+			t.Errorf("document key %q is not mapped", k)
+		}
+	}
+	obj, _ := m[dyn[0]].(map[string]any)
+	if obj == nil {
+		t.Fatalf("no %s in %s", dyn[0], doc)
+	}
+	for k, typ := range fields {
+		member, ok := strings.CutPrefix(k, dyn[0]+".")
+		if !ok {
+			continue
+		}
+		v, ok := obj[member]
+		if !ok {
+			t.Errorf("mapped %s: the document has no %q", k, member)
+			continue
+		}
+		okType := false
+		switch typ {
+		case "keyword", "text":
+			_, okType = v.(string)
+		case "date":
+			s, _ := v.(string)
+			_, err := time.Parse(time.RFC3339Nano, s)
+			okType = err == nil
+		case "long", "double":
+			_, okType = v.(float64)
+		case "boolean":
+			_, okType = v.(bool)
+		}
+		if !okType {
+			t.Errorf("mapped %s %s: the document has %#v", k, typ, v)
+		}
+	}
+}
+
+func TestFindingAndProposalDocsAreMapped(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	f := detect.Finding{ID: "f-1", Key: "port_scan|198.51.100.7", Detector: "port_scan", Severity: detect.SeverityHigh,
+		Title: "scan", FirstSeen: at, LastSeen: at, Count: 1, Status: detect.StatusOpen, Trend: "new", Strength: 2.5, Protected: true}
+	doc, err := findingDoc(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocMapped(t, esout.StreamFindings, doc)
+	p := remediate.Proposal{ID: "p-0001", Kind: "block", State: "pending", Device: "asa1",
+		Target: netip.MustParsePrefix("198.51.100.7/32"), UpdatedAt: at, Reason: "scan"}
+	doc, err = proposalDoc(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocMapped(t, esout.StreamProposals, doc)
+}
+
+// es setup against a cluster on 127.0.0.1 that answers as Elasticsearch 8: it prints each
+// step, and without a kibana_url writes the saved objects to the file.
+func TestESSetupCommand(t *testing.T) {
+	var mu sync.Mutex
+	var puts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodGet && r.URL.Path == "/" {
+			fmt.Fprint(w, `{"name":"es1","cluster_name":"fb","version":{"number":"8.19.7","build_flavor":"default"},"tagline":"You Know, for Search"}`)
+			return
+		}
+		if r.Method != http.MethodPut || !json.Valid(b) {
+			t.Errorf("unexpected %s %s %s", r.Method, r.URL.Path, b)
+			w.WriteHeader(400)
+			return
+		}
+		mu.Lock()
+		puts = append(puts, r.URL.Path)
+		mu.Unlock()
+		fmt.Fprint(w, `{"acknowledged":true}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "site.yaml")
+	os.WriteFile(policy, []byte(`site: tiny
+devices:
+  - {name: fw, kind: asa, syslog_sources: [192.0.2.1]}
+networks:
+  - {name: printers, role: printers, prefixes: [10.9.30.0/24]}
+outputs:
+  - {name: central, urls: ["`+srv.URL+`"], namespace: tiny, retention: 14d}
+`), 0o600)
+	out := filepath.Join(dir, "kibana.ndjson")
+	code, stdout, stderr := runCLI(t, "", "es", "setup", "--config", policy, "--data-dir", dir, "--kibana-out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"elasticsearch 8.19.7", "PUT  /_ilm/policy/firebreak-tiny", "delete after 14d",
+		"/_index_template/firebreak-tiny-cisco_asa", "written to " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if len(puts) != 9 { // ILM, 4 component templates, 4 index templates
+		t.Errorf("PUTs %v", puts)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `10.9.30.0/24`) || !strings.Contains(string(b), `"title":"logs-cisco_asa.log-tiny,logs-cisco_ios.log-tiny"`) {
+		t.Errorf("saved objects not filled from the policy")
+	}
+	if code, _, stderr := runCLI(t, "", "es", "setup", "--config", policy, "--data-dir", dir, "--output", "nope"); code != 2 || !strings.Contains(stderr, "central") {
+		t.Errorf("unknown output: exit %d %s", code, stderr)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/policies"
+	"github.com/firebreak-dev/firebreak/remediate"
+)
+
+// The daemon's first remediation pass runs at start: a block that ended
+// while the daemon was down is removed from the device, and a shun lost
+// while it was down (the box reloaded) is placed again and reported.
+func TestDaemonStartExpiresAndReconciles(t *testing.T) {
+	srv, dir, _ := cliRig(t, `collector: {udp_listen: 127.0.0.1:0, tcp_listen: "off", http_listen: "off", data_dir: data}
+remediation: {block_duration: 2h, auto_remove_on_expiry: true, use_shun: true, shun_duration: 1h}
+`)
+	policy := filepath.Join(dir, "site.yaml")
+	pol, err := policies.Load(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := stats.Open(ctx, filepath.Join(dir, "data"), stats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(at time.Time, peer string) string {
+		t.Helper()
+		m := remediate.New(st, pol, remediate.Options{Pusher: remediate.SSH{}, Now: func() time.Time { return at }})
+		ps, err := m.Propose(ctx, "alice", []detect.Finding{{ID: "f-" + peer, Key: "port_scan|" + peer, Detector: detect.DetectorPortScan,
+			Severity: detect.SeverityMedium, Subject: detect.Subject{Peer: netip.MustParseAddr(peer)}, Status: "open"}}, nil)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("propose %s: %v %+v", peer, err, ps)
+		}
+		running, err := m.Running(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := m.Approve(ctx, ps[0].ID, "alice", "ok", running); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := m.Push(ctx, ps[0].ID, "alice"); err != nil || !res.Proposal.ShunOwned {
+			t.Fatalf("push %s: %v", peer, err)
+		}
+		return ps[0].ID
+	}
+	// firebreak pushed one block three hours ago (by the box's clock too) and one now,
+	// then stopped; the box reloaded meanwhile.
+	past := time.Now().Add(-3 * time.Hour)
+	srv.SetNow(func() time.Time { return past })
+	old := push(past, "203.0.113.7")
+	srv.SetNow(nil)
+	cur := push(time.Now(), "203.0.113.8")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Shuns()) != 0 {
+		t.Fatal("reload kept shuns")
+	}
+
+	passes := make(chan struct{}, 8)
+	testHookRemediationPass = func() { passes <- struct{}{} }
+	t.Cleanup(func() { testHookRemediationPass = nil })
+	stop := startServe(t, dir, policy)
+	select {
+	case <-passes:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no remediation pass at daemon start")
+	}
+	run := srv.Running()
+	if strings.Contains(run, "FIREBREAK-"+old) || strings.Contains(run, "203.0.113.7") {
+		t.Errorf("the ended block is still on the device:\n%s", run)
+	}
+	if !strings.Contains(run, "deny ip host 203.0.113.8 any time-range FIREBREAK-"+cur) {
+		t.Errorf("the current block is gone:\n%s", run)
+	}
+	if s := srv.Shuns(); !slices.Equal(s, []netip.Addr{netip.MustParseAddr("203.0.113.8")}) {
+		t.Errorf("shuns after start %v, want the current block's placed again", s)
+	}
+	code, out, errOut := runCLI(t, "", "status", "--config", policy)
+	if code != 0 || !strings.Contains(out, "1 applied checked, 0 with drift, 1 repaired") {
+		t.Errorf("status exit %d:\n%s%s", code, out, errOut)
+	}
+	stop()
+
+	st, err = stats.Open(ctx, filepath.Join(dir, "data"), stats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := remediate.New(st, pol, remediate.Options{})
+	if p, _ := m.Get(ctx, old); p.State != remediate.StateExpired {
+		t.Errorf("%s is %s, want expired", old, p.State)
+	}
+	if p, _ := m.Get(ctx, cur); len(p.Drift) != 1 || p.Drift[0].Kind != remediate.DriftShun || !p.Drift[0].Repaired {
+		t.Errorf("%s drift %+v", cur, p.Drift)
+	}
+}
