@@ -98,7 +98,7 @@ remediation: {block_duration: 2h, auto_remove_on_expiry: true, use_shun: true, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := remediate.New(st, pol, remediate.Options{Pusher: remediate.SSH{}})
+	m := remediate.New(st, pol, remediate.Options{})
 	if p, _ := m.Get(ctx, old); p.State != remediate.StateExpired {
 		t.Errorf("%s is %s, want expired", old, p.State)
 	}
@@ -110,11 +110,15 @@ remediation: {block_duration: 2h, auto_remove_on_expiry: true, use_shun: true, s
 	if err := srv.ChangeRunning("no access-list OUTSIDE_IN extended deny ip host 203.0.113.8 any time-range FIREBREAK-" + cur); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := m.Reconcile(ctx, time.Now()); err != nil || rep.Drift != 1 {
-		t.Fatalf("reconcile: %+v %v", rep, err)
-	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "", "proposals", "reconcile", "--config", policy)
+	if code != 0 || !strings.Contains(out, "1 applied checked, 1 with drift, 0 repaired") || !strings.Contains(out, cur+" config: running config:") {
+		t.Fatalf("proposals reconcile exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, out, _ = runCLI(t, "", "proposals", "show", cur, "--config", policy); !strings.Contains(out, "drift      ") || !strings.Contains(out, "(placed by firebreak until ") {
+		t.Errorf("proposals show:\n%s", out)
 	}
 	code, out, errOut = runCLI(t, "", "status", "--config", policy)
 	if code != 0 || !strings.Contains(out, "1 with drift") || !strings.Contains(out, "DRIFT       "+cur+" config: running config: \"access-list OUTSIDE_IN extended deny ip host 203.0.113.8 any time-range FIREBREAK-"+cur+"\" is gone") {
