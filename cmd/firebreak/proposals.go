@@ -162,6 +162,8 @@ func (a *app) printList(ps []remediate.Proposal) {
 			note = "refused: " + p.Refusal
 		case p.LastError != "":
 			note = "error: " + firstLine(p.LastError)
+		case p.State == remediate.StateApplied && len(p.OpenDrift()) > 0:
+			note = "DRIFT " + p.OpenDrift()[0].Kind + ": " + p.OpenDrift()[0].Detail
 		case p.State == remediate.StateApplied && !p.ExpiresAt.IsZero():
 			note = "expires " + p.ExpiresAt.UTC().Format(time.RFC3339)
 		}
@@ -187,7 +189,7 @@ see whether an applied block works. Every decision is recorded with the OS user 
 	}
 	cmd.AddCommand(a.proposalsListCmd(), a.proposalsShowCmd(), a.proposalsDiffCmd(), a.proposalsApproveCmd(),
 		a.proposalsRejectCmd(), a.proposalsRevertCmd(), a.proposalsPushCmd(), a.proposalsFeedbackCmd(),
-		a.proposalsExpireCmd(), a.proposalsAuditCmd())
+		a.proposalsExpireCmd(), a.proposalsReconcileCmd(), a.proposalsAuditCmd())
 	a.completeProposals(cmd)
 	return cmd
 }
@@ -287,7 +289,16 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 		fmt.Fprintf(w, "duration   %s\n", p.Duration)
 	}
 	if p.Shun {
-		fmt.Fprintf(w, "shun       for %s\n", p.ShunFor)
+		own := ""
+		switch {
+		case p.ShunForeign:
+			own = " (the device already had it: not firebreak's, never removed by it)"
+		case p.ShunOwned && p.Unshunned:
+			own = " (placed by firebreak, ended)"
+		case p.ShunOwned:
+			own = " (placed by firebreak until " + p.ShunUntil.UTC().Format(time.RFC3339) + ")"
+		}
+		fmt.Fprintf(w, "shun       for %s%s\n", p.ShunFor, own)
 	}
 	if p.Refusal != "" {
 		fmt.Fprintf(w, "refused    %s\n", d(p.Refusal))
@@ -300,6 +311,13 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 	}
 	if p.LastError != "" {
 		fmt.Fprintf(w, "error      %s\n", d(p.LastError))
+	}
+	for _, dr := range p.Drift {
+		fixed := ""
+		if dr.Repaired {
+			fixed = " (repaired)"
+		}
+		fmt.Fprintf(w, "drift      %s %s: %s%s\n", dr.At.UTC().Format(time.RFC3339), dr.Kind, d(dr.Detail), fixed)
 	}
 	for _, f := range p.Findings {
 		fmt.Fprintf(w, "finding    %s %s %s\n", d(f.ID), d(f.Detector), d(f.Severity))
@@ -619,6 +637,34 @@ func (a *app) proposalsExpireCmd() *cobra.Command {
 					fmt.Fprintf(a.stdout, "%s expired: removal %s is %s\n", r.RemovalOf, r.ID, r.State)
 				}
 				return err
+			})
+		},
+	}
+}
+
+func (a *app) proposalsReconcileCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reconcile",
+		Short: "Compare applied proposals with their devices now (read-only), place lost shuns again, report drift",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
+				rep, err := m.Reconcile(ctx, time.Now())
+				fmt.Fprintf(a.stdout, "%d applied checked, %d with drift, %d repaired\n", rep.Checked, rep.Drift, rep.Repaired)
+				ps, lerr := m.List(ctx)
+				for _, p := range ps {
+					if p.State != remediate.StateApplied {
+						continue
+					}
+					for _, d := range p.Drift {
+						fixed := ""
+						if d.Repaired {
+							fixed = " (repaired)"
+						}
+						fmt.Fprintf(a.stdout, "%s %s: %s%s\n", p.ID, d.Kind, display.Text(d.Detail), fixed)
+					}
+				}
+				return errors.Join(err, lerr)
 			})
 		},
 	}

@@ -98,12 +98,34 @@ remediation: {block_duration: 2h, auto_remove_on_expiry: true, use_shun: true, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
 	m := remediate.New(st, pol, remediate.Options{})
 	if p, _ := m.Get(ctx, old); p.State != remediate.StateExpired {
 		t.Errorf("%s is %s, want expired", old, p.State)
 	}
 	if p, _ := m.Get(ctx, cur); len(p.Drift) != 1 || p.Drift[0].Kind != remediate.DriftShun || !p.Drift[0].Repaired {
 		t.Errorf("%s drift %+v", cur, p.Drift)
+	}
+	// An administrator deletes the current block's deny: the next reconciliation reports
+	// it in status and in the report's active blocks.
+	if err := srv.ChangeRunning("no access-list OUTSIDE_IN extended deny ip host 203.0.113.8 any time-range FIREBREAK-" + cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "", "proposals", "reconcile", "--config", policy)
+	if code != 0 || !strings.Contains(out, "1 applied checked, 1 with drift, 0 repaired") || !strings.Contains(out, cur+" config: running config:") {
+		t.Fatalf("proposals reconcile exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, out, _ = runCLI(t, "", "proposals", "show", cur, "--config", policy); !strings.Contains(out, "drift      ") || !strings.Contains(out, "(placed by firebreak until ") {
+		t.Errorf("proposals show:\n%s", out)
+	}
+	code, out, errOut = runCLI(t, "", "status", "--config", policy)
+	if code != 0 || !strings.Contains(out, "1 with drift") || !strings.Contains(out, "DRIFT       "+cur+" config: running config: \"access-list OUTSIDE_IN extended deny ip host 203.0.113.8 any time-range FIREBREAK-"+cur+"\" is gone") {
+		t.Errorf("status exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "report", "--config", policy, "--format", "text")
+	if code != 0 || !strings.Contains(out, "DRIFT config: running config:") {
+		t.Errorf("report exit %d:\n%s%s", code, out, errOut)
 	}
 }
