@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -116,6 +117,14 @@ func (m *Manager) effect(p Proposal, before, after *asaconfig.Config, changes []
 			break
 		}
 	}
+	if p.Kind == KindBlock {
+		// A block must turn something from permitted to dropped: when the
+		// ASA already drops every flow of its findings (a scanner whose
+		// probes the ACL denies), it would stop nothing.
+		if why := alreadyDropped(e.FindingFlows()); why != "" {
+			e.Ineffective = why
+		}
+	}
 	if p.Kind == KindSANFix && !changesACL(changes) {
 		// A route change or an advisory: SAN flows are not meant to drop.
 		e.Ineffective = ""
@@ -135,6 +144,35 @@ func (m *Manager) effect(p Proposal, before, after *asaconfig.Config, changes []
 		}
 	}
 	return e
+}
+
+// alreadyDropped is the reason a block of these flows stops nothing (every
+// one dropped before the change, by the rules named), or "" when one of
+// them is permitted before. No flows: nothing to judge, "".
+func alreadyDropped(fs []FlowEffect) string {
+	var rules []string
+	acl := true
+	for _, f := range fs {
+		if f.Before.Action != datapath.Drop {
+			return ""
+		}
+		if !slices.Contains(rules, f.Before.Reason) {
+			rules = append(rules, f.Before.Reason)
+		}
+		acl = acl && f.Before.Rule != nil
+	}
+	if len(fs) == 0 {
+		return ""
+	}
+	what := "the ACL already stops this peer"
+	if !acl {
+		what = "the ASA already stops this peer"
+	}
+	n := fmt.Sprintf("all %d flows", len(fs))
+	if len(fs) == 1 {
+		n = "its only flow"
+	}
+	return fmt.Sprintf("%s already dropped by %s; %s", n, strings.Join(rules, ", "), what)
 }
 
 func verdictChange(f FlowEffect) string {

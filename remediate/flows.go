@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/ciscolog"
+	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
 	"github.com/firebreak-dev/firebreak/remediate/datapath"
@@ -45,6 +46,15 @@ func findingFlows(f detect.Finding, now time.Time) []datapath.Flow {
 			continue
 		}
 		c, sv := ev.Initiating()
+		if ev.Initiator == ciscolog.SideUnknown {
+			// A teardown does not say who opened the connection: the side
+			// on a service port, or the only side off the ephemeral range
+			// (32768 and up, Linux's and Windows'), answered.
+			c, sv, _ = stats.PacketInitiator(ev.Src, ev.Dst, uint8(ev.Proto))
+			if c == ev.Src && (uint8(ev.Proto) == datapath.TCP || uint8(ev.Proto) == datapath.UDP) && ev.Dst.Port >= 32768 && ev.Src.Port < 32768 {
+				c, sv = ev.Dst, ev.Src
+			}
+		}
 		if !c.Addr.IsValid() || !sv.Addr.IsValid() || !ours(c.Addr) {
 			continue
 		}

@@ -227,6 +227,17 @@ func TestScanBlockAndShunSemantics(t *testing.T) {
 		t.Fatalf("proposals %+v", ps)
 	}
 	d := r.approve(ps[0].ID)
+	// One probe is denied already, the connection to the open service is
+	// not: the block is effective, it turns that one to dropped.
+	opened := 0
+	for _, fe := range d.Effect.FindingFlows() {
+		if fe.Before.Action == datapath.Permit && fe.After.Action == datapath.Drop {
+			opened++
+		}
+	}
+	if opened != 1 || d.Effect.Ineffective != "" {
+		t.Errorf("effect %+v", d.Effect)
+	}
 	if slices.ContainsFunc(d.Lines, func(l string) bool { return strings.Contains(l, "INSIDE_IN") }) || !slices.Contains(d.ExecLines, "shun 203.0.113.7") {
 		t.Errorf("lines %q exec %q", d.Lines, d.ExecLines)
 	}
@@ -448,5 +459,63 @@ func TestIneffectiveChangeIsNeverOffered(t *testing.T) {
 	running, _ := r.m.Running(context.Background(), "")
 	if _, _, err := r.m.Approve(context.Background(), ps[0].ID, operator, "", running); !errors.Is(err, remediate.ErrIneffective) {
 		t.Errorf("approve: %v, want ErrIneffective", err)
+	}
+}
+
+// A scanner whose probes the ACL already denies gains nothing from a block:
+// it is stored as ineffective with the rule that already drops them, and
+// is never approvable. (A scanner with a connection to an open service is
+// an effective block: TestScanBlockAndShunSemantics.)
+func TestScanAlreadyDroppedIsIneffective(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	f := scan("f1", "203.0.113.7")
+	f.Evidence.Lines = []string{
+		"<162>Mar 02 2026 09:00:00 fw1 : %ASA-4-106023: Deny tcp src outside:203.0.113.7/40600 dst inside:10.20.0.10/8443 by access-group \"OUTSIDE_IN\" [0x0, 0x0]",
+		"<162>Mar 02 2026 09:00:01 fw1 : %ASA-4-106023: Deny tcp src outside:203.0.113.7/40601 dst inside:10.20.0.10/3389 by access-group \"OUTSIDE_IN\" [0x0, 0x0]",
+	}
+	cfg, err := asaconfig.Parse([]byte(r.start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := r.m.Propose(context.Background(), operator, []detect.Finding{f}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Kind != remediate.KindBlock || len(ps[0].Flows) != 2 {
+		t.Fatalf("proposals %+v", ps)
+	}
+	p := ps[0]
+	want := "all 2 flows already dropped by OUTSIDE_IN line 5; the ACL already stops this peer"
+	if p.State != remediate.StateRejected || p.Effect == nil || p.Effect.Ineffective != want || !strings.Contains(p.Refusal, want) {
+		t.Fatalf("state %s, effect %+v, refusal %q", p.State, p.Effect, p.Refusal)
+	}
+	for _, fe := range p.Effect.FindingFlows() {
+		if fe.Before.Action != datapath.Drop || fe.Before.Rule == nil || fe.Before.Rule.ACL != "OUTSIDE_IN" {
+			t.Errorf("before: %s", fe)
+		}
+		// The fake agrees: the probe is dropped by the ACL today.
+		if v := r.trace(fakeFlow(fe.Flow, "outside")); v.Allowed || v.ACL != "OUTSIDE_IN" {
+			t.Errorf("the fake on %s: %+v", fe.Flow, v)
+		}
+	}
+	audit, _ := r.m.Audit(context.Background(), p.ID, 0)
+	if len(audit) == 0 || audit[len(audit)-1].Action != remediate.ActionIneffective || !strings.Contains(audit[len(audit)-1].Comment, want) {
+		t.Errorf("audit %+v", audit)
+	}
+	running, _ := r.m.Running(context.Background(), "")
+	if _, _, err := r.m.Approve(context.Background(), p.ID, operator, "", running); err == nil {
+		t.Error("an ineffective block was approved")
+	}
+	// Proposed without the device's config, the approval's dry run refuses it.
+	f.Key += "|again"
+	q := r.propose(f)[0]
+	if q.State != remediate.StateProposed {
+		t.Fatalf("without config: %s", q.State)
+	}
+	if _, _, err := r.m.Approve(context.Background(), q.ID, operator, "", running); !errors.Is(err, remediate.ErrIneffective) || !strings.Contains(err.Error(), want) {
+		t.Errorf("approve: %v, want ErrIneffective (%s)", err, want)
+	}
+	if len(configLines(r.srv.Log())) != 0 {
+		t.Error("device touched")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/devices/fakeasa"
 	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -181,14 +182,18 @@ func TestProtectedNeverBlocked(t *testing.T) {
 // Text from syslog (user names, titles, raw lines) and from people
 // (comments, actor names) never reaches the device.
 func TestInjectionNeverReachesCLI(t *testing.T) {
-	r := newRig(t, rigOpts{})
+	// The public service by its real address (the model has no NAT), so
+	// the scanner's connection to it is one the block stops.
+	r := newRig(t, rigOpts{fake: func(c *fakeasa.Config) {
+		c.RunningConfig = strings.Replace(c.RunningConfig, "host 198.51.100.4 eq https", "host 172.16.20.11 eq https", 1)
+	}})
 	ctx := context.Background()
 	evil := "x\nroute outside 0.0.0.0 0.0.0.0 1.2.3.4"
 	f := scan("f1\nno access-list OUTSIDE_IN", "203.0.113.7")
 	f.Subject.User = evil
 	f.Title = evil
 	f.Key = "port_scan|" + evil
-	f.Evidence = detect.Evidence{Summary: evil, Lines: []string{evil, "%ASA-4-106023: Deny tcp src outside:203.0.113.7/1 dst inside:10.0.0.1/2 by access-group \"OUTSIDE_IN\"\r\nwrite erase"}}
+	f.Evidence = detect.Evidence{Summary: evil, Lines: []string{evil, "%ASA-6-302013: Built inbound TCP connection 11 for outside:203.0.113.7/40500 (203.0.113.7/40500) to dmz:172.16.20.11/443 (172.16.20.11/443)\r\nwrite erase"}}
 	ps, err := r.m.Propose(ctx, evil, []detect.Finding{f}, nil)
 	if err != nil {
 		t.Fatal(err)

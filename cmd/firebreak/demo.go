@@ -199,7 +199,8 @@ func (a *app) demo(ctx context.Context, dir string, sc scenario.Config) error {
 		}
 	}
 	// Show the exfiltration-like block first (a workstation opening tcp/4444 to one peer:
-	// the deny goes where its flows enter the ASA), then a scan.
+	// the deny goes where its flows enter the ASA). Scanners whose probes the ACL already
+	// denies are not among them: those blocks are stored as ineffective.
 	slices.SortStableFunc(blocks, func(x, y remediate.Proposal) int { return blockRank(x) - blockRank(y) })
 	kinds := map[string]int{}
 	var changes []remediate.Proposal // what would touch the device; advisories are only counted
