@@ -140,3 +140,40 @@ func TestTemporaryQuarantine(t *testing.T) {
 		t.Errorf("release not exact:\n%s", got)
 	}
 }
+
+// The box ends a temporary block by its own clock: a push warns when that
+// clock is off, and reconciliation reports the skew (read with the box's
+// clock timezone, which the end is rendered in).
+func TestDeviceClockSkewReported(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ahead time.Duration
+		warn  bool
+	}{
+		{"in step", 0, false},
+		{"ten minutes fast", 10 * time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r *rig
+			r = newRig(t, rigOpts{remediation: "  block_duration: 2h\n", fake: func(c *fakeasa.Config) {
+				c.RunningConfig = strings.Replace(c.RunningConfig, "hostname fw1\n", "hostname fw1\nclock timezone CET 1\n", 1)
+				c.Now = func() time.Time { return r.clk.Now().Add(tc.ahead) }
+			}})
+			ctx := context.Background()
+			p := r.propose(scan("f1", "203.0.113.7"))[0]
+			r.approve(p.ID)
+			res, err := r.m.Push(ctx, p.ID, operator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "the ASA's clock is 10m0s from firebreak's") })
+			if warned != tc.warn {
+				t.Errorf("push warnings %q, want a clock warning: %v", res.Warnings, tc.warn)
+			}
+			rep, err := r.m.Reconcile(ctx, r.clk.Now())
+			if err != nil || len(rep.Clocks) != 1 || rep.Clocks[0].SkewSeconds != tc.ahead.Seconds() || (len(rep.Warnings) == 1) != tc.warn {
+				t.Errorf("reconcile %+v %v", rep, err)
+			}
+		})
+	}
+}

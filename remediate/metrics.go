@@ -25,6 +25,7 @@ type Metrics struct {
 	errors    *prometheus.Desc
 	drift     *prometheus.Desc
 	reconcile *prometheus.Desc
+	skew      *prometheus.Desc
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -45,6 +46,9 @@ func NewMetrics(m *Manager) *Metrics {
 			"Applied proposals whose device differs from them at the last reconciliation, not repaired (config: entries gone; shun: a lost shun that could not be placed again).",
 			[]string{"kind"}, nil),
 		reconcile: prometheus.NewDesc("firebreak_remediation_reconcile_timestamp_seconds", "When the last reconciliation with the devices ran (0: never).", nil, nil),
+		skew: prometheus.NewDesc("firebreak_device_clock_skew_seconds",
+			"The device's clock minus firebreak's at the last reconciliation (show clock, by its clock timezone); time-ranges end off by as much.",
+			[]string{"device"}, nil),
 	}
 }
 
@@ -55,6 +59,7 @@ func (c *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.errors
 	ch <- c.drift
 	ch <- c.reconcile
+	ch <- c.skew
 }
 
 // Collect implements prometheus.Collector.
@@ -110,6 +115,9 @@ func (c *Metrics) Collect(ch chan<- prometheus.Metric) {
 	last := 0.0
 	if rep, ok, err := c.m.LastReconcile(ctx); err == nil && ok {
 		last = float64(rep.At.UnixNano()) / 1e9
+		for _, k := range rep.Clocks {
+			ch <- prometheus.MustNewConstMetric(c.skew, prometheus.GaugeValue, k.SkewSeconds, k.Device)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.reconcile, prometheus.GaugeValue, last)
 	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, c.failed)

@@ -133,6 +133,14 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	if facts.end = deviceEndOf(cfg, changes); !facts.end.IsZero() && !m.now().Before(facts.end) {
 		return res, m.refuseStale(ctx, p, who, "the approved end "+facts.end.UTC().Format(time.RFC3339)+" has passed")
 	}
+	if !facts.end.IsZero() {
+		// The box ends the change by its own clock.
+		if skew, err := m.clockSkew(ctx, dev, cfg); err != nil {
+			res.Warnings = append(res.Warnings, "the end on the device is unchecked: "+err.Error())
+		} else if skewed(skew) {
+			res.Warnings = append(res.Warnings, skewNote(dev.Name, skew))
+		}
+	}
 	want := expected.Fingerprint(scope)
 	effect := m.effect(p, cfg, expected, changes)
 	var traces []Trace

@@ -44,6 +44,15 @@ type ReconcileReport struct {
 	Drift    int       `json:"drift"`   // of them, with drift not repaired
 	Repaired int       `json:"repaired"`
 	Errors   []string  `json:"errors,omitempty"`
+	// Clocks is each device's clock minus firebreak's, from `show clock`.
+	Clocks   []DeviceClock `json:"clocks,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"` // clocks off by more than MaxClockSkew
+}
+
+// DeviceClock is one device's clock skew at a reconciliation.
+type DeviceClock struct {
+	Device      string  `json:"device"`
+	SkewSeconds float64 `json:"skew_seconds"`
 }
 
 const metaReconcile = "reconcile"
@@ -126,6 +135,14 @@ func (m *Manager) reconcileDevice(ctx context.Context, name string, ps []Proposa
 		return fmt.Errorf("reconcile %s: show shun: %w", dev.Name, err)
 	}
 	var errs []error
+	if skew, err := m.clockSkew(ctx, dev, cfg); err != nil {
+		errs = append(errs, fmt.Errorf("reconcile %s: %w", dev.Name, err))
+	} else {
+		rep.Clocks = append(rep.Clocks, DeviceClock{Device: dev.Name, SkewSeconds: skew.Seconds()})
+		if skewed(skew) {
+			rep.Warnings = append(rep.Warnings, skewNote(dev.Name, skew))
+		}
+	}
 	for _, p := range ps {
 		rep.Checked++
 		var drift []Drift

@@ -144,3 +144,75 @@ outputs:
 		t.Errorf("unknown output: exit %d %s", code, stderr)
 	}
 }
+
+// terms --backend es asks the output's cluster and prints its answer in the local format;
+// --backend both prints the two side by side.
+func TestTermsBackendES(t *testing.T) {
+	var mu sync.Mutex
+	var asked []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodGet && r.URL.Path == "/" {
+			fmt.Fprint(w, `{"name":"es1","cluster_name":"fb","version":{"number":"8.19.7"},"tagline":"You Know, for Search"}`)
+			return
+		}
+		var body map[string]any
+		if r.Method != http.MethodPost || r.URL.Path != "/logs-cisco_asa.log-tiny/_search" || json.NewDecoder(r.Body).Decode(&body) != nil {
+			t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(400)
+			return
+		}
+		mu.Lock()
+		asked = append(asked, body)
+		mu.Unlock()
+		fmt.Fprint(w, `{"took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},`+
+			`"hits":{"total":{"value":812,"relation":"eq"},"max_score":null,"hits":[]},`+
+			`"aggregations":{"firebreak_terms":{"doc_count":812,"bg_count":20411,"buckets":[`+
+			`{"key":"203.0.113.66","doc_count":57,"score":3.71,"bg_count":61},{"key":"198.51.100.4","doc_count":9,"score":0.42,"bg_count":30}]}}}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "site.yaml")
+	os.WriteFile(policy, []byte(`site: tiny
+devices:
+  - {name: fw, kind: asa, syslog_sources: [192.0.2.1]}
+outputs:
+  - {name: central, urls: ["`+srv.URL+`"], namespace: tiny}
+`), 0o600)
+	base := []string{"terms", "--config", policy, "--data-dir", dir, "--field", "destination.ip", "--since", "24h", "--at", "2026-12-03T12:00:00Z"}
+	code, stdout, stderr := runCLI(t, "", append(base, "--backend", "es")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"812 documents; background 20411 documents", "cluster: elasticsearch 8.19.7, index logs-cisco_asa.log-tiny, field firebreak.server.ip",
+		"203.0.113.66                             3.71         57           61"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if len(asked) != 1 || dig(asked[0], "aggs", "firebreak_terms", "significant_terms", "field") != "firebreak.server.ip" {
+		t.Fatalf("asked %v", asked)
+	}
+	code, stdout, stderr = runCLI(t, "", append(base, "--backend", "both")...)
+	if code != 0 {
+		t.Fatalf("both: exit %d: %s %s", code, stdout, stderr)
+	}
+	// An empty local store ranks nothing: the cluster's terms stand alone on their rows.
+	if !strings.Contains(stdout, "LOCAL SCORE") || !strings.Contains(stdout, "203.0.113.66                                -        -          - |         3.71       57         61") {
+		t.Errorf("side by side:\n%s", stdout)
+	}
+	if code, _, stderr := runCLI(t, "", "terms", "--config", policy, "--data-dir", dir, "--field", "user.source", "--backend", "es"); code != 2 {
+		t.Errorf("user.source on the cluster: exit %d %s", code, stderr)
+	}
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}

@@ -67,6 +67,7 @@ type remediationStatus struct {
 	Drift         int       `json:"drift"`    // proposals with drift not repaired
 	Repaired      int       `json:"repaired"` // drift put right (lost shuns placed again)
 	Errors        []string  `json:"errors,omitempty"`
+	Warnings      []string  `json:"warnings,omitempty"` // device clocks off
 	// Drifting lists each applied proposal's open drift: "p-0003 config: ...".
 	Drifting []string `json:"drifting,omitempty"`
 }
@@ -78,7 +79,7 @@ func remediationStatusOf(ctx context.Context, cfg *policies.Config, st *stats.St
 	if err != nil || !ok {
 		return nil, err
 	}
-	out := &remediationStatus{LastReconcile: rep.At, Checked: rep.Checked, Drift: rep.Drift, Repaired: rep.Repaired, Errors: rep.Errors}
+	out := &remediationStatus{LastReconcile: rep.At, Checked: rep.Checked, Drift: rep.Drift, Repaired: rep.Repaired, Errors: rep.Errors, Warnings: rep.Warnings}
 	ps, err := m.List(ctx)
 	if err != nil {
 		return nil, err
@@ -185,6 +186,9 @@ func printStatus(w io.Writer, r statusReport) {
 			rs.LastReconcile.UTC().Format(time.RFC3339), rs.Checked, rs.Drift, rs.Repaired)
 		for _, d := range rs.Drifting {
 			fmt.Fprintf(w, "  DRIFT       %s\n", d)
+		}
+		for _, e := range rs.Warnings {
+			fmt.Fprintf(w, "  WARNING     %s\n", display.Text(e))
 		}
 		for _, e := range rs.Errors {
 			fmt.Fprintf(w, "  error       %s\n", display.Text(e))

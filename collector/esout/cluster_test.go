@@ -63,6 +63,17 @@ func TestRealCluster(t *testing.T) {
 					t.Errorf("round %d: cluster holds %d documents, want %d (once each)", round, cnt.Count, len(want))
 				}
 			}
+			// terms --backend es on what was sent: the runtime fields' scripts must run.
+			cl, err := esout.Detect(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := esout.SignificantTerms(context.Background(), c, esout.TermsQuery{Index: po.Streams.ASA, Field: "destination.ip",
+				From: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 3, 23, 0, 0, 0, time.UTC),
+				MinDoc: 1, Size: 5, Flavour: cl.Flavour})
+			if err != nil || ans.DocCount != 500 {
+				t.Errorf("significant_terms: %+v, %v (want 500 foreground documents)", ans, err)
+			}
 			req, _ := http.NewRequest(http.MethodDelete, url+"/_data_stream/"+po.Streams.ASA, nil)
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				resp.Body.Close()
