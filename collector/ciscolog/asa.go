@@ -8,9 +8,9 @@ import "strings"
 func parseASA(body string, ev *Event) bool {
 	var ok bool
 	switch ev.MsgID {
-	case 302013, 302015:
+	case 302013, 302015, 302035: // TCP, UDP, SCTP
 		ok = asaBuilt(body, ev)
-	case 302014, 302016:
+	case 302014, 302016, 302036:
 		ok = asaTeardown(body, ev)
 	case 302020, 302021:
 		ok = asaICMPConn(body, ev)

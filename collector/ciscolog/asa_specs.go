@@ -12,6 +12,7 @@ import (
 
 var asaSpecs = map[uint32]*spec{
 	// 1xxxxx: ACL, spoofing and attack denies.
+	106101: mk(ActionInfo, "Number of cached deny-flows for ACL log has reached limit ({reason})."),
 	106002: mk(ActionDeny, "{proto} Connection denied by {dir} list {acl} src {src} dest {dst}"),
 	106012: mk(ActionDeny, "Deny IP from {src} to {dst}, {reason}"),
 	106013: withProto(mk(ActionDrop, "Dropping echo request from {src} to PAT address {dst}"), ProtoICMP, DirectionInbound),
@@ -23,6 +24,20 @@ var asaSpecs = map[uint32]*spec{
 	106027: mk(ActionDeny, `Deny src {src} dst {dst} by access-group "{acl}"`, `{_} Deny src {src} dst {dst} by access-group "{acl}"`),
 	106102: mk(ActionNone, "access-list {acl} {verb} {proto} for user {user} {sif}/{src}({sport}){_}-> {dif}/{dst}({dport}){_}"),
 	106103: mk(ActionDeny, "access-list {acl} denied {proto} for user {user} {sif}/{src}({sport}){_}-> {dif}/{dst}({dport}){_}"),
+	// 109xxx: cut-through proxy authentication and authorization (uauth). The user's host is
+	// Src (the inside address), the server reached is Dst.
+	109001: mk(ActionInfo, "Auth start for user {user} from {srcap} to {dstap}"),
+	109002: mk(ActionLoginFailed, "Auth from {srcap} to {dstap} failed ({reason}) on interface {sif}."),
+	109003: mk(ActionLoginFailed, "Auth from {srcap} to {dstap} failed ({reason}) on interface {sif}, so marking all servers ACTIVE again."),
+	109005: mk(ActionLogin, "Authentication succeeded for user {user} from {srcap} to {dstap} on interface {sif}."),
+	109006: mk(ActionLoginFailed, "Authentication failed for user {user} from {srcap} to {dstap} on interface {sif}."),
+	109007: mk(ActionPermit, "Authorization permitted for user {user} from {srcap} to {dstap} on interface {sif}."),
+	109008: mk(ActionDeny, "Authorization denied for user {user} from {srcap} to {dstap} on interface {sif}."),
+	109011: mk(ActionSessionStart, "Authen Session Start: user {user}, sid {_}"),
+	109012: mk(ActionSessionEnd, "Authen Session End: user {user}, sid {_}, elapsed {_} seconds"),
+	109017: mk(ActionDrop, "User at {src} exceeded auth proxy connection limit ({reason})"),
+	109025: mk(ActionDeny, "Authorization denied (acl={acl}) for user {user} from {srcap} to {dstap} on interface {sif} using {proto}"),
+	109201: uauth(), 109207: uauth(), 109210: uauth(),
 	110002: mk(ActionDrop, "{reason} for {proto} from {srcif} to {dstap}"),
 	110003: mk(ActionDrop, "{reason} for {proto} from {srcif} to {dstif}"),
 
@@ -77,9 +92,18 @@ var asaSpecs = map[uint32]*spec{
 	302026: mk(ActionBuilt, "Built {_} stub {proto} connection for {srcif} to {dstif}"),
 	302027: mk(ActionTeardown, "Teardown stub {proto} connection for {srcif} to {dstif} duration {dur} forwarded bytes {bytes} {reason}",
 		"Teardown stub {proto} connection for {srcif} to {dstif} duration {dur} forwarded bytes {bytes}"),
+	// GRE (PPTP) connections: `from` the outside endpoint, whose call id is the port.
+	302017: withPost(withProto(mk(ActionBuilt, "Built {dir} GRE connection {conn} from {srcif} to {dstif}"), ProtoGRE, DirectionUnknown), builtInitiator),
+	302018: withProto(mk(ActionTeardown, "Teardown GRE connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes} ({user})",
+		"Teardown GRE connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes}"), ProtoGRE, DirectionUnknown),
 	302033: mk(ActionInfo, "Pre-allocated H323 GUP Connection for faddr {dstif} to laddr {srcif}"),
 	302303: mk(ActionBuilt, "Built {proto} state-bypass connection {conn} from {srcif} to {dstif}"),
 	302304: mk(ActionTeardown, "Teardown {proto} state-bypass connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes} {reason}",
+		"Teardown {proto} state-bypass connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes}"),
+	302305: mk(ActionBuilt, "Built {proto} state-bypass connection {conn} for {srcif} to {dstif}", "Built {proto} state-bypass connection {conn} from {srcif} to {dstif}"),
+	302306: mk(ActionTeardown, "Teardown {proto} state-bypass connection {conn} for {srcif} to {dstif} duration {dur} bytes {bytes} {reason}",
+		"Teardown {proto} state-bypass connection {conn} for {srcif} to {dstif} duration {dur} bytes {bytes}",
+		"Teardown {proto} state-bypass connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes} {reason}",
 		"Teardown {proto} state-bypass connection {conn} from {srcif} to {dstif} duration {dur} bytes {bytes}"),
 
 	// 303xxx, 304xxx: FTP and URL filtering.
@@ -200,6 +224,20 @@ var (
 		"Local: {dstcp} Remote: {srccp} Username: {user} {reason}",
 		"Local:{dstcp} Remote:{srccp} Username:{user}", "Local: {dstcp} Remote: {srccp} Username: {user}")
 )
+
+// uauth reads the 109201-109210 entries of a cut-through proxy user: the address the user was
+// assigned is Src's mapping.
+func uauth() *spec {
+	return mk(ActionInfo, "UAUTH: Session={_}, User={user}, Assigned IP={assigned}, {reason}.", "UAUTH: Session={_}, User={user}, Assigned IP={assigned}, {reason}")
+}
+
+// builtInitiator: as for 302013, in `Built outbound` the second endpoint (the inside host)
+// opened the connection.
+func builtInitiator(ev *Event) {
+	if ev.Direction == DirectionOutbound {
+		ev.Initiator = SideDst
+	}
+}
 
 func withProto(s *spec, p Proto, d Direction) *spec { s.proto, s.dir = p, d; return s }
 func withVPN(s *spec) *spec                         { s.vpn = true; return s }

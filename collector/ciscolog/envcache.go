@@ -114,7 +114,7 @@ func (e *envEntry) isMasked(env string) bool {
 // entry's key; nothing when scan saw more sequence numbers than it kept.
 func (e *envEntry) setMask(env string, h *header) {
 	e.nmask, e.seqs, e.frac = 0, 0, false
-	if h.nseq > len(h.seqAt) {
+	if int(h.nseq) > len(h.seqAt) {
 		return
 	}
 	for _, at := range h.seqAt[:h.nseq] {
@@ -127,7 +127,7 @@ func (e *envEntry) setMask(env string, h *header) {
 	}
 	e.seqs = e.nmask
 	if h.hasStamp && h.st.fracEnd > h.st.fracAt {
-		m := span{uint8(h.st.fracAt), uint8(h.st.fracEnd)}
+		m := span{h.st.fracAt, h.st.fracEnd}
 		// The stamp comes after the sequence numbers in IOS envelopes; keep the runs in order.
 		for _, x := range e.mask[:e.nmask] {
 			if x.a > m.a {

@@ -162,3 +162,50 @@ func FuzzEnvelopeCache(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFamilies fuzzes message bodies under the tag of every id and mnemonic the templates type
+// (the tag chosen by n), so that mutations land in the bodies the templates read rather than in
+// the envelope: the same properties as FuzzParse.
+func FuzzFamilies(f *testing.F) {
+	var tags []string
+	for id, c := range asaCoverage {
+		tags = append(tags, fmt.Sprintf("<166>Mar  3 08:15:02 fw-a %%%s-%06d: ", c.tag, id))
+		f.Add(uint16(len(tags)-1), c.body)
+	}
+	for _, c := range append(asaRangeCoverage, iosMoreCoverage...) {
+		pre := "<166>Mar  3 08:15:02 fw-a %"
+		if !strings.HasPrefix(c.tag, "ASA") && !strings.HasPrefix(c.tag, "FTD") && !strings.HasPrefix(c.tag, "NGIPS") {
+			pre = "<189>12: rtr: Mar  3 10:00:01.123 CET: %"
+		}
+		tags = append(tags, pre+c.tag+": ")
+		f.Add(uint16(len(tags)-1), c.body)
+	}
+	for _, c := range iosCoverage {
+		tags = append(tags, "<189>12: rtr: Mar  3 10:00:01.123 CET: %"+c.tag+": ")
+		f.Add(uint16(len(tags)-1), c.body)
+	}
+	p := newTestParser()
+	f.Fuzz(func(t *testing.T, n uint16, body string) {
+		if len(body) > fuzzMaxInput {
+			return
+		}
+		frame := tags[int(n)%len(tags)] + body
+		var ev Event
+		p.ParseString(frame, &ev)
+		checkInvariants(t, "fuzz", &ev)
+		if ev.Kind == KindUnparsed {
+			t.Errorf("tagged frame unparsed: %q", frame)
+		}
+		for _, a := range []netip.Addr{ev.Src.Addr, ev.Dst.Addr, ev.Src.MappedAddr, ev.Dst.MappedAddr} {
+			if a.IsValid() && !addrInText(frame, a) {
+				t.Errorf("address %v is not written in the frame %q", a, frame)
+			}
+		}
+		if ev.Kind == KindTyped && ev.Bytes != ev.SrcBytes+ev.DstBytes && (ev.SrcBytes != 0 || ev.DstBytes != 0) {
+			t.Errorf("bytes %d != %d + %d: %q", ev.Bytes, ev.SrcBytes, ev.DstBytes, frame)
+		}
+		if out := AppendECS(nil, &ev); !json.Valid(out) {
+			t.Errorf("AppendECS wrote invalid JSON %s for %q", out, frame)
+		}
+	})
+}

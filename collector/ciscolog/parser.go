@@ -532,7 +532,7 @@ type header struct {
 	// len(seqAt); nseq counts them all), so that the envelope cache can key an IOS envelope
 	// on everything but its sequence numbers.
 	seqAt [3]uint8
-	nseq  int
+	nseq  uint8 // saturates at 255
 }
 
 // scan reads the envelope before the tag. Envelopes vary (PRI, RFC 3164/5424 headers, relay
@@ -608,10 +608,12 @@ func (h *header) scan(s string, strict bool) {
 		switch {
 		case allDigits(tok):
 			if j <= len(s) && j > 0 && s[j-1] == ':' {
-				if h.nseq < len(h.seqAt) { // (positions matter only within envKeyMax)
+				if int(h.nseq) < len(h.seqAt) { // (positions matter only within envKeyMax)
 					h.seqAt[h.nseq] = uint8(i)
 				}
-				h.nseq++
+				if h.nseq < 255 {
+					h.nseq++
+				}
 				h.seq = seqValue(tok, h.seq)
 			}
 		case isUptime(tok):

@@ -9,8 +9,9 @@ type stamp struct {
 	day, hour, min, sec, nsec int
 	zone                      zoneKind
 	off                       int // seconds east of UTC when zone == zoneOffset
-	// fracAt, fracEnd: where the fraction's digits lie in the scanned text (equal: none).
-	fracAt, fracEnd int
+	// fracAt, fracEnd: where the fraction's digits lie in the scanned text (equal: none, and
+	// past 255, beyond any envelope the cache keeps).
+	fracAt, fracEnd uint8
 }
 
 type zoneKind uint8
@@ -307,7 +308,9 @@ func parseClock(s string, i int, st *stamp) (int, bool) {
 		}
 		ns := fracNanos(s[j+1 : k])
 		st.nsec = ns
-		st.fracAt, st.fracEnd = j+1, k
+		if k < 256 {
+			st.fracAt, st.fracEnd = uint8(j+1), uint8(k)
+		}
 		j = k
 	}
 	return j, true

@@ -26,6 +26,8 @@ var cutLines = []string{
 	"<189>1234: rtr-a: Mar  3 10:00:01.123 CET: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: root] [Source: 192.0.2.60] [localport: 22] [Reason: Login Authentication Failed] at 10:00:01 CET Tue Mar 3 2026",
 	"<189>1235: rtr-a: Mar  3 10:00:02.123 CET: %SYS-5-CONFIG_I: Configured from console by netadmin on vty0 (10.20.0.50)",
 	"<190>1236: rtr-a: Mar  3 10:00:03.123 CET: %IPS-4-SIGNATURE: Sig:3050 Subsig:1 Sev:4 TCP SYN/FIN Packet [192.0.2.61:44123 -> 198.51.100.1:80]",
+	"<166>Mar  3 08:15:18 fw-a %ASA-6-109006: Authentication failed for user root from 10.20.1.16/52203 to 192.0.2.140/443 on interface inside.",
+	"<166>Mar  3 08:15:19 fw-a %ASA-6-109025: Authorization denied (acl=#ACSACL#-IP-web-5a1b) for user 'root' from 10.20.1.18/52205 to 192.0.2.143/22 on interface inside using TCP",
 	"<190>1237: rtr-a: Mar  3 10:00:04.123 CET: %IOSXE-6-PLATFORM: R0/0: cpp_cp: QFP:0.0 Thread:001 TS:00000000000000000004 %FW-6-DROP_PKT: Dropping tcp pkt from GigabitEthernet0/0/1 192.0.2.73:40001 => 198.51.100.1:3389(target:class)-(ZP_OUT_IN:class-default) due to Policy drop:classify result with ip ident 777 tcp flag 0x2, seq 1, ack 0",
 	"<190>1238: rtr-a: Mar  3 10:00:05.123 CET: %IOSXE-6-PLATFORM: R0/0: cpp_cp: QFP:0.0 Thread:001 TS:00000000000000000005 %FW-6-SESS_AUDIT_TRAIL: (target:class) (ZP_IN_OUT:CM_IN_OUT):Stop tcp session: initiator (10.20.1.15:52004) sent 320 bytes -- responder (192.0.2.74:443) sent 4666 bytes",
 	"<190>1239: rtr-a: Mar  3 10:00:06.123 CET: %SYS-6-TTY_EXPIRE_TIMER: (exec timer expired, tty 2 (10.20.0.50)), user root",
