@@ -40,6 +40,9 @@ type Output struct {
 	QueueMaxBytes ByteSize `yaml:"queue_max_bytes"`
 	// BatchBytes is the largest _bulk body sent (a 413 halves it for that batch). Default 5MiB.
 	BatchBytes ByteSize `yaml:"batch_bytes"`
+	// Workers is how many _bulk requests are in flight at once (acknowledged in queue
+	// order). Default 4.
+	Workers int `yaml:"workers"`
 	// Retention is how long the cluster keeps the data (the ILM/ISM delete phase of
 	// `firebreak es setup`); default the policy's retention.raw.
 	Retention Duration `yaml:"retention"`
@@ -164,6 +167,12 @@ func (v *validator) outputs() {
 		}
 		if o.BatchBytes < 4<<10 || o.BatchBytes > 100<<20 {
 			v.errf(p+".batch_bytes", "%s is out of range 4KiB-100MiB", o.BatchBytes)
+		}
+		if o.Workers == 0 {
+			o.Workers = 4
+		}
+		if o.Workers < 1 || o.Workers > 32 {
+			v.errf(p+".workers", "%d is out of range 1-32", o.Workers)
 		}
 		if o.Retention == 0 {
 			o.Retention = v.cfg.Retention.Raw

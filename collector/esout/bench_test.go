@@ -18,7 +18,9 @@ import (
 // fastBulk checks the framing (action line, document line, final newline) and answers each
 // item created, without decoding documents: the benchmark measures the output, not a
 // cluster.
-func fastBulk(b *testing.B) (*httptest.Server, *atomic.Int64) {
+func fastBulk(b *testing.B) (*httptest.Server, *atomic.Int64) { return fastBulkDelay(b, 0) }
+
+func fastBulkDelay(b *testing.B, delay time.Duration) (*httptest.Server, *atomic.Int64) {
 	var docs atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -46,6 +48,9 @@ func fastBulk(b *testing.B) (*httptest.Server, *atomic.Int64) {
 		}
 		out.WriteString("]}")
 		docs.Add(int64(n))
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out.Bytes())
 	}))
@@ -113,4 +118,53 @@ func BenchmarkIngestNoOutput(b *testing.B) {
 	b.ReportAllocs()
 	_, el := ingestThrough(b, nil, n)
 	b.ReportMetric(float64(n)/el.Seconds(), "events/s")
+}
+
+// BenchmarkOutputLatency is BenchmarkOutput against a cluster that takes 20ms to answer each
+// _bulk request (a real cluster's indexing time, emulated: the only sleep here, and it is
+// the cluster's, not a synchronisation), by the number of requests in flight: with one, a
+// batch's round trip bounds the rate; with several, the cluster's latency overlaps.
+func BenchmarkOutputLatency(b *testing.B) {
+	for _, workers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			srv, docs := fastBulkDelay(b, 20*time.Millisecond)
+			po := testOutput(srv.URL, 4<<30, 1<<20)
+			po.Workers = workers
+			o := newOutput(b, b.TempDir(), po)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- o.Run(ctx) }()
+			p := ciscolog.NewParser(ciscolog.Options{Now: func() time.Time { return time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) }})
+			w := o.NewEventWriter()
+			var ev ciscolog.Event
+			lines := make([][]byte, 4096)
+			for i := range lines {
+				lines[i] = []byte(asaLine(i))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				p.Parse(lines[i%len(lines)], &ev)
+				w.Add(&ev, fmt.Sprint("fw", i/len(lines)))
+			}
+			w.Flush()
+			if err := o.Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for o.Queue().Stats().Queued > 0 {
+				<-o.Queue().Acked()
+			}
+			el := time.Since(start)
+			b.StopTimer()
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			if docs.Load() < int64(b.N) {
+				b.Fatalf("server acknowledged %d of %d", docs.Load(), b.N)
+			}
+			b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+		})
+	}
 }

@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,9 +77,11 @@ type Output struct {
 	minB    time.Duration
 	maxB    time.Duration
 
-	blocks chan block
-	pool   sync.Pool
-	oldest atomic.Int64 // unix nanos of the oldest record in flight; 0 when none
+	blocks  chan block
+	pool    sync.Pool
+	bodies  sync.Pool // *[]byte: _bulk bodies, one per request in flight
+	workers int
+	oldest  atomic.Int64 // unix nanos of the oldest record in flight; 0 when none
 }
 
 type block struct {
@@ -115,9 +118,10 @@ func New(o Options) (*Output, error) {
 	}
 	out := &Output{
 		name: po.Name, q: q, client: client, batch: int(po.BatchBytes), log: o.Log, m: o.Metrics,
-		minB: o.MinBackoff, maxB: o.MaxBackoff, blocks: make(chan block, o.Backlog),
+		minB: o.MinBackoff, maxB: o.MaxBackoff, blocks: make(chan block, o.Backlog), workers: max(1, po.Workers),
 		streams: [numStreams]string{po.Streams.ASA, po.Streams.IOS, po.Streams.Findings, po.Streams.Proposals},
 	}
+	out.bodies.New = func() any { b := make([]byte, 0, out.batch+out.batch/8); return &b }
 	out.m.register(out)
 	return out, nil
 }
@@ -227,11 +231,13 @@ func (o *Output) offer(b block) bool {
 // EventWriter renders one parse worker's events into a block for the queue. Not safe for
 // concurrent use: each worker has its own (NewEventWriter).
 type EventWriter struct {
-	o   *Output
-	b   []byte
-	doc []byte
-	n   int
-	now func() time.Time
+	o     *Output
+	b     []byte
+	doc   []byte
+	n     int
+	now   func() time.Time
+	at    time.Time
+	idsrc []byte
 }
 
 // NewEventWriter returns a writer for one parse worker.
@@ -242,17 +248,29 @@ func (o *Output) NewEventWriter() *EventWriter {
 // Add renders ev (as `firebreak parse` does) with its id; device names the device it came
 // from (the policy's name, or the sender's address when unknown).
 func (w *EventWriter) Add(ev *ciscolog.Event, device string) {
-	if w.b == nil {
-		if p, ok := w.o.pool.Get().(*[]byte); ok {
-			w.b = (*p)[:0]
+	if len(w.b) == 0 {
+		if w.b == nil {
+			if p, ok := w.o.pool.Get().(*[]byte); ok {
+				w.b = (*p)[:0]
+			} else {
+				w.b = make([]byte, 0, blockBytes+16<<10)
+			}
 		}
+		// One clock read per block: "queued at" is when its block began (the age of the
+		// oldest queued event errs by at most one block's filling time, on the old side).
+		w.at = w.now()
 	}
 	s := StreamASA
 	if ev.Family == ciscolog.FamilyIOS {
 		s = StreamIOS
 	}
 	w.doc = ciscolog.AppendECS(w.doc[:0], ev)
-	w.b = AppendRecord(w.b, s, DocID(device, ev.Raw), w.now(), w.doc)
+	// DocID without its allocations: the same bytes (tested), hashed from a reused buffer.
+	w.idsrc = append(append(append(w.idsrc[:0], device...), 0), ev.Raw...)
+	sum := sha256.Sum256(w.idsrc)
+	var id [22]byte
+	base64.RawURLEncoding.Encode(id[:], sum[:16])
+	w.b = appendRecord(w.b, s, id[:], w.at, w.doc)
 	w.n++
 	if len(w.b) >= blockBytes {
 		w.Flush()
@@ -338,14 +356,65 @@ func (o *Output) Sync(ctx context.Context) error {
 	}
 }
 
+// batch is one _bulk request's records in flight, with the buffer they point into.
+type batch struct {
+	recs []Record
+	buf  []byte
+	next Pos
+	done chan error
+}
+
+// send reads the queue in batches and keeps up to o.workers of them in flight at once (the
+// cluster's latency, not firebreak, then bounds a batch's turn), acknowledging them in queue
+// order as each is settled: the cursor never passes a batch still being sent. Every delivery
+// goroutine ends before send returns.
 func (o *Output) send(ctx context.Context) error {
 	pos := o.q.Cursor()
+	var inflight []*batch // oldest first
+	var free []*batch
+	defer func() {
+		for _, b := range inflight {
+			<-b.done // ends with ctx
+		}
+	}()
+	settle := func() error { // wait for the oldest batch, then move the cursor past it
+		b := inflight[0]
+		if err := <-b.done; err != nil {
+			inflight = inflight[1:]
+			return err
+		}
+		inflight = inflight[1:]
+		if err := o.q.Ack(b.next, len(b.recs)); err != nil {
+			return err
+		}
+		if len(inflight) > 0 {
+			o.oldest.Store(inflight[0].recs[0].At.UnixNano())
+		} else {
+			o.oldest.Store(0)
+		}
+		free = append(free, b)
+		return nil
+	}
 	for {
-		recs, next, err := o.q.Read(pos, o.batch)
+		var b *batch
+		if n := len(free); n > 0 {
+			b, free = free[n-1], free[:n-1]
+		} else {
+			b = &batch{}
+		}
+		var err error
+		b.recs, b.next, b.buf, err = o.q.ReadBuf(pos, o.batch, b.buf, b.recs)
 		if err != nil {
 			return err
 		}
-		if len(recs) == 0 {
+		if len(b.recs) == 0 {
+			free = append(free, b)
+			if len(inflight) > 0 {
+				if err := settle(); err != nil {
+					return o.stopped(ctx, err)
+				}
+				continue
+			}
 			o.oldest.Store(0)
 			select {
 			case <-ctx.Done():
@@ -354,18 +423,27 @@ func (o *Output) send(ctx context.Context) error {
 				continue
 			}
 		}
-		o.oldest.Store(recs[0].At.UnixNano())
-		if err := o.deliver(ctx, recs); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopped: the records stay queued
+		if len(inflight) == 0 {
+			o.oldest.Store(b.recs[0].At.UnixNano())
+		}
+		b.done = make(chan error, 1)
+		go func(b *batch) { b.done <- o.deliver(ctx, b.recs) }(b)
+		inflight = append(inflight, b)
+		pos = b.next
+		if len(inflight) >= o.workers {
+			if err := settle(); err != nil {
+				return o.stopped(ctx, err)
 			}
-			return err
 		}
-		if err := o.q.Ack(next, len(recs)); err != nil {
-			return err
-		}
-		pos = next
 	}
+}
+
+// stopped: a delivery that ended because ctx did leaves its records queued (nil error).
+func (o *Output) stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // deliver sends recs until every one is created, already there, or rejected for good,
@@ -410,7 +488,10 @@ var ErrTooLarge = errors.New("document larger than the cluster accepts")
 
 // bulk sends one _bulk request (splitting it on 413) and returns the records to retry.
 func (o *Output) bulk(ctx context.Context, recs []Record) ([]Record, error) {
-	body := o.body(recs)
+	bp := o.bodies.Get().(*[]byte)
+	defer o.bodies.Put(bp)
+	*bp = o.body((*bp)[:0], recs)
+	body := *bp
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("bulk request: %w", err)
@@ -468,12 +549,12 @@ func firstLine(b []byte) string {
 	return s
 }
 
-func (o *Output) body(recs []Record) []byte {
+func (o *Output) body(b []byte, recs []Record) []byte {
 	n := 0
 	for i := range recs {
 		n += 64 + len(recs[i].ID) + len(recs[i].Doc)
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n)
 	for i := range recs {
 		r := &recs[i]
 		b = append(b, `{"create":{"_index":"`...)
@@ -500,9 +581,26 @@ type bulkResponse struct {
 	} `json:"items"`
 }
 
+// allCreated reports, without decoding the items, an answer of n items that all succeeded:
+// "errors":false at the top (Elasticsearch and OpenSearch write it before the items; it is
+// false only when no item failed, a 409 included) and one status per item. Anything else is
+// decoded item by item.
+func allCreated(rb []byte, n int) bool {
+	head := rb[:min(len(rb), 64)]
+	i := bytes.Index(head, []byte(`"errors":`))
+	if i < 0 || !bytes.HasPrefix(bytes.TrimLeft(head[i+len(`"errors":`):], " "), []byte("false")) {
+		return false
+	}
+	return bytes.Count(rb, []byte(`"status":`)) == n
+}
+
 // items settles each record by its item's status: 201/200 sent, 409 already there (sent),
 // 429 and 5xx retried, any other error rejected for good (dropped, counted, logged).
 func (o *Output) items(recs []Record, rb []byte) ([]Record, error) {
+	if allCreated(rb, len(recs)) {
+		o.m.sent.WithLabelValues(o.name).Add(float64(len(recs)))
+		return nil, nil
+	}
 	var br bulkResponse
 	if err := json.Unmarshal(rb, &br); err != nil || len(br.Items) != len(recs) {
 		o.m.errors.WithLabelValues(o.name, "bad_response").Inc()

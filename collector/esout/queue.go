@@ -83,6 +83,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // AppendRecord appends r's encoding to dst (for building a block to Append at once).
 func AppendRecord(dst []byte, stream Stream, id string, at time.Time, doc []byte) []byte {
+	return appendRecord(dst, stream, id, at, doc)
+}
+
+func appendRecord[ID string | []byte](dst []byte, stream Stream, id ID, at time.Time, doc []byte) []byte {
 	n := 8 + 1 + 1 + len(id) + len(doc)
 	start := len(dst)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
@@ -291,10 +295,18 @@ func (q *Queue) Notify() <-chan struct{} { return q.notify }
 // record when any is queued), and the position after them for Ack. It reads at most one
 // segment at a time.
 func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
+	recs, next, _, err := q.ReadBuf(from, maxBytes, nil, nil)
+	return recs, next, err
+}
+
+// ReadBuf is Read into buf and recs (reused when large enough, so a sender reading batch
+// after batch neither allocates nor clears megabytes each time). The records' documents
+// point into the returned buffer: they are valid until it is reused.
+func (q *Queue) ReadBuf(from Pos, maxBytes int, buf []byte, recs []Record) ([]Record, Pos, []byte, error) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return nil, from, ErrClosed
+		return nil, from, buf, ErrClosed
 	}
 	if from.Seg < q.cursor.Seg || (from.Seg == q.cursor.Seg && from.Off < q.cursor.Off) {
 		from = q.cursor // the records were dropped meanwhile
@@ -316,27 +328,27 @@ func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
 	}
 	q.mu.Unlock()
 	if size < 0 || (from.Off >= size && next == 0) {
-		return nil, from, nil
+		return recs[:0], from, buf, nil
 	}
 	if from.Off >= size {
-		return q.Read(Pos{Seg: next}, maxBytes)
+		return q.ReadBuf(Pos{Seg: next}, maxBytes, buf, recs)
 	}
 	f, err := os.Open(q.segPath(from.Seg))
 	if errors.Is(err, os.ErrNotExist) {
-		return q.Read(Pos{Seg: from.Seg + 1}, maxBytes) // dropped while we looked
+		return q.ReadBuf(Pos{Seg: from.Seg + 1}, maxBytes, buf, recs) // dropped while we looked
 	}
 	if err != nil {
-		return nil, from, fmt.Errorf("esout queue: %w", err)
+		return nil, from, buf, fmt.Errorf("esout queue: %w", err)
 	}
 	defer f.Close()
 	want := min(size-from.Off, int64(maxBytes)+64<<10)
-	buf := make([]byte, want)
+	buf = slices.Grow(buf[:0], int(want))[:want]
 	n, err := f.ReadAt(buf, from.Off)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, from, fmt.Errorf("esout queue: read: %w", err)
+		return nil, from, buf, fmt.Errorf("esout queue: read: %w", err)
 	}
 	buf = buf[:n]
-	var recs []Record
+	recs = recs[:0]
 	off, docs := 0, 0
 	for docs < maxBytes || len(recs) == 0 {
 		m, ok := validRecord(buf[off:])
@@ -346,7 +358,7 @@ func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
 				if len(buf[off:]) >= 4 {
 					need := 8 + int(binary.LittleEndian.Uint32(buf[off:]))
 					if int64(need) <= size-from.Off {
-						buf = make([]byte, need)
+						buf = slices.Grow(buf[:0], need)[:need]
 						if _, err := f.ReadAt(buf, from.Off); err == nil {
 							if m, ok = validRecord(buf); ok {
 								off = 0
@@ -355,7 +367,7 @@ func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
 					}
 				}
 				if !ok {
-					return nil, from, fmt.Errorf("esout queue: damaged record in %s at %d", q.segPath(from.Seg), from.Off)
+					return nil, from, buf, fmt.Errorf("esout queue: damaged record in %s at %d", q.segPath(from.Seg), from.Off)
 				}
 			} else {
 				break
@@ -373,7 +385,7 @@ func (q *Queue) Read(from Pos, maxBytes int) ([]Record, Pos, error) {
 			break
 		}
 	}
-	return recs, Pos{Seg: from.Seg, Off: from.Off + int64(off)}, nil
+	return recs, Pos{Seg: from.Seg, Off: from.Off + int64(off)}, buf, nil
 }
 
 // Ack records that everything before p has been delivered: the cursor file is rewritten
