@@ -19,7 +19,16 @@ func handEnvEdit(t *testing.T, now time.Time, l *logBuilder, top, detectors stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	y := strings.Replace(string(pol), "\ndetectors:\n", "\ndetectors:\n"+detectors, 1) + top
+	// A detector the edit sets replaces the generated policy's line for it.
+	var kept []string
+	for _, line := range strings.Split(string(pol), "\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(line, "  "), ":")
+		if ok && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && strings.Contains(detectors, "  "+name+":") {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	y := strings.Replace(strings.Join(kept, "\n"), "\ndetectors:\n", "\ndetectors:\n"+detectors, 1) + top
 	cfg, err := policies.Parse("site.yaml", []byte(y))
 	if err != nil {
 		t.Fatal(err)

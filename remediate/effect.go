@@ -125,6 +125,11 @@ func (m *Manager) effect(p Proposal, before, after *asaconfig.Config, changes []
 			e.Ineffective = why
 		}
 	}
+	if (p.Kind == KindBlock || p.Kind == KindQuarantine) && neverCrosses(e.FindingFlows()) {
+		// The model would "drop" a packet the ASA never sees (a 2921
+		// routes it, or it stays on one VLAN): nothing on the ASA stops it.
+		e.Ineffective = "none of its flows crosses the ASA (in and out by one interface): isolate the host at its switch port, VLAN or router"
+	}
 	if p.Kind == KindSANFix && !changesACL(changes) {
 		// A route change or an advisory: SAN flows are not meant to drop.
 		e.Ineffective = ""
@@ -173,6 +178,17 @@ func alreadyDropped(fs []FlowEffect) string {
 		n = "its only flow"
 	}
 	return fmt.Sprintf("%s already dropped by %s; %s", n, strings.Join(rules, ", "), what)
+}
+
+// neverCrosses reports whether there are flows and every one enters and
+// would leave the ASA by the same interface (not to the box itself).
+func neverCrosses(fs []FlowEffect) bool {
+	for _, f := range fs {
+		if f.Before.Ingress == "" || f.Before.Ingress != f.Before.Egress || f.Before.Stage == datapath.StageToBox {
+			return false
+		}
+	}
+	return len(fs) > 0
 }
 
 func verdictChange(f FlowEffect) string {

@@ -192,6 +192,10 @@ func TestControlPlaneBindingIsNotTheInterfaceACL(t *testing.T) {
 		c.RunningConfig = strings.Replace(c.RunningConfig, "access-group INSIDE_IN in interface inside\n",
 			"access-group INSIDE_IN in interface inside control-plane\n", 1)
 	}})
+	if v := r.trace(fakeasa.Flow{Interface: "inside", Proto: "tcp", Src: exfilHost, SrcPort: 1, Dst: exfilPeer, DstPort: 4444}); !v.Allowed {
+		t.Fatalf("dropped before: %+v", v)
+	}
+	keep := r.keptVerdicts()
 	ps := r.propose(exfil("f1"))
 	d := r.approve(ps[0].ID)
 	for _, l := range d.Lines {
@@ -203,6 +207,21 @@ func TestControlPlaneBindingIsNotTheInterfaceACL(t *testing.T) {
 	if v := r.trace(fakeasa.Flow{Interface: "inside", Proto: "tcp", Src: exfilHost, SrcPort: 1, Dst: exfilPeer, DstPort: 4444}); v.Allowed {
 		t.Errorf("after: %+v", v)
 	}
+	if got := r.keptVerdicts(); !slices.Equal(got, keep) {
+		t.Errorf("kept flows %v, before %v", got, keep)
+	}
+}
+
+// keptExcept is keptVerdicts for the kept flows that do not involve host
+// (a quarantine is meant to change those).
+func (r *rig) keptExcept(host netip.Addr) []bool {
+	var out []bool
+	for _, f := range kept {
+		if f.Src != host && f.Dst != host {
+			out = append(out, r.trace(f).Allowed)
+		}
+	}
+	return out
 }
 
 // A scanner is denied as source on the outside ACL; with use_shun its new
@@ -271,6 +290,7 @@ func TestQuarantineIsolatesTheHost(t *testing.T) {
 	if err := r.srv.Open(in); err != nil {
 		t.Fatal(err)
 	}
+	keep := r.keptExcept(host)
 	f := critical("f1", host.String())
 	f.Subject.Peer = netip.MustParseAddr("10.50.0.10")
 	ps := r.propose(f)
@@ -301,8 +321,8 @@ func TestQuarantineIsolatesTheHost(t *testing.T) {
 		t.Errorf("shuns %v", r.srv.Shuns())
 	}
 	// Others are untouched.
-	if v := r.trace(kept[0]); !v.Allowed {
-		t.Errorf("servers to the internet: %+v", v)
+	if got := r.keptExcept(host); !slices.Equal(got, keep) {
+		t.Errorf("kept flows %v, before %v", got, keep)
 	}
 }
 
@@ -322,6 +342,7 @@ func TestSANFlowNotAllowedIsDenied(t *testing.T) {
 	if !r.trace(flow).Allowed {
 		t.Fatal("dropped before")
 	}
+	keep := r.keptExcept(netip.MustParseAddr("10.50.0.10"))
 	f := sanFinding("172.16.20.10")
 	f.Subject.Proto, f.Subject.Port = 6, 3260
 	ps := r.propose(f)
@@ -329,6 +350,9 @@ func TestSANFlowNotAllowedIsDenied(t *testing.T) {
 		t.Fatalf("proposals %+v", ps)
 	}
 	p := r.pushOK(ps[0].ID)
+	if got := r.keptExcept(netip.MustParseAddr("10.50.0.10")); !slices.Equal(got, keep) {
+		t.Errorf("kept flows %v, before %v", got, keep)
+	}
 	flow.SrcPort++
 	if v := r.trace(flow); v.Allowed || v.ACL != "DMZ_IN" {
 		t.Errorf("after: %+v", v)
@@ -517,5 +541,61 @@ func TestScanAlreadyDroppedIsIneffective(t *testing.T) {
 	}
 	if len(configLines(r.srv.Log())) != 0 {
 		t.Error("device touched")
+	}
+}
+
+// A SAN that is a connected subnet of the ASA involves no route: with an
+// allowed flow and a gateway in the policy nothing is sent (an advisory
+// says where to fix it) and the device's table is unchanged.
+func TestSANConnectedSubnetChangesNoRoute(t *testing.T) {
+	r := newRig(t, rigOpts{policy: sanGateway, fake: func(c *fakeasa.Config) {
+		c.RunningConfig = strings.Replace(c.RunningConfig, "interface Management0/0\n",
+			"interface Ethernet0/3\n nameif san\n security-level 90\n ip address 10.50.0.1 255.255.255.0\n!\ninterface Management0/0\n", 1)
+		c.RunningConfig = strings.Replace(c.RunningConfig, "route outside 10.50.0.0 255.255.255.0 198.51.100.6 1\n", "", 1)
+	}})
+	f := sanFinding("172.16.20.10")
+	f.Subject.Proto, f.Subject.Port = 6, 3260
+	ps := r.propose(f)
+	if len(ps) != 1 || ps[0].Kind != remediate.KindSANFix {
+		t.Fatalf("proposals %+v", ps)
+	}
+	d := r.approve(ps[0].ID)
+	if len(d.Lines) != 0 || !slices.ContainsFunc(d.Notes, func(n string) bool { return strings.Contains(n, "connected subnet of san") }) || !strings.Contains(d.Advisory, "172.16.20.10") {
+		t.Errorf("lines %q notes %q advisory %q", d.Lines, d.Notes, d.Advisory)
+	}
+	res, err := r.m.Push(context.Background(), ps[0].ID, operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Proposal.State != remediate.StateApplied || res.Proposal.RouteCheck != nil || r.srv.Running() != r.start {
+		t.Errorf("state %s, route check %+v, config changed: %v", res.Proposal.State, res.Proposal.RouteCheck, r.srv.Running() != r.start)
+	}
+	if len(configLines(r.srv.Log())) != 0 {
+		t.Errorf("sent %q", configLines(r.srv.Log()))
+	}
+}
+
+// Traffic that enters and leaves by one interface (hosts on the inside
+// VLAN, or routed by a 2921) never crosses the ASA: a quarantine there is
+// stored ineffective with the advice to isolate the host elsewhere.
+func TestQuarantineOfTrafficNotCrossingTheASAIsIneffective(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	f := critical("f1", "10.20.0.33") // 10.20.0.30 is the logging host (protected)
+	f.Subject.Peer, f.Subject.Proto, f.Subject.Port = netip.MustParseAddr("10.20.0.40"), 6, 445
+	cfg, err := asaconfig.Parse([]byte(r.start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := r.m.Propose(context.Background(), operator, []detect.Finding{f}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Kind != remediate.KindQuarantine || ps[0].State != remediate.StateRejected ||
+		ps[0].Effect == nil || !strings.Contains(ps[0].Effect.Ineffective, "none of its flows crosses the ASA") {
+		t.Fatalf("proposals %+v", ps)
+	}
+	fe := ps[0].Effect.FindingFlows()
+	if len(fe) != 1 || fe[0].Before.Ingress != "inside" || fe[0].Before.Egress != "inside" {
+		t.Errorf("flows %+v", fe)
 	}
 }

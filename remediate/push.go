@@ -202,7 +202,6 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	res.Report = rep
 	var transcript strings.Builder
 	transcript.WriteString(rep.Transcript)
-	sh := &facts
 	for i, c := range exec {
 		placing, isShun := execChanges(changes)[i].(asaconfig.Shun)
 		if isShun {
@@ -215,7 +214,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: show shun failed, ownership unknown: %v", c, err))
 				continue
 			case present:
-				sh.foreign = true
+				facts.foreign = true
 				res.Warnings = append(res.Warnings, fmt.Sprintf("%s not sent: the device already shuns %s (not placed by firebreak; never claimed or removed by it)", c, placing.Addr))
 				continue
 			}
@@ -234,7 +233,7 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 				res.Warnings = append(res.Warnings, fmt.Sprintf("shun %s not verified: show shun does not list it (%v)", placing.Addr, err))
 				continue
 			}
-			sh.owned = true
+			facts.owned = true
 		}
 	}
 	if len(exec) > 0 {

@@ -329,7 +329,15 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 		fmt.Fprintf(w, "advisory   %s\n", strings.ReplaceAll(strings.TrimSpace(p.Advisory), "\n", "\n           "))
 	}
 	if p.Direction != "" {
-		fmt.Fprintf(w, "flows      %s\n", p.Direction)
+		dir := string(p.Direction)
+		if p.Kind == remediate.KindQuarantine {
+			// The target is the host: "peer" would name the wrong side.
+			dir = map[remediate.Direction]string{remediate.DirPeer: "opened by the host", remediate.DirHost: "opened to the host"}[p.Direction]
+			if dir == "" {
+				dir = string(p.Direction)
+			}
+		}
+		fmt.Fprintf(w, "flows      %s\n", dir)
 	}
 	if p.Effect != nil {
 		fmt.Fprintln(w, "effect     (data-path model, last dry run)")

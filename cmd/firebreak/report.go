@@ -95,6 +95,10 @@ func (a *app) reportSources(cfg *policies.Config, st *stats.Store) report.Source
 			}
 			var out []report.ProposalView
 			for _, p := range ps {
+				if v, ok := ineffectiveView(p); ok {
+					out = append(out, v)
+					continue
+				}
 				if p.State != remediate.StateProposed && p.State != remediate.StateApproved {
 					continue
 				}
@@ -140,6 +144,10 @@ func (a *app) reportProposalsWithDiff(cfg *policies.Config, st *stats.Store, run
 		}
 		var out []report.ProposalView
 		for _, p := range ps {
+			if v, ok := ineffectiveView(p); ok {
+				out = append(out, v)
+				continue
+			}
 			if p.State != remediate.StateProposed && p.State != remediate.StateApproved {
 				continue
 			}
@@ -180,6 +188,17 @@ func proposalView(p remediate.Proposal) report.ProposalView {
 		v.Effect = remediate.EffectLines(p.Effect)
 	}
 	return v
+}
+
+// ineffectiveView is the report's line for a change stored as ineffective (never offered).
+func ineffectiveView(p remediate.Proposal) (report.ProposalView, bool) {
+	if p.State != remediate.StateRejected || p.Effect == nil || p.Effect.Ineffective == "" {
+		return report.ProposalView{}, false
+	}
+	v := proposalView(p)
+	v.Effect, v.CLI = nil, nil
+	v.Ineffective = p.Effect.Ineffective
+	return v, true
 }
 
 // stillNeeded is the report's verdict on an applied block from its feedback.

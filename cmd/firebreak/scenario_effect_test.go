@@ -17,10 +17,13 @@ import (
 )
 
 // TestScenarioBlocksDropTheirFlows runs the demo's generated 30-day
-// scenario, then pushes every proposed block and quarantine, one at a time,
-// to a fresh fake ASA over SSH and judges with the fake's own data path:
-// every finding flow must turn to dropped and none of the policy's allowed
-// flows (management, DNS) may change verdict. FIREBREAK_SCENARIO_LINES sets
+// scenario, then pushes every proposed block and quarantine (at least one
+// of each: the compromised workstation's lateral movement is a critical
+// segment violation), one at a time, to a fresh fake ASA over SSH and
+// judges with the fake's own data path: each change has a finding flow the
+// fake permits before, every finding flow must turn to dropped and none of
+// the policy's allowed flows (management, DNS) may change verdict; the
+// changes stored ineffective are never proposed. FIREBREAK_SCENARIO_LINES sets
 // the lines per day (default 3000; the demo uses 20000).
 func TestScenarioBlocksDropTheirFlows(t *testing.T) {
 	if testing.Short() {
@@ -52,18 +55,24 @@ func TestScenarioBlocksDropTheirFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var changes, ineffective, flows, dropped, allowed, changed int
+	var changes, quarantines, ineffective, flows, permittedBefore, dropped, allowed, changed int
 	for _, p := range all {
 		if p.Kind != remediate.KindBlock && p.Kind != remediate.KindQuarantine {
 			continue
 		}
 		if p.Effect != nil && p.Effect.Ineffective != "" {
 			ineffective++
+			if p.State != remediate.StateRejected {
+				t.Errorf("%s is %s although ineffective: %s", p.ID, p.State, p.Effect.Ineffective)
+			}
 		}
 		if p.State != remediate.StateProposed {
 			continue
 		}
 		changes++
+		if p.Kind == remediate.KindQuarantine {
+			quarantines++
+		}
 		asa, err := fakeasa.New(fakeasa.Config{RunningConfig: string(running), User: "firebreak", Password: "pw-scenario", EnableSecret: "en-scenario"})
 		if err != nil {
 			t.Fatal(err)
@@ -92,6 +101,17 @@ func TestScenarioBlocksDropTheirFlows(t *testing.T) {
 		for i, f := range prot {
 			before[i] = traced(t, asa, f.Flow, cfg)
 		}
+		opens := 0
+		for _, f := range p.Flows {
+			f.SrcPort++
+			if traced(t, asa, f, cfg) {
+				opens++
+			}
+		}
+		if opens == 0 {
+			t.Errorf("%s %s %s: none of its flows is permitted by the fake before the change", p.ID, p.Kind, p.Target)
+		}
+		permittedBefore += opens
 		if _, _, err := m.Approve(ctx, p.ID, "test", "scenario", asa.Running()); err != nil {
 			t.Fatalf("approve %s: %v", p.ID, err)
 		}
@@ -116,10 +136,10 @@ func TestScenarioBlocksDropTheirFlows(t *testing.T) {
 		}
 		asa.Close()
 	}
-	t.Logf("30-day scenario: %d proposed blocks/quarantines pushed; %d of %d finding flows dropped by the fake; %d allowed/management/DNS flow checks, %d changed; %d stored ineffective",
-		changes, dropped, flows, allowed, changed, ineffective)
-	if changes == 0 || flows == 0 {
-		t.Fatalf("nothing checked: %d changes, %d flows", changes, flows)
+	t.Logf("30-day scenario: %d proposed changes pushed (%d blocks, %d quarantines); %d finding flows, %d permitted before, %d dropped after by the fake; %d allowed/management/DNS flow checks, %d changed; %d stored ineffective",
+		changes, changes-quarantines, quarantines, flows, permittedBefore, dropped, allowed, changed, ineffective)
+	if changes == 0 || flows == 0 || quarantines == 0 || quarantines == changes {
+		t.Fatalf("nothing checked: %d changes (%d quarantines), %d flows", changes, quarantines, flows)
 	}
 }
 

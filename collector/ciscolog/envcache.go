@@ -243,13 +243,21 @@ func (p *Parser) envTime(e *envEntry, frac time.Duration) time.Time {
 		e.hasYear, e.year, e.t, e.hasPrev = true, y, p.stampIn(y, &e.h.st, e.loc), false
 		e.ahead = e.t.Add(-31 * 24 * time.Hour)
 	}
-	if now.Before(e.ahead.Add(frac)) { // e.t+frac-now > 31 days, without Sub's saturation
+	ahead := e.ahead
+	if frac != 0 { // (time.Time.Add is not free: ASA stamps have no fraction)
+		ahead = ahead.Add(frac)
+	}
+	t := e.t
+	if now.Before(ahead) { // e.t+frac-now > 31 days, without Sub's saturation
 		if !e.hasPrev {
 			e.prev, e.hasPrev = p.stampIn(y-1, &e.h.st, e.loc), true
 		}
-		return e.prev.Add(frac)
+		t = e.prev
 	}
-	return e.t.Add(frac)
+	if frac != 0 {
+		t = t.Add(frac)
+	}
+	return t
 }
 
 // stampIn returns st in year y, read in loc, in UTC; as resolve and stamp.resolve compute it.

@@ -179,8 +179,9 @@ func (g *generator) planIncidents() {
 	p.outPort = g.addIncident(Incident{ID: "ports-1", Kind: KindUnusualPortOut, Detector: "unusual_ports",
 		Also:  []string{"significant_terms", "segment_violation"},
 		Start: g.at(p.outDay, 10, 5), End: g.at(p.outDay, 17, 0),
-		Hosts: l.addrList(p.outHost), Peers: l.addrList(l.shellPeer, l.ircPeer), Ports: []string{"tcp/4444", "tcp/6667"},
-		Description: "a workstation connects out on tcp/4444 and keeps an IRC session on tcp/6667"})
+		Hosts: l.addrList(p.outHost), Peers: l.addrList(l.shellPeer, l.ircPeer, l.dmzWeb), Ports: []string{"tcp/4444", "tcp/6667", "tcp/22"},
+		Description: "a workstation connects out on tcp/4444 (a reverse shell's port) and keeps an IRC session on tcp/6667, " +
+			"then opens ssh to the DMZ web server through the ASA (no flow allows it): a compromised host moving laterally"})
 
 	p.deniedDay = g.placeDay(0.55, 16)
 	p.denied = g.addIncident(Incident{ID: "ports-2", Kind: KindUnusualPortDenied, Detector: "unusual_ports",
@@ -252,6 +253,7 @@ func (g *generator) plantIncidents(day int, ds time.Time) {
 			g.outbound(day, t, p.outHost, ifInside, l.ircPeer, protoTCP, 6667, g.lognormal(30_000, 0.5),
 				60*60_000+g.rng.Int64N(30*60_000), false, p.outPort)
 		}
+		g.plantLateral(ms(13, 10))
 	}
 	if day == p.deniedDay {
 		ports := [3]uint16{5555, 8291, 37215}
@@ -291,6 +293,21 @@ func (g *generator) plantIncidents(day int, ds time.Time) {
 		}
 		g.push(rec{t: t0 + 60_000, kind: kThreat, dev: devASA, aux: 120, inc: p.scan})
 		g.push(rec{t: t0 + 150_000, kind: kThreat, dev: devASA, aux: 280, inc: p.scan})
+	}
+}
+
+// plantLateral queues the compromised workstation's ssh sessions to the DMZ web server
+// (inside to dmz through the ASA, permitted by the inside ACL). It draws nothing from the
+// random source, so the rest of the run is the same as without it.
+func (g *generator) plantLateral(t0 int64) {
+	l, p := g.l, &g.inc
+	for k := range 4 {
+		t := t0 + int64(k)*11*60_000 + int64(k*k)*7_000
+		bytes := uint64(4_000 + 1_500*k)
+		g.truth.Incidents[p.outPort-1].Bytes += bytes
+		g.connection(t, connSpec{proto: protoTCP, dir: dirOutbound, a: l.dmzWeb, aIf: ifDMZ, ap: 22, am: noAddr,
+			b: p.outHost, bIf: ifInside, bp: uint16(50_212 + 97*k), bm: noAddr, bytes: bytes,
+			durMs: int64(40_000 + 9_000*k), reason: 0, inc: p.outPort})
 	}
 }
 

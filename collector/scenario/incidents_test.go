@@ -275,6 +275,20 @@ func (c *checker) outPorts(in Incident) {
 	if ports[4444] < 5 || ports[6667] < 1 || len(ports) != 2 {
 		c.t.Errorf("outbound unconventional ports of %s: %v, want 4444 (5+) and 6667", h, ports)
 	}
+	// Then ssh to the DMZ web server, inside to dmz through the ASA.
+	ssh := 0
+	for _, x := range c.res.lines {
+		r := &x.r
+		if r.kind == kBuiltTCP && c.addr(r.b) == h && r.aIf == ifDMZ && r.bIf == ifInside && r.ap == 22 && r.dir == dirOutbound {
+			ssh++
+			if r.t < ms(in.Start) || r.t > ms(in.End) {
+				c.t.Errorf("ssh of %s at %v outside the incident window", h, time.UnixMilli(r.t))
+			}
+		}
+	}
+	if ssh != 4 {
+		c.t.Errorf("ssh sessions of %s to the DMZ: %d, want 4", h, ssh)
+	}
 }
 
 func (c *checker) denied(in Incident) {

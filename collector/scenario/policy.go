@@ -117,5 +117,9 @@ func (s Site) Policy() ([]byte, error) {
 	p("\ndetectors:\n")
 	p("  printer_egress: {max_bytes_per_week: 100KB}\n")
 	p("  silent_host: {hours: 6}\n")
+	// Patient data: traffic between segments that no flow allows is critical, and a
+	// critical segment violation asks for a quarantine of the host (workstations and
+	// printers only, unless remediation.quarantine_roles opts a role in).
+	p("  segment_violation: {severity: critical}\n")
 	return b.Bytes(), nil
 }

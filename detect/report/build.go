@@ -370,8 +370,15 @@ func buildProposals(ctx context.Context, fn func(context.Context) ([]ProposalVie
 		}
 	}
 	slices.SortStableFunc(ps, func(a, b ProposalView) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID)) })
-	s := ProposalsSection{Pending: ps}
-	if len(ps) == 0 {
+	var s ProposalsSection
+	for _, p := range ps {
+		if p.Ineffective != "" {
+			s.Ineffective = append(s.Ineffective, p)
+		} else {
+			s.Pending = append(s.Pending, p)
+		}
+	}
+	if len(s.Pending) == 0 {
 		s.Note = "no proposals waiting"
 	}
 	return s

@@ -182,12 +182,17 @@ type ProposalView struct {
 	Effect  []string  `json:"effect,omitempty"`
 	Created time.Time `json:"created"`
 	Age     Age       `json:"age"` // filled by Build from Created when zero
+	// Ineffective, when set, says why the change is not offered: the data-path model found
+	// it would stop nothing (its flows already dropped, or never crossing the ASA).
+	Ineffective string `json:"ineffective,omitempty"`
 }
 
 // ProposalsSection is the proposals waiting for a person (proposed or approved, not applied).
 type ProposalsSection struct {
 	Pending []ProposalView `json:"pending"`
 	Note    string         `json:"note,omitempty"`
+	// Ineffective are the changes stored as ineffective: never offered, listed with the reason.
+	Ineffective []ProposalView `json:"ineffective,omitempty"`
 }
 
 // BlockView is an applied block and whether it works: hit counts from the device and deny

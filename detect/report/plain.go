@@ -105,6 +105,14 @@ func (d *Data) blocks() []block {
 		}
 		add(t)
 	}
+	if len(d.Proposals.Ineffective) > 0 {
+		p("Not offered: the data-path model says these changes would stop nothing (stored as ineffective).")
+		t := block{kind: blockTable, head: []string{"ID", "Kind", "Target", "Findings", "Why not"}}
+		for _, pr := range d.Proposals.Ineffective {
+			t.rows = append(t.rows, []string{pr.ID, pr.Kind, pr.Target, strings.Join(pr.Findings, ","), pr.Ineffective})
+		}
+		add(t)
+	}
 	for _, pr := range d.Proposals.Pending {
 		if pr.Diff == "" && len(pr.CLI) == 0 && len(pr.Effect) == 0 {
 			continue

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -218,4 +219,29 @@ func outsideFences(md string) string {
 		}
 	}
 	return b.String()
+}
+
+// A change stored as ineffective is not a pending proposal: the report lists
+// it apart, with the reason, in every format.
+func TestIneffectiveProposalsListedApart(t *testing.T) {
+	why := "all 3 flows already dropped by outside_access_in line 5; the ACL already stops this peer"
+	views := []ProposalView{
+		{ID: "p-0011", Kind: "block", State: "proposed", Target: "192.0.2.144", Reason: "external peer of unusual_ports"},
+		{ID: "p-0016", Kind: "block", State: "rejected", Target: "203.0.113.250", Findings: []string{"4a7554d9"}, Ineffective: why},
+	}
+	s := buildProposals(t.Context(), func(context.Context) ([]ProposalView, error) { return views, nil }, time.Now(), slog.New(slog.DiscardHandler))
+	if len(s.Pending) != 1 || s.Pending[0].ID != "p-0011" || len(s.Ineffective) != 1 || s.Ineffective[0].ID != "p-0016" {
+		t.Fatalf("pending %+v ineffective %+v", s.Pending, s.Ineffective)
+	}
+	d := &Data{Proposals: s}
+	for _, f := range []Format{FormatText, FormatMarkdown, FormatHTML} {
+		out := render(t, d, f)
+		want := why
+		if f == FormatMarkdown {
+			want = strings.ReplaceAll(why, "_", `\_`)
+		}
+		if !strings.Contains(out, want) || !strings.Contains(out, "p-0016") || !strings.Contains(out, "Not offered") {
+			t.Errorf("%s report does not list the ineffective change:\n%s", f, out)
+		}
+	}
 }
