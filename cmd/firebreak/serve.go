@@ -136,7 +136,7 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
 	}
 	sock := co.APISocketPath()
-	api, err := forward.Listen(sock)
+	api, err := forward.Listen(sock, cfg.People.AdminGroup, log)
 	if err != nil {
 		ls.Close()
 		if hl != nil {

@@ -41,7 +41,7 @@
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.
 //
-// # Key schema (version 5, key meta|schema)
+// # Key schema (version 6, key meta|schema)
 //
 // Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
 // as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
@@ -103,8 +103,10 @@
 // Records of other packages (JSON values, see RecordTx):
 //
 //	rec|<ns>|<id>             JSON, optional TTL (findings, proposals, blocks, checkpoints...)
-//	log|<ns>|<seq, 20 digits> JSON, append-only, no TTL (the audit log)
+//	log|<ns>|<seq, 20 digits> JSON, append-only, no TTL (the audit log), chained by hash
 //	logseq|<ns>               the last sequence number of log ns
+//	loghead|<ns>              the hash of log ns's last entry
+//	logchain|<ns>             where the chain began on an upgraded file (see logchain.go)
 //
 // # Read path
 //

@@ -17,12 +17,14 @@ import (
 // instead of refusing it. Open applies the steps from the file's version to schemaVersion, one
 // buntdb transaction per step that also sets the new version, so a crash leaves the file at a
 // whole step and the next Open resumes. Before the first step the old file is saved beside it
-// (firebreak.db.schema-vN.bak, a buntdb snapshot). Records (rec|, log|, logseq|) have kept their
-// format since version 1; steps convert statistics families whose key or value layout changed.
+// (firebreak.db.schema-vN.bak, a buntdb snapshot). Records (rec|, logseq|) have kept their
+// format since version 1; steps convert statistics families whose key or value layout changed,
+// schema 5 chained the log entries (log|, see logchain.go), and schema 6 took the buntdb TTLs
+// off the statistics (retention.go).
 // A file from a newer firebreak is refused: its layout is unknown here.
 
 // schemaVersion is the layout this program writes.
-const schemaVersion = 5
+const schemaVersion = 6
 
 type migration struct {
 	from, to int
@@ -32,7 +34,8 @@ type migration struct {
 
 var migrations = []migration{
 	{3, 4, "denies and their ACLs as one key per source and day; term lists in 4 shards", migrateV3},
-	{4, 5, "statistics without buntdb TTLs (deleted by Prune); exemplars carry their line's time", migrateV4},
+	{4, 5, "log entries chained by hash (the audit logs)", migrateV4},
+	{5, 6, "statistics without buntdb TTLs (deleted by Prune); exemplars carry their line's time", migrateV5},
 }
 
 // Migrated is what Open did to bring an older file to schemaVersion.
@@ -335,11 +338,11 @@ func migrateV3Terms(tx *buntdb.Tx, now int64, ret Retention) (int, error) {
 	return written, nil
 }
 
-// migrateV4 takes the buntdb TTL off every statistics key (Prune deletes them by the time in
+// migrateV5 takes the buntdb TTL off every statistics key (Prune deletes them by the time in
 // their key or value from now on) and keeps the data. Exemplar values gain their line's time,
 // which schema 4 only held in the TTL: the TTL ran Retention.Exemplars from the line. Keys
 // already past retention are deleted. Records keep their TTLs.
-func migrateV4(tx *buntdb.Tx, now int64, ret Retention) (int, error) {
+func migrateV5(tx *buntdb.Tx, now int64, ret Retention) (int, error) {
 	type kv struct{ k, v string }
 	var set []kv
 	var del []string

@@ -10,7 +10,7 @@ import (
 	"github.com/tidwall/buntdb"
 )
 
-// Retention without per-key TTLs (schema 5). buntdb keeps a second tree of every key with a
+// Retention without per-key TTLs (schema 6). buntdb keeps a second tree of every key with a
 // TTL and rebuilds it from the whole file at Open, and it expires keys one by one in the
 // background; statistics keys carry their time in the key (buckets) or the value (first/last
 // seen, exemplars), so the store deletes what is past retention itself, by range, at most once
