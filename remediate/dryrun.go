@@ -41,6 +41,8 @@ type DryRun struct {
 	// Effect is the verdict of the proposal's flows, and of the flows that
 	// must keep working, before and after (nil for advisories, removals).
 	Effect *Effect `json:"effect,omitempty"`
+	// flows are a manual block's synthetic flows for this config (nil otherwise).
+	flows []datapath.Flow
 }
 
 // plan computes the typed changes of p against cfg. Targets are checked
@@ -285,6 +287,12 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 
 func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.Config) (DryRun, error) {
 	d := DryRun{Proposal: p.ID, Device: p.Device, Hostname: cfg.Hostname()}
+	if p.Origin == OriginManual && p.Kind == KindBlock {
+		// Its synthetic flows follow this config's routes (manual.go); the approval keeps them.
+		p.Flows = m.manualFlows(p.Target, cfg)
+		p.Direction = direction(p.Target, p.Flows)
+		d.flows = p.Flows
+	}
 	if p.Kind == KindAdvisory {
 		d.Advisory = p.Advisory
 		d.Fingerprint = cfg.Fingerprint(asaconfig.Scope{})
@@ -437,6 +445,9 @@ func (m *Manager) Approve(ctx context.Context, id, who, comment, running string)
 			Hostname: d.Hostname, Changes: enc, Lines: lines}
 		q.Notes = d.Notes
 		q.Effect = d.Effect
+		if q.Origin == OriginManual && q.Kind == KindBlock {
+			q.Flows, q.Direction = d.flows, direction(q.Target, d.flows)
+		}
 		q.LastError = ""
 		seq, err := move(tx, q, StateApproved, ActionApprove, who, comment, now)
 		if err != nil {
