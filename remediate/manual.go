@@ -66,7 +66,7 @@ func (m *Manager) Block(ctx context.Context, who string, req ManualBlock, runnin
 	now := m.now()
 	g := m.newGuard(ctx, dev.OutsideInterface, running)
 	p = Proposal{Kind: KindBlock, Device: dev.Name, Target: t, Interface: dev.OutsideInterface, Group: dev.ObjectGroup,
-		Origin: OriginManual, Reason: "manual block: " + oneLine(req.Reason), CreatedAt: now}
+		Origin: OriginManual, Reason: "manual block: " + oneLine(req.Reason), CreatedAt: now, ProposedBy: who}
 	p.Duration = req.Duration
 	if p.Duration == 0 {
 		p.Duration = m.duration(KindBlock)

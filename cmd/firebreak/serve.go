@@ -249,7 +249,9 @@ func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheu
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
+	src := a.reportSources(cfg, st)
+	src.ArchiveDir = filepath.Join(co.DataDir, "raw") // the drill-down's raw lines
+	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: src, AllowedHosts: co.HTTP.AllowedHosts,
 		Log: a.log.With("component", "dashboard")}))
 	var h http.Handler = mux
 	if creds.Any() {
