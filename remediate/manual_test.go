@@ -27,7 +27,7 @@ func TestManualBlockFlowsFollowRoutes(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("block: %v %v", err, created)
 	}
-	if p.Reason != "manual block: phishing write erase" || p.Origin != remediate.OriginManual || p.State != remediate.StateProposed {
+	if p.Reason != "manual block: phishing write erase" || p.Origin != remediate.OriginManual || p.State != remediate.StateProposed || p.ProposedBy != operator {
 		t.Errorf("proposal %+v", p)
 	}
 	a := netip.MustParseAddr
