@@ -27,7 +27,9 @@ type Config struct {
 	Schedules   Schedules         `yaml:"schedules"`
 	Retention   Retention         `yaml:"retention"`
 	Remediation Remediation       `yaml:"remediation"`
-	Report      Report            `yaml:"report"`
+	// People: the admins' group for the daemon's socket, and who may approve (people.go).
+	People People `yaml:"people"`
+	Report Report `yaml:"report"`
 	// Services are known external services (update CDNs, SaaS, the offsite backup): never
 	// blocked, never counted as exfiltration (see context.go).
 	Services []Service `yaml:"services"`

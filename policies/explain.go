@@ -149,6 +149,7 @@ func Explain(c *Config, now time.Time) string {
 	p("Remediation\tblock %s, quarantine %s, broadest block /%d (IPv4) /%d (IPv6)\n",
 		forever(re.BlockDuration.Block), forever(re.BlockDuration.Quarantine), re.MaxPrefixLenV4, re.MaxPrefixLenV6)
 	p("  \tremove on expiry %s, push on approve %s, shun %s\n", yesNo(re.AutoRemoveOnExpiry), yesNo(re.PushOnApprove), shun(re))
+	p("People\t%s\n", people(c.People))
 	mailTo := "no mail"
 	if c.Report.SMTP.Host != "" {
 		mailTo = fmt.Sprintf("mail %s via %s:%d", strings.Join(c.Report.SMTP.To, ", "), c.Report.SMTP.Host, c.Report.SMTP.Port)
@@ -209,6 +210,29 @@ func forever(d Duration) string {
 		return "until removed"
 	}
 	return d.String()
+}
+
+func people(pp People) string {
+	sock := "socket for the daemon's user only (0600)"
+	if pp.AdminGroup != "" {
+		sock = "socket for group " + pp.AdminGroup + " (0660)"
+	}
+	who := "anyone may approve"
+	if len(pp.Approvers) > 0 {
+		who = "approvers " + strings.Join(pp.Approvers, ", ")
+	}
+	for _, k := range ApprovalKinds {
+		if l, ok := pp.ApproversByKind[k]; ok {
+			who += "; " + k + ": " + strings.Join(l, ", ")
+		}
+	}
+	if pp.ProposerCannotApprove {
+		who += "; the proposer cannot approve"
+	}
+	if len(pp.TwoPerson) > 0 {
+		who += "; two approvers for " + strings.Join(pp.TwoPerson, ", ")
+	}
+	return sock + ", " + who
 }
 
 func shun(r Remediation) string {

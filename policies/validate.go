@@ -168,6 +168,7 @@ func (v *validator) validate() {
 	v.schedules()
 	v.retention()
 	v.remediation()
+	v.people()
 	v.report()
 	v.findings()
 	v.outputs()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ func (a *app) genCmd() *cobra.Command {
 		siteFile string
 		send     string
 		rate     int
+		sendFor  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR",
@@ -31,10 +34,14 @@ and the rest run on it without hand editing. The same seed, --start and sizes gi
 bytes; without --start the scenario ends today.
 
 With --send, the generated lines are also replayed as UDP datagrams to a syslog listener at a
-steady rate, for load tests. Only loopback destinations are accepted.`,
+steady rate, for load tests. Only loopback destinations are accepted. With --duration, the
+lines (at most 262,144 of them, the first) are generated into memory first and sent over and
+over for that long, so that generation does not hold the sender back (sendmmsg, 64 datagrams
+a call).`,
 		Example: `  firebreak gen --days 30 --seed 7 --out /tmp/clinic
   firebreak gen --profile harbor --days 24 --seed 3 --out /tmp/harbor
-  firebreak gen --days 1 --lines-per-day 2000000 --out /tmp/load --send udp://127.0.0.1:5140 --rate 100000`,
+  firebreak gen --days 1 --lines-per-day 2000000 --out /tmp/load --send udp://127.0.0.1:5140 --rate 100000
+  firebreak gen --days 1 --send udp://127.0.0.1:5140 --rate 150000 --duration 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -46,6 +53,9 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 				if rate <= 0 {
 					return errors.New("--rate must be positive")
 				}
+			}
+			if sendFor < 0 || (sendFor > 0 && send == "") {
+				return errors.New("--duration needs --send and must be positive")
 			}
 			if start != "" {
 				t, err := time.Parse(time.DateOnly, start)
@@ -87,6 +97,9 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 			if send == "" {
 				return nil
 			}
+			if sendFor > 0 {
+				return a.sendFor(ctx, cfg, send, rate, sendFor)
+			}
 			// Generate again (same seed, same lines) as one time-ordered stream of both devices.
 			pr, pw := io.Pipe()
 			genErr := make(chan error, 1)
@@ -120,5 +133,72 @@ steady rate, for load tests. Only loopback destinations are accepted.`,
 	f.StringVar(&out, "out", "", "output folder (created)")
 	f.StringVar(&send, "send", "", "also replay the lines to udp://127.0.0.1:PORT (loopback only)")
 	f.IntVar(&rate, "rate", 10000, "lines per second for --send")
+	f.DurationVar(&sendFor, "duration", 0, "with --send: send from memory for this long, repeating the lines (rate × duration datagrams)")
 	return cmd
+}
+
+// maxSendLines bounds the lines held in memory for gen --duration (about 35 MB of syslog).
+const maxSendLines = 1 << 18
+
+// sendFor generates up to maxSendLines lines into memory, then sends rate × d of them,
+// repeating, to target.
+func (a *app) sendFor(ctx context.Context, cfg scenario.Config, target string, rate int, d time.Duration) error {
+	gctx, stop := context.WithCancel(ctx)
+	defer stop()
+	lc := &lineCollector{max: maxSendLines, full: stop}
+	if _, err := scenario.Generate(gctx, cfg, scenario.Writers{All: lc}); err != nil && !lc.done() {
+		return err
+	}
+	lines := lc.lines()
+	count := int(int64(rate) * int64(d) / int64(time.Second))
+	began := time.Now()
+	n, err := scenario.SendLines(ctx, lines, target, rate, count)
+	el := time.Since(began)
+	fmt.Fprintf(a.stdout, "sent %d lines (%d distinct) to %s in %s (%.0f lines/s)\n", n, len(lines), target, el.Round(time.Millisecond), float64(n)/el.Seconds())
+	return err
+}
+
+// lineCollector keeps the first max non-empty lines written to it and calls full once it
+// has them.
+type lineCollector struct {
+	max  int
+	full func()
+	buf  []byte // the lines back to back, without their newlines
+	ends []int  // where each line ends in buf
+	from int    // where the line being written starts in buf
+}
+
+func (c *lineCollector) done() bool { return len(c.ends) >= c.max }
+
+func (c *lineCollector) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && !c.done() {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.buf = append(c.buf, p...)
+			break
+		}
+		c.buf = append(c.buf, bytes.TrimSuffix(p[:i], []byte{'\r'})...)
+		if len(c.buf) > c.from {
+			c.ends = append(c.ends, len(c.buf))
+			c.from = len(c.buf)
+		}
+		p = p[i+1:]
+	}
+	if c.done() {
+		c.full()
+		return n, context.Canceled // enough: generation stops
+	}
+	return n, nil
+}
+
+// lines returns the complete non-empty lines kept, aliasing one buffer.
+func (c *lineCollector) lines() [][]byte {
+	out := make([][]byte, len(c.ends))
+	prev := 0
+	for i, e := range c.ends[:min(len(c.ends), c.max)] {
+		out[i] = c.buf[prev:e:e]
+		prev = e
+	}
+	return out
 }

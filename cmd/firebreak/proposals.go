@@ -679,12 +679,25 @@ func (a *app) proposalsReconcileCmd() *cobra.Command {
 }
 
 func (a *app) proposalsAuditCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, verify bool
 	cmd := &cobra.Command{
 		Use:   "audit [ID]",
-		Short: "Print the audit log (every transition, who, when, comment)",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Print the audit log (every transition, who, when, comment), or --verify its hash chain",
+		Long: `Print the audit log (every transition, who, when, comment).
+
+--verify walks the hash chain of the proposals' and the findings' audit logs from the
+first entry and reports the first one that is not what firebreak wrote: edited, deleted,
+reordered or inserted. It exits 1 when a log was tampered with, 0 when both are intact.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if verify {
+				if len(args) != 0 {
+					return usageError{errors.New("--verify checks whole logs: it takes no proposal ID")}
+				}
+				return a.withStore(cmd, func(ctx context.Context, _ *policies.Config, st *stats.Store) error {
+					return a.verifyAudit(ctx, st, asJSON)
+				})
+			}
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
 				id := ""
 				if len(args) == 1 {
@@ -709,7 +722,66 @@ func (a *app) proposalsAuditCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&verify, "verify", false, "check the audit logs' hash chain (exit 1 on tampering)")
 	return cmd
+}
+
+// auditCheck is one log's verification as printed by proposals audit --verify.
+type auditCheck struct {
+	stats.LogCheck
+	Intact bool                  `json:"intact"`
+	Entry  *remediate.AuditEntry `json:"entry,omitempty"` // the broken entry, when it decodes
+}
+
+// verifyAudit checks both audit logs and prints the result; tampering is errExit.
+func (a *app) verifyAudit(ctx context.Context, st *stats.Store, asJSON bool) error {
+	var out []auditCheck
+	intact := true
+	for _, ns := range []string{remediate.NSAudit, detect.NSAudit} {
+		c, err := st.VerifyLog(ctx, ns)
+		if err != nil {
+			return fmt.Errorf("verify log %s: %w", ns, err)
+		}
+		ac := auditCheck{LogCheck: c, Intact: c.Break == nil}
+		if c.Break != nil {
+			intact = false
+			var e remediate.AuditEntry
+			if json.Unmarshal(c.Break.Payload, &e) == nil && !e.At.IsZero() {
+				e.Seq = c.Break.Seq
+				ac.Entry = &e
+			}
+		}
+		out = append(out, ac)
+	}
+	if asJSON {
+		if err := writeJSON(a.stdout, struct {
+			Intact bool         `json:"intact"`
+			Logs   []auditCheck `json:"logs"`
+		}{intact, out}); err != nil {
+			return err
+		}
+	} else {
+		d := display.Text
+		for _, c := range out {
+			if c.Break == nil {
+				fmt.Fprintf(a.stdout, "%s: %d entries, intact, head %s\n", c.NS, c.Entries, c.Head)
+			} else {
+				fmt.Fprintf(a.stdout, "%s: TAMPERED at entry %d: %s: %s\n", c.NS, c.Break.Seq, c.Break.Kind, d(c.Break.Detail))
+				if e := c.Entry; e != nil {
+					fmt.Fprintf(a.stdout, "  entry %d: %s %s %s %s\n", e.Seq, e.At.UTC().Format(time.RFC3339), d(e.Proposal), d(e.Who), d(e.Action))
+				} else if len(c.Break.Payload) > 0 {
+					fmt.Fprintf(a.stdout, "  entry %d: %s\n", c.Break.Seq, d(string(c.Break.Payload)))
+				}
+			}
+			if c.ChainedUpTo > 0 {
+				fmt.Fprintf(a.stdout, "  entries 1 to %d were written before the chain and chained at the upgrade on %s: edits before then do not show\n", c.ChainedUpTo, c.ChainedAt.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	if !intact {
+		return errExit
+	}
+	return nil
 }
 
 // proposalStates lists the state machine's states for --state.

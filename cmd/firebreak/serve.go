@@ -136,7 +136,7 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 			ErrorLog: slog.NewLogLogger(a.log.With("component", "http").Handler(), slog.LevelDebug)} // TLS handshake noise
 	}
 	sock := co.APISocketPath()
-	api, err := forward.Listen(sock)
+	api, err := forward.Listen(sock, cfg.People.AdminGroup, log)
 	if err != nil {
 		ls.Close()
 		if hl != nil {
@@ -249,7 +249,9 @@ func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheu
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
+	src := a.reportSources(cfg, st)
+	src.ArchiveDir = filepath.Join(co.DataDir, "raw") // the drill-down's raw lines
+	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: src, AllowedHosts: co.HTTP.AllowedHosts,
 		Log: a.log.With("component", "dashboard")}))
 	var h http.Handler = mux
 	if creds.Any() {

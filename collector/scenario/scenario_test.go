@@ -206,6 +206,10 @@ func TestSendRefusesNonLoopback(t *testing.T) {
 		if !errors.Is(err, ErrNotLoopback) {
 			t.Errorf("Send to %s: err = %v, want ErrNotLoopback", target, err)
 		}
+		n, err := SendLines(context.Background(), [][]byte{[]byte("x")}, target, 100, 10)
+		if !errors.Is(err, ErrNotLoopback) || n != 0 {
+			t.Errorf("SendLines to %s: %d, %v; want ErrNotLoopback", target, n, err)
+		}
 	}
 	for _, target := range []string{"tcp://127.0.0.1:514", "udp://127.0.0.1", "127.0.0.1:514", "udp://127.0.0.1:99999", "udp://127.0.0.1:514/x"} {
 		_, err := Send(context.Background(), strings.NewReader("x\n"), target, 100)
@@ -269,6 +273,45 @@ func TestSendDelivers(t *testing.T) {
 	}
 	for i, g := range recv {
 		if want := "<166>line " + strings.Repeat("x", i%7); g != want {
+			t.Fatalf("datagram %d = %q, want %q", i, g, want)
+		}
+	}
+}
+
+// SendLines sends count datagrams, taking the lines in turn and starting over.
+func TestSendLinesRepeats(t *testing.T) {
+	pc, err := listenUDP(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := [][]byte{[]byte("<166>a"), []byte("<166>bb"), []byte("<166>ccc")}
+	const n = 500
+	if err := pc.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []string, 1)
+	go func() {
+		var out []string
+		buf := make([]byte, 2048)
+		for range n {
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			out = append(out, string(buf[:k]))
+		}
+		got <- out
+	}()
+	sent, err := SendLines(context.Background(), lines, "udp://"+pc.LocalAddr().String(), 20000, n)
+	if err != nil || sent != n {
+		t.Fatalf("SendLines = %d, %v; want %d", sent, err, n)
+	}
+	recv := <-got
+	if len(recv) != n {
+		t.Fatalf("received %d of %d datagrams", len(recv), n)
+	}
+	for i, g := range recv {
+		if want := string(lines[i%len(lines)]); g != want {
 			t.Fatalf("datagram %d = %q, want %q", i, g, want)
 		}
 	}

@@ -100,8 +100,10 @@
 // Records of other packages (JSON values, see RecordTx):
 //
 //	rec|<ns>|<id>             JSON, optional TTL (findings, proposals, blocks, checkpoints...)
-//	log|<ns>|<seq, 20 digits> JSON, append-only, no TTL (the audit log)
+//	log|<ns>|<seq, 20 digits> JSON, append-only, no TTL (the audit log), chained by hash
 //	logseq|<ns>               the last sequence number of log ns
+//	loghead|<ns>              the hash of log ns's last entry
+//	logchain|<ns>             where the chain began on an upgraded file (see logchain.go)
 //
 // # Read path
 //

@@ -17,12 +17,13 @@ import (
 // instead of refusing it. Open applies the steps from the file's version to schemaVersion, one
 // buntdb transaction per step that also sets the new version, so a crash leaves the file at a
 // whole step and the next Open resumes. Before the first step the old file is saved beside it
-// (firebreak.db.schema-vN.bak, a buntdb snapshot). Records (rec|, log|, logseq|) have kept their
-// format since version 1; steps convert statistics families whose key or value layout changed.
+// (firebreak.db.schema-vN.bak, a buntdb snapshot). Records (rec|, logseq|) have kept their
+// format since version 1; steps convert statistics families whose key or value layout changed,
+// and schema 5 chained the log entries (log|, see logchain.go).
 // A file from a newer firebreak is refused: its layout is unknown here.
 
 // schemaVersion is the layout this program writes.
-const schemaVersion = 4
+const schemaVersion = 5
 
 type migration struct {
 	from, to int
@@ -32,6 +33,7 @@ type migration struct {
 
 var migrations = []migration{
 	{3, 4, "denies and their ACLs as one key per source and day; term lists in 4 shards", migrateV3},
+	{4, 5, "log entries chained by hash (the audit logs)", migrateV4},
 }
 
 // Migrated is what Open did to bring an older file to schemaVersion.

@@ -13,7 +13,8 @@ import (
 
 // Records: JSON values of other packages (findings, proposals, blocks, scheduler checkpoints)
 // and append-only logs (the audit log), kept in the same file so that one transaction can
-// change several of them. Keys: rec|<ns>|<id>, log|<ns>|<seq, 20 digits>, logseq|<ns>.
+// change several of them. Keys: rec|<ns>|<id>, log|<ns>|<seq, 20 digits>, logseq|<ns>,
+// loghead|<ns> and logchain|<ns> (see logchain.go).
 
 const (
 	pfxRec    = "rec"
@@ -47,6 +48,7 @@ func logPrefix(ns string) string  { return pfxLog + "|" + ns + "|" }
 type RecordTx struct {
 	tx       *buntdb.Tx
 	writable bool
+	appended []LogRecord // for Store.OnLog once the transaction commits
 }
 
 // Put stores v as JSON under (ns, id), replacing any previous value. A ttl ≤ 0 keeps it until
@@ -163,16 +165,33 @@ func (t *RecordTx) AppendLog(ns string, v any) (uint64, error) {
 	if _, err := t.tx.Get(key); err == nil {
 		return 0, fmt.Errorf("append to log %s: sequence %d already used", ns, seq)
 	}
+	headKey := pfxLogHead + "|" + ns
+	prev, err := t.tx.Get(headKey)
+	if errors.Is(err, buntdb.ErrNotFound) {
+		prev, err = LogGenesis, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", ns, err)
+	}
+	val, h, err := sealLog(ns, seq, prev, b)
+	if err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", ns, err)
+	}
 	if _, _, err := t.tx.Set(seqKey, strconv.FormatUint(seq, 10), nil); err != nil {
 		return 0, fmt.Errorf("append to log %s: %w", ns, err)
 	}
-	if _, _, err := t.tx.Set(key, string(b), nil); err != nil {
+	if _, _, err := t.tx.Set(key, val, nil); err != nil {
 		return 0, fmt.Errorf("append to log %s: %w", ns, err)
 	}
+	if _, _, err := t.tx.Set(headKey, h, nil); err != nil {
+		return 0, fmt.Errorf("append to log %s: %w", ns, err)
+	}
+	t.appended = append(t.appended, LogRecord{NS: ns, Seq: seq, Prev: prev, Hash: h, Payload: b})
 	return seq, nil
 }
 
-// ListLog calls fn for every entry of log ns with a sequence number above after, in order.
+// ListLog calls fn for every entry of log ns with a sequence number above after, in order,
+// with the JSON given to AppendLog (VerifyLog checks the chain around it).
 func (t *RecordTx) ListLog(ns string, after uint64, fn func(seq uint64, raw []byte) error) error {
 	if err := checkName(ns); err != nil {
 		return err
@@ -184,7 +203,11 @@ func (t *RecordTx) ListLog(ns string, after uint64, fn func(seq uint64, raw []by
 		if err != nil {
 			continue
 		}
-		if err := fn(seq, []byte(e.v)); err != nil {
+		raw := []byte(e.v)
+		if env, ok := openLog(e.v); ok {
+			raw = env.V
+		}
+		if err := fn(seq, raw); err != nil {
 			return err
 		}
 	}
@@ -198,7 +221,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx *RecordTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *buntdb.Tx) error { return fn(&RecordTx{tx: tx, writable: true}) })
+	rt := &RecordTx{writable: true}
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		rt.tx, rt.appended = tx, rt.appended[:0]
+		return fn(rt)
+	})
+	if err == nil {
+		for _, r := range rt.appended {
+			for _, h := range s.logHooks {
+				h(r)
+			}
+		}
+	}
+	return err
 }
 
 // View runs fn in a read-only transaction with a stable view.

@@ -124,6 +124,8 @@ type Store struct {
 	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
 
 	migrated *Migrated // what Open migrated (nil: the file was current)
+
+	logHooks []func(LogRecord) // see OnLog
 }
 
 // bucketMemo remembers which time buckets may have counter keys in the file, so that a flush

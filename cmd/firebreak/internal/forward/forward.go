@@ -4,8 +4,9 @@
 // The daemon owns the database file (one process may open it). When it runs, the CLI sends its
 // arguments over a unix socket in the data folder; the daemon executes the very same command
 // tree against its open database and streams standard output, standard error and the exit
-// status back. The socket is mode 0600 and the caller's identity is taken from the kernel
-// (SO_PEERCRED), not from the request, so audit records name the real OS user.
+// status back. The socket is mode 0600, or 0660 with the admins' group (people.admin_group),
+// and the caller's identity is taken from the kernel (SO_PEERCRED), not from the request, so
+// audit records name the real OS user of each admin.
 //
 // Wire format: the client sends one JSON Request line, then its standard input until it
 // half-closes. The daemon answers with frames: one byte stream id (1 stdout, 2 stderr, 3 exit
@@ -24,6 +25,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -51,8 +53,22 @@ const (
 	maxRequest   = 1 << 20
 )
 
-// Listen creates the unix socket at path, replacing a stale one, readable by its owner only.
-func Listen(path string) (*net.UnixListener, error) {
+// Listen creates the unix socket at path, replacing a stale one. With group empty it is mode
+// 0600, for its owner only; otherwise it is mode 0660 with that OS group, so its members can
+// connect (the kernel still names each of them). A group that does not exist, or that the
+// process may not give the socket (a non-root daemon must be a member), is an error. A folder
+// on the way that the group cannot search is logged: its members could not reach the socket.
+func Listen(path, group string, log *slog.Logger) (*net.UnixListener, error) {
+	gid := -1
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			return nil, fmt.Errorf("socket group %q (people.admin_group): %w; create the group or change the policy", group, err)
+		}
+		if gid, err = strconv.Atoi(g.Gid); err != nil {
+			return nil, fmt.Errorf("socket group %q: gid %q: %w", group, g.Gid, err)
+		}
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale socket: %w", err)
 	}
@@ -60,11 +76,45 @@ func Listen(path string) (*net.UnixListener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	mode := os.FileMode(0o600)
+	if gid >= 0 {
+		// Group first, then the mode: the socket is never open to a group it is not meant for.
+		if err := os.Chown(path, -1, gid); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("give socket %s to group %s: %w (the daemon's user must be a member of %s)", path, group, err, group)
+		}
+		mode = 0o660
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
+	if gid >= 0 {
+		if dir := unsearchable(filepath.Dir(path), uint32(gid)); dir != "" {
+			log.Warn("members of the socket's group cannot reach it: a folder on the way is not searchable by them",
+				"socket", path, "group", group, "folder", dir)
+		}
+	}
 	return ln, nil
+}
+
+// unsearchable returns the first folder from dir up to / that members of gid cannot search
+// (no x for others, and not x for a group that is gid), or "".
+func unsearchable(dir string, gid uint32) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return d
+		}
+		m := fi.Mode().Perm()
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if m&0o001 == 0 && !(ok && st.Gid == gid && m&0o010 != 0) {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			return ""
+		}
+	}
 }
 
 // Serve accepts connections until ctx ends or ln is closed, running each request in its own

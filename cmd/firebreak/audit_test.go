@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/buntdb"
+
+	"github.com/firebreak-dev/firebreak/collector/stats"
+)
+
+const auditFindings = `[{"id":"f1","key":"port_scan|203.0.113.7","detector":"port_scan","severity":"medium",
+  "title":"scan","subject":{"peer":"203.0.113.7"},
+  "evidence":{"summary":"s","window":{"from":"2026-03-01T00:00:00Z","to":"2026-03-01T01:00:00Z"}},
+  "first_seen":"2026-03-01T00:00:00Z","last_seen":"2026-03-01T00:30:00Z","count":1,"status":"open"}]`
+
+// Someone who can write the data folder edits, deletes or reorders audit entries in the
+// database file: proposals audit --verify names the entry and exits 1; put back, it is 0.
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	_, dir, base := cliRig(t, "")
+	cli := func(wantCode int, args ...string) string {
+		t.Helper()
+		code, out, errOut := runCLI(t, "", append(append([]string{}, base...), args...)...)
+		if code != wantCode {
+			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, code, wantCode, out, errOut)
+		}
+		return out
+	}
+	findings := filepath.Join(dir, "findings.json")
+	write(t, findings, auditFindings)
+	cli(0, "propose", "--findings", findings)
+	cli(0, "proposals", "approve", "p-0001", "--comment", "ok")
+	cli(0, "proposals", "push", "p-0001")
+	cli(0, "proposals", "revert", "p-0001", "--comment", "done")
+	if out := cli(0, "proposals", "audit", "--verify"); !strings.Contains(out, "\naudit: ") && !strings.HasPrefix(out, "audit: ") || !strings.Contains(out, " entries, intact, head ") {
+		t.Fatalf("verify before tampering:\n%s", out)
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal([]byte(cli(0, "proposals", "audit", "--json")), &entries); err != nil || len(entries) < 4 {
+		t.Fatalf("audit --json: %d entries, %v", len(entries), err)
+	}
+
+	db := filepath.Join(dir, "data", stats.DBFile)
+	key := func(seq int) string { return fmt.Sprintf("log|audit|%020d", seq) }
+	var orig2, orig3 string
+	edit := func(fn func(tx *buntdb.Tx) error) {
+		t.Helper()
+		b, err := buntdb.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Update(func(tx *buntdb.Tx) error {
+			if orig2 == "" {
+				orig2, _ = tx.Get(key(2))
+				orig3, _ = tx.Get(key(3))
+			}
+			return fn(tx)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restore := func(tx *buntdb.Tx) error {
+		if _, _, err := tx.Set(key(2), orig2, nil); err != nil {
+			return err
+		}
+		_, _, err := tx.Set(key(3), orig3, nil)
+		return err
+	}
+	cases := []struct {
+		name   string
+		kind   string
+		change func(tx *buntdb.Tx) error
+		want   []string
+	}{
+		{"edit", stats.LogEdited, func(tx *buntdb.Tx) error {
+			v, _ := tx.Get(key(2))
+			if !strings.Contains(v, `"comment":"ok"`) {
+				return fmt.Errorf("entry 2 is not the approval: %s", v)
+			}
+			_, _, err := tx.Set(key(2), strings.Replace(v, `"comment":"ok"`, `"comment":"by the book"`, 1), nil)
+			return err
+		}, []string{"audit: TAMPERED at entry 2: edited:", "entry 2: 20", "p-0001", "approve"}},
+		{"delete", stats.LogDeleted, func(tx *buntdb.Tx) error { _, err := tx.Delete(key(2)); return err },
+			[]string{"audit: TAMPERED at entry 2: deleted: entry 2 is missing"}},
+		{"reorder", stats.LogReordered, func(tx *buntdb.Tx) error {
+			if _, _, err := tx.Set(key(2), orig3, nil); err != nil {
+				return err
+			}
+			_, _, err := tx.Set(key(3), orig2, nil)
+			return err
+		}, []string{"audit: TAMPERED at entry 2: reordered: entries 2 and 3 were swapped"}},
+	}
+	for _, tc := range cases {
+		edit(tc.change)
+		out := cli(1, "proposals", "audit", "--verify")
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: verify lacks %q:\n%s", tc.name, w, out)
+			}
+		}
+		if !strings.Contains(out, "finding-audit:") {
+			t.Errorf("%s: the findings' log is not checked:\n%s", tc.name, out)
+		}
+		var js struct {
+			Intact bool `json:"intact"`
+			Logs   []struct {
+				NS    string          `json:"ns"`
+				Break *stats.LogBreak `json:"break"`
+			} `json:"logs"`
+		}
+		if err := json.Unmarshal([]byte(cli(1, "proposals", "audit", "--verify", "--json")), &js); err != nil {
+			t.Fatal(err)
+		}
+		if js.Intact || js.Logs[0].NS != "audit" || js.Logs[0].Break == nil || js.Logs[0].Break.Seq != 2 || js.Logs[0].Break.Kind != tc.kind {
+			t.Errorf("%s: --json = %+v, break %+v", tc.name, js, js.Logs[0].Break)
+		}
+		edit(restore)
+		cli(0, "proposals", "audit", "--verify")
+	}
+}
