@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 	for _, h := range readmeOpsSections {
 		cmds = append(cmds, inlineCommands(t, readme, h, groups)...)
 	}
-	lastBackup := ""
+	lastBackup, lastDigest := "", ""
 	seen := map[string]bool{}
 	for _, line := range cmds {
 		line = strings.ReplaceAll(line, "/etc/firebreak/site.yaml", site)
@@ -131,6 +132,11 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 				} else {
 					a = propID
 				}
+			case a == "DIGEST":
+				if lastDigest == "" {
+					t.Fatalf("README: %s comes before any proposals diff showed a digest", line)
+				}
+				a = lastDigest
 			case a == "FILE":
 				if lastBackup == "" {
 					t.Fatalf("README: %s comes before any db backup", line)
@@ -149,9 +155,15 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 		if len(expanded) >= 3 && expanded[0] == "db" && expanded[1] == "backup" {
 			lastBackup = expanded[2]
 		}
-		code, _, errOut := runCLI(t, "", expanded...)
+		code, out, errOut := runCLI(t, "", expanded...)
 		if code != 0 {
 			t.Fatalf("README operations: %s\nexit %d: %s", line, code, errOut)
+		}
+		if len(expanded) >= 2 && expanded[0] == "proposals" && expanded[1] == "diff" {
+			// What the person saw and approves: the plan digest diff prints.
+			if m := digestRE.FindStringSubmatch(out); m != nil {
+				lastDigest = m[1]
+			}
 		}
 		seen[strings.Join(expanded[:min(2, len(expanded))], " ")] = true
 	}
@@ -202,6 +214,8 @@ func detectIncidentDays(t *testing.T, truthPath string) {
 		t.Fatalf("propose: exit %d: %s", code, errOut)
 	}
 }
+
+var digestRE = regexp.MustCompile(`(?i)digest\W+([0-9a-f]{64})`)
 
 // readmeTargets picks the IDs the README's placeholders stand for: a block still waiting for
 // approval, or approved offline by the tour (approving again binds the live config), and a
