@@ -114,7 +114,7 @@ that a person reviews, approves and pushes over SSH.`,
 		a.statusCmd(),
 		a.reportCmd(),
 		a.demoCmd(),
-		a.proposeCmd(), a.proposalsCmd(),
+		a.proposeCmd(), a.proposalsCmd(), a.blockCmd(), a.unblockCmd(),
 		a.detectCmd(), a.findingsCmd(), a.termsCmd(), a.policyCmd(),
 		a.dbCmd(), a.esCmd(),
 	)
