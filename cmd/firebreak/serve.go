@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,7 +40,8 @@ type serveState struct {
 }
 
 func (a *app) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	var cpuProfile string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: receive syslog, keep statistics, serve the local API",
 		Long: `serve is the daemon. It receives syslog on UDP and TCP (RFC 6587 newline and
@@ -65,9 +67,23 @@ from 127.0.0.1 only, data in ./firebreak-data).`,
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(a.path(cpuProfile))
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return a.serve(cmd.Context(), cfg)
 		},
 	}
+	// A file, not an HTTP endpoint: profiling needs no listener and is written at shutdown.
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to this file (for load tests)")
+	return cmd
 }
 
 func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
