@@ -31,6 +31,10 @@ type SchedulerOptions struct {
 	// (new, updated after their suppression ended, reopened), on the scheduler's goroutine:
 	// remediation proposes changes here. It must return when ctx is done.
 	OnFindings func(ctx context.Context, findings []Finding)
+	// OnStored, if set, is called after each run with every finding it stored and what the
+	// store did with it (alerts pick theirs by change and severity), before OnFindings. It
+	// must not block.
+	OnStored func(stored []Upserted)
 	// Metrics, if set, records every scheduled run.
 	Metrics *RunMetrics
 }
@@ -162,6 +166,9 @@ func (s *Scheduler) RunOnce(ctx context.Context) (res RunResult, ran bool, err e
 		}
 	}
 	s.log.Info("detection run", "window_end", at, "findings", len(res.Findings), "took", res.Took, "failed", len(res.Errors))
+	if s.o.OnStored != nil && len(res.Findings) > 0 {
+		s.o.OnStored(res.Findings)
+	}
 	if s.o.OnFindings != nil {
 		var alert []Finding
 		for _, u := range res.Findings {

@@ -18,10 +18,12 @@ func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
 	env.Findings = NewStore(env.Stats.(Records), 0)
 	now := at.Add(10 * time.Minute)
 	var got [][]Finding
+	var stored [][]Upserted
 	reg := prometheus.NewRegistry()
 	s, err := NewScheduler(SchedulerOptions{
 		Env: env, Now: func() time.Time { return now },
 		OnFindings: func(_ context.Context, fs []Finding) { got = append(got, fs) },
+		OnStored:   func(us []Upserted) { stored = append(stored, us) },
 		Metrics:    NewRunMetrics(reg),
 	})
 	if err != nil {
@@ -56,6 +58,10 @@ func TestSchedulerRunOnceIsIdempotentPerHour(t *testing.T) {
 	}
 	if len(got) == 1 && (len(got[0]) != 1 || got[0][0].Detector != DetectorSegmentViolation) {
 		t.Errorf("OnFindings got %v; want the segment violation", got[0])
+	}
+	// OnStored sees every run that stored findings, the silent update too, with its change.
+	if len(stored) != 2 || len(stored[0]) != 1 || stored[0][0].Change != ChangeNew || stored[1][0].Change != ChangeSilent {
+		t.Errorf("OnStored got %+v; want the new finding, then its silent update", stored)
 	}
 	m := s.o.Metrics
 	if ok, skipped := testutil.ToFloat64(m.runs.WithLabelValues("ok")), testutil.ToFloat64(m.runs.WithLabelValues("skipped")); ok != 2 || skipped != 2 {

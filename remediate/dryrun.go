@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/devices"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -41,6 +40,11 @@ type DryRun struct {
 	// Effect is the verdict of the proposal's flows, and of the flows that
 	// must keep working, before and after (nil for advisories, removals).
 	Effect *Effect `json:"effect,omitempty"`
+	// Digest binds what an approver is shown (PlanDigest): an approval
+	// records it and a push refuses a plan with another.
+	Digest string `json:"digest"`
+	// flows are a manual block's synthetic flows for this config (nil otherwise).
+	flows []datapath.Flow
 }
 
 // plan computes the typed changes of p against cfg. Targets are checked
@@ -285,9 +289,16 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 
 func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.Config) (DryRun, error) {
 	d := DryRun{Proposal: p.ID, Device: p.Device, Hostname: cfg.Hostname()}
+	if p.Origin == OriginManual && p.Kind == KindBlock {
+		// Its synthetic flows follow this config's routes (manual.go); the approval keeps them.
+		p.Flows = m.manualFlows(p.Target, cfg)
+		p.Direction = direction(p.Target, p.Flows)
+		d.flows = p.Flows
+	}
 	if p.Kind == KindAdvisory {
 		d.Advisory = p.Advisory
 		d.Fingerprint = cfg.Fingerprint(asaconfig.Scope{})
+		d.Digest = PlanDigest(p, d.Hostname, d.Fingerprint, nil, nil)
 		return d, nil
 	}
 	pl, acl, err := m.plan(ctx, p, cfg)
@@ -320,6 +331,7 @@ func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.C
 		d.ExecLines = append(d.ExecLines, c.String())
 	}
 	d.Fingerprint = cfg.Fingerprint(asaconfig.ScopeOf(pl.Changes))
+	d.Digest = PlanDigest(p, d.Hostname, d.Fingerprint, d.Lines, d.ExecLines)
 	if acl != "" {
 		d.ACL = acl
 		d.ElementsBefore, _ = cfg.ElementCount(acl)
@@ -400,52 +412,6 @@ func sentLines(steps []devices.Step) []string {
 		}
 	}
 	return out
-}
-
-// Approve records a person's approval of proposal id, computed against
-// running (from the device or a saved file): the typed changes, the lines and
-// the scope fingerprint. A proposed, failed or approved proposal may be
-// approved (again). With push_on_approve, the caller pushes next.
-func (m *Manager) Approve(ctx context.Context, id, who, comment, running string) (Proposal, DryRun, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return Proposal{}, DryRun{}, err
-	}
-	if !CanMove(p.State, StateApproved) {
-		return Proposal{}, DryRun{}, fmt.Errorf("%s is %s: %w", p.ID, p.State, ErrTransition)
-	}
-	d, err := m.dryRun(ctx, p, running)
-	if err != nil {
-		return Proposal{}, DryRun{}, err
-	}
-	if err := d.Effect.Err(); err != nil {
-		// Never approved: it would not stop its flows, or would stop
-		// traffic the site needs.
-		return Proposal{}, d, fmt.Errorf("%s: %w", p.ID, err)
-	}
-	enc, err := asaconfig.MarshalChanges(d.Changes)
-	if err != nil {
-		return Proposal{}, DryRun{}, err
-	}
-	lines := append(append([]string(nil), d.Lines...), d.ExecLines...)
-	now := m.now()
-	out, err := m.update(ctx, id, func(tx *stats.RecordTx, q *Proposal) error {
-		if q.State != p.State {
-			return fmt.Errorf("%s changed state to %s meanwhile: %w", q.ID, q.State, ErrTransition)
-		}
-		q.Approval = &Approval{By: who, At: now, Comment: comment, Fingerprint: d.Fingerprint,
-			Hostname: d.Hostname, Changes: enc, Lines: lines}
-		q.Notes = d.Notes
-		q.Effect = d.Effect
-		q.LastError = ""
-		seq, err := move(tx, q, StateApproved, ActionApprove, who, comment, now)
-		if err != nil {
-			return err
-		}
-		q.Approval.AuditSeq = seq
-		return tx.Put(NSProposals, q.ID, q, 0)
-	})
-	return out, d, err
 }
 
 // hostPrefixOf is the single address of a host prefix, or false.

@@ -42,7 +42,9 @@ const (
 // A transition not listed here is refused with ErrTransition.
 var Transitions = map[State][]State{
 	StateProposed: {StateApproved, StateRejected},
-	StateApproved: {StateApproved, StateRejected, StateApplied, StateFailed},
+	// approved → proposed: one of two approvers approved a plan that changed since the
+	// complete approval (people.two_person); the approvals start over.
+	StateApproved: {StateApproved, StateProposed, StateRejected, StateApplied, StateFailed},
 	StateFailed:   {StateApproved, StateRejected},
 	StateApplied:  {StateReverted, StateExpired},
 	StateRejected: nil,
@@ -81,6 +83,14 @@ var (
 	ErrNoDevice    = errors.New("no manageable ASA device")
 	ErrNoPusher    = errors.New("no device access configured")
 	ErrUnsafeLine  = errors.New("unsafe cli line")
+	// ErrDigest: the plan computed now is not the one approved (its digest differs).
+	ErrDigest = fmt.Errorf("%w: the plan's digest differs from the approved one", ErrStale)
+	// ErrNotApprover, ErrSelfApproval, ErrSameApprover and ErrApprovals are the people
+	// rules of the policy (policies.People).
+	ErrNotApprover  = errors.New("not an approver")
+	ErrSelfApproval = errors.New("the proposer cannot approve")
+	ErrSameApprover = errors.New("already approved by this user")
+	ErrApprovals    = errors.New("not enough distinct approvals")
 )
 
 // FindingRef ties a proposal to a finding that justifies it.
@@ -91,17 +101,58 @@ type FindingRef struct {
 	Severity string `json:"severity"`
 }
 
-// Approval is what a person approved: the typed changes computed against a
-// running configuration with the given scope fingerprint.
+// Approval is what people approved: the typed changes computed against a
+// running configuration with the given scope fingerprint, and the digest of
+// the plan they were shown (PlanDigest). By, At, Comment and AuditSeq are the
+// latest approver's; Approvers lists every distinct user who approved this
+// digest. A proposal whose kind needs two approvers (people.two_person) stays
+// proposed with an Approval of one until a second user approves the same
+// digest.
 type Approval struct {
 	By          string          `json:"by"`
 	At          time.Time       `json:"at"`
 	Comment     string          `json:"comment,omitempty"`
 	Fingerprint string          `json:"fingerprint"`
 	Hostname    string          `json:"hostname,omitempty"`
-	Changes     json.RawMessage `json:"changes"` // asaconfig.MarshalChanges
-	Lines       []string        `json:"lines"`   // the CLI lines shown in the dry run
+	Changes     json.RawMessage `json:"changes"`              // asaconfig.MarshalChanges
+	Lines       []string        `json:"lines"`                // the CLI lines shown in the dry run
+	ExecLines   int             `json:"exec_lines,omitempty"` // how many of Lines are privileged EXEC (the last)
+	Digest      string          `json:"digest,omitempty"`
 	AuditSeq    uint64          `json:"audit_seq"`
+	Approvers   []Approver      `json:"approvers,omitempty"`
+	Needed      int             `json:"needed,omitempty"` // distinct approvers the policy asked for
+	// ByPolicy: firebreak approved on the policy's behalf (auto_remove_on_expiry);
+	// the people rules do not apply.
+	ByPolicy bool `json:"by_policy,omitempty"`
+}
+
+// Approver is one user's approval of a plan.
+type Approver struct {
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Comment  string    `json:"comment,omitempty"`
+	AuditSeq uint64    `json:"audit_seq"`
+}
+
+// Names lists the distinct approvers, in order.
+func (a *Approval) Names() []string {
+	if a == nil {
+		return nil
+	}
+	if len(a.Approvers) == 0 {
+		return []string{a.By}
+	}
+	out := make([]string, 0, len(a.Approvers))
+	for _, x := range a.Approvers {
+		out = append(out, x.By)
+	}
+	return out
+}
+
+// Complete reports whether the approval has as many distinct approvers as it
+// needed.
+func (a *Approval) Complete() bool {
+	return a != nil && len(a.Names()) >= max(a.Needed, 1)
 }
 
 // Proposal is one proposed change and its history. It is a value; the store
@@ -112,6 +163,8 @@ type Proposal struct {
 	Kind   Kind   `json:"kind"`
 	State  State  `json:"state"`
 	Device string `json:"device"`
+	// Origin is OriginManual for a person's block (firebreak block), else empty (findings).
+	Origin string `json:"origin,omitempty"`
 	// Target is the external address or prefix (block), the host (quarantine,
 	// as a /32 or /128) or the SAN prefix (san_fix).
 	Target    netip.Prefix `json:"target,omitzero"`
@@ -138,18 +191,21 @@ type Proposal struct {
 	Effect    *Effect         `json:"effect,omitempty"`
 	// Verification is the device's packet-tracer result for each flow
 	// after the last push.
-	Verification []Trace   `json:"verification,omitempty"`
-	Reason       string    `json:"reason"`             // why proposed, from a fixed template
-	Advisory     string    `json:"advisory,omitempty"` // for a person, never sent
-	Refusal      string    `json:"refusal,omitempty"`  // why a target was refused
-	Notes        []string  `json:"notes,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Approval     *Approval `json:"approval,omitempty"`
-	AppliedAt    time.Time `json:"applied_at,omitzero"`
-	ExpiresAt    time.Time `json:"expires_at,omitzero"`
-	ShunUntil    time.Time `json:"shun_until,omitzero"`
-	Unshunned    bool      `json:"unshunned,omitempty"`
+	Verification []Trace  `json:"verification,omitempty"`
+	Reason       string   `json:"reason"`             // why proposed, from a fixed template
+	Advisory     string   `json:"advisory,omitempty"` // for a person, never sent
+	Refusal      string   `json:"refusal,omitempty"`  // why a target was refused
+	Notes        []string `json:"notes,omitempty"`
+	// ProposedBy is who created the proposal: a person (propose, revert), the
+	// daemon's detections or firebreak itself (expiry).
+	ProposedBy string    `json:"proposed_by,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Approval   *Approval `json:"approval,omitempty"`
+	AppliedAt  time.Time `json:"applied_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	ShunUntil  time.Time `json:"shun_until,omitzero"`
+	Unshunned  bool      `json:"unshunned,omitempty"`
 	// ShunOwned is set when firebreak placed the shun (show shun did not
 	// list the address before and did after): only an owned shun is
 	// expired, removed or re-placed by firebreak. ShunForeign: the device
@@ -198,19 +254,23 @@ type AuditEntry struct {
 
 // Audit actions.
 const (
-	ActionPropose     = "propose"
-	ActionRefuse      = "refuse"
-	ActionUpdate      = "update"
-	ActionApprove     = "approve"
-	ActionReject      = "reject"
-	ActionPush        = "push"
-	ActionPushFailed  = "push-failed"
-	ActionPushRefused = "push-refused"
-	ActionRevert      = "revert"
-	ActionExpire      = "expire"
-	ActionUnshun      = "unshun"
-	ActionIneffective = "ineffective"
-	ActionVerify      = "verify"
+	ActionPropose = "propose"
+	ActionRefuse  = "refuse"
+	ActionUpdate  = "update"
+	ActionApprove = "approve"
+	// ActionApprovePartial: one approval of a proposal that needs two.
+	ActionApprovePartial = "approve-partial"
+	// ActionApproveRefused: an approval the people rules or the digest refused.
+	ActionApproveRefused = "approve-refused"
+	ActionReject         = "reject"
+	ActionPush           = "push"
+	ActionPushFailed     = "push-failed"
+	ActionPushRefused    = "push-refused"
+	ActionRevert         = "revert"
+	ActionExpire         = "expire"
+	ActionUnshun         = "unshun"
+	ActionIneffective    = "ineffective"
+	ActionVerify         = "verify"
 )
 
 func (p *Proposal) String() string {

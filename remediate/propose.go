@@ -247,7 +247,7 @@ func (m *Manager) Propose(ctx context.Context, who string, findings []detect.Fin
 				p.Findings = w.refs
 				p.Flows = w.flows
 				p.Direction = direction(p.Target, p.Flows)
-				p.CreatedAt = now
+				p.CreatedAt, p.ProposedBy = now, who
 				if p.Kind == KindBlock {
 					p.Group = dev.ObjectGroup
 					p.Shun = w.in.shun

@@ -77,6 +77,11 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 		return res, err
 	}
 	if p.State != StateApproved {
+		if a := p.Approval; a != nil && p.State.Open() && !a.Complete() {
+			// One of two approvals: refused, and recorded.
+			return res, m.refusePush(ctx, p, who, ErrApprovals, fmt.Sprintf("%d of %d approvals (%s); a second, different approver must approve the same plan",
+				len(a.Names()), a.Needed, strings.Join(a.Names(), ", ")))
+		}
 		return res, fmt.Errorf("%s is %s, not approved: %w", p.ID, p.State, ErrNotApproved)
 	}
 	if err := m.st.View(ctx, func(tx *stats.RecordTx) error { return hasApproval(tx, &p) }); err != nil {
@@ -85,6 +90,9 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	changes, err := p.ApprovedChanges()
 	if err != nil {
 		return res, fmt.Errorf("approved changes of %s: %w", p.ID, err)
+	}
+	if err := m.checkApproval(p, changes); err != nil {
+		return res, m.refusePush(ctx, p, who, err, "")
 	}
 	steps, exec, err := deviceSteps(changes)
 	if err != nil {
@@ -120,6 +128,17 @@ func (m *Manager) Push(ctx context.Context, id, who string) (PushResult, error) 
 	cfg, err := asaconfig.Parse([]byte(running))
 	if err != nil {
 		return res, m.fail(ctx, &res, p, who, devices.Report{}, err)
+	}
+	// The plan computed now must be the one approved: same lines, same
+	// configuration fingerprint (the approval's digest).
+	if cur, err := m.dryRunConfig(ctx, p, cfg); err != nil {
+		return res, m.refusePush(ctx, p, who, ErrDigest, "the plan no longer computes: "+err.Error())
+	} else if cur.Digest != p.Approval.Digest {
+		what := firstDiff(p.Approval.Lines, append(append([]string(nil), cur.Lines...), cur.ExecLines...))
+		if cur.Fingerprint != p.Approval.Fingerprint || cur.Hostname != p.Approval.Hostname {
+			what = fmt.Sprintf("the running configuration changed (fingerprint %.16s, approved %.16s); %s", cur.Fingerprint, p.Approval.Fingerprint, what)
+		}
+		return res, m.refusePush(ctx, p, who, ErrDigest, fmt.Sprintf("plan digest now %.16s, approved %.16s: %s", cur.Digest, p.Approval.Digest, what))
 	}
 	scope := asaconfig.ScopeOf(changes)
 	if fp := cfg.Fingerprint(scope); fp != p.Approval.Fingerprint || cfg.Hostname() != p.Approval.Hostname {
@@ -309,12 +328,28 @@ func ShunListed(out string, a netip.Addr) bool {
 
 // refuseStale records a refused push (state unchanged) and returns ErrStale.
 func (m *Manager) refuseStale(ctx context.Context, p Proposal, who, detail string) error {
+	return m.refusePush(ctx, p, who, ErrStale, detail)
+}
+
+// refusePush records a refused push (state unchanged) and returns cause with
+// detail.
+func (m *Manager) refusePush(ctx context.Context, p Proposal, who string, cause error, detail string) error {
+	comment := cause.Error()
+	if detail != "" {
+		comment += ": " + detail
+	}
 	_, err := m.update(ctx, p.ID, func(tx *stats.RecordTx, q *Proposal) error {
-		_, err := move(tx, q, q.State, ActionPushRefused, who, detail, m.now())
+		_, err := move(tx, q, q.State, ActionPushRefused, who, comment, m.now())
 		return err
 	})
-	return errors.Join(fmt.Errorf("%s: nothing sent: %w (%s); review `firebreak proposals diff %s` and approve again",
-		p.ID, ErrStale, detail, p.ID), err)
+	next := "review `firebreak proposals diff " + p.ID + "` and approve again"
+	if errors.Is(cause, ErrApprovals) {
+		next = "another approver must run `firebreak proposals approve " + p.ID + "`"
+	}
+	if detail == "" {
+		return errors.Join(fmt.Errorf("%s: nothing sent: %w; %s", p.ID, cause, next), err)
+	}
+	return errors.Join(fmt.Errorf("%s: nothing sent: %w (%s); %s", p.ID, cause, detail, next), err)
 }
 
 // fail marks the proposal failed with err and the report's transcript.
@@ -423,7 +458,7 @@ func (m *Manager) newRemoval(ctx context.Context, origID, who, reason, comment s
 		out = Proposal{ID: id, Seq: seq, Kind: KindRemoval, Device: orig.Device, Target: orig.Target,
 			Interface: orig.Interface, Group: orig.Group, RemovalOf: orig.ID, RemovalReason: reason,
 			Findings: orig.Findings, Reason: fmt.Sprintf("%s of %s (%s %s)", reason, orig.ID, orig.Kind, orig.Target),
-			CreatedAt: now}
+			CreatedAt: now, ProposedBy: who}
 		if comment == "" {
 			comment = out.Reason
 		}
@@ -442,10 +477,13 @@ func (m *Manager) Revert(ctx context.Context, id, who, comment string) (PushResu
 	if err != nil {
 		return PushResult{}, err
 	}
-	return m.approveAndPush(ctx, r.ID, who, comment)
+	return m.approveAndPush(ctx, r.ID, who, comment, false)
 }
 
-func (m *Manager) approveAndPush(ctx context.Context, id, who, comment string) (PushResult, error) {
+// approveAndPush approves id against the device's configuration and pushes
+// it; byPolicy is firebreak acting on the policy's behalf (the people rules do
+// not apply).
+func (m *Manager) approveAndPush(ctx context.Context, id, who, comment string, byPolicy bool) (PushResult, error) {
 	var running string
 	p, err := m.Get(ctx, id)
 	if err != nil {
@@ -454,7 +492,7 @@ func (m *Manager) approveAndPush(ctx context.Context, id, who, comment string) (
 	if running, err = m.Running(ctx, p.Device); err != nil {
 		return PushResult{Proposal: p}, fmt.Errorf("read device config for %s: %w", id, err)
 	}
-	if _, _, err := m.Approve(ctx, id, who, comment, running); err != nil {
+	if _, _, err := m.approve(ctx, id, who, comment, running, "", byPolicy); err != nil {
 		return PushResult{Proposal: p}, err
 	}
 	return m.Push(ctx, id, who)
@@ -504,7 +542,7 @@ func (m *Manager) Expire(ctx context.Context, now time.Time) (ExpireResult, erro
 			continue
 		}
 		if m.pol.Remediation.AutoRemoveOnExpiry {
-			pr, err := m.approveAndPush(ctx, r.ID, System, "auto_remove_on_expiry")
+			pr, err := m.approveAndPush(ctx, r.ID, System, "auto_remove_on_expiry", true)
 			if err != nil {
 				res.Errors = append(res.Errors, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect"
+	"github.com/firebreak-dev/firebreak/detect/alert"
 	"github.com/firebreak-dev/firebreak/detect/report"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
@@ -26,6 +28,7 @@ type daemonJobs struct {
 	reportSpec cron.Schedule
 	cron       *cron.Cron // runs the report job
 	m          *remediate.Manager
+	alerts     *alert.Notifier // nil: no alerts configured
 	log        *slog.Logger
 	reports    *prometheus.CounterVec // report runs by result
 	reportOK   prometheus.Gauge       // last report written and mailed
@@ -35,9 +38,18 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	m := a.manager(cfg, st)
 	env := &detect.Env{Stats: st, Policy: cfg, Log: a.log.With("component", "detect"),
 		Findings: detect.NewStore(st, time.Duration(cfg.Retention.Findings))}
+	notifier, err := newNotifier(cfg, a.log.With("component", "alerts"), reg)
+	if err != nil {
+		return nil, err
+	}
+	var onStored func([]detect.Upserted)
+	if notifier != nil {
+		onStored = func(us []detect.Upserted) { notifier.Notify(us) }
+	}
 	sched, err := detect.NewScheduler(detect.SchedulerOptions{
-		Env:     env,
-		Metrics: detect.NewRunMetrics(reg),
+		Env:      env,
+		Metrics:  detect.NewRunMetrics(reg),
+		OnStored: onStored,
 		OnFindings: func(ctx context.Context, fs []detect.Finding) {
 			outs.findings(fs)
 			// The device is not asked here: the dry run at approval checks its own protections.
@@ -72,7 +84,32 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	reportOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "firebreak_report_last_success_timestamp_seconds",
 		Help: "When the last scheduled report was written (and mailed, when mail is set), unix time."})
 	reg.MustRegister(reports, reportOK)
-	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, log: log, reports: reports, reportOK: reportOK}, nil
+	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, alerts: notifier, log: log, reports: reports, reportOK: reportOK}, nil
+}
+
+// newNotifier builds the alerts of findings.alerts (nil when none are configured): mail with
+// report.smtp's settings and password, and the webhooks.
+func newNotifier(cfg *policies.Config, log *slog.Logger, reg prometheus.Registerer) (*alert.Notifier, error) {
+	a := cfg.Findings.Alerts
+	if a.MinSeverity == "" || (!a.Mail && len(a.Webhooks) == 0) {
+		return nil, nil
+	}
+	o := alert.Options{Site: cfg.Site, MinSeverity: detect.Severity(a.MinSeverity), MaxPerHour: a.MaxPerHour,
+		Webhooks: a.Webhooks, Log: log, Registerer: reg}
+	if a.Mail {
+		sm := cfg.Report.SMTP
+		o.Mail = &report.MailConfig{Host: sm.Host, Port: sm.Port, From: sm.From, To: sm.To, User: sm.User, StartTLS: sm.StartTLS, Log: log}
+		if sm.PasswordEnv != "" {
+			if o.Mail.Password = os.Getenv(sm.PasswordEnv); o.Mail.Password == "" {
+				return nil, fmt.Errorf("mail alerts: $%s (report.smtp.password_env) is empty", sm.PasswordEnv)
+			}
+		}
+	}
+	n, err := alert.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	return n, nil
 }
 
 // run runs every job until ctx ends and returns when they have stopped.
@@ -93,6 +130,13 @@ func (d *daemonJobs) run(ctx context.Context) error {
 	}))
 	d.cron.Start()
 	defer func() { <-d.cron.Stop().Done() }()
+	if d.alerts != nil {
+		// Delivery has its own goroutines; it stops with ctx, after the detections (which
+		// only queue alerts) have.
+		ended := make(chan struct{})
+		go func() { defer close(ended); _ = d.alerts.Run(ctx) }()
+		defer func() { <-ended }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.detect.Run(ctx) }()
 	t := time.NewTicker(time.Hour)

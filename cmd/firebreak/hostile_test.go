@@ -232,9 +232,9 @@ func TestHostileTextIsEscapedEverywhere(t *testing.T) {
 	}
 	defer st.Close()
 	a := &app{log: slog.New(slog.DiscardHandler), stdout: io.Discard, stderr: io.Discard}
-	srv := httptest.NewServer(report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), Since: 48 * time.Hour}))
+	srv := httptest.NewServer(report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st)}))
 	defer srv.Close()
-	for _, path := range []string{"/", "/findings", "/proposals", "/blocks"} {
+	for _, path := range []string{"/?range=7d", "/findings?range=7d", "/proposals", "/blocks", "/window?range=7d"} {
 		resp, err := srv.Client().Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -246,7 +246,7 @@ func TestHostileTextIsEscapedEverywhere(t *testing.T) {
 		}
 		l, seen := htmlLeaks(string(body), n)
 		least := 0
-		if path == "/findings" {
+		if path == "/findings?range=7d" {
 			least = n
 		}
 		check("dashboard "+path, l, seen, least)

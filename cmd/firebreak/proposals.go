@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -166,6 +167,8 @@ func (a *app) printList(ps []remediate.Proposal) {
 			note = "DRIFT " + p.OpenDrift()[0].Kind + ": " + p.OpenDrift()[0].Detail
 		case p.State == remediate.StateApplied && !p.ExpiresAt.IsZero():
 			note = "expires " + p.ExpiresAt.UTC().Format(time.RFC3339)
+		case p.State.Open() && p.Approval != nil && !p.Approval.Complete():
+			note = fmt.Sprintf("%d of %d approvals (%s)", len(p.Approval.Names()), p.Approval.Needed, strings.Join(p.Approval.Names(), ", "))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p.ID, p.Kind, p.State, p.Device, target,
 			len(p.Findings), p.UpdatedAt.UTC().Format("2006-01-02 15:04"), display.Text(note))
@@ -203,16 +206,28 @@ func (a *app) withManager(cmd *cobra.Command, fn func(ctx context.Context, m *re
 
 func (a *app) proposalsListCmd() *cobra.Command {
 	var asJSON bool
-	var state string
+	var state, target string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List proposals",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var only netip.Prefix
+			if target != "" {
+				var err error
+				if only, err = parseTarget(target); err != nil {
+					return usageError{fmt.Errorf("--target: %w", err)}
+				}
+			}
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
 				ps, err := m.List(ctx)
 				if err != nil {
 					return err
+				}
+				if only.IsValid() {
+					// An address matches the proposals whose target holds it; a network, those
+					// whose target overlaps it.
+					ps = slices.DeleteFunc(ps, func(p remediate.Proposal) bool { return !p.Target.IsValid() || !p.Target.Overlaps(only) })
 				}
 				if state != "" {
 					kept := ps[:0]
@@ -236,6 +251,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	enumFlag(cmd, &state, "state", "", "only proposals in this state", proposalStates()...)
+	cmd.Flags().StringVar(&target, "target", "", "only proposals whose target holds this address or overlaps this CIDR network")
 	return cmd
 }
 
@@ -275,6 +291,9 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 	w := a.stdout
 	d := display.Text
 	fmt.Fprintf(w, "proposal   %s\nkind       %s\nstate      %s\ndevice     %s\n", p.ID, p.Kind, p.State, p.Device)
+	if p.Origin != "" {
+		fmt.Fprintf(w, "origin     %s\n", p.Origin)
+	}
 	if p.Target.IsValid() {
 		fmt.Fprintf(w, "target     %s\n", p.Target)
 	}
@@ -356,7 +375,18 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 		fmt.Fprintf(w, "route      %s\n", d(p.RouteCheck.String()))
 	}
 	if ap := p.Approval; ap != nil {
-		fmt.Fprintf(w, "approved   by %s at %s, config fingerprint %.16s\n", d(ap.By), ap.At.UTC().Format(time.RFC3339), ap.Fingerprint)
+		who := make([]string, 0, len(ap.Names()))
+		for _, n := range ap.Names() {
+			who = append(who, d(n))
+		}
+		label := "approved   by"
+		if !ap.Complete() {
+			label = fmt.Sprintf("approval   %d of %d (waiting for another approver) by", len(who), ap.Needed)
+		}
+		fmt.Fprintf(w, "%s %s at %s, config fingerprint %.16s\n", label, strings.Join(who, ", "), ap.At.UTC().Format(time.RFC3339), ap.Fingerprint)
+		if ap.Digest != "" {
+			fmt.Fprintf(w, "digest     %s\n", ap.Digest)
+		}
 		for _, l := range ap.Lines {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
@@ -377,6 +407,7 @@ func (a *app) printDryRun(p remediate.Proposal, dr remediate.DryRun) {
 		target = " " + p.Target.String()
 	}
 	fmt.Fprintf(w, "# %s: %s%s on %s (hostname %s), config fingerprint %.16s\n", p.ID, p.Kind, target, p.Device, dr.Hostname, dr.Fingerprint)
+	fmt.Fprintf(w, "# plan digest %s (what an approval binds: approve --digest %.16s)\n", dr.Digest, dr.Digest)
 	if len(dr.Lines) == 0 && len(dr.ExecLines) == 0 {
 		fmt.Fprintln(w, "# no CLI lines: nothing would be sent to the device")
 	}
@@ -456,14 +487,17 @@ lines that would be sent, the expected element count of the ACL, and the unified
 }
 
 func (a *app) proposalsApproveCmd() *cobra.Command {
-	var runningFile, comment string
+	var runningFile, comment, digest string
 	cmd := &cobra.Command{
 		Use:   "approve ID",
 		Short: "Approve a proposal against the current (or a saved) running config",
 		Long: `approve computes the dry run again, prints it and records the approval with the OS user,
-the comment and the fingerprint of the configuration it was computed against. A push refuses
-if the device's configuration has changed since. With remediation.push_on_approve the push
-follows at once.`,
+the comment, the fingerprint of the configuration it was computed against and the plan's
+digest (the CLI lines and that fingerprint). With --digest (the one proposals diff printed, or
+16+ of its leading hex digits) the approval is refused unless the plan computed now is the one
+you looked at. A push recomputes the plan and refuses if its digest differs. The policy's
+people rules apply: approvers, proposer_cannot_approve, two_person (a second, different
+approver of the same plan). With remediation.push_on_approve the push follows at once.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, cfg *policies.Config) error {
@@ -475,12 +509,17 @@ follows at once.`,
 				if err != nil {
 					return err
 				}
-				p, dr, err := m.Approve(ctx, p.ID, a.user, comment, running)
+				p, dr, err := m.ApproveDigest(ctx, p.ID, a.user, comment, running, digest)
 				if err != nil {
 					return err
 				}
 				a.printDryRun(p, dr)
-				fmt.Fprintf(a.stdout, "%s approved by %s\n", p.ID, display.Text(a.user))
+				if ap := p.Approval; ap != nil && !ap.Complete() {
+					fmt.Fprintf(a.stdout, "%s: %d of %d approvals (%s); a second, different approver must approve digest %.16s before a push\n",
+						p.ID, len(ap.Names()), ap.Needed, display.Text(strings.Join(ap.Names(), ", ")), ap.Digest)
+					return nil
+				}
+				fmt.Fprintf(a.stdout, "%s approved by %s\n", p.ID, display.Text(strings.Join(p.Approval.Names(), ", ")))
 				if !cfg.Remediation.PushOnApprove {
 					return nil
 				}
@@ -490,6 +529,7 @@ follows at once.`,
 	}
 	cmd.Flags().StringVar(&runningFile, "running", "", "saved running config instead of reading the device")
 	cmd.Flags().StringVar(&comment, "comment", "", "comment for the audit log")
+	cmd.Flags().StringVar(&digest, "digest", "", "the plan digest you reviewed (from proposals diff); refused if the plan is now another")
 	return cmd
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector"
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
@@ -55,8 +56,8 @@ proposals waiting for approval), writes the report on the report schedule, expir
 blocks whose time is up, and serves a read-only dashboard (latest report, findings, proposals,
 blocks) beside /metrics.
 
-Without --config it runs on the embedded default policy (UDP and TCP :5140, syslog accepted
-from 127.0.0.1 only, data in ./firebreak-data).`,
+The policy comes from --config, else $FIREBREAK_CONFIG, else /etc/firebreak/site.yaml; with
+none it stops with exit status 2 (firebreak demo runs on embedded defaults).`,
 		Example: `  firebreak serve --config /etc/firebreak/site.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -238,6 +239,11 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 		sub := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: req.Args, cwd: req.Cwd, user: req.User,
 			daemon: &daemonEnv{cfg: cfg, store: st, serve: state}}
 		sub.log = a.log.With("forwarded_for", req.User)
+		if err := sub.checkPeer(req); err != nil {
+			sub.log.Warn("forwarded command refused", "args", req.Args, "err", err)
+			fmt.Fprintf(stderr, "Error: refused: %s\n", display.Text(err.Error()))
+			return 1
+		}
 		return sub.execute(ctx)
 	}
 }
@@ -265,7 +271,9 @@ func (a *app) httpEndpoint(cfg *policies.Config, st *stats.Store, reg *prometheu
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: a.reportSources(cfg, st), AllowedHosts: co.HTTP.AllowedHosts,
+	src := a.reportSources(cfg, st)
+	src.ArchiveDir = filepath.Join(co.DataDir, "raw") // the drill-down's raw lines
+	mux.Handle("/", report.Handler(report.DashboardOptions{Sources: src, AllowedHosts: co.HTTP.AllowedHosts,
 		Log: a.log.With("component", "dashboard")}))
 	var h http.Handler = mux
 	if creds.Any() {

@@ -23,10 +23,13 @@
 // (read-modify-write). Raw events are never stored; a few raw lines per subject are kept as
 // exemplars, the evidence a person can check.
 //
-// TTLs run from the bucket's time, not from the write: an hourly bucket expires
+// Retention runs from the bucket's time, not from the write: an hourly bucket expires
 // Retention.Hourly after its hour ends, computed against the Store's injected clock (so data
 // replayed from the past expires when it would have live); buckets already past retention are
-// not written, and buckets more than a day ahead of the clock are refused.
+// not written, and buckets more than a day ahead of the clock are refused. Statistics keys
+// carry no buntdb TTL (buntdb would rebuild a TTL index from the whole file at every Open):
+// Prune deletes what is past retention by the time in each key or value, after a flush, at
+// most once per PruneEvery (retention.go).
 //
 // # What is counted
 //
@@ -38,7 +41,7 @@
 // opened the connection) or accepted. When a teardown does not say who initiated, the side with
 // the lower port is taken as the server. "Internal" and segments come from a Classifier.
 //
-// # Key schema (version 4, key meta|schema)
+// # Key schema (version 6, key meta|schema)
 //
 // Keys are '|'-separated ASCII. <hour> is unix/3600 as 7 zero-padded digits and <day> unix/86400
 // as 6, so keys sort by time within a prefix and every query is a key-range scan (no buntdb
@@ -88,7 +91,7 @@
 //	dns|<client>|<resolver>                        first last count   (UDP/TCP 53)
 //	seen|<ip>                                      first last         (internal hosts, any event)
 //
-// Exemplars (value: the raw line) live Retention.Exemplars (35 d) after the line's time; at
+// Exemplars (value: the line's unix time, a space, the raw line) live Retention.Exemplars (35 d) after the line's time; at
 // most AggOptions.Exemplars (3) per subject, taken from its first sightings. Only rare subjects
 // get them: deny sources, VPN logins, resolvers, and, when the Classifier implements
 // PeerExemplars / PairExemplars, only the peers and pairs it names (unusual ports, printers,

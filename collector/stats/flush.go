@@ -71,9 +71,10 @@ func (f *flusher) check() error {
 	return nil
 }
 
-// set writes key=val with an absolute expiry (unix seconds).
-func (f *flusher) set(key, val string, expAt int64) error {
-	_, _, err := f.tx.Set(key, val, &buntdb.SetOptions{Expires: true, TTL: time.Duration(expAt-f.now) * time.Second})
+// set writes key=val. expAt (unix seconds, checked by the callers) is not given to buntdb:
+// Prune deletes by the time in the key or value (retention.go).
+func (f *flusher) set(key, val string, _ int64) error {
+	_, _, err := f.tx.Set(key, val, nil)
 	if err != nil {
 		return fmt.Errorf("set %s: %w", key, err)
 	}
@@ -433,6 +434,12 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	}
 	f.fs.Duration = st.opts.Now().Sub(start)
 	st.recordFlush(start, f.fs.Duration, f.fs.Keys)
+	if st.pruneDue() {
+		// What is past retention goes after the flush; a failure here loses nothing.
+		if _, err := st.Prune(ctx); err != nil {
+			st.log.Warn("prune of statistics past retention failed", "err", err)
+		}
+	}
 	return f.fs, nil
 }
 
@@ -535,7 +542,8 @@ func (b *Batch) writeExemplars(f *flusher) error {
 			if !errors.Is(err, buntdb.ErrNotFound) {
 				return fmt.Errorf("get %s: %w", k, err)
 			}
-			if err := f.set(k, l.raw, expAt); err != nil {
+			f.vbuf = exemplarValue(f.vbuf[:0], l.ts, l.raw)
+			if err := f.set(k, string(f.vbuf), expAt); err != nil {
 				return err
 			}
 			f.fs.Exemplars++

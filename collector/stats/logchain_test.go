@@ -192,8 +192,8 @@ func TestLogChainMigratesSchema4(t *testing.T) {
 	})
 	st := openStore(t, dir, t0)
 	mg := st.Migrated()
-	if mg == nil || mg.From != 4 || mg.To != 5 || mg.Keys != 3 {
-		t.Fatalf("Migrated = %+v; want 4 -> 5, 3 entries", mg)
+	if mg == nil || mg.From != 4 || mg.To != schemaVersion || mg.Keys != 3 {
+		t.Fatalf("Migrated = %+v; want 4 -> %d, 3 entries", mg, schemaVersion)
 	}
 	if _, err := st.AppendLog(context.Background(), "audit", "new"); err != nil {
 		t.Fatal(err)

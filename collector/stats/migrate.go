@@ -19,11 +19,12 @@ import (
 // whole step and the next Open resumes. Before the first step the old file is saved beside it
 // (firebreak.db.schema-vN.bak, a buntdb snapshot). Records (rec|, logseq|) have kept their
 // format since version 1; steps convert statistics families whose key or value layout changed,
-// and schema 5 chained the log entries (log|, see logchain.go).
+// schema 5 chained the log entries (log|, see logchain.go), and schema 6 took the buntdb TTLs
+// off the statistics (retention.go).
 // A file from a newer firebreak is refused: its layout is unknown here.
 
 // schemaVersion is the layout this program writes.
-const schemaVersion = 5
+const schemaVersion = 6
 
 type migration struct {
 	from, to int
@@ -34,6 +35,7 @@ type migration struct {
 var migrations = []migration{
 	{3, 4, "denies and their ACLs as one key per source and day; term lists in 4 shards", migrateV3},
 	{4, 5, "log entries chained by hash (the audit logs)", migrateV4},
+	{5, 6, "statistics without buntdb TTLs (deleted by Prune); exemplars carry their line's time", migrateV5},
 }
 
 // Migrated is what Open did to bring an older file to schemaVersion.
@@ -334,4 +336,57 @@ func migrateV3Terms(tx *buntdb.Tx, now int64, ret Retention) (int, error) {
 		}
 	}
 	return written, nil
+}
+
+// migrateV5 takes the buntdb TTL off every statistics key (Prune deletes them by the time in
+// their key or value from now on) and keeps the data. Exemplar values gain their line's time,
+// which schema 4 only held in the TTL: the TTL ran Retention.Exemplars from the line. Keys
+// already past retention are deleted. Records keep their TTLs.
+func migrateV5(tx *buntdb.Tx, now int64, ret Retention) (int, error) {
+	type kv struct{ k, v string }
+	var set []kv
+	var del []string
+	wall := time.Now()
+	for _, p := range statsPrefixes {
+		lo := p + string(sep)
+		var err error
+		err = tx.AscendRange("", lo, prefixEnd(lo), func(key, val string) bool {
+			ttl, terr := tx.TTL(key)
+			if terr != nil { // expired in buntdb's eyes, not yet deleted
+				del = append(del, key)
+				return true
+			}
+			if p == pfxEx {
+				// Without a TTL the line's time is unknown: the store's clock, a full retention.
+				ts := now
+				if ttl >= 0 {
+					ts = wall.Add(ttl).Unix() - int64(ret.Exemplars/time.Second)
+				}
+				set = append(set, kv{key, string(exemplarValue(nil, ts, val))})
+				return true
+			}
+			if at, ok := expiresAt(key, val, ret); ok && at <= now {
+				del = append(del, key)
+				return true
+			}
+			if ttl >= 0 {
+				set = append(set, kv{key, val})
+			}
+			return true
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	for _, k := range del {
+		if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+			return 0, fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	for _, x := range set {
+		if _, _, err := tx.Set(x.k, x.v, nil); err != nil {
+			return 0, fmt.Errorf("set %s: %w", x.k, err)
+		}
+	}
+	return len(set) + len(del), nil
 }

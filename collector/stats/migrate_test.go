@@ -327,3 +327,129 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Error("restore of a missing file succeeded")
 	}
 }
+
+// An upgrade from schema 4 (testdata/db/schema-v4.db.gz: a 3-day `firebreak gen --days 3
+// --lines-per-day 2000 --seed 5 --start 2026-11-29` scenario ingested and detected by the
+// schema-4 firebreak on 2026-12-03) keeps every statistics key and value, takes the buntdb TTLs
+// off the statistics (schema 6) (records keep theirs) and gives exemplars their line's time.
+func TestOpenMigratesSchema4Database(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, DBFile)
+	unpackGz(t, filepath.Join("..", "..", "testdata", "db", "schema-v4.db.gz"), path)
+	type item struct {
+		val string
+		ttl bool
+	}
+	probe := filepath.Join(t.TempDir(), DBFile)
+	if err := copyFile(path, probe); err != nil {
+		t.Fatal(err)
+	}
+	db, err := buntdb.Open(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]item{}
+	_ = db.View(func(tx *buntdb.Tx) error {
+		return tx.Ascend("", func(k, v string) bool {
+			ttl, _ := tx.TTL(k)
+			before[k] = item{v, ttl != -1}
+			return true
+		})
+	})
+	db.Close()
+	var stats, ex, withTTL, recTTL int
+	for k, it := range before {
+		if _, ok := expiresAt(k, "0 0", Retention{}); ok || strings.HasPrefix(k, "ex|") {
+			stats++
+			if it.ttl {
+				withTTL++
+			}
+		} else if it.ttl {
+			recTTL++
+		}
+		if strings.HasPrefix(k, "ex|") {
+			ex++
+		}
+	}
+	if stats < 1000 || ex == 0 || withTTL != stats {
+		t.Fatalf("the fixture: %d statistics keys (%d with a TTL), %d exemplars; want many, all with TTLs", stats, withTTL, ex)
+	}
+
+	st, err := Open(ctx, dir, Options{Now: func() time.Time { return time.Date(2026, 12, 3, 16, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatalf("open the schema-4 file: %v", err)
+	}
+	defer st.Close()
+	mg := st.Migrated()
+	if mg == nil || mg.From != 4 || mg.To != schemaVersion || mg.Keys < stats {
+		t.Fatalf("Migrated() = %+v, want 4 -> %d with %d keys rewritten", mg, schemaVersion, stats)
+	}
+	wall := time.Now().Unix()
+	seen := map[string]bool{}
+	var lines, recTTLAfter int
+	_ = st.db.View(func(tx *buntdb.Tx) error {
+		return tx.Ascend("", func(k, v string) bool {
+			seen[k] = true
+			old, had := before[k]
+			ttl, _ := tx.TTL(k)
+			switch {
+			case k == schemaKey || k == prunedKey || k == flushKey || strings.HasPrefix(k, "log"):
+				// (log entries are schema 5's: chained by hash)
+			case !had:
+				t.Errorf("%s: new key after the migration", k)
+			case strings.HasPrefix(k, "ex|"):
+				ts, raw, _ := strings.Cut(v, " ")
+				at := atoi64(ts) + int64(35*24*time.Hour/time.Second)
+				if raw != old.val || exemplarLine(v) != old.val || at < wall || at > wall+int64(36*24*time.Hour/time.Second) {
+					t.Errorf("%s = %q; want the line's time and %q", k, v, old.val)
+				}
+				lines++
+			case v != old.val:
+				t.Errorf("%s changed in the migration", k)
+			}
+			if strings.HasPrefix(k, "rec|") {
+				if ttl != -1 {
+					recTTLAfter++
+				}
+			} else if ttl != -1 {
+				t.Errorf("%s keeps a TTL (%v)", k, ttl)
+			}
+			return true
+		})
+	})
+	for k := range before {
+		if !seen[k] {
+			t.Errorf("%s lost in the migration", k)
+		}
+	}
+	if lines != ex || recTTLAfter != recTTL {
+		t.Errorf("%d exemplars after, %d before; %d records with a TTL after, %d before", lines, ex, recTTLAfter, recTTL)
+	}
+	if hs, err := st.AllHostSeries(ctx, Window{}, Hourly); err != nil || len(hs) == 0 {
+		t.Errorf("AllHostSeries after the migration: %d hosts, %v", len(hs), err)
+	}
+}
+
+func unpackGz(t *testing.T, src, dst string) {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -787,7 +787,7 @@ func (s *Store) Exemplars(ctx context.Context, k ExemplarKey) ([]string, error) 
 	b = append(b, sep)
 	var out []string
 	err := s.scanPrefix(ctx, string(b), func(_, val string) bool {
-		out = append(out, val)
+		out = append(out, exemplarLine(val))
 		return true
 	})
 	return out, err

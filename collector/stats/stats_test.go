@@ -340,21 +340,28 @@ func TestRetention(t *testing.T) {
 	if len(days) != 2 {
 		t.Errorf("daily buckets = %+v; want 2 (1 h and 40 d old)", days)
 	}
-	// The TTL runs from the bucket's time: the 40-day-old daily bucket has 360 days left,
-	// less the part of its day that has passed.
+	// Retention runs from the bucket's time: the 40-day-old daily bucket has 360 days left,
+	// less the part of its day that has passed. buntdb holds no TTL for it (Prune deletes it).
 	oldDay := now.Add(-40 * 24 * time.Hour).Truncate(24 * time.Hour)
 	key := string(appendBucket(fmt.Appendf(nil, "host|d|%s|", ws.Addr), int32(oldDay.Unix()/86400), true))
 	var ttl time.Duration
+	var val string
 	if err := st.db.View(func(tx *buntdb.Tx) error {
 		var err error
-		ttl, err = tx.TTL(key)
+		if ttl, err = tx.TTL(key); err != nil {
+			return err
+		}
+		val, err = tx.Get(key)
 		return err
 	}); err != nil {
 		t.Fatalf("TTL(%s) = %v", key, err)
 	}
-	want := oldDay.Add(24*time.Hour + 400*24*time.Hour).Sub(now)
-	if d := ttl - want; d < -5*time.Second || d > 5*time.Second {
-		t.Errorf("TTL(%s) = %v; want about %v", key, ttl, want)
+	if ttl != -1 {
+		t.Errorf("TTL(%s) = %v; want none (-1)", key, ttl)
+	}
+	at, ok := expiresAt(key, val, st.Retention())
+	if want := oldDay.Add(24*time.Hour + 400*24*time.Hour); !ok || at != want.Unix() {
+		t.Errorf("expiresAt(%s) = %v, %v; want %v", key, unixTime(at), ok, want)
 	}
 	// Events from far in the future (a skewed device clock) are not stored.
 	ev := built(now.Add(72*time.Hour), ws, web)

@@ -120,6 +120,7 @@ type Store struct {
 	m         Metrics
 	flushSeq  uint64 // the last flush marker written (guarded by mu)
 	recordErr error  // the last failure to write the flush marker or record (guarded by mu)
+	prunedAt  int64  // when Prune last ran, unix seconds of the store's clock (guarded by mu)
 
 	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
 
@@ -283,6 +284,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	_ = db.View(func(tx *buntdb.Tx) error {
 		st.written.hourAtOpen = newestBucket(tx, false)
 		st.written.dayAtOpen = newestBucket(tx, true)
+		st.prunedAt = loadPruned(tx)
 		return nil
 	})
 	st.m.Path = path
@@ -369,9 +371,13 @@ func (s *Store) Shrink(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.db.Shrink(); err != nil {
+	// An automatic compaction already running writes the same compacted file: not an error.
+	if err := s.db.Shrink(); err != nil && !errors.Is(err, buntdb.ErrShrinkInProcess) {
 		return fmt.Errorf("shrink %s: %w", s.path, err)
 	}
+	// The compacted file holds the flush marker in key order, not at its end: number a flush
+	// after it, so that a file cut short after the compaction is still found behind its record.
+	s.markFlush(s.opts.Now())
 	return nil
 }
 

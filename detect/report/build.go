@@ -32,7 +32,10 @@ type Sources struct {
 	Blocks func(ctx context.Context, at time.Time) ([]BlockView, error)
 	// Now stamps GeneratedAt; nil means the window's end.
 	Now func() time.Time
-	Log *slog.Logger // nil: discard
+	// ArchiveDir is the daemon's raw archive folder, read by the dashboard's drill-down; empty:
+	// no raw lines.
+	ArchiveDir string
+	Log        *slog.Logger // nil: discard
 }
 
 // Limits on what one report shows, so a large site still gives a readable page.
@@ -61,6 +64,12 @@ var errNoStore = errors.New("report: Sources needs a Store and a Config")
 // when the store cannot be read (or ctx ends); a failing Findings, Proposals or Blocks func
 // leaves its section empty with the error in its note, so a report is still produced.
 func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
+	return BuildFiltered(ctx, src, w, Filter{})
+}
+
+// BuildFiltered is Build narrowed by f (see Filter). Windows older than the hourly retention
+// are read from the daily buckets.
+func BuildFiltered(ctx context.Context, src Sources, w Window, f Filter) (*Data, error) {
 	if src.Store == nil || src.Config == nil {
 		return nil, errNoStore
 	}
@@ -77,6 +86,8 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 		d.GeneratedAt = src.Now()
 	}
 	sw := stats.Window{From: w.From, To: w.To}
+	res := resolution(cfg, w, d.GeneratedAt)
+	d.Filter = f
 	var err error
 	began := time.Now() // for the debug log only
 	step := func(name string) {
@@ -85,16 +96,32 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 	}
 	// One scan of the host counters; peers are then read per host of interest, which is a short
 	// key range each, instead of every host's peers.
-	series, err := src.Store.AllHostSeries(ctx, sw, stats.Hourly)
-	if err != nil {
+	var series map[netip.Addr][]stats.HostBucket
+	if f.Host.IsValid() {
+		hs, err := src.Store.HostSeries(ctx, f.Host, sw, res)
+		if err != nil {
+			return nil, fmt.Errorf("report hosts: %w", err)
+		}
+		series = map[netip.Addr][]stats.HostBucket{f.Host: hs}
+	} else if series, err = src.Store.AllHostSeries(ctx, sw, res); err != nil {
 		return nil, fmt.Errorf("report hosts: %w", err)
 	}
 	step("hosts")
-	if d.Servers, err = buildServers(ctx, src.Store, cfg, sw, series); err != nil {
+	if d.Activity, err = buildActivity(ctx, src.Store, cfg, w, f, res); err != nil {
+		return nil, err
+	}
+	if d.Denied, err = buildDenied(ctx, src.Store, w, f, res); err != nil {
+		return nil, err
+	}
+	if d.Interfaces, err = buildInterfaces(ctx, src.Store, w, f, res); err != nil {
+		return nil, err
+	}
+	step("activity")
+	if d.Servers, err = buildServers(ctx, src.Store, cfg, sw, res, series); err != nil {
 		return nil, err
 	}
 	step("servers")
-	if d.Printers, err = buildPrinters(ctx, src.Store, cfg, sw, series); err != nil {
+	if d.Printers, err = buildPrinters(ctx, src.Store, cfg, sw, res, series); err != nil {
 		return nil, err
 	}
 	step("printers")
@@ -102,11 +129,11 @@ func Build(ctx context.Context, src Sources, w Window) (*Data, error) {
 		return nil, err
 	}
 	step("traffic")
-	if d.Terms, err = buildTerms(ctx, src.Store, cfg, sw); err != nil {
+	if d.Terms, err = buildTerms(ctx, src.Store, cfg, sw, res); err != nil {
 		return nil, err
 	}
 	step("terms")
-	d.Findings = buildFindings(ctx, src.Findings, w, log)
+	d.Findings = f.findings(buildFindings(ctx, src.Findings, w, log))
 	step("findings")
 	// Proposals and blocks are the current state: their age runs to the generation time.
 	d.Proposals = buildProposals(ctx, src.Proposals, d.GeneratedAt, log)
@@ -134,14 +161,14 @@ var serverRole = func() map[string]bool {
 	return m
 }()
 
-func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, series map[netip.Addr][]stats.HostBucket) (ServersSection, error) {
+func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, res stats.Resolution, series map[netip.Addr][]stats.HostBucket) (ServersSection, error) {
 	groups := map[string][]ServerRow{}
 	for host, buckets := range series {
 		n, ok := cfg.Classify(host)
 		if !ok || !serverRole[n.Role] {
 			continue
 		}
-		peers, err := st.Peers(ctx, host, w, stats.Hourly) // most bytes first
+		peers, err := st.Peers(ctx, host, w, res) // most bytes first
 		if err != nil {
 			return ServersSection{}, fmt.Errorf("report server peers: %w", err)
 		}
@@ -189,14 +216,14 @@ func buildServers(ctx context.Context, st *stats.Store, cfg *policies.Config, w 
 	return s, nil
 }
 
-func buildPrinters(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, series map[netip.Addr][]stats.HostBucket) (PrintersSection, error) {
+func buildPrinters(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, res stats.Resolution, series map[netip.Addr][]stats.HostBucket) (PrintersSection, error) {
 	var pp []stats.PeerPortCount
 	for host := range series {
 		n, ok := cfg.Classify(host)
 		if !ok || (n.Role != policies.RolePrinters && n.Role != policies.RolePrintServers) {
 			continue
 		}
-		hp, err := st.PeerPorts(ctx, host, w, stats.Hourly)
+		hp, err := st.PeerPorts(ctx, host, w, res)
 		if err != nil {
 			return PrintersSection{}, fmt.Errorf("report printers: %w", err)
 		}
@@ -283,7 +310,7 @@ var termTitles = map[stats.Field]string{
 	stats.FieldUserSource:      "VPN user and source",
 }
 
-func buildTerms(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window) (TermsSection, error) {
+func buildTerms(ctx context.Context, st *stats.Store, cfg *policies.Config, w stats.Window, res stats.Resolution) (TermsSection, error) {
 	stc := cfg.Detectors.SignificantTerms
 	h, err := sigterms.ByName(stc.Heuristic)
 	if err != nil {
@@ -292,7 +319,7 @@ func buildTerms(ctx context.Context, st *stats.Store, cfg *policies.Config, w st
 	s := TermsSection{Heuristic: h.Name()}
 	opts := sigterms.Options{MinDocCount: int64(stc.MinDocCount), Size: stc.Size}
 	for _, f := range stats.Fields {
-		fg, err := st.Terms(ctx, f, w, stats.Hourly)
+		fg, err := st.Terms(ctx, f, w, res)
 		if err != nil {
 			return TermsSection{}, fmt.Errorf("report terms %s: %w", f, err)
 		}

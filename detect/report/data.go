@@ -34,6 +34,12 @@ type Data struct {
 	Findings  FindingsSection  `json:"findings"`
 	Proposals ProposalsSection `json:"proposals"`
 	Blocks    BlocksSection    `json:"blocks"`
+
+	// Filter is what the report was narrowed to (the dashboard's filters); zero for reports.
+	Filter     Filter            `json:"filter,omitzero"`
+	Activity   ActivitySection   `json:"activity"`
+	Denied     DeniedSection     `json:"denied"`
+	Interfaces InterfacesSection `json:"interfaces"`
 }
 
 // ServersSection is the servers' bytes in the window, split by their top external peers,

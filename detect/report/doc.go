@@ -40,6 +40,7 @@
 // # Concurrency
 //
 // Build and the renderers may be called concurrently; runs of one Job should not overlap (they
-// write the same files). The dashboard handler is safe for concurrent use and builds at most
-// one report at a time.
+// write the same files). The dashboard handler is safe for concurrent use, builds at most
+// one report at a time (a front page per query is kept MaxAge, 15 s, and says how old it is),
+// and reads the raw archive for one drill-down at a time, at most maxScanLines lines each.
 package report

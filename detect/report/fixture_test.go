@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector"
+	"github.com/firebreak-dev/firebreak/collector/ciscolog"
 	"github.com/firebreak-dev/firebreak/collector/scenario"
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/policies"
@@ -22,6 +23,9 @@ type fixture struct {
 	st    *stats.Store
 	truth scenario.Truth
 	files scenario.Files
+	// archive is a raw archive of the scenario's lines, filed by their own time as the daemon
+	// files what it receives live.
+	archive string
 }
 
 var (
@@ -77,7 +81,58 @@ func buildFixture(ctx context.Context, dir string) (*fixture, error) {
 		st.Close()
 		return nil, err
 	}
-	return &fixture{dir: dir, cfg: cfg, st: st, truth: files.Result, files: files}, nil
+	archive := filepath.Join(dir, "raw")
+	if err := writeArchive(ctx, cfg, archive, end, files.ASA, files.Routers); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &fixture{dir: dir, cfg: cfg, st: st, truth: files.Result, files: files, archive: archive}, nil
+}
+
+// archiveParser reads lines as the drill-down does: the device's zone by its hostname.
+func archiveParser(cfg *policies.Config, now time.Time) *ciscolog.Parser {
+	return ciscolog.NewParser(ciscolog.Options{Now: func() time.Time { return now }, MaxFrame: collector.MaxLine,
+		Zone: func(host string) *time.Location {
+			if d, ok := cfg.DeviceByName(host); ok {
+				return d.Location()
+			}
+			return cfg.Location()
+		}})
+}
+
+// writeArchive files every line of the logs in a raw archive at dir under its own time.
+func writeArchive(ctx context.Context, cfg *policies.Config, dir string, now time.Time, logs ...string) error {
+	a, err := collector.OpenArchive(dir)
+	if err != nil {
+		return err
+	}
+	p := archiveParser(cfg, now)
+	var ev ciscolog.Event
+	for _, name := range logs {
+		r, err := collector.OpenLog(name, nil)
+		if err != nil {
+			return err
+		}
+		sc := collector.NewLineScanner(r, collector.MaxLine)
+		for {
+			if _, ok := sc.Next(ctx); !ok {
+				break
+			}
+			p.Parse(sc.Line(), &ev)
+			if ev.Time.IsZero() {
+				continue
+			}
+			if err := a.Write(ev.Time, sc.Line()); err != nil {
+				r.Close()
+				return err
+			}
+		}
+		r.Close()
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	return a.Close()
 }
 
 // incident returns the planted incident of a kind.

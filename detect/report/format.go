@@ -12,7 +12,7 @@ import (
 
 func protoName(p uint8) string { return stats.ProtoName(p) }
 
-// fmtBytes renders a byte count with a decimal unit: "512 B", "3.4 MB", "1.21 GB".
+// fmtBytes renders a byte count with a decimal unit: "512 B", "3.4 MB", "1.21 GB", "236.5 kB".
 func fmtBytes(b uint64) string {
 	const unit = 1000
 	if b < unit {
@@ -27,10 +27,11 @@ func fmtBytes(b uint64) string {
 	if v < 10 {
 		prec = 2
 	}
+	n := strconv.FormatFloat(v, 'f', prec, 64)
 	if v >= 100 {
-		prec = 0
+		n = strings.TrimSuffix(n, ".0") // 745 MB, 236.5 kB
 	}
-	return strconv.FormatFloat(v, 'f', prec, 64) + " " + string(" kMGTP"[exp]) + "B"
+	return n + " " + string(" kMGTP"[exp]) + "B"
 }
 
 // fmtCount groups thousands: 12,345.

@@ -92,23 +92,26 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("GET /nothing = %d; want 404", resp.StatusCode)
 	}
 
-	// The report is cached: a rebuild happens only after MaxAge, or on ?refresh after
-	// MinRefresh.
+	// The front page is cached per query: a rebuild happens only after MaxAge, or on
+	// ?refresh after MinRefresh; the page says how old its data is.
 	_, first := get(http.MethodGet, "/?format=json", nil)
-	clock = now.Add(5 * time.Second)
+	clock = now.Add(time.Second)
 	if _, b := get(http.MethodGet, "/?format=json&refresh=1", nil); b != first {
 		t.Error("refresh within MinRefresh rebuilt the report")
 	}
-	clock = now.Add(time.Minute)
+	if _, b := get(http.MethodGet, "/", nil); !strings.Contains(b, "data as of") || !strings.Contains(b, ", 1 s old") {
+		t.Error("front page does not say how old its data is")
+	}
+	clock = now.Add(5 * time.Second)
 	if _, b := get(http.MethodGet, "/?format=json&refresh=1", nil); b == first {
 		t.Error("refresh after MinRefresh did not rebuild the report")
 	}
 	_, second := get(http.MethodGet, "/?format=json", nil)
-	clock = now.Add(4 * time.Minute)
+	clock = now.Add(10 * time.Second)
 	if _, b := get(http.MethodGet, "/?format=json", nil); b != second {
 		t.Error("report rebuilt before MaxAge")
 	}
-	clock = now.Add(7 * time.Minute)
+	clock = now.Add(25 * time.Second)
 	if _, b := get(http.MethodGet, "/?format=json", nil); b == second {
 		t.Error("report not rebuilt after MaxAge")
 	}

@@ -45,21 +45,42 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return m
 	},
-	"text":      display.Text, // every untrusted string
-	"parts":     findingParts,
-	"diffLines": diffLines,
+	"text":          display.Text, // every untrusted string
+	"parts":         findingParts,
+	"diffLines":     diffLines,
+	"activityChart": activityChart,
+	"figure":        figure,
+	"ranked":        rankedValue,
+	"num1":          fmtNum,
+	"pair":          func(d DeniedSection, n *navView) deniedView { return deniedView{d, n} },
+	"ifaces":        func(s InterfacesSection, n *navView) ifacesView { return ifacesView{s, n} },
+	"add":           func(a, b, c int) int { return a + b + c },
+	"int64":         func(n int) int64 { return int64(n) },
 }).Parse(templateText))
 
 type findingPart struct {
 	Title    string
 	Findings []detect.Finding
-	Details  bool // evidence blocks under the table
+	Details  bool     // evidence blocks under the table
+	Nav      *navView // nil: no filter links
 }
 
 // findingParts splits the findings for the template; the report details new findings only
 // (ongoing ones were detailed when they were new), the dashboard page details all.
-func findingParts(s FindingsSection, all bool) []findingPart {
-	return []findingPart{{"New", s.New, true}, {"Ongoing", s.Ongoing, all}}
+func findingParts(s FindingsSection, all bool, nav *navView) []findingPart {
+	return []findingPart{{"New", s.New, true, nav}, {"Ongoing", s.Ongoing, all, nav}}
+}
+
+// ifacesView is the interface table with the page's links.
+type ifacesView struct {
+	I   InterfacesSection
+	Nav *navView
+}
+
+// deniedView is the denied panels with the page's links.
+type deniedView struct {
+	Denied DeniedSection
+	Nav    *navView
 }
 
 type diffLine struct{ Class, Text string }
@@ -101,9 +122,11 @@ func localTemplate(loc *time.Location) (*template.Template, error) {
 // WriteHTML writes the report as one self-contained HTML page: inline CSS and SVG, no scripts,
 // fonts, images or links to anything outside the page. Every string is escaped by
 // html/template; the SVG charts escape their labels themselves.
-func (d *Data) WriteHTML(w io.Writer) error { return d.writeHTML(w, false) }
+func (d *Data) WriteHTML(w io.Writer) error { return d.writeHTML(w, nil) }
 
-func (d *Data) writeHTML(w io.Writer, nav bool) error {
+// writeHTML renders the report; with nav (the dashboard) it has the range bar, the filter
+// links and the drill-down links of the activity chart.
+func (d *Data) writeHTML(w io.Writer, nav *navView) error {
 	t, err := localTemplate(d.loc())
 	if err != nil {
 		return err
@@ -111,7 +134,7 @@ func (d *Data) writeHTML(w io.Writer, nav bool) error {
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "report", struct {
 		D   *Data
-		Nav bool
+		Nav *navView
 	}{d, nav}); err != nil {
 		return fmt.Errorf("render html report: %w", err)
 	}
@@ -146,6 +169,9 @@ func cleanHTML(s string) string {
 type page struct {
 	Kind, Title, Site, Note string
 	At                      time.Time
+	Nav                     *navView
+	Denied                  DeniedSection
+	Interfaces              InterfacesSection
 	Findings                FindingsSection
 	Proposals               []ProposalView
 	Blocks                  []BlockView
@@ -159,6 +185,27 @@ func writePage(w io.Writer, p page, loc *time.Location) error {
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "page", p); err != nil {
 		return fmt.Errorf("render %s page: %w", p.Kind, err)
+	}
+	_, err = io.WriteString(w, cleanHTML(b.String()))
+	return err
+}
+
+// writeWindow renders the drill-down page of a window.
+func (d *WindowData) writeHTML(w io.Writer, nav *navView) error {
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	t, err := localTemplate(loc)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "window", struct {
+		D   *WindowData
+		Nav *navView
+	}{d, nav}); err != nil {
+		return fmt.Errorf("render window page: %w", err)
 	}
 	_, err = io.WriteString(w, cleanHTML(b.String()))
 	return err

@@ -40,7 +40,8 @@ type MailConfig struct {
 }
 
 // Message is a report mail: a text body with an HTML alternative, and the HTML again as an
-// attachment (mail clients that strip styles still get the file).
+// attachment (mail clients that strip styles still get the file). With neither HTML nor
+// FileName it is a plain text mail (alerts).
 type Message struct {
 	Subject  string
 	Text     []byte
@@ -157,6 +158,9 @@ func ctxErr(ctx context.Context, err error) error {
 // HTML) and the HTML file as an attachment. Header values are encoded, so nothing in the
 // subject can add a header.
 func buildMessage(from *mail.Address, to []*mail.Address, msg Message) ([]byte, error) {
+	if len(msg.HTML) == 0 && msg.FileName == "" {
+		return buildText(from, to, msg)
+	}
 	// The alternative part is written first, so its boundary is known for the mixed part.
 	var altBuf bytes.Buffer
 	alt := multipart.NewWriter(&altBuf)
@@ -182,29 +186,7 @@ func buildMessage(from *mail.Address, to []*mail.Address, msg Message) ([]byte, 
 
 	var b bytes.Buffer
 	mixed := multipart.NewWriter(&b)
-	var rnd [12]byte
-	_, _ = rand.Read(rnd[:])
-	tos := make([]string, len(to))
-	for i, a := range to {
-		tos[i] = a.String()
-	}
-	date := msg.Date
-	if date.IsZero() {
-		date = time.Unix(0, 0)
-	}
-	hdr := []struct{ k, v string }{
-		{"From", from.String()},
-		{"To", strings.Join(tos, ", ")},
-		{"Subject", mime.QEncoding.Encode("utf-8", oneLine(msg.Subject))},
-		{"Date", date.Format(time.RFC1123Z)},
-		{"Message-ID", "<" + hex.EncodeToString(rnd[:]) + "@firebreak>"},
-		{"MIME-Version", "1.0"},
-		{"Content-Type", `multipart/mixed; boundary="` + mixed.Boundary() + `"`},
-	}
-	for _, h := range hdr {
-		fmt.Fprintf(&b, "%s: %s\r\n", h.k, h.v)
-	}
-	b.WriteString("\r\n")
+	writeHeader(&b, from, to, msg, `multipart/mixed; boundary="`+mixed.Boundary()+`"`, "")
 
 	altPart, err := mixed.CreatePart(textproto.MIMEHeader{"Content-Type": {`multipart/alternative; boundary="` + alt.Boundary() + `"`}})
 	if err != nil {
@@ -233,6 +215,51 @@ func buildMessage(from *mail.Address, to []*mail.Address, msg Message) ([]byte, 
 		return nil, fmt.Errorf("mail message: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// buildText writes a single text/plain part, quoted-printable.
+func buildText(from *mail.Address, to []*mail.Address, msg Message) ([]byte, error) {
+	var b bytes.Buffer
+	writeHeader(&b, from, to, msg, "text/plain; charset=utf-8", "quoted-printable")
+	qp := quotedprintable.NewWriter(&b)
+	if _, err := qp.Write(msg.Text); err != nil {
+		return nil, fmt.Errorf("mail message: %w", err)
+	}
+	if err := qp.Close(); err != nil {
+		return nil, fmt.Errorf("mail message: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// writeHeader writes the header block and the blank line after it. Values are encoded or
+// made one line, so nothing in the subject can add a header.
+func writeHeader(b *bytes.Buffer, from *mail.Address, to []*mail.Address, msg Message, ctype, cte string) {
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	tos := make([]string, len(to))
+	for i, a := range to {
+		tos[i] = a.String()
+	}
+	date := msg.Date
+	if date.IsZero() {
+		date = time.Unix(0, 0)
+	}
+	hdr := []struct{ k, v string }{
+		{"From", from.String()},
+		{"To", strings.Join(tos, ", ")},
+		{"Subject", mime.QEncoding.Encode("utf-8", oneLine(msg.Subject))},
+		{"Date", date.Format(time.RFC1123Z)},
+		{"Message-ID", "<" + hex.EncodeToString(rnd[:]) + "@firebreak>"},
+		{"MIME-Version", "1.0"},
+		{"Content-Type", ctype},
+	}
+	if cte != "" {
+		hdr = append(hdr, struct{ k, v string }{"Content-Transfer-Encoding", cte})
+	}
+	for _, h := range hdr {
+		fmt.Fprintf(b, "%s: %s\r\n", h.k, h.v)
+	}
+	b.WriteString("\r\n")
 }
 
 func oneLine(s string) string {
