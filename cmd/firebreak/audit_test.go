@@ -160,3 +160,41 @@ func TestAuditEntriesGoToSyslog(t *testing.T) {
 		t.Errorf("second message %q", got[1])
 	}
 }
+
+// A database from before the chain (the schema-3 fixture, 31 audit entries) is chained once
+// by the upgrade: --verify passes and says up to which entry edits cannot be seen; an edit
+// after the upgrade is found.
+func TestAuditVerifyOnUpgradedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	unpackFixture(t, "schema-v3.db", data)
+	policy := filepath.Join(dir, "site.yaml")
+	write(t, policy, "site: t\ncollector: {data_dir: data}\nnetworks:\n  - {name: lan, role: workstations, prefixes: [10.0.0.0/8]}\n")
+	code, out, errOut := runCLI(t, "", "--config", policy, "proposals", "audit", "--verify")
+	if code != 0 || !strings.Contains(out, "audit: 31 entries, intact") ||
+		!strings.Contains(out, "entries 1 to 31 were written before the chain and chained at the upgrade") {
+		t.Fatalf("verify of the upgraded file: exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := buntdb.Open(filepath.Join(data, stats.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *buntdb.Tx) error {
+		k := fmt.Sprintf("log|audit|%020d", 5)
+		v, err := tx.Get(k)
+		if err != nil {
+			return err
+		}
+		_, _, err = tx.Set(k, strings.Replace(v, `"who":"`, `"who":"x`, 1), nil)
+		return err
+	})
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI(t, "", "--config", policy, "proposals", "audit", "--verify"); code != 1 || !strings.Contains(out, "audit: TAMPERED at entry 5: edited") {
+		t.Errorf("verify after an edit: exit %d\n%s", code, out)
+	}
+}
