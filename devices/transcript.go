@@ -16,7 +16,9 @@ type TranscriptEntry struct {
 
 // Transcript records every command and response of a session with the
 // login password, enable secret and key passphrase replaced by <redacted>
-// wherever they would appear. Safe for concurrent use.
+// wherever they would appear, and the configuration's own secrets (password
+// hashes, keys, pre-shared keys, SNMP communities, certificates) redacted by
+// pattern (RedactConfig). Safe for concurrent use.
 type Transcript struct {
 	mu      sync.Mutex
 	entries []TranscriptEntry
@@ -33,11 +35,13 @@ func newTranscript(secrets ...string) *Transcript {
 	return t
 }
 
+// redact hides the session's own credentials (known values) and every secret the
+// configuration holds (by pattern, RedactConfig), in what was sent and what came back.
 func (t *Transcript) redact(s string) string {
 	for _, sec := range t.secrets {
 		s = strings.ReplaceAll(s, sec, redactedText)
 	}
-	return s
+	return RedactConfig(s)
 }
 
 func (t *Transcript) add(input, output string, err error) {

@@ -133,6 +133,9 @@ func (m *Manager) approve(ctx context.Context, id, who, comment, running, digest
 			Needed: needed, ByPolicy: byPolicy}
 		q.Notes = d.Notes
 		q.Effect = d.Effect
+		if q.Origin == OriginManual && q.Kind == KindBlock {
+			q.Flows, q.Direction = d.flows, direction(q.Target, d.flows) // what the push traces
+		}
 		q.LastError = ""
 		auditComment := comment
 		if note != "" && comment != "" {

@@ -43,6 +43,8 @@ type DryRun struct {
 	// Digest binds what an approver is shown (PlanDigest): an approval
 	// records it and a push refuses a plan with another.
 	Digest string `json:"digest"`
+	// flows are a manual block's synthetic flows for this config (nil otherwise).
+	flows []datapath.Flow
 }
 
 // plan computes the typed changes of p against cfg. Targets are checked
@@ -287,6 +289,12 @@ func (m *Manager) dryRun(ctx context.Context, p Proposal, running string) (DryRu
 
 func (m *Manager) dryRunConfig(ctx context.Context, p Proposal, cfg *asaconfig.Config) (DryRun, error) {
 	d := DryRun{Proposal: p.ID, Device: p.Device, Hostname: cfg.Hostname()}
+	if p.Origin == OriginManual && p.Kind == KindBlock {
+		// Its synthetic flows follow this config's routes (manual.go); the approval keeps them.
+		p.Flows = m.manualFlows(p.Target, cfg)
+		p.Direction = direction(p.Target, p.Flows)
+		d.flows = p.Flows
+	}
 	if p.Kind == KindAdvisory {
 		d.Advisory = p.Advisory
 		d.Fingerprint = cfg.Fingerprint(asaconfig.Scope{})

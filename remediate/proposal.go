@@ -163,6 +163,8 @@ type Proposal struct {
 	Kind   Kind   `json:"kind"`
 	State  State  `json:"state"`
 	Device string `json:"device"`
+	// Origin is OriginManual for a person's block (firebreak block), else empty (findings).
+	Origin string `json:"origin,omitempty"`
 	// Target is the external address or prefix (block), the host (quarantine,
 	// as a /32 or /128) or the SAN prefix (san_fix).
 	Target    netip.Prefix `json:"target,omitzero"`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -205,16 +206,28 @@ func (a *app) withManager(cmd *cobra.Command, fn func(ctx context.Context, m *re
 
 func (a *app) proposalsListCmd() *cobra.Command {
 	var asJSON bool
-	var state string
+	var state, target string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List proposals",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var only netip.Prefix
+			if target != "" {
+				var err error
+				if only, err = parseTarget(target); err != nil {
+					return usageError{fmt.Errorf("--target: %w", err)}
+				}
+			}
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
 				ps, err := m.List(ctx)
 				if err != nil {
 					return err
+				}
+				if only.IsValid() {
+					// An address matches the proposals whose target holds it; a network, those
+					// whose target overlaps it.
+					ps = slices.DeleteFunc(ps, func(p remediate.Proposal) bool { return !p.Target.IsValid() || !p.Target.Overlaps(only) })
 				}
 				if state != "" {
 					kept := ps[:0]
@@ -238,6 +251,7 @@ func (a *app) proposalsListCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	enumFlag(cmd, &state, "state", "", "only proposals in this state", proposalStates()...)
+	cmd.Flags().StringVar(&target, "target", "", "only proposals whose target holds this address or overlaps this CIDR network")
 	return cmd
 }
 
@@ -277,6 +291,9 @@ func (a *app) printProposal(p remediate.Proposal, audit []remediate.AuditEntry, 
 	w := a.stdout
 	d := display.Text
 	fmt.Fprintf(w, "proposal   %s\nkind       %s\nstate      %s\ndevice     %s\n", p.ID, p.Kind, p.State, p.Device)
+	if p.Origin != "" {
+		fmt.Fprintf(w, "origin     %s\n", p.Origin)
+	}
 	if p.Target.IsValid() {
 		fmt.Fprintf(w, "target     %s\n", p.Target)
 	}

@@ -45,9 +45,15 @@ const cliPW, cliEnable = "cli-Login-pw-41", "cli-Enable-77"
 // server, the folder and the global flags.
 func cliRig(t *testing.T, extra string) (*fakeasa.Server, string, []string) {
 	t.Helper()
+	return cliRigWith(t, proposalsASA, extra)
+}
+
+// cliRigWith is cliRig with the fake's running configuration.
+func cliRigWith(t *testing.T, running, extra string) (*fakeasa.Server, string, []string) {
+	t.Helper()
 	t.Setenv("FIREBREAK_CLI_TEST_PW", cliPW)
 	t.Setenv("FIREBREAK_CLI_TEST_ENABLE", cliEnable)
-	srv, err := fakeasa.New(fakeasa.Config{RunningConfig: proposalsASA, User: "firebreak", Password: cliPW, EnableSecret: cliEnable})
+	srv, err := fakeasa.New(fakeasa.Config{RunningConfig: running, User: "firebreak", Password: cliPW, EnableSecret: cliEnable})
 	if err != nil {
 		t.Fatal(err)
 	}

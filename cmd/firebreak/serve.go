@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector"
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
@@ -39,7 +41,8 @@ type serveState struct {
 }
 
 func (a *app) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	var cpuProfile string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: receive syslog, keep statistics, serve the local API",
 		Long: `serve is the daemon. It receives syslog on UDP and TCP (RFC 6587 newline and
@@ -53,8 +56,8 @@ proposals waiting for approval), writes the report on the report schedule, expir
 blocks whose time is up, and serves a read-only dashboard (latest report, findings, proposals,
 blocks) beside /metrics.
 
-Without --config it runs on the embedded default policy (UDP and TCP :5140, syslog accepted
-from 127.0.0.1 only, data in ./firebreak-data).`,
+The policy comes from --config, else $FIREBREAK_CONFIG, else /etc/firebreak/site.yaml; with
+none it stops with exit status 2 (firebreak demo runs on embedded defaults).`,
 		Example: `  firebreak serve --config /etc/firebreak/site.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,9 +68,23 @@ from 127.0.0.1 only, data in ./firebreak-data).`,
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(a.path(cpuProfile))
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return a.serve(cmd.Context(), cfg)
 		},
 	}
+	// A file, not an HTTP endpoint: profiling needs no listener and is written at shutdown.
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to this file (for load tests)")
+	return cmd
 }
 
 func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
@@ -222,6 +239,11 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 		sub := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: req.Args, cwd: req.Cwd, user: req.User,
 			daemon: &daemonEnv{cfg: cfg, store: st, serve: state}}
 		sub.log = a.log.With("forwarded_for", req.User)
+		if err := sub.checkPeer(req); err != nil {
+			sub.log.Warn("forwarded command refused", "args", req.Args, "err", err)
+			fmt.Fprintf(stderr, "Error: refused: %s\n", display.Text(err.Error()))
+			return 1
+		}
 		return sub.execute(ctx)
 	}
 }
