@@ -3,9 +3,19 @@ package auditsyslog
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -364,5 +374,66 @@ firebreak_audit_syslog_dropped_total{receiver="tcp://%s"} %d
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return after its deadline")
+	}
+}
+
+// Over TLS (RFC 5425) the receiver's certificate is checked against ca_file, and frames are
+// octet-counted as over TCP.
+func TestAuditEntriesOverTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "loghost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		f, err := readOctetCounted(bufio.NewReader(c))
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(f)
+	}()
+	snd, err := New([]policies.AuditSyslog{{Address: ln.Addr().String(), Transport: policies.SyslogTLS, CAFile: caFile}}, Options{Hostname: "fb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snd.Record(stats.LogRecord{NS: "audit", Seq: 7, Prev: stats.LogGenesis, Hash: strings.Repeat("ab", 32), Payload: []byte(`{"who":"dana","action":"revert"}`)})
+	raw := <-got
+	m, err := parse5424([]byte(raw))
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+	if m.params["seq"] != "7" || m.params["who"] != "dana" || m.params["hash"] != strings.Repeat("ab", 32) {
+		t.Errorf("over TLS: %+v", m.params)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	snd.Close(ctx)
+	if snd.Dropped() != 0 {
+		t.Errorf("dropped %d", snd.Dropped())
 	}
 }
