@@ -37,7 +37,8 @@ type cliSession struct {
 	timeRange string // the range being edited in modeTimeRange
 	pager     int
 	width     int
-	context   string // multiple-context mode: "system" or the context name
+	context   string     // multiple-context mode: "system" or the context name
+	conn      *connState // the SSH connection (nil in unit tests of commands)
 }
 
 func (s *cliSession) prompt() string {
