@@ -103,7 +103,7 @@ that a person reviews, approves and pushes over SSH.`,
 	root.SetVersionTemplate("{{.Version}}\n")
 	enumPersistentFlag(root, &level, "log-level", "info", "log level", "debug", "info", "warn", "error")
 	enumPersistentFlag(root, &format, "log-format", "text", "log format on standard error", "text", "json")
-	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (default: the embedded default)")
+	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (else $FIREBREAK_CONFIG, else /etc/firebreak/site.yaml)")
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "", "data folder (default: the policy's collector.data_dir)")
 	root.AddCommand(
 		a.versionCmd(),

@@ -53,8 +53,8 @@ proposals waiting for approval), writes the report on the report schedule, expir
 blocks whose time is up, and serves a read-only dashboard (latest report, findings, proposals,
 blocks) beside /metrics.
 
-Without --config it runs on the embedded default policy (UDP and TCP :5140, syslog accepted
-from 127.0.0.1 only, data in ./firebreak-data).`,
+The policy comes from --config, else $FIREBREAK_CONFIG, else /etc/firebreak/site.yaml; with
+none it stops with exit status 2 (firebreak demo runs on embedded defaults).`,
 		Example: `  firebreak serve --config /etc/firebreak/site.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -371,7 +371,8 @@ func (s *Store) Shrink(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.db.Shrink(); err != nil {
+	// An automatic compaction already running writes the same compacted file: not an error.
+	if err := s.db.Shrink(); err != nil && !errors.Is(err, buntdb.ErrShrinkInProcess) {
 		return fmt.Errorf("shrink %s: %w", s.path, err)
 	}
 	// The compacted file holds the flush marker in key order, not at its end: number a flush

@@ -300,6 +300,18 @@ func TestDashboardDenied(t *testing.T) {
 			t.Errorf("denied panel lacks %q", w)
 		}
 	}
+	// The denied page shows the same panels for the range, with the interfaces.
+	var dp struct {
+		Denied     DeniedSection     `json:"denied"`
+		Interfaces InterfacesSection `json:"interfaces"`
+	}
+	d.json("/denied?range=7d&format=json", &dp)
+	if dp.Denied.Total != total || len(dp.Denied.Sources) == 0 || dp.Denied.Sources[0].Src != want[0].Src || len(dp.Interfaces.Rows) == 0 {
+		t.Errorf("denied page: total %d, sources %+v, %d interfaces", dp.Denied.Total, dp.Denied.Sources, len(dp.Interfaces.Rows))
+	}
+	if code, dpage := d.get("/denied?range=7d"); code != http.StatusOK || !strings.Contains(dpage, "Top denied sources") || !strings.Contains(dpage, "Traffic per device interface") {
+		t.Errorf("denied page %d lacks its panels", code)
+	}
 	// Filtering by the top source keeps only it.
 	var one Data
 	d.json("/?format=json&range=7d&host="+want[0].Src.String(), &one)

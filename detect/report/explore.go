@@ -17,8 +17,8 @@ import (
 // Limits of the dashboard's panels.
 const (
 	maxDeniedRows = 10
-	maxHostRows   = 50
-	maxPeerRows   = 50
+	maxHostRows   = 20
+	maxPeerRows   = 20
 	maxIfaceRows  = 40
 	// Bars up to this span are hours, longer windows local days.
 	hourBarsUpTo = 48 * time.Hour
@@ -84,6 +84,7 @@ type DeniedPort struct {
 }
 
 // DeniedACL is one ACL's denies in the window (the ACL name is from the log line: untrusted).
+// The empty ACL is the denies whose message names none; its Sources is 0.
 type DeniedACL struct {
 	ACL     string `json:"acl"`
 	Count   uint64 `json:"count"`
@@ -211,8 +212,10 @@ func buildDenied(ctx context.Context, st *stats.Store, w Window, f Filter, res s
 	for _, d := range srcs {
 		s.Total += d.Count
 		row := DeniedSource{Src: d.Src, Count: d.Count, Ports: len(d.Ports), First: d.First, Last: d.Last}
-		if len(d.Ports) > 0 {
-			row.TopPort = PortLabel(d.Ports[0].Proto, d.Ports[0].Port)
+		for _, p := range d.Ports { // the overflow bucket only when there is nothing else
+			if row.TopPort = PortLabel(p.Proto, p.Port); p.Proto != 0 || p.Port != 0 {
+				break
+			}
 		}
 		if len(s.Sources) < maxDeniedRows {
 			s.Sources = append(s.Sources, row)
@@ -238,7 +241,9 @@ func buildDenied(ctx context.Context, st *stats.Store, w Window, f Filter, res s
 	})
 	s.Ports = s.Ports[:min(len(s.Ports), maxDeniedRows)]
 	byACL := map[string]*agg{}
+	var withACL uint64
 	for _, a := range acls {
+		withACL += a.Count
 		x := byACL[a.ACL]
 		if x == nil {
 			x = &agg{}
@@ -249,6 +254,9 @@ func buildDenied(ctx context.Context, st *stats.Store, w Window, f Filter, res s
 	}
 	for k, a := range byACL {
 		s.ACLs = append(s.ACLs, DeniedACL{ACL: k, Count: a.count, Sources: a.sources})
+	}
+	if s.Total > withACL { // denies whose message names no ACL (106015 no connection, ...)
+		s.ACLs = append(s.ACLs, DeniedACL{Count: s.Total - withACL})
 	}
 	slices.SortFunc(s.ACLs, func(a, b DeniedACL) int { return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.ACL, b.ACL)) })
 	s.ACLs = s.ACLs[:min(len(s.ACLs), maxDeniedRows)]

@@ -52,7 +52,8 @@ type built struct {
 const maxCached = 32
 
 // Handler serves the read-only dashboard: "/" the report of a window (HTML, or ?format=json),
-// "/findings", "/proposals" and "/blocks" (HTML tables, or ?format=json), and "/window" the
+// "/findings", "/proposals", "/blocks" and "/denied" (the denied-traffic panels and the
+// interface counters) as HTML tables or ?format=json, and "/window" the
 // drill-down of a window (its hosts, external peers, denies and raw archived lines, page by
 // page). Every page takes range=24h|7d|30d|custom (custom: from= and to=, YYYY-MM-DD or
 // YYYY-MM-DDTHH:MM in the site's zone, or RFC 3339) and the filters detector=, severity=
@@ -81,6 +82,7 @@ func Handler(o DashboardOptions) http.Handler {
 	mux.HandleFunc("/proposals", d.proposals)
 	mux.HandleFunc("/blocks", d.blocks)
 	mux.HandleFunc("/window", d.window)
+	mux.HandleFunc("/denied", d.denied)
 	return d.guard(mux)
 }
 
@@ -239,10 +241,7 @@ func (d *dashboard) findings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := nav.v.Filter.findings(buildFindings(r.Context(), d.o.Sources.Findings, nav.v.Window(), d.log))
-	title := "Findings of the last " + Age(nav.v.To.Sub(nav.v.From)).String()
-	if nav.Custom() {
-		title = "Findings of " + nav.Span()
-	}
+	title := "Findings of " + nav.Span()
 	if f := nav.v.describe(); f != "" {
 		title += " (" + f + ")"
 	}
@@ -298,4 +297,35 @@ func (d *dashboard) window(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(b.Bytes())
+}
+
+func (d *dashboard) denied(w http.ResponseWriter, r *http.Request) {
+	nav, ok := d.view(w, r, "denied")
+	if !ok {
+		return
+	}
+	src := d.o.Sources
+	if src.Store == nil || src.Config == nil {
+		d.fail(w, "denied", errNoStore)
+		return
+	}
+	win := nav.v.Window()
+	res := resolution(src.Config, win, d.o.Now())
+	den, err := buildDenied(r.Context(), src.Store, win, nav.v.Filter, res)
+	if err != nil {
+		d.fail(w, "denied", err)
+		return
+	}
+	ifc, err := buildInterfaces(r.Context(), src.Store, win, nav.v.Filter, res)
+	if err != nil {
+		d.fail(w, "denied", err)
+		return
+	}
+	title := "Denied traffic of " + nav.Span()
+	v := struct {
+		Window     Window            `json:"window"`
+		Denied     DeniedSection     `json:"denied"`
+		Interfaces InterfacesSection `json:"interfaces"`
+	}{win, den, ifc}
+	d.page(w, r, page{Kind: "denied", Title: title, Nav: nav, Denied: den, Interfaces: ifc}, v)
 }

@@ -53,6 +53,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ranked":        rankedValue,
 	"num1":          fmtNum,
 	"pair":          func(d DeniedSection, n *navView) deniedView { return deniedView{d, n} },
+	"ifaces":        func(s InterfacesSection, n *navView) ifacesView { return ifacesView{s, n} },
 	"add":           func(a, b, c int) int { return a + b + c },
 	"int64":         func(n int) int64 { return int64(n) },
 }).Parse(templateText))
@@ -68,6 +69,12 @@ type findingPart struct {
 // (ongoing ones were detailed when they were new), the dashboard page details all.
 func findingParts(s FindingsSection, all bool, nav *navView) []findingPart {
 	return []findingPart{{"New", s.New, true, nav}, {"Ongoing", s.Ongoing, all, nav}}
+}
+
+// ifacesView is the interface table with the page's links.
+type ifacesView struct {
+	I   InterfacesSection
+	Nav *navView
 }
 
 // deniedView is the denied panels with the page's links.
@@ -163,6 +170,8 @@ type page struct {
 	Kind, Title, Site, Note string
 	At                      time.Time
 	Nav                     *navView
+	Denied                  DeniedSection
+	Interfaces              InterfacesSection
 	Findings                FindingsSection
 	Proposals               []ProposalView
 	Blocks                  []BlockView

@@ -152,7 +152,7 @@ func rankedValue(f detect.Finding, v float64) string {
 // drill-down.
 func activityChart(a ActivitySection, n *navView) template.HTML {
 	const (
-		w, h                     = 1000.0, 240.0
+		w, h                     = 1320.0, 240.0
 		left, right, top, bottom = 76.0, 12.0, 14.0, 36.0
 	)
 	doc := newSVG(w, h, "bytes per "+a.Unit+" in the window")
@@ -168,7 +168,7 @@ func activityChart(a ActivitySection, n *navView) template.HTML {
 	for _, v := range ticks {
 		y := ys.at(v)
 		doc.line(left, y, w-right, y, "grid")
-		doc.text(left-6, y+4, "end", "tick", fmtBytes(uint64(v)))
+		doc.text(left-6, y+4, "end", "tick", tickBytes(uint64(v)))
 	}
 	step := (w - left - right) / float64(len(a.Bars))
 	gap := math.Min(step*0.2, 4)
@@ -196,4 +196,14 @@ func activityChart(a ActivitySection, n *navView) template.HTML {
 	doc.line(left, h-bottom, w-right, h-bottom, "axis")
 	doc.line(left, top, left, h-bottom, "axis")
 	return doc.html()
+}
+
+// tickBytes is fmtBytes without trailing zeros, for axis ticks: "5 GB", "2.5 GB".
+func tickBytes(b uint64) string {
+	s := fmtBytes(b)
+	n, unit, _ := strings.Cut(s, " ")
+	if strings.Contains(n, ".") {
+		n = strings.TrimRight(strings.TrimRight(n, "0"), ".")
+	}
+	return n + " " + unit
 }
