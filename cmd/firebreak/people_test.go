@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/firebreak-dev/firebreak/cmd/firebreak/internal/forward"
 )
 
 // helperArgsEnv makes the test binary the firebreak CLI: TestHelperCLI runs
@@ -152,6 +154,29 @@ people:
 	if !strings.Contains(srv.Running(), "deny ip host 203.0.113.7 any time-range FIREBREAK-p-0001") {
 		t.Errorf("not on the device:\n%s", srv.Running())
 	}
+	// Inside the daemon an admin touches only the files their own account could.
+	private := filepath.Join(dir, "root-only")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(private, "asa.cfg"), proposalsASA)
+	write(t, filepath.Join(dir, "asa.cfg"), proposalsASA)
+	if err := os.Chmod(filepath.Join(dir, "asa.cfg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := as(sysU, "proposals", "diff", "p-0001", "--config", policy, "--running", filepath.Join(private, "asa.cfg")); code == 0 ||
+		!strings.Contains(out, "refused: sys: "+filepath.Join(private, "asa.cfg")+": permission denied (folder "+private+")") {
+		t.Errorf("diff of a file sys cannot read: exit %d\n%s", code, out)
+	}
+	if code, out := as(sysU, "proposals", "diff", "p-0001", "--config", policy, "--running", "asa.cfg"); code != 0 || !strings.Contains(out, "# plan digest ") {
+		t.Errorf("diff of a file sys can read: exit %d\n%s", code, out)
+	}
+	if code, out := as(sysU, "report", "--config", policy, "--out", filepath.Join("data", "r.html")); code == 0 || !strings.Contains(out, "permission denied (folder "+data+")") {
+		t.Errorf("report into the daemon's folder: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "r.html")); err == nil {
+		t.Error("the daemon wrote a file for sys where sys may not")
+	}
 	code, out = as(sysU, "proposals", "show", "p-0001", "--config", policy)
 	if code != 0 || !strings.Contains(out, "approved   by daemon, bin at ") || !strings.Contains(out, "digest     "+digest) {
 		t.Errorf("show: exit %d\n%s", code, out)
@@ -183,4 +208,22 @@ func copyExe(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// Commands that never need the daemon are not run inside it for other users.
+func TestPeerMayNotRunLocalCommandsInTheDaemon(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	for _, args := range [][]string{{"serve"}, {"policy", "check", "/etc/shadow"}, {"db", "restore", "x.db"}, {"gen", "--out", "/tmp/x"}} {
+		err := a.checkPeer(forward.Request{Args: args, UID: 4242, GIDs: []uint32{4242}, User: "mallory", Cwd: "/"})
+		if err == nil || !strings.Contains(err.Error(), "mallory may not run") {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	if err := a.checkPeer(forward.Request{Args: []string{"policy", "check", "x"}, UID: os.Geteuid(), User: "me"}); err != nil {
+		t.Errorf("the daemon's own user: %v", err)
+	}
+	if err := a.checkPeer(forward.Request{Args: []string{"ingest", "/etc/shadow"}, UID: 4242, GIDs: []uint32{4242}, User: "mallory", Cwd: "/"}); err == nil ||
+		!strings.Contains(err.Error(), "mallory: /etc/shadow: permission denied") {
+		t.Errorf("ingest of a file mallory cannot read: %v", err)
+	}
 }

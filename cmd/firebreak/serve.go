@@ -24,6 +24,7 @@ import (
 	"github.com/firebreak-dev/firebreak/collector"
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/detect/report"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
@@ -222,6 +223,11 @@ func (a *app) forwardHandler(cfg *policies.Config, st *stats.Store, state *serve
 		sub := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: req.Args, cwd: req.Cwd, user: req.User,
 			daemon: &daemonEnv{cfg: cfg, store: st, serve: state}}
 		sub.log = a.log.With("forwarded_for", req.User)
+		if err := sub.checkPeer(req); err != nil {
+			sub.log.Warn("forwarded command refused", "args", req.Args, "err", err)
+			fmt.Fprintf(stderr, "Error: refused: %s\n", display.Text(err.Error()))
+			return 1
+		}
 		return sub.execute(ctx)
 	}
 }

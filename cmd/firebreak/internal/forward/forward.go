@@ -26,9 +26,11 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // Request is what the client asks the daemon to run.
@@ -40,6 +42,9 @@ type Request struct {
 	// client are ignored.
 	User string `json:"-"`
 	UID  int    `json:"-"`
+	// GIDs are the caller's primary and supplementary groups as the kernel
+	// has them (SO_PEERCRED, SO_PEERGROUPS); nil when the kernel does not say.
+	GIDs []uint32 `json:"-"`
 }
 
 // Handler runs one forwarded command and returns its exit status. It must return when ctx ends
@@ -150,7 +155,7 @@ func Serve(ctx context.Context, ln *net.UnixListener, h Handler, log *slog.Logge
 }
 
 func serveConn(ctx context.Context, c *net.UnixConn, h Handler) error {
-	uid, err := peerUID(c)
+	uid, gids, err := peerCred(c)
 	if err != nil {
 		return err
 	}
@@ -163,7 +168,7 @@ func serveConn(ctx context.Context, c *net.UnixConn, h Handler) error {
 	if err := json.Unmarshal(line, &req); err != nil {
 		return fmt.Errorf("decode request: %w", err)
 	}
-	req.UID = uid
+	req.UID, req.GIDs = uid, gids
 	req.User = strconv.Itoa(uid)
 	if u, err := user.LookupId(req.User); err == nil {
 		req.User = u.Username
@@ -179,22 +184,54 @@ func serveConn(ctx context.Context, c *net.UnixConn, h Handler) error {
 	return w.write(streamExit, status[:])
 }
 
-func peerUID(c *net.UnixConn) (int, error) {
+// peerCred returns the caller's uid and groups from the kernel.
+func peerCred(c *net.UnixConn) (int, []uint32, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return 0, fmt.Errorf("peer credentials: %w", err)
+		return 0, nil, fmt.Errorf("peer credentials: %w", err)
 	}
 	var cred *syscall.Ucred
+	var groups []uint32
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		cred, serr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+		if serr == nil {
+			groups = peerGroups(fd)
+		}
 	}); err != nil {
-		return 0, fmt.Errorf("peer credentials: %w", err)
+		return 0, nil, fmt.Errorf("peer credentials: %w", err)
 	}
 	if serr != nil {
-		return 0, fmt.Errorf("peer credentials: %w", serr)
+		return 0, nil, fmt.Errorf("peer credentials: %w", serr)
 	}
-	return int(cred.Uid), nil
+	if groups != nil && !slices.Contains(groups, cred.Gid) {
+		groups = append(groups, cred.Gid)
+	}
+	return int(cred.Uid), groups, nil
+}
+
+// soPeerGroups is SO_PEERGROUPS (Linux 4.13; 59 on the common architectures;
+// the syscall package does not name it).
+const soPeerGroups = 59
+
+// peerGroups is the caller's supplementary groups, or nil when the kernel
+// does not answer.
+func peerGroups(fd uintptr) []uint32 {
+	buf := make([]uint32, 64)
+	for range 2 {
+		n := uint32(len(buf) * 4)
+		_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.SOL_SOCKET, soPeerGroups,
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+		switch {
+		case e == 0:
+			return append([]uint32{}, buf[:n/4]...)
+		case e == syscall.ERANGE && int(n/4) > len(buf):
+			buf = make([]uint32, n/4) // n is the size needed
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // frameWriter serialises frames from the stdout and stderr writers onto one connection.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -143,7 +144,7 @@ func TestGroupSocketNamesEachAdmin(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Serve(ctx, ln, func(ctx context.Context, req Request, stdin io.Reader, stdout, stderr io.Writer) int {
-			fmt.Fprintf(stdout, "user=%s uid=%d", req.User, req.UID)
+			fmt.Fprintf(stdout, "user=%s uid=%d staff=%v", req.User, req.UID, slices.Contains(req.GIDs, gid))
 			return 0
 		}, slog.New(slog.DiscardHandler))
 	}()
@@ -157,7 +158,7 @@ func TestGroupSocketNamesEachAdmin(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := client(member, gid); err != nil || !strings.HasPrefix(out, "user=daemon uid="+member.Uid) {
+	if out, err := client(member, gid); err != nil || !strings.HasPrefix(out, "user=daemon uid="+member.Uid+" staff=true") {
 		t.Errorf("a member of the group: %v\n%s", err, out)
 	}
 	if out, err := client(outsider); err == nil || !strings.Contains(out, "CALL ERROR: connect to daemon") || !strings.Contains(out, "permission denied") {
