@@ -33,7 +33,9 @@ type Archive struct {
 	day string
 	f   *os.File
 	zw  *gzip.Writer
-	bw  *bufio.Writer
+	bw  *bufio.Writer // frames, into the compressor
+	// fw gathers the compressor's output: it writes every 240 bytes, a write(2) each.
+	fw *bufio.Writer
 }
 
 // OpenArchive prepares the archive folder; files are opened on the first write.
@@ -151,12 +153,13 @@ func (a *Archive) rotate(t time.Time) error {
 			return fmt.Errorf("raw archive: %w", err)
 		}
 	}
-	zw, err := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	fw := bufio.NewWriterSize(f, 256<<10)
+	zw, err := gzip.NewWriterLevel(fw, gzip.BestSpeed)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("raw archive: %w", err)
 	}
-	a.f, a.zw, a.day = f, zw, t.UTC().Format(time.DateOnly)
+	a.f, a.fw, a.zw, a.day = f, fw, zw, t.UTC().Format(time.DateOnly)
 	a.bw = bufio.NewWriterSize(zw, 64<<10)
 	return nil
 }
@@ -173,6 +176,9 @@ func (a *Archive) Flush() error {
 	if err := a.zw.Flush(); err != nil {
 		return fmt.Errorf("raw archive: %w", err)
 	}
+	if err := a.fw.Flush(); err != nil {
+		return fmt.Errorf("raw archive: %w", err)
+	}
 	return nil
 }
 
@@ -180,8 +186,8 @@ func (a *Archive) closeFile() error {
 	if a.f == nil {
 		return nil
 	}
-	err := errors.Join(a.bw.Flush(), a.zw.Close(), a.f.Close())
-	a.f, a.zw, a.bw = nil, nil, nil
+	err := errors.Join(a.bw.Flush(), a.zw.Close(), a.fw.Flush(), a.f.Close())
+	a.f, a.fw, a.zw, a.bw = nil, nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("raw archive: %w", err)
 	}

@@ -127,7 +127,7 @@ func (l *Listeners) Run(ctx context.Context, p *Pipeline) error {
 	errs := make(chan error, 2)
 	if l.udp != nil {
 		r := &udpReceiver{conn: l.udp, allow: allow, out: in, pool: pool, metrics: l.metrics,
-			log: l.log, maxMsg: maxMsg, linger: 20 * time.Millisecond}
+			log: l.log, maxMsg: maxMsg, linger: 20 * time.Millisecond, pause: udpPauseFor(UDPReadBuffer(l.udp))}
 		wg.Go(func() { errs <- r.run(ctx) })
 	}
 	if l.tcp != nil {

@@ -9,8 +9,6 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // Allow decides whether a sender may deliver syslog. It must be safe for concurrent use.
@@ -26,6 +24,7 @@ type udpReceiver struct {
 	log     *slog.Logger
 	maxMsg  int
 	linger  time.Duration // how long a partial batch may wait for more datagrams
+	pause   time.Duration // wait after draining the socket (udpPauseFor); 0: none
 }
 
 // ListenUDP opens the syslog UDP socket with a receive buffer of bufBytes. The kernel caps
@@ -78,11 +77,14 @@ func forceReadBuffer(c *net.UDPConn, n int) {
 func (r *udpReceiver) run(ctx context.Context) error {
 	// Datagrams are read up to udpBatch at a time with one recvmmsg call; each buffer has
 	// room for one byte more than the maximum, so an oversize datagram shows as a full one.
-	pc := ipv4.NewPacketConn(r.conn) // SOL_SOCKET-level calls: fine on a dual-stack socket too
-	ms := make([]ipv4.Message, udpBatch)
 	bufs := make([]byte, udpBatch*(r.maxMsg+1))
-	for i := range ms {
-		ms[i].Buffers = [][]byte{bufs[i*(r.maxMsg+1) : (i+1)*(r.maxMsg+1)]}
+	views := make([][]byte, udpBatch)
+	for i := range views {
+		views[i] = bufs[i*(r.maxMsg+1) : (i+1)*(r.maxMsg+1)]
+	}
+	rd, err := newBatchReader(r.conn, views)
+	if err != nil {
+		return fmt.Errorf("udp: %w", err)
 	}
 	b := r.pool.get()
 	received := r.metrics.Received.WithLabelValues("udp")
@@ -123,7 +125,7 @@ func (r *udpReceiver) run(ctx context.Context) error {
 				return deadlineErr(err)
 			}
 		}
-		n, err := pc.ReadBatch(ms, 0)
+		n, err := rd.Read()
 		if err != nil {
 			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 				send()
@@ -142,25 +144,22 @@ func (r *udpReceiver) run(ctx context.Context) error {
 		received.Add(float64(n))
 		bytes := 0
 		for i := range n {
-			m := &ms[i]
-			bytes += m.N
-			ua, _ := m.Addr.(*net.UDPAddr)
-			if ua == nil {
+			size, addr := rd.Datagram(i)
+			bytes += size
+			if !addr.IsValid() {
 				continue
 			}
-			ap := ua.AddrPort()
-			addr := ap.Addr().Unmap()
 			if !r.allow(addr) {
 				unknown.Inc()
 				continue
 			}
-			if m.N > r.maxMsg {
+			if size > r.maxMsg {
 				// Dropped, as documented: a cut frame could misstate a field (a byte count
 				// cut mid-number), so it is neither parsed nor archived.
 				oversize.Inc()
 				continue
 			}
-			b.add(trimFrame(m.Buffers[0][:m.N]), addr)
+			b.add(trimFrame(views[i][:size]), addr)
 			if b.full(r.maxMsg) {
 				send()
 				if first.IsZero() {
@@ -173,6 +172,12 @@ func (r *udpReceiver) run(ctx context.Context) error {
 			}
 		}
 		r.metrics.ReceivedBytes.Add(float64(bytes))
+		if n < udpBatch && r.pause > 0 {
+			// The socket is drained: let datagrams gather for a moment, so that the next
+			// call returns many (a recvmmsg call and a wake-up per few datagrams cost more
+			// than the datagrams).
+			time.Sleep(r.pause)
+		}
 	}
 }
 
@@ -187,6 +192,29 @@ func deadlineErr(err error) error {
 
 // udpBatch is how many datagrams one recvmmsg call may return.
 const udpBatch = 64
+
+// udpPause is how long the receiver waits after draining the socket before reading again:
+// at 150 k msg/s about 300 datagrams gather (5 recvmmsg calls of 64 instead of one call and
+// one wake-up per few datagrams), and a lone datagram is delayed by as little.
+const udpPause = 2 * time.Millisecond
+
+// udpPauseFor is the pause for a socket whose receive buffer the kernel reports as buf bytes:
+// udpPause when the buffer holds a pause's datagrams many times over at any rate the daemon
+// keeps up with (8 MiB reported, 4 MiB asked, is about 20 ms at 150 k msg/s of 1 KiB kernel
+// buffers each), none when it might not (a kernel that refused the size asked).
+func udpPauseFor(buf int) time.Duration {
+	if buf < 8<<20 {
+		return 0
+	}
+	return udpPause
+}
+
+// batchReader reads datagrams into the buffers it was made with (newBatchReader, per
+// platform): Read returns how many it read, Datagram the length and sender of each.
+type batchReader interface {
+	Read() (int, error)
+	Datagram(i int) (size int, src netip.Addr)
+}
 
 // trimFrame drops trailing line endings and NULs that some senders append.
 func trimFrame(p []byte) []byte {

@@ -62,6 +62,12 @@ type Target struct {
 	// ("changeto context NAME" at every dial). A multiple-context device
 	// without it, or a single-context one with it, is ErrWrongDevice.
 	Context string
+	// KeepaliveInterval is how often keepalive@openssh.com is sent
+	// (DefaultKeepaliveInterval when zero, off when negative);
+	// KeepaliveMax how many may go unanswered before the session is closed
+	// with ErrKeepalive (DefaultKeepaliveMax when zero).
+	KeepaliveInterval time.Duration
+	KeepaliveMax      int
 }
 
 // ASA is an open privileged session on a Cisco ASA. Methods are serialised
@@ -199,6 +205,7 @@ func dial(ctx context.Context, t Target, log *slog.Logger, plat *platform) (*ASA
 	tr, err := dialSSH(ctx, sshDialConfig{
 		host: t.Address, port: t.Port, knownHosts: t.KnownHostsFile, user: t.User,
 		auth: methods, legacy: t.LegacyAlgorithms, timeout: t.Timeout, termWidth: MaxCommandLen,
+		keepalive: t.KeepaliveInterval, keepaliveMax: t.KeepaliveMax,
 	})
 	if err != nil {
 		closeAll()
@@ -351,6 +358,9 @@ func (a *ASA) guard(ctx context.Context, f func() error) error {
 		return fmt.Errorf("%w: %w", ErrConnection, a.broken)
 	}
 	if err != nil {
+		if kerr := a.tr.deadErr(); kerr != nil {
+			err = kerr // the read failed because keepalives closed the connection
+		}
 		a.broken = err
 		a.tr.abort()
 		return fmt.Errorf("%w: %w", ErrConnection, err)

@@ -18,6 +18,12 @@ var (
 	// ErrNoCommonAlgorithm: SSH algorithm negotiation failed (old ASA 8.x
 	// images need Target.LegacyAlgorithms).
 	ErrNoCommonAlgorithm = errors.New("no common ssh algorithm")
+	// ErrRSAKeyTooSmall: the device's RSA host key has fewer than 1024 bits
+	// (old ASA 5510s), which Go refuses unless GODEBUG=rsa1024min=0.
+	ErrRSAKeyTooSmall = errors.New("rsa host key under 1024 bits")
+	// ErrKeepalive: the device stopped answering SSH keepalives; the
+	// session was closed.
+	ErrKeepalive = errors.New("ssh keepalives unanswered")
 	// ErrAuth: the device refused the login credentials.
 	ErrAuth = errors.New("ssh authentication failed")
 	// ErrWrongDevice: the prompt names another host than Target.Hostname.

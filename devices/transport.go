@@ -2,15 +2,20 @@ package devices
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scrapli/scrapligo/transport"
@@ -32,6 +37,68 @@ type sshTransport struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	done      chan struct{} // closed by Close: ends the keepalive goroutines
+
+	keepaliveErr atomic.Pointer[error] // set when unanswered keepalives closed the connection
+}
+
+// Keepalive defaults: keepalive@openssh.com every 15 s, and the session is
+// closed after 3 in a row go unanswered (a dead box or path is noticed in
+// about 45 s instead of at the operation timeout, or never while waiting).
+const (
+	DefaultKeepaliveInterval = 15 * time.Second
+	DefaultKeepaliveMax      = 3
+)
+
+// startKeepalive sends keepalive@openssh.com every interval (any reply, even
+// a refusal, proves the peer alive) and closes the connection when max
+// intervals pass without one, so that pending reads fail with ErrKeepalive.
+// Its goroutines end when the transport closes.
+func (t *sshTransport) startKeepalive(interval time.Duration, max int) {
+	var last atomic.Int64 // unix nanos of the last reply (or the start)
+	last.Store(time.Now().UnixNano())
+	go func() { // the sender: one request at a time
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-t.done:
+				return
+			case <-tk.C:
+			}
+			// Blocks while the peer swallows it; Close unblocks it.
+			if _, _, err := t.client.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+				return
+			}
+			last.Store(time.Now().UnixNano())
+		}
+	}()
+	go func() { // the watchdog
+		tk := time.NewTicker(interval)
+		defer tk.Stop()
+		for {
+			select {
+			case <-t.done:
+				return
+			case <-tk.C:
+			}
+			since := time.Since(time.Unix(0, last.Load()))
+			if since > time.Duration(max)*interval+interval/2 {
+				err := fmt.Errorf("%w: no reply to %d keepalives (every %s) in %s", ErrKeepalive, max, interval, since.Round(time.Millisecond))
+				t.keepaliveErr.Store(&err)
+				t.abort()
+				return
+			}
+		}
+	}()
+}
+
+// deadErr is why keepalives closed the connection, or nil.
+func (t *sshTransport) deadErr() error {
+	if p := t.keepaliveErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 var _ transport.Implementation = (*sshTransport)(nil)
@@ -41,6 +108,9 @@ func (t *sshTransport) Open(*transport.Args) error { return nil }
 
 func (t *sshTransport) Close() error {
 	t.closeOnce.Do(func() {
+		if t.done != nil {
+			close(t.done)
+		}
 		if t.session != nil {
 			_ = t.session.Close()
 		}
@@ -78,6 +148,11 @@ type sshDialConfig struct {
 	legacy           bool
 	timeout          time.Duration
 	termWidth        int
+	// keepalive is the interval of keepalive@openssh.com requests and
+	// keepaliveMax how many may go unanswered (0: the defaults; a negative
+	// interval turns them off).
+	keepalive    time.Duration
+	keepaliveMax int
 }
 
 // legacyAlgorithms returns x/crypto's defaults plus what ASA 8.x images
@@ -125,7 +200,17 @@ func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
 	}
 	// Offer only the host key types pinned for this host, so a box with
 	// several keys presents the pinned one instead of failing as changed.
-	cfg.HostKeyAlgorithms = pinnedAlgorithms(check, addr, c.legacy)
+	var smallRSA int
+	cfg.HostKeyAlgorithms, smallRSA = pinnedAlgorithms(check, addr, c.legacy)
+	if smallRSA > 0 && !rsaSmallAllowed(smallRSA) {
+		// Offer the other pinned types; with none, say why before dialling.
+		cfg.HostKeyAlgorithms = slices.DeleteFunc(cfg.HostKeyAlgorithms, func(a string) bool {
+			return a == ssh.KeyAlgoRSA || a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512
+		})
+		if len(cfg.HostKeyAlgorithms) == 0 {
+			return nil, rsaTooSmall(addr, smallRSA, "pinned in "+c.knownHosts)
+		}
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -151,6 +236,9 @@ func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
 			return nil, hostKeyErr
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("ssh handshake with %s: %w: %w", addr, ErrConnection, context.Cause(ctx))
+		case strings.Contains(err.Error(), "crypto/rsa: ") && strings.Contains(err.Error(), "-bit keys are insecure"):
+			// The host key's signature is checked before known_hosts.
+			return nil, fmt.Errorf("%w (%w)", rsaTooSmall(addr, 0, "presented"), err)
 		case errors.As(err, &neg):
 			return nil, fmt.Errorf("ssh handshake with %s (for ASA 8.x enable legacy algorithms): %w: %w", addr, ErrNoCommonAlgorithm, err)
 		case hostKeyOK:
@@ -160,7 +248,7 @@ func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
 		}
 		return nil, fmt.Errorf("ssh handshake with %s: %w: %w", addr, ErrConnection, err)
 	}
-	t := &sshTransport{conn: conn, client: ssh.NewClient(sc, chans, reqs)}
+	t := &sshTransport{conn: conn, client: ssh.NewClient(sc, chans, reqs), done: make(chan struct{})}
 	fail := func(step string, err error) (*sshTransport, error) {
 		_ = t.Close()
 		if ctx.Err() != nil {
@@ -185,6 +273,16 @@ func dialSSH(ctx context.Context, c sshDialConfig) (*sshTransport, error) {
 		return fail("shell", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	if c.keepalive >= 0 {
+		iv, max := c.keepalive, c.keepaliveMax
+		if iv == 0 {
+			iv = DefaultKeepaliveInterval
+		}
+		if max <= 0 {
+			max = DefaultKeepaliveMax
+		}
+		t.startKeepalive(iv, max)
+	}
 	return t, nil
 }
 
@@ -208,21 +306,24 @@ func hostKeyError(host, file string, key ssh.PublicKey, err error) error {
 // known_hosts pins for addr (nil: x/crypto's defaults, and the unknown key is
 // refused by the callback). An RSA key allows rsa-sha2-512/256, and the
 // SHA-1 "ssh-rsa" signature only with legacy algorithms (ASA 8.x).
-func pinnedAlgorithms(check ssh.HostKeyCallback, addr string, legacy bool) []string {
+//
+// smallRSA is the size in bits of the smallest pinned RSA key when every
+// pinned RSA key is under 1024 bits (0: none is, or no RSA key is pinned).
+func pinnedAlgorithms(check ssh.HostKeyCallback, addr string, legacy bool) (algos []string, smallRSA int) {
 	// Asking about a key that cannot be pinned makes the callback list the
 	// pinned ones.
 	_, probe, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	pk, err := ssh.NewPublicKey(probe.Public())
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	tcp, _ := net.ResolveTCPAddr("tcp", addr)
 	var ke *knownhosts.KeyError
 	if err := check(addr, tcp, pk); !errors.As(err, &ke) || len(ke.Want) == 0 {
-		return nil
+		return nil, 0
 	}
 	var out []string
 	add := func(a ...string) {
@@ -232,9 +333,26 @@ func pinnedAlgorithms(check ssh.HostKeyCallback, addr string, legacy bool) []str
 			}
 		}
 	}
+	bigRSA := false
+	defer func() {
+		if bigRSA {
+			smallRSA = 0
+		}
+	}()
 	for _, w := range ke.Want {
 		switch t := w.Key.Type(); t {
 		case ssh.KeyAlgoRSA:
+			n := 1024
+			if ck, ok := w.Key.(ssh.CryptoPublicKey); ok {
+				if rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok {
+					n = rk.N.BitLen()
+				}
+			}
+			if n >= 1024 {
+				bigRSA = true
+			} else if smallRSA == 0 || n < smallRSA {
+				smallRSA = n
+			}
 			add(ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256)
 			if legacy {
 				add(ssh.KeyAlgoRSA)
@@ -243,5 +361,27 @@ func pinnedAlgorithms(check ssh.HostKeyCallback, addr string, legacy bool) []str
 			add(t)
 		}
 	}
-	return out
+	return out, smallRSA
+}
+
+// rsaSmallAllowed reports whether crypto/rsa accepts a key of bits bits here:
+// since Go 1.24 it refuses keys under 1024 bits unless GODEBUG=rsa1024min=0
+// (set in the environment or by a //go:debug directive). A junk signature
+// tells the two apart: refused keys fail on size, allowed ones on the value.
+func rsaSmallAllowed(bits int) bool {
+	k := &rsa.PublicKey{N: new(big.Int).SetBit(big.NewInt(1), bits-1, 1), E: 65537}
+	k.N.SetBit(k.N, 0, 1)
+	sig := make([]byte, k.Size())
+	err := rsa.VerifyPKCS1v15(k, crypto.SHA256, make([]byte, 32), sig)
+	return errors.Is(err, rsa.ErrVerification)
+}
+
+func rsaTooSmall(addr string, bits int, how string) error {
+	size := "under 1024 bits"
+	if bits > 0 {
+		size = fmt.Sprintf("of %d bits", bits)
+	}
+	return fmt.Errorf("host %s: the RSA host key %s is %s, which Go refuses since 1.24 (old ASA 5510s): "+
+		"generate a 2048-bit key on the box (crypto key generate rsa modulus 2048) and pin it again, "+
+		"or run firebreak with the environment GODEBUG=rsa1024min=0 to accept it: %w", addr, how, size, ErrRSAKeyTooSmall)
 }

@@ -148,6 +148,10 @@ type SSH struct {
 	Agent             bool       `yaml:"agent"`               // use $SSH_AUTH_SOCK
 	LegacyAlgorithms  bool       `yaml:"legacy_algorithms"`   // allow old KEX/ciphers of ASA 8.x images
 	Timeout           Duration   `yaml:"timeout"`             // per operation, default 30s
+	// Keepalive is how often an SSH keepalive is sent (default 15s); after KeepaliveMax in a row
+	// go unanswered (default 3) the session is closed and the push fails and rolls back.
+	Keepalive    Duration `yaml:"keepalive"`
+	KeepaliveMax int      `yaml:"keepalive_max"`
 	// Hostname must equal the hostname in the device prompt (a moved address cannot redirect a
 	// push); empty skips the check. Context is the security context of a multiple-context ASA.
 	Hostname string `yaml:"hostname"`

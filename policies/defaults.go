@@ -114,4 +114,10 @@ func deviceDefaults(d *Device) {
 	if d.SSH.Timeout == 0 {
 		d.SSH.Timeout = Duration(30 * time.Second)
 	}
+	if d.SSH.Keepalive == 0 {
+		d.SSH.Keepalive = Duration(15 * time.Second)
+	}
+	if d.SSH.KeepaliveMax == 0 {
+		d.SSH.KeepaliveMax = 3
+	}
 }

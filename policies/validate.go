@@ -308,6 +308,8 @@ func (v *validator) ssh(p string, s *SSH) {
 	v.env(p+".enable_password_env", s.EnablePasswordEnv)
 	v.between(p+".port", s.Port, 1, 65535)
 	v.durBetween(p+".timeout", s.Timeout, time.Second, 10*time.Minute)
+	v.durBetween(p+".keepalive", s.Keepalive, time.Second, 10*time.Minute)
+	v.between(p+".keepalive_max", s.KeepaliveMax, 1, 100)
 	v.name(p+".hostname", s.Hostname, false)
 	v.name(p+".context", s.Context, false)
 	if !s.Address.IsValid() {

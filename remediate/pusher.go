@@ -57,6 +57,9 @@ func Target(dev *policies.Device) (devices.Target, error) {
 		Timeout:          time.Duration(dev.SSH.Timeout),
 		Hostname:         dev.SSH.Hostname,
 		Context:          dev.SSH.Context,
+
+		KeepaliveInterval: time.Duration(dev.SSH.Keepalive),
+		KeepaliveMax:      dev.SSH.KeepaliveMax,
 	}, nil
 }
 

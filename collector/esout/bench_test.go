@@ -1,13 +1,12 @@
 package esout_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,24 +21,39 @@ func fastBulk(b *testing.B) (*httptest.Server, *atomic.Int64) { return fastBulkD
 
 func fastBulkDelay(b *testing.B, delay time.Duration) (*httptest.Server, *atomic.Int64) {
 	var docs atomic.Int64
+	// Request and answer buffers are reused: a server allocating a body per request (5 MiB,
+	// cleared) cost more CPU than the output it measures.
+	var bufs sync.Pool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
+		bb, _ := bufs.Get().(*[2]bytes.Buffer)
+		if bb == nil {
+			bb = new([2]bytes.Buffer)
+		}
+		defer bufs.Put(bb)
+		in, out := &bb[0], &bb[1]
+		in.Reset()
+		out.Reset()
+		if r.ContentLength > 0 {
+			in.Grow(int(r.ContentLength))
+		}
+		if _, err := in.ReadFrom(r.Body); err != nil {
 			return // the client gave up mid-request (the benchmark stopping the output)
 		}
+		body := in.Bytes()
 		if len(body) == 0 || body[len(body)-1] != '\n' {
 			b.Error("body without final newline")
+			return
 		}
-		var out bytes.Buffer
 		out.WriteString(`{"took":1,"errors":false,"items":[`)
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		n := 0
-		for sc.Scan() {
-			if !bytes.HasPrefix(sc.Bytes(), []byte(`{"create":{"_index":"`)) || !sc.Scan() || sc.Bytes()[0] != '{' {
+		for len(body) > 0 {
+			action, rest, _ := bytes.Cut(body, []byte{'\n'})
+			doc, rest, ok := bytes.Cut(rest, []byte{'\n'})
+			if !bytes.HasPrefix(action, []byte(`{"create":{"_index":"`)) || !ok || len(doc) == 0 || doc[0] != '{' {
 				b.Error("bad pair")
 				return
 			}
+			body = rest
 			if n > 0 {
 				out.WriteByte(',')
 			}

@@ -63,8 +63,8 @@ rspid=$!
 metric() { # metric NAME{LABELS} — the value from firebreak's /metrics, 0 when absent
 	curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v m="$1" '$1 == m { v = $2 } END { printf "%d\n", v + 0 }'
 }
-up() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^firebreak_build_info{'; }
-for _ in $(seq 100); do up && break; sleep 0.1; done
+up() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep -c '^firebreak_build_info{' >/dev/null; } # not -q: curl would get SIGPIPE
+for _ in $(seq 300); do up && break; sleep 0.1; done
 up || { echo "firebreak serve did not start:"; cat "$work/serve.log"; exit 1; }
 grep -i warn "$work/serve.log" || true
 for _ in $(seq 100); do [ -s "$work/rsyslog.pid" ] && break; sleep 0.1; done

@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -44,6 +45,12 @@ type Faults struct {
 	// first DropAfter ones arrives (that command is not applied); it fires
 	// once, so a reconnect works. 0 is off.
 	DropAfter int
+	// HangAfter makes the session stop answering when the counted command
+	// after the first HangAfter ones arrives (that command is not applied):
+	// no reply, no more output, and the connection's SSH global requests
+	// (keepalives) go unanswered, like a box or path that died silently. It
+	// fires once, so a reconnect works. 0 is off.
+	HangAfter int
 	// ReplyDelay is waited before every reply.
 	ReplyDelay time.Duration
 	// DenyPrefixes makes commands starting with any prefix fail with
@@ -468,10 +475,18 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	defer sc.Close()
+	cs := &connState{done: make(chan struct{})}
+	defer close(cs.done)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ssh.DiscardRequests(reqs)
+		// Refuse global requests (keepalive@openssh.com gets a "failure"
+		// reply, which still proves the box alive) until the session hangs.
+		for req := range reqs {
+			if req.WantReply && !cs.hung.Load() {
+				_ = req.Reply(false, nil)
+			}
+		}
 	}()
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
@@ -485,12 +500,18 @@ func (s *Server) serveConn(c net.Conn) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serveSession(sc, ch, creqs)
+			s.serveSession(sc, ch, creqs, cs)
 		}()
 	}
 }
 
-func (s *Server) serveSession(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request) {
+// connState is what one SSH connection's goroutines share.
+type connState struct {
+	hung atomic.Bool   // Faults.HangAfter fired on this connection
+	done chan struct{} // closed when the connection ends
+}
+
+func (s *Server) serveSession(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request, cs *connState) {
 	started := false
 	for req := range reqs {
 		switch req.Type {
@@ -503,7 +524,7 @@ func (s *Server) serveSession(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *s
 				s.wg.Add(1)
 				go func() {
 					defer s.wg.Done()
-					s.shell(ch)
+					s.shell(ch, cs)
 					_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 					_ = ch.Close()
 					_ = sc.Close()
@@ -526,7 +547,7 @@ const (
 // "Password:", and the pager: a reply longer than the session's pager
 // length stops at "<--- More --->" (space: next page, Enter: next line,
 // anything else: the rest is dropped).
-func (s *Server) shell(ch ssh.Channel) {
+func (s *Server) shell(ch ssh.Channel, cs *connState) {
 	pager := s.cfg.PagerLines
 	switch {
 	case pager == 0:
@@ -534,7 +555,7 @@ func (s *Server) shell(ch ssh.Channel) {
 	case pager < 0:
 		pager = 0
 	}
-	sess := &cliSession{srv: s, mode: modeExec, width: 80, pager: pager}
+	sess := &cliSession{srv: s, mode: modeExec, width: 80, pager: pager, conn: cs}
 	if len(s.cfg.Contexts) > 0 {
 		sess.context = "system"
 	}
@@ -622,6 +643,13 @@ func (s *Server) shell(ch ssh.Channel) {
 				} else {
 					r, closeConn := s.command(sess, text)
 					if closeConn {
+						return
+					}
+					if cs.hung.Load() {
+						select { // silent until the client or the server gives up
+						case <-cs.done:
+						case <-s.done:
+						}
 						return
 					}
 					reply, delay = r.out, r.delay
@@ -736,6 +764,14 @@ func (s *Server) command(sess *cliSession, text string) (r result, drop bool) {
 	n := s.counted
 	if counted && f.DropAfter > 0 && n > f.DropAfter {
 		s.faults.DropAfter = 0
+	}
+	if counted && f.HangAfter > 0 && n > f.HangAfter {
+		s.faults.HangAfter = 0
+		if sess.conn != nil {
+			sess.conn.hung.Store(true)
+		}
+		s.mu.Unlock()
+		return result{}, false
 	}
 	s.mu.Unlock()
 	for _, p := range f.DenyPrefixes {
