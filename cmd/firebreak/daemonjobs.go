@@ -142,7 +142,7 @@ func (d *daemonJobs) run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.detect.Run(ctx) }()
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(remediationEvery)
 	defer t.Stop()
 	// At start too: blocks that ended while the daemon was down are removed now, and
 	// shuns lost while it was down (a reload) are placed again.
@@ -156,6 +156,10 @@ func (d *daemonJobs) run(ctx context.Context) error {
 		}
 	}
 }
+
+// remediationEvery is the interval of the remediation pass after the one at start (tests
+// shorten it).
+var remediationEvery = time.Hour
 
 // testHookRemediationPass, when set (tests only), is called after each remediation pass.
 var testHookRemediationPass func()
