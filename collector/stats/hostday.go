@@ -341,7 +341,22 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 			f.kbuf = append(f.kbuf, sep)
 			f.kbuf = appendBucket(f.kbuf, k.day, true)
 			key := string(f.kbuf)
-			if !f.fresh(k.day, true) {
+			closed := k.day < f.closedBefore
+			h := f.st.held.m[key]
+			if h != nil && !closed {
+				// Held open: merged into the held value once this Write has committed.
+				f.deferred = append(f.deferred, heldMerge{key: key, v: v, fam: fam, scale: scale})
+				f.fs.Keys++
+				if isDaily {
+					f.fs.Daily++
+				} else {
+					f.fs.Hourly++
+				}
+				continue
+			}
+			if h != nil {
+				v = mergeHostDay(cloneHostDay(h.v), v, fam, scale) // late data of a day now closing
+			} else if !f.fresh(k.day, true) {
 				old, err := f.tx.Get(key)
 				if err == nil {
 					if cur, derr := decodeHostDay(old, nil, fam); derr == nil { // a damaged value is replaced
@@ -355,9 +370,18 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 				v[j].peers = trimTop(v[j].peers, fam.nfA, scale*fam.maxA)
 				v[j].ports = trimTop(v[j].ports, fam.nfB, scale*fam.maxB)
 			}
-			f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
-			if err := f.set(key, string(f.vbuf), expAt); err != nil {
-				return err
+			if closed {
+				f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
+				if err := f.set(key, string(f.vbuf), expAt); err != nil {
+					return err
+				}
+				if h != nil {
+					f.written[key] = true // the held value is let go at commit
+				}
+			} else {
+				// Written when its day closes, at HoldOpen, or before a query (held.go).
+				f.newHeld[key] = &heldDay{v: v, fam: fam.codec(), day: k.day, dirty: true, since: f.now}
+				f.fs.Keys++
 			}
 			if isDaily {
 				f.fs.Daily++
@@ -412,6 +436,14 @@ func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, 
 		}
 		return true
 	})
+}
+
+// codec is the family's value layout without the batch (held values outlive it).
+func (fam *dayFam) codec() *dayFam {
+	if fam.pfx == pfxDeny {
+		return denyCodec
+	}
+	return hostCodec
 }
 
 // The families' codecs for queries (the caps only matter when writing).

@@ -265,6 +265,10 @@ func (s *Store) view(ctx context.Context, fn func(tx *buntdb.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Queries see every flush: host days held in memory are written first (held.go).
+	if err := s.writeOutHeld(); err != nil {
+		return err
+	}
 	return s.db.View(fn)
 }
 
