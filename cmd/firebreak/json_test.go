@@ -258,3 +258,11 @@ func TestIngestJSON(t *testing.T) {
 		t.Fatalf("missing file: exit %d, %v, %+v", code, err, js)
 	}
 }
+
+func TestVersionJSON(t *testing.T) {
+	code, out, _ := runCLI(t, "", "version", "--json")
+	var v struct{ Version, Revision, Go string }
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version != version || !strings.HasPrefix(v.Go, "go") {
+		t.Fatalf("version --json: exit %d, %v, %s", code, err, out)
+	}
+}
