@@ -235,3 +235,34 @@ func TestProposalStateCommandsJSON(t *testing.T) {
 		t.Fatalf("db check --json: %+v", chk)
 	}
 }
+
+// TestIngestJSON: ingest --json counts every line of the file once, by how it parsed.
+func TestIngestJSON(t *testing.T) {
+	_, _, base := cliRig(t, "")
+	file := filepath.Join("..", "..", "testdata", "syslog", "unparsed.log")
+	code, out, errOut := runCLI(t, "", append(append([]string{}, base...), "ingest", "--json", file)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var js ingestJSON
+	if err := json.Unmarshal([]byte(out), &js); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := countLines(t, file)
+	if js.Lines != int64(want) || js.Files != 1 || js.Typed+js.HeaderOnly+js.Unparsed != uint64(want) || js.Unparsed == 0 || js.Error != "" {
+		t.Fatalf("ingest --json of %d lines: %+v", want, js)
+	}
+	// A missing file: exit 1, and the object names it.
+	code, out, _ = runCLI(t, "", append(append([]string{}, base...), "ingest", "--json", file+".absent")...)
+	if err := json.Unmarshal([]byte(out), &js); code != 1 || err != nil || len(js.FileErrors)+len(js.Error) == 0 {
+		t.Fatalf("missing file: exit %d, %v, %+v", code, err, js)
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	code, out, _ := runCLI(t, "", "version", "--json")
+	var v struct{ Version, Revision, Go string }
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version != version || !strings.HasPrefix(v.Go, "go") {
+		t.Fatalf("version --json: exit %d, %v, %s", code, err, out)
+	}
+}
