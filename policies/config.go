@@ -29,6 +29,8 @@ type Config struct {
 	Remediation Remediation       `yaml:"remediation"`
 	// People: the admins' group for the daemon's socket, and who may approve (people.go).
 	People People `yaml:"people"`
+	// Audit sends the audit entries to syslog receivers as well.
+	Audit  Audit  `yaml:"audit"`
 	Report Report `yaml:"report"`
 	// Services are known external services (update CDNs, SaaS, the offsite backup): never
 	// blocked, never counted as exfiltration (see context.go).

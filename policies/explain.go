@@ -155,12 +155,28 @@ func Explain(c *Config, now time.Time) string {
 		mailTo = fmt.Sprintf("mail %s via %s:%d", strings.Join(c.Report.SMTP.To, ", "), c.Report.SMTP.Host, c.Report.SMTP.Port)
 	}
 	p("Report\tto %s, %s\n", c.Report.OutDir, mailTo)
+	p("Alerts\t%s\n", alertsLine(c.Findings.Alerts))
 	tw.Flush()
 	lines := strings.Split(b.String(), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// alertsLine says who gets alerts; webhooks are counted, not shown (their URLs are secrets).
+func alertsLine(a Alerts) string {
+	var to []string
+	if a.Mail {
+		to = append(to, "mail")
+	}
+	if n := len(a.Webhooks); n > 0 {
+		to = append(to, fmt.Sprintf("%d webhook(s)", n))
+	}
+	if a.MinSeverity == "" || len(to) == 0 {
+		return "none (findings.alerts)"
+	}
+	return fmt.Sprintf("%s and above to %s, at most %d messages an hour each, then a digest", a.MinSeverity, strings.Join(to, " and "), a.MaxPerHour)
 }
 
 func nextRuns(spec string, loc *time.Location, now time.Time) string {

@@ -121,6 +121,9 @@ func (v *validator) normalize() {
 		rel("$.collector.http."+k, f)
 	}
 	rel("$.report.out_dir", &c.Report.OutDir)
+	for i := range c.Audit.Syslog {
+		rel(idx("$.audit.syslog", i)+".ca_file", &c.Audit.Syslog[i].CAFile)
+	}
 	if c.Report.OutDir == "" && c.Collector.DataDir != "" {
 		c.Report.OutDir = filepath.Join(c.Collector.DataDir, "reports")
 	}
@@ -169,6 +172,7 @@ func (v *validator) validate() {
 	v.retention()
 	v.remediation()
 	v.people()
+	v.audit()
 	v.report()
 	v.findings()
 	v.outputs()

@@ -271,3 +271,33 @@ func TestPushRefusesAPlanWhoseDigestChanged(t *testing.T) {
 }
 
 func slicesEqual(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") }
+
+// A change outside the plan's own lines can change the plan: an
+// administrator makes the blocked address a syslog host of the box after the
+// approval. The scope fingerprint (the ACL, group and time-range) is the
+// same; the plan computed at the push refuses the target, so the push is
+// refused with nothing sent.
+func TestPushRefusesWhenThePlanNoLongerComputes(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	p := r.propose(scan("f1", "203.0.113.7"))[0]
+	r.approve(p.ID)
+	if err := r.srv.ChangeRunning("logging host outside 203.0.113.7", "write memory"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.srv.Log())
+	_, err := r.m.Push(ctx, p.ID, operator)
+	if !errors.Is(err, remediate.ErrDigest) || !strings.Contains(err.Error(), "the plan no longer computes") || !strings.Contains(err.Error(), "nothing sent") {
+		t.Fatalf("push after the logging change: %v", err)
+	}
+	t.Logf("refused: %v", err)
+	if sent := configLines(r.srv.Log()[before:]); len(sent) != 0 {
+		t.Errorf("configuration lines sent: %q", sent)
+	}
+	if strings.Contains(r.srv.Running(), "network-object host 203.0.113.7") {
+		t.Error("the syslog host was blocked")
+	}
+	if got := r.get(p.ID); got.State != remediate.StateApproved {
+		t.Errorf("state %s", got.State)
+	}
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/buntdb"
 
@@ -122,5 +124,39 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		}
 		edit(restore)
 		cli(0, "proposals", "audit", "--verify")
+	}
+}
+
+// With audit.syslog in the policy, each command's audit entries reach the receiver before the
+// command exits, with their chain hash.
+func TestAuditEntriesGoToSyslog(t *testing.T) {
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	_, dir, base := cliRig(t, fmt.Sprintf("audit:\n  syslog:\n    - {address: %q, transport: udp}\n", udp.LocalAddr().String()))
+	findings := filepath.Join(dir, "findings.json")
+	write(t, findings, auditFindings)
+	for _, args := range [][]string{{"propose", "--findings", findings}, {"proposals", "approve", "p-0001", "--comment", "looks right"}} {
+		if code, out, errOut := runCLI(t, "", append(append([]string{}, base...), args...)...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	_ = udp.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []string
+	for len(got) < 2 {
+		buf := make([]byte, 65536)
+		n, _, err := udp.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %d messages: %v", len(got), err)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	if !strings.HasPrefix(got[0], "<109>1 ") || !strings.Contains(got[0], ` firebreak `) || !strings.Contains(got[0], `action="propose"`) {
+		t.Errorf("first message %q", got[0])
+	}
+	if !strings.Contains(got[1], `seq="2"`) || !strings.Contains(got[1], `action="approve"`) || !strings.Contains(got[1], `comment="looks right"`) {
+		t.Errorf("second message %q", got[1])
 	}
 }

@@ -87,6 +87,9 @@ func (a *app) newDaemonJobs(cfg *policies.Config, st *stats.Store, log *slog.Log
 	return &daemonJobs{detect: sched, report: job, reportSpec: spec, cron: c, m: m, alerts: notifier, log: log, reports: reports, reportOK: reportOK}, nil
 }
 
+// testHookAlertDelivered, when set (tests only), is called after each alert message's last try.
+var testHookAlertDelivered func(channel string, alerts int, err error)
+
 // newNotifier builds the alerts of findings.alerts (nil when none are configured): mail with
 // report.smtp's settings and password, and the webhooks.
 func newNotifier(cfg *policies.Config, log *slog.Logger, reg prometheus.Registerer) (*alert.Notifier, error) {
@@ -95,7 +98,7 @@ func newNotifier(cfg *policies.Config, log *slog.Logger, reg prometheus.Register
 		return nil, nil
 	}
 	o := alert.Options{Site: cfg.Site, MinSeverity: detect.Severity(a.MinSeverity), MaxPerHour: a.MaxPerHour,
-		Webhooks: a.Webhooks, Log: log, Registerer: reg}
+		Webhooks: a.Webhooks, WebhookFormat: a.WebhookFormat, Log: log, Registerer: reg, Delivered: testHookAlertDelivered}
 	if a.Mail {
 		sm := cfg.Report.SMTP
 		o.Mail = &report.MailConfig{Host: sm.Host, Port: sm.Port, From: sm.From, To: sm.To, User: sm.User, StartTLS: sm.StartTLS, Log: log}
@@ -139,7 +142,7 @@ func (d *daemonJobs) run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.detect.Run(ctx) }()
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(remediationEvery)
 	defer t.Stop()
 	// At start too: blocks that ended while the daemon was down are removed now, and
 	// shuns lost while it was down (a reload) are placed again.
@@ -153,6 +156,10 @@ func (d *daemonJobs) run(ctx context.Context) error {
 		}
 	}
 }
+
+// remediationEvery is the interval of the remediation pass after the one at start (tests
+// shorten it).
+var remediationEvery = time.Hour
 
 // testHookRemediationPass, when set (tests only), is called after each remediation pass.
 var testHookRemediationPass func()

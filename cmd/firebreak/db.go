@@ -23,7 +23,7 @@ func (a *app) dbCmd() *cobra.Command {
 		Use:   "db",
 		Short: "Check, back up and restore the database (statistics, findings, proposals, audit log)",
 	}
-	var accept bool
+	var accept, asJSON bool
 	check := &cobra.Command{
 		Use:   "check",
 		Short: "Say whether the database is whole: compared with the record of its last flush",
@@ -50,6 +50,16 @@ way out (a restored backup is older than its record: accept it afterwards).`,
 				return err
 			}
 			w := a.stdout
+			type checkJSON struct {
+				stats.CheckReport
+				Accepted bool `json:"accepted"`
+			}
+			accepted := false
+			if asJSON {
+				// The text goes nowhere; the object is printed once the outcome is known.
+				w = io.Discard
+				defer func() { _ = writeJSON(a.stdout, checkJSON{CheckReport: r, Accepted: accepted}) }()
+			}
 			fmt.Fprintf(w, "database      %s (%d bytes, %d whole commands)\n", r.Path, r.FileBytes, r.Commands)
 			fmt.Fprintf(w, "in the file   last flush #%d%s\n", r.DBFlush, at(r.DBAt, r.DBFlush > 0))
 			if r.HasRecord {
@@ -77,11 +87,13 @@ way out (a restored backup is older than its record: accept it afterwards).`,
 			if err := st.Close(); err != nil {
 				return err
 			}
+			accepted = true
 			fmt.Fprintf(w, "\naccepted: the database as it is (flushes up to #%d) is now the record; firebreak will start on it\n", r.DBFlush)
 			return nil
 		},
 	}
 	check.Flags().BoolVar(&accept, "accept", false, "accept the loss: record the database as it is as its last flush")
+	check.Flags().BoolVar(&asJSON, "json", false, "print JSON (the report; exit status as without)")
 	db.AddCommand(check, a.dbBackupCmd(), a.dbRestoreCmd())
 	return db
 }

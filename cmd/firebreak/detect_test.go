@@ -138,3 +138,51 @@ func detectFirstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// detect --from --to runs one detection per day in one process: its last day finds what
+// `detect --at` of the next midnight finds; --from without --to is a usage error.
+func TestDetectBackfill(t *testing.T) {
+	policy, data, at := detectScenario(t)
+	base := []string{"--config", policy, "--data-dir", data, "--dry-run", "--json"}
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, "", append(append([]string{}, args...), base...)...)
+	}
+	end, err := time.Parse(time.DateOnly, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := end.AddDate(0, 0, -3).Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly)
+	code, out, errOut := cli("detect", "--from", first, "--to", last)
+	if code != 0 {
+		t.Fatalf("detect --from %s --to %s: exit %d: %s", first, last, code, errOut)
+	}
+	var runs []detect.RunResult
+	if err := json.Unmarshal([]byte(out), &runs); err != nil {
+		t.Fatalf("detect --from --to --json: %v", err)
+	}
+	if len(runs) != 3 {
+		t.Fatalf("backfill of 3 days: %d runs", len(runs))
+	}
+	code, out, errOut = cli("detect", "--at", at)
+	if code != 0 {
+		t.Fatalf("detect --at %s: exit %d: %s", at, code, errOut)
+	}
+	var one detect.RunResult
+	if err := json.Unmarshal([]byte(out), &one); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(r detect.RunResult) []string {
+		var k []string
+		for _, f := range r.Findings {
+			k = append(k, f.Key)
+		}
+		return k
+	}
+	if len(one.Findings) == 0 || !runs[2].Window.To.Equal(one.Window.To) || strings.Join(keys(runs[2]), " ") != strings.Join(keys(one), " ") {
+		t.Errorf("last backfilled day %v: %v; detect --at %v: %v", runs[2].Window.To, keys(runs[2]), one.Window.To, keys(one))
+	}
+	if code, _, _ = cli("detect", "--from", first); code != 2 {
+		t.Errorf("detect --from without --to: exit %d, want 2", code)
+	}
+}

@@ -132,6 +132,11 @@ func (a *app) withStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer
 		return err
 	}
 	defer st.Close()
+	_, stopAudit, err := a.startAuditSyslog(cfg, st)
+	if err != nil {
+		return err
+	}
+	defer stopAudit()
 	return fn(ctx, cfg, st)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ func (a *app) esCmd() *cobra.Command {
 	var (
 		name      string
 		kibanaOut string
+		asJSON    bool
 	)
 	setup := &cobra.Command{
 		Use:   "setup [--output NAME]",
@@ -66,6 +68,9 @@ Data streams that already exist take the new templates at their next rollover.`,
 				opt.Kibana = kib
 			}
 			res, err := esout.Setup(cmd.Context(), c, opt)
+			if asJSON {
+				return a.esSetupJSON(cfg, po, res, err, kib, kibanaOut)
+			}
 			if res.Cluster.Version != "" {
 				fmt.Fprintf(a.stdout, "output %s: %s %s (cluster %s)\n", po.Name, res.Cluster.Flavour, res.Cluster.Version, res.Cluster.Name)
 				if res.Cluster.Flavour != po.Kind {
@@ -79,14 +84,8 @@ Data streams that already exist take the new templates at their next rollover.`,
 				return err
 			}
 			if po.KibanaURL == "" {
-				if kibanaOut == "" {
-					kibanaOut = filepath.Join(cfg.Collector.DataDir, "esout", "firebreak-"+po.Name+"-kibana.ndjson")
-				}
-				if err := os.MkdirAll(filepath.Dir(kibanaOut), 0o750); err != nil {
+				if kibanaOut, err = writeKibana(cfg, po, kib, kibanaOut); err != nil {
 					return err
-				}
-				if err := os.WriteFile(kibanaOut, kib, 0o640); err != nil {
-					return fmt.Errorf("kibana objects: %w", err)
 				}
 				fmt.Fprintf(a.stdout, "no kibana_url for output %s: saved objects (%d) written to %s\n"+
 					"  import them in Kibana: Stack Management > Saved objects > Import (overwrite)\n",
@@ -96,9 +95,58 @@ Data streams that already exist take the new templates at their next rollover.`,
 		},
 	}
 	setup.Flags().StringVar(&name, "output", "", "the output (default the policy's first)")
+	setup.Flags().BoolVar(&asJSON, "json", false, "print JSON (cluster, steps, where the saved objects went; error if any)")
 	setup.Flags().StringVar(&kibanaOut, "kibana-out", "", "where to write the saved objects when the output has no kibana_url (default <data_dir>/esout/firebreak-NAME-kibana.ndjson)")
 	es.AddCommand(setup)
 	return es
+}
+
+// writeKibana writes the saved objects for an output without kibana_url, to path or the
+// output's default file, and returns where.
+func writeKibana(cfg *policies.Config, po policies.Output, kib []byte, path string) (string, error) {
+	if path == "" {
+		path = filepath.Join(cfg.Collector.DataDir, "esout", "firebreak-"+po.Name+"-kibana.ndjson")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, kib, 0o640); err != nil {
+		return "", fmt.Errorf("kibana objects: %w", err)
+	}
+	return path, nil
+}
+
+// esSetupJSON prints what es setup found and did as one object; a failure still prints it,
+// with error, and exits 1.
+func (a *app) esSetupJSON(cfg *policies.Config, po policies.Output, res esout.SetupResult, serr error, kib []byte, kibanaOut string) error {
+	type step struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		What   string `json:"what"`
+	}
+	out := struct {
+		Output         string `json:"output"`
+		Flavour        string `json:"flavour,omitempty"`
+		Version        string `json:"version,omitempty"`
+		Cluster        string `json:"cluster,omitempty"`
+		Steps          []step `json:"steps"`
+		KibanaImported int    `json:"kibana_imported,omitempty"`
+		KibanaFile     string `json:"kibana_file,omitempty"`
+		KibanaObjects  int    `json:"kibana_objects"`
+		Error          string `json:"error,omitempty"`
+	}{Output: po.Name, Flavour: res.Cluster.Flavour, Version: res.Cluster.Version, Cluster: res.Cluster.Name,
+		Steps: []step{}, KibanaImported: res.Imported, KibanaObjects: strings.Count(string(kib), "\n")}
+	for _, s := range res.Steps {
+		out.Steps = append(out.Steps, step{s.Method, s.Path, s.What})
+	}
+	err := serr
+	if err == nil && po.KibanaURL == "" {
+		out.KibanaFile, err = writeKibana(cfg, po, kib, kibanaOut)
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	return errors.Join(writeJSON(a.stdout, out), err)
 }
 
 // pickOutput is the policy's output of that name, or its first when name is empty.

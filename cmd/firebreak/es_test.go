@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -139,6 +140,26 @@ outputs:
 	}
 	if !strings.Contains(string(b), `10.9.30.0/24`) || !strings.Contains(string(b), `"title":"logs-cisco_asa.log-tiny,logs-cisco_ios.log-tiny"`) {
 		t.Errorf("saved objects not filled from the policy")
+	}
+	// --json: the same steps as one object, and the file it wrote.
+	out2 := filepath.Join(dir, "kibana2.ndjson")
+	code, stdout, stderr = runCLI(t, "", "es", "setup", "--config", policy, "--data-dir", dir, "--kibana-out", out2, "--json")
+	if code != 0 {
+		t.Fatalf("--json: exit %d: %s %s", code, stdout, stderr)
+	}
+	var js struct {
+		Output, Flavour, Version, KibanaFile string
+		Steps                                []struct{ Method, Path string }
+		KibanaObjects                        int `json:"kibana_objects"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &js); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if js.Output != "central" || js.Version != "8.19.7" || len(js.Steps) != 9 || js.Steps[0].Method != "PUT" || js.KibanaObjects == 0 {
+		t.Errorf("--json: %+v", js)
+	}
+	if b2, err := os.ReadFile(out2); err != nil || !bytes.Equal(b2, b) {
+		t.Errorf("--json wrote other saved objects to %s (%v)", out2, err)
 	}
 	if code, _, stderr := runCLI(t, "", "es", "setup", "--config", policy, "--data-dir", dir, "--output", "nope"); code != 2 || !strings.Contains(stderr, "central") {
 		t.Errorf("unknown output: exit %d %s", code, stderr)

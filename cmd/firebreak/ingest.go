@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 )
 
 func (a *app) ingestCmd() *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE...|-]",
 		Short: "Replay exported or archived syslog files into the statistics",
@@ -38,14 +41,48 @@ A progress bar (lines/s, bytes, ETA) is shown when standard error is a terminal.
 				files[i] = a.path(f)
 			}
 			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
-				return a.ingest(ctx, cfg, st, files)
+				return a.ingest(ctx, cfg, st, files, asJSON)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counts as JSON (printed on failure too, with error)")
 	return cmd
 }
 
-func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store, files []string) error {
+// ingestJSON is what ingest --json prints.
+type ingestJSON struct {
+	Lines          int64    `json:"lines"`
+	Files          int64    `json:"files"`
+	Bytes          int64    `json:"bytes"`
+	Seconds        float64  `json:"seconds"`
+	LinesPerSecond float64  `json:"lines_per_second"`
+	Typed          uint64   `json:"typed"`
+	HeaderOnly     uint64   `json:"header_only"`
+	Unparsed       uint64   `json:"unparsed"`
+	Oversize       int64    `json:"oversize"`
+	Flushes        uint64   `json:"flushes"`
+	DroppedKeys    uint64   `json:"dropped_keys"`
+	FromExport     int64    `json:"from_export"`
+	ExportRefused  int64    `json:"export_refused"`
+	DamagedMembers int64    `json:"damaged_members"`
+	FileErrors     []string `json:"file_errors,omitempty"`
+	DBBytesBefore  int64    `json:"db_bytes_before_compaction,omitempty"`
+	DBBytesAfter   int64    `json:"db_bytes_after_compaction,omitempty"`
+	Error          string   `json:"error,omitempty"`
+}
+
+func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store, files []string, asJSON bool) (rerr error) {
+	out := a.stdout
+	var js ingestJSON
+	if asJSON {
+		out = io.Discard
+		defer func() {
+			if rerr != nil && rerr != errExit {
+				js.Error = rerr.Error()
+			}
+			rerr = errors.Join(rerr, writeJSON(a.stdout, js))
+		}()
+	}
 	p := collector.NewPipeline(collector.PipelineOptions{
 		Config: cfg, Store: st, Log: a.log, Now: time.Now,
 		FlushEvery: time.Duration(cfg.Collector.FlushInterval),
@@ -82,12 +119,20 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 	}
 	el := time.Since(began)
 	s := p.Status()
-	fmt.Fprintf(a.stdout, "ingested %d lines from %d files (%.1f MB) in %s: %.0f lines/s\n",
+	js = ingestJSON{Lines: int64(res.Lines), Files: res.Files, Bytes: res.Bytes, Seconds: el.Seconds(),
+		LinesPerSecond: float64(res.Lines) / el.Seconds(), Typed: uint64(s.Typed), HeaderOnly: uint64(s.Header),
+		Unparsed: uint64(s.Unparsed), Oversize: int64(res.Oversize), Flushes: uint64(s.Agg.Flushes),
+		DroppedKeys: uint64(s.Agg.DroppedKeys), FromExport: int64(res.FromExport), ExportRefused: int64(res.ExportRefused),
+		DamagedMembers: res.DamagedMembers}
+	for _, ferr := range res.FileErrors {
+		js.FileErrors = append(js.FileErrors, ferr.Error())
+	}
+	fmt.Fprintf(out, "ingested %d lines from %d files (%.1f MB) in %s: %.0f lines/s\n",
 		res.Lines, res.Files, float64(res.Bytes)/1e6, el.Round(time.Millisecond), float64(res.Lines)/el.Seconds())
-	fmt.Fprintf(a.stdout, "  typed %d, header-only %d, unparsed %d, oversize %d (dropped); %d flushes, %d new keys dropped at the memory cap\n",
+	fmt.Fprintf(out, "  typed %d, header-only %d, unparsed %d, oversize %d (dropped); %d flushes, %d new keys dropped at the memory cap\n",
 		s.Typed, s.Header, s.Unparsed, res.Oversize, s.Agg.Flushes, s.Agg.DroppedKeys)
 	if res.FromExport > 0 || res.ExportRefused > 0 {
-		fmt.Fprintf(a.stdout, "  Elasticsearch export: %d JSON lines read with their own @timestamp, %d without @timestamp and message kept as unparsed\n",
+		fmt.Fprintf(out, "  Elasticsearch export: %d JSON lines read with their own @timestamp, %d without @timestamp and message kept as unparsed\n",
 			res.FromExport, res.ExportRefused)
 	}
 	if res.DamagedMembers > 0 {
@@ -106,7 +151,8 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 	if err := st.Shrink(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "  database compacted: %.1f MB -> %.1f MB in %s\n",
+	js.DBBytesBefore, js.DBBytesAfter = before, st.Metrics().FileSize
+	fmt.Fprintf(out, "  database compacted: %.1f MB -> %.1f MB in %s\n",
 		float64(before)/1e6, float64(st.Metrics().FileSize)/1e6, time.Since(t0).Round(time.Millisecond))
 	if len(res.FileErrors) > 0 {
 		return errExit

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/firebreak-dev/firebreak/remediate"
 )
 
 // policy check --json: the verdict and every problem with file, line, column and field, exit 1
@@ -130,5 +132,137 @@ func TestProposalIDCompletion(t *testing.T) {
 	}
 	if got := ids("show"); len(got) != 29 {
 		t.Errorf("show completes %d ids, want all 29", len(got))
+	}
+}
+
+// TestProposalStateCommandsJSON drives a block through approve, push, reconcile and revert,
+// and a second proposal to reject, all with --json against the fake ASA, and decodes each
+// answer: the objects say what the device and the store now hold.
+func TestProposalStateCommandsJSON(t *testing.T) {
+	srv, dir, base := cliRig(t, "")
+	findings := filepath.Join(dir, "findings.json")
+	finding := func(id, peer string) string {
+		return `{"id":"` + id + `","key":"port_scan|` + peer + `","detector":"port_scan","severity":"medium","title":"scan",
+		  "subject":{"peer":"` + peer + `"},"evidence":{"summary":"s","window":{"from":"2026-03-01T00:00:00Z","to":"2026-03-01T01:00:00Z"}},
+		  "first_seen":"2026-03-01T00:00:00Z","last_seen":"2026-03-01T00:30:00Z","count":1,"status":"open"}`
+	}
+	write(t, findings, "["+finding("f1", "203.0.113.7")+","+finding("f2", "203.0.113.8")+"]")
+	cli := func(wantCode int, v any, args ...string) {
+		t.Helper()
+		code, out, errOut := runCLI(t, "", append(append([]string{}, base...), args...)...)
+		if code != wantCode {
+			t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, code, wantCode, out, errOut)
+		}
+		if v == nil {
+			return
+		}
+		if err := json.Unmarshal([]byte(out), v); err != nil {
+			t.Fatalf("%v --json: %v\n%s", args, err, out)
+		}
+		if strings.Contains(out, cliPW) || strings.Contains(out, cliEnable) {
+			t.Fatalf("%v printed a secret", args)
+		}
+	}
+	cli(0, nil, "propose", "--findings", findings)
+	var list []remediate.Proposal
+	cli(0, &list, "proposals", "list", "--json", "--state", "proposed")
+	if len(list) != 2 {
+		t.Fatalf("proposed: %+v", list)
+	}
+	id, other := list[0].ID, list[1].ID
+
+	var ap approveJSON
+	cli(0, &ap, "proposals", "approve", id, "--comment", "scan", "--json")
+	if ap.Proposal.State != remediate.StateApproved || !ap.Complete || len(ap.DryRun.Lines) == 0 || ap.Proposal.Approval == nil {
+		t.Fatalf("approve --json: state %s complete %v lines %v", ap.Proposal.State, ap.Complete, ap.DryRun.Lines)
+	}
+
+	var push pushJSON
+	cli(0, &push, "proposals", "push", id, "--json")
+	if push.Proposal.State != remediate.StateApplied || !push.Verified || !push.Saved || push.RolledBack || push.Error != "" {
+		t.Fatalf("push --json: %+v", push)
+	}
+	applied := strings.Join(push.Applied, "\n")
+	if !strings.Contains(applied, "host 203.0.113.7") || !strings.Contains(srv.Running(), "host 203.0.113.7") {
+		t.Fatalf("push --json applied %q; device running config lacks the deny", applied)
+	}
+	if strings.Contains(applied, "203.0.113.8") {
+		t.Fatalf("push of %s applied the other proposal's target: %q", id, applied)
+	}
+
+	var rec reconcileJSON
+	cli(0, &rec, "proposals", "reconcile", "--json")
+	if rec.Checked != 1 || rec.Drift != 0 || len(rec.Drifting) != 0 {
+		t.Fatalf("reconcile --json: %+v", rec)
+	}
+
+	// Pushing it again is refused; the object still comes, with the error, and exit 1.
+	var again pushJSON
+	cli(1, &again, "proposals", "push", id, "--json")
+	if again.Error == "" || again.Verified {
+		t.Fatalf("second push --json: %+v", again)
+	}
+
+	var rej remediate.Proposal
+	cli(0, &rej, "proposals", "reject", other, "--reason", "known partner", "--json")
+	if rej.ID != other || rej.State != remediate.StateRejected {
+		t.Fatalf("reject --json: %s %s", rej.ID, rej.State)
+	}
+
+	var rv revertJSON
+	cli(0, &rv, "proposals", "revert", id, "--comment", "done", "--json")
+	if rv.Reverted != id || rv.Removal.RemovalOf != id || rv.Removal.State != remediate.StateApplied {
+		t.Fatalf("revert --json: %+v", rv)
+	}
+	if strings.Contains(srv.Running(), "host 203.0.113.7") {
+		t.Fatal("revert --json: the deny is still on the device")
+	}
+
+	var ex expireJSON
+	cli(0, &ex, "proposals", "expire", "--json")
+	if ex.Removals == nil || ex.Unshunned == nil || len(ex.Removals) != 0 {
+		t.Fatalf("expire --json: %+v", ex)
+	}
+
+	var chk struct {
+		OK       bool   `json:"ok"`
+		Path     string `json:"path"`
+		Commands int    `json:"commands"`
+		Accepted bool   `json:"accepted"`
+	}
+	cli(0, &chk, "db", "check", "--json")
+	if !chk.OK || chk.Commands == 0 || !strings.HasSuffix(chk.Path, "firebreak.db") || chk.Accepted {
+		t.Fatalf("db check --json: %+v", chk)
+	}
+}
+
+// TestIngestJSON: ingest --json counts every line of the file once, by how it parsed.
+func TestIngestJSON(t *testing.T) {
+	_, _, base := cliRig(t, "")
+	file := filepath.Join("..", "..", "testdata", "syslog", "unparsed.log")
+	code, out, errOut := runCLI(t, "", append(append([]string{}, base...), "ingest", "--json", file)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var js ingestJSON
+	if err := json.Unmarshal([]byte(out), &js); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := countLines(t, file)
+	if js.Lines != int64(want) || js.Files != 1 || js.Typed+js.HeaderOnly+js.Unparsed != uint64(want) || js.Unparsed == 0 || js.Error != "" {
+		t.Fatalf("ingest --json of %d lines: %+v", want, js)
+	}
+	// A missing file: exit 1, and the object names it.
+	code, out, _ = runCLI(t, "", append(append([]string{}, base...), "ingest", "--json", file+".absent")...)
+	if err := json.Unmarshal([]byte(out), &js); code != 1 || err != nil || len(js.FileErrors)+len(js.Error) == 0 {
+		t.Fatalf("missing file: exit %d, %v, %+v", code, err, js)
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	code, out, _ := runCLI(t, "", "version", "--json")
+	var v struct{ Version, Revision, Go string }
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version != version || !strings.HasPrefix(v.Go, "go") {
+		t.Fatalf("version --json: exit %d, %v, %s", code, err, out)
 	}
 }

@@ -488,6 +488,7 @@ lines that would be sent, the expected element count of the ACL, and the unified
 
 func (a *app) proposalsApproveCmd() *cobra.Command {
 	var runningFile, comment, digest string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "approve ID",
 		Short: "Approve a proposal against the current (or a saved) running config",
@@ -513,6 +514,16 @@ approver of the same plan). With remediation.push_on_approve the push follows at
 				if err != nil {
 					return err
 				}
+				if asJSON {
+					out := approveJSON{Proposal: p, DryRun: dr, Complete: p.Approval != nil && p.Approval.Complete()}
+					var perr error
+					if out.Complete && cfg.Remediation.PushOnApprove {
+						res, err := m.Push(ctx, p.ID, a.user)
+						pj := newPushJSON(res, err)
+						out.Push, perr = &pj, err
+					}
+					return errors.Join(writeJSON(a.stdout, out), perr)
+				}
 				a.printDryRun(p, dr)
 				if ap := p.Approval; ap != nil && !ap.Complete() {
 					fmt.Fprintf(a.stdout, "%s: %d of %d approvals (%s); a second, different approver must approve digest %.16s before a push\n",
@@ -523,18 +534,22 @@ approver of the same plan). With remediation.push_on_approve the push follows at
 				if !cfg.Remediation.PushOnApprove {
 					return nil
 				}
-				return a.push(ctx, m, p.ID)
+				return a.push(ctx, m, p.ID, false)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&runningFile, "running", "", "saved running config instead of reading the device")
 	cmd.Flags().StringVar(&comment, "comment", "", "comment for the audit log")
 	cmd.Flags().StringVar(&digest, "digest", "", "the plan digest you reviewed (from proposals diff); refused if the plan is now another")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func (a *app) push(ctx context.Context, m *remediate.Manager, id string) error {
+func (a *app) push(ctx context.Context, m *remediate.Manager, id string, asJSON bool) error {
 	res, err := m.Push(ctx, id, a.user)
+	if asJSON {
+		return errors.Join(writeJSON(a.stdout, newPushJSON(res, err)), err)
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", display.Text(w))
 	}
@@ -557,20 +572,24 @@ func (a *app) push(ctx context.Context, m *remediate.Manager, id string) error {
 }
 
 func (a *app) proposalsPushCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "push ID",
 		Short: "Push an approved proposal: verify, save, roll back on any error",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
-				return a.push(ctx, m, args[0])
+				return a.push(ctx, m, args[0], asJSON)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the stored proposal, the lines applied, verified/saved/rolled back, warnings)")
+	return cmd
 }
 
 func (a *app) proposalsRejectCmd() *cobra.Command {
 	var reason string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "reject ID --reason TEXT",
 		Short: "Reject a proposal that is not applied",
@@ -584,17 +603,22 @@ func (a *app) proposalsRejectCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if asJSON {
+					return writeJSON(a.stdout, p)
+				}
 				fmt.Fprintf(a.stdout, "%s rejected\n", p.ID)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit log)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func (a *app) proposalsRevertCmd() *cobra.Command {
 	var comment string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "revert ID",
 		Short: "Undo an applied proposal on the device now",
@@ -607,12 +631,16 @@ current configuration, records your approval and pushes it (verified, rolled bac
 				if err != nil {
 					return err
 				}
+				if asJSON {
+					return writeJSON(a.stdout, revertJSON{Reverted: args[0], Removal: res.Proposal})
+				}
 				fmt.Fprintf(a.stdout, "%s reverted by %s (%s)\n", args[0], res.Proposal.ID, res.Proposal.State)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "comment for the audit log")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -671,13 +699,21 @@ func (a *app) proposalsFeedbackCmd() *cobra.Command {
 }
 
 func (a *app) proposalsExpireCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "expire",
 		Short: "Handle applied blocks past their end now (removal proposals, or removal with auto_remove_on_expiry)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
 				res, err := m.Expire(ctx, time.Now())
+				if asJSON {
+					out := expireJSON{Unshunned: append([]string{}, res.Unshunned...), Removals: append([]remediate.Proposal{}, res.Removals...)}
+					for _, e := range res.Errors {
+						out.Errors = append(out.Errors, e.Error())
+					}
+					return errors.Join(writeJSON(a.stdout, out), err)
+				}
 				for _, id := range res.Unshunned {
 					fmt.Fprintf(a.stdout, "%s: shun ended\n", id)
 				}
@@ -688,16 +724,29 @@ func (a *app) proposalsExpireCmd() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
 func (a *app) proposalsReconcileCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Compare applied proposals with their devices now (read-only), place lost shuns again, report drift",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withManager(cmd, func(ctx context.Context, m *remediate.Manager, _ *policies.Config) error {
 				rep, err := m.Reconcile(ctx, time.Now())
+				if asJSON {
+					ps, lerr := m.List(ctx)
+					out := reconcileJSON{ReconcileReport: rep, Drifting: []remediate.Proposal{}}
+					for _, p := range ps {
+						if p.State == remediate.StateApplied && len(p.Drift) > 0 {
+							out.Drifting = append(out.Drifting, p)
+						}
+					}
+					return errors.Join(writeJSON(a.stdout, out), err, lerr)
+				}
 				fmt.Fprintf(a.stdout, "%d applied checked, %d with drift, %d repaired\n", rep.Checked, rep.Drift, rep.Repaired)
 				ps, lerr := m.List(ctx)
 				for _, p := range ps {
@@ -716,6 +765,8 @@ func (a *app) proposalsReconcileCmd() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
 func (a *app) proposalsAuditCmd() *cobra.Command {

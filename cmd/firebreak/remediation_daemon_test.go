@@ -129,3 +129,83 @@ remediation: {block_duration: 2h, auto_remove_on_expiry: true, use_shun: true, s
 		t.Errorf("report exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// After the pass at start the daemon passes again on its interval (hourly;
+// shortened here): a shun lost while it runs (the box reloaded) is placed
+// again by a later pass, without anyone asking.
+func TestDaemonReconcilesOnItsInterval(t *testing.T) {
+	srv, dir, _ := cliRig(t, `collector: {udp_listen: 127.0.0.1:0, tcp_listen: "off", http_listen: "off", data_dir: data}
+remediation: {block_duration: 2h, use_shun: true, shun_duration: 1h}
+`)
+	policy := filepath.Join(dir, "site.yaml")
+	pol, err := policies.Load(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := stats.Open(ctx, filepath.Join(dir, "data"), stats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := remediate.New(st, pol, remediate.Options{Pusher: remediate.SSH{}})
+	ps, err := m.Propose(ctx, "alice", []detect.Finding{{ID: "f1", Key: "port_scan|203.0.113.9", Detector: detect.DetectorPortScan,
+		Severity: detect.SeverityMedium, Subject: detect.Subject{Peer: netip.MustParseAddr("203.0.113.9")}, Status: "open"}}, nil)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("propose: %v %+v", err, ps)
+	}
+	running, err := m.Running(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Approve(ctx, ps[0].ID, "alice", "", running); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Push(ctx, ps[0].ID, "alice"); err != nil || !res.Proposal.ShunOwned {
+		t.Fatalf("push: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	passes := make(chan struct{}, 8)
+	testHookRemediationPass = func() {
+		select { // never blocks the daemon: the test reads only a few
+		case passes <- struct{}{}:
+		default:
+		}
+	}
+	every := remediationEvery
+	remediationEvery = 100 * time.Millisecond
+	t.Cleanup(func() { testHookRemediationPass, remediationEvery = nil, every })
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-passes:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no remediation pass %s", what)
+		}
+	}
+	stop := startServe(t, dir, policy)
+	wait("at start")
+	want := []netip.Addr{netip.MustParseAddr("203.0.113.9")}
+	if s := srv.Shuns(); !slices.Equal(s, want) {
+		t.Fatalf("shuns after start %v", s)
+	}
+	if err := srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Shuns()) != 0 {
+		t.Fatal("reload kept shuns")
+	}
+	// Passes that ended before the reload do not count; one that began
+	// before it may end after it; the second one began after.
+	for len(passes) > 0 {
+		<-passes
+	}
+	wait("after the reload")
+	wait("after the reload (second)")
+	if s := srv.Shuns(); !slices.Equal(s, want) {
+		t.Errorf("shuns after later passes %v, want the lost one placed again", s)
+	}
+	stop()
+}

@@ -95,6 +95,11 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		return err // a LockedError names the process that holds the data folder
 	}
 	defer st.Close()
+	auditOut, stopAudit, err := a.startAuditSyslog(cfg, st)
+	if err != nil {
+		return err
+	}
+	defer stopAudit()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -104,6 +109,9 @@ func (a *app) serve(ctx context.Context, cfg *policies.Config) error {
 		ConstLabels: prometheus.Labels{"version": ver, "revision": rev, "goversion": gov}})
 	bi.Set(1)
 	reg.MustRegister(bi, remediate.NewMetrics(a.manager(cfg, st)))
+	if auditOut != nil {
+		reg.MustRegister(auditOut)
+	}
 	rawDir := filepath.Join(co.DataDir, "raw")
 	archive, err := collector.OpenArchive(rawDir)
 	if err != nil {

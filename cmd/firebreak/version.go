@@ -12,15 +12,26 @@ import (
 var version = "dev"
 
 func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON {
+				ver, rev, goVersion := buildInfo()
+				return writeJSON(a.stdout, struct {
+					Version  string `json:"version"`
+					Revision string `json:"revision"`
+					Go       string `json:"go"`
+				}{ver, rev, goVersion})
+			}
 			_, err := fmt.Fprintln(a.stdout, versionLine())
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
 // buildInfo is the version, commit and Go version of this binary.

@@ -61,6 +61,14 @@ type flusher struct {
 	n    int
 	ctx  context.Context
 	ents []pentry
+	// The held host days (held.go): what this Write adds, merges after its commit, wrote and
+	// let go, wrote and keeps; the newest hour and the first day still open.
+	newHeld      map[string]*heldDay
+	deferred     []heldMerge
+	written      map[string]bool
+	cleaned      []string
+	newest       int32
+	closedBefore int32
 }
 
 func (f *flusher) check() error {
@@ -399,6 +407,15 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 		sites[i] = table[uint8, cnt]{keys: []uint8{0}, vals: []cnt{hs.site}}
 		siteOf[hs] = &sites[i]
 	}
+	var bucketHours []int32
+	for _, hs := range hours {
+		if int64(hs.t)*3600 <= f.now+86400 {
+			bucketHours = append(bucketHours, hs.t)
+		}
+	}
+	st.heldMu.Lock()
+	defer st.heldMu.Unlock()
+	f.beginHeld(bucketHours)
 	err := st.db.Update(func(tx *buntdb.Tx) error {
 		f.tx = tx
 		steps := []func() error{
@@ -419,8 +436,13 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
+				clear(st.exUsed) // the transaction is rolled back: forget what it took
 				return err
 			}
+		}
+		if err := f.writeHeld(false); err != nil {
+			clear(st.exUsed)
+			return err
 		}
 		for _, hs := range hours {
 			if int64(hs.t)*3600 <= f.now+86400 {
@@ -432,6 +454,7 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	if err != nil {
 		return FlushStats{}, fmt.Errorf("flush to %s: %w", st.path, err)
 	}
+	f.commitHeld()
 	f.fs.Duration = st.opts.Now().Sub(start)
 	st.recordFlush(start, f.fs.Duration, f.fs.Keys)
 	if st.pruneDue() {
@@ -521,6 +544,9 @@ func (b *Batch) writeSpans(f *flusher) error {
 	return nil
 }
 
+// maxExMemo bounds Store.exUsed (subjects); past it the memo starts over.
+const maxExMemo = 1 << 20
+
 // writeExemplars stores each pending line in the first free slot of its subject.
 func (b *Batch) writeExemplars(f *flusher) error {
 	ttl := int64(f.st.opts.Retention.Exemplars / time.Second)
@@ -532,7 +558,15 @@ func (b *Batch) writeExemplars(f *flusher) error {
 		}
 		f.kbuf = b.exSubject(f.kbuf[:0], l.key)
 		base := len(f.kbuf)
-		for slot := range b.exemplars {
+		used := f.st.exUsed[string(f.kbuf)] // no allocation for the lookup
+		if int(used) >= b.exemplars {
+			continue
+		}
+		if len(f.st.exUsed) >= maxExMemo {
+			clear(f.st.exUsed)
+		}
+		f.st.exUsed[string(f.kbuf)] = uint8(b.exemplars) // full unless a free slot is found
+		for slot := int(used); slot < b.exemplars; slot++ {
 			f.kbuf = strconv.AppendInt(f.kbuf[:base], int64(slot), 10)
 			k := string(f.kbuf)
 			_, err := f.tx.Get(k)
@@ -546,6 +580,7 @@ func (b *Batch) writeExemplars(f *flusher) error {
 			if err := f.set(k, string(f.vbuf), expAt); err != nil {
 				return err
 			}
+			f.st.exUsed[k[:base]] = uint8(slot + 1)
 			f.fs.Exemplars++
 			break
 		}

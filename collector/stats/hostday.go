@@ -123,6 +123,85 @@ func decodeHostDay(val string, v hostDay, fam *dayFam) (hostDay, error) {
 	return v, nil
 }
 
+// decodeCounters appends the slots of val to v with their counters only: the entry lists are
+// skipped without being decoded (host series read six weeks of host days per detection).
+func decodeCounters(val string, v hostDay, fam *dayFam) (hostDay, error) {
+	if len(val) == 0 || val[0] != hostDayFormat {
+		return v, errHostDay
+	}
+	b := val[1:]
+	for len(b) > 0 {
+		var s hostSlot
+		s.h = b[0]
+		b = b[1:]
+		for i := range s.c {
+			x, n := uvarint(b)
+			if n <= 0 {
+				return v, errHostDay
+			}
+			s.c[i] = x
+			b = b[n:]
+		}
+		for _, nf := range [2]int{fam.nfA, fam.nfB} {
+			cnt, n := uvarint(b)
+			if n <= 0 || cnt > uint64(len(b)) {
+				return v, errHostDay
+			}
+			b = b[n:]
+			for range cnt {
+				used, err := skipEntry(b, nf)
+				if err != nil {
+					return v, errHostDay
+				}
+				b = b[used:]
+			}
+		}
+		v = append(v, s)
+	}
+	return v, nil
+}
+
+// skipEntry returns the length of the packed entry at the start of b (see decodeEntry).
+func skipEntry(b string, nf int) (int, error) {
+	start := len(b)
+	if len(b) < 1 {
+		return 0, errPacked
+	}
+	fl := b[0]
+	b = b[1:]
+	switch fl & 3 {
+	case 1:
+		if len(b) < 4 {
+			return 0, errPacked
+		}
+		b = b[4:]
+	case 2:
+		if len(b) < 16 {
+			return 0, errPacked
+		}
+		b = b[16:]
+	}
+	if fl&(1<<5) != 0 {
+		n, w := uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return 0, errPacked
+		}
+		b = b[w+int(n):]
+	}
+	if len(b) < 3 {
+		return 0, errPacked
+	}
+	b = b[3:]
+	for range nf {
+		_, n := uvarint(b)
+		if n <= 0 {
+			return 0, errPacked
+		}
+		b = b[n:]
+	}
+	return start - len(b), nil
+}
+
 // decodeEntry decodes one packed entry at the start of b.
 func decodeEntry(b string, nf int, es []pentry) ([]pentry, int, error) {
 	var e pentry
@@ -341,7 +420,22 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 			f.kbuf = append(f.kbuf, sep)
 			f.kbuf = appendBucket(f.kbuf, k.day, true)
 			key := string(f.kbuf)
-			if !f.fresh(k.day, true) {
+			closed := k.day < f.closedBefore
+			h := f.st.held.m[key]
+			if h != nil && !closed {
+				// Held open: merged into the held value once this Write has committed.
+				f.deferred = append(f.deferred, heldMerge{key: key, v: v, fam: fam, scale: scale})
+				f.fs.Keys++
+				if isDaily {
+					f.fs.Daily++
+				} else {
+					f.fs.Hourly++
+				}
+				continue
+			}
+			if h != nil {
+				v = mergeHostDay(cloneHostDay(h.v), v, fam, scale) // late data of a day now closing
+			} else if !f.fresh(k.day, true) {
 				old, err := f.tx.Get(key)
 				if err == nil {
 					if cur, derr := decodeHostDay(old, nil, fam); derr == nil { // a damaged value is replaced
@@ -355,9 +449,18 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 				v[j].peers = trimTop(v[j].peers, fam.nfA, scale*fam.maxA)
 				v[j].ports = trimTop(v[j].ports, fam.nfB, scale*fam.maxB)
 			}
-			f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
-			if err := f.set(key, string(f.vbuf), expAt); err != nil {
-				return err
+			if closed {
+				f.vbuf = appendHostDay(f.vbuf[:0], v, fam)
+				if err := f.set(key, string(f.vbuf), expAt); err != nil {
+					return err
+				}
+				if h != nil {
+					f.written[key] = true // the held value is let go at commit
+				}
+			} else {
+				// Written when its day closes, at HoldOpen, or before a query (held.go).
+				f.newHeld[key] = &heldDay{v: v, fam: fam.codec(), day: k.day, dirty: true, since: f.now}
+				f.fs.Keys++
 			}
 			if isDaily {
 				f.fs.Daily++
@@ -373,6 +476,13 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 // [lo, hi) of resolution r, calling fn with each slot in range and its bucket.
 func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, w Window, r Resolution,
 	fn func(h netip.Addr, bucket int64, slot *hostSlot)) error {
+	return s.scanHostDaysWith(ctx, fam, host, w, r, decodeHostDay, fn)
+}
+
+// scanHostDaysWith is scanHostDays with the given value decoder (decodeCounters when only the
+// counters are read).
+func (s *Store) scanHostDaysWith(ctx context.Context, fam *dayFam, host netip.Addr, w Window, r Resolution,
+	decode func(string, hostDay, *dayFam) (hostDay, error), fn func(h netip.Addr, bucket int64, slot *hostSlot)) error {
 	lo, hi := w.buckets(r)
 	dlo, dhi := lo, hi
 	if !r.daily() {
@@ -397,7 +507,7 @@ func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, 
 			return true
 		}
 		var err error
-		if v, err = decodeHostDay(val, v[:0], fam); err != nil {
+		if v, err = decode(val, v[:0], fam); err != nil {
 			return true
 		}
 		h := ac.parse(f[2])
@@ -412,6 +522,14 @@ func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, 
 		}
 		return true
 	})
+}
+
+// codec is the family's value layout without the batch (held values outlive it).
+func (fam *dayFam) codec() *dayFam {
+	if fam.pfx == pfxDeny {
+		return denyCodec
+	}
+	return hostCodec
 }
 
 // The families' codecs for queries (the caps only matter when writing).

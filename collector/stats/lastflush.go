@@ -118,27 +118,27 @@ func lockDir(dir string) (*os.File, bool, error) {
 
 // CheckReport is what Check found.
 type CheckReport struct {
-	Path      string
-	FileBytes int64
-	Exists    bool
+	Path      string `json:"path"`
+	FileBytes int64  `json:"file_bytes"`
+	Exists    bool   `json:"exists"`
 	// ValidBytes is how far the file parses as whole commands; Commands counts them.
-	ValidBytes int64
-	Commands   int
+	ValidBytes int64 `json:"valid_bytes"`
+	Commands   int   `json:"commands"`
 	// PartialTail: the file ends inside a command (a crash mid-write); Open drops that part.
-	PartialTail bool
+	PartialTail bool `json:"partial_tail"`
 	// Damaged: the file does not parse at ValidBytes and more follows (Open refuses it).
-	Damaged bool
+	Damaged bool `json:"damaged"`
 
-	DBFlush     uint64 // the last flush marker in the file (0: none)
-	DBAt        time.Time
-	HasRecord   bool // a last-flush record exists
-	RecordFlush uint64
-	RecordAt    time.Time
-	RecordBytes int64
-	InUse       bool // another process holds the data folder (the check only reads)
+	DBFlush     uint64    `json:"db_flush"` // the last flush marker in the file (0: none)
+	DBAt        time.Time `json:"db_at"`
+	HasRecord   bool      `json:"has_record"` // a last-flush record exists
+	RecordFlush uint64    `json:"record_flush"`
+	RecordAt    time.Time `json:"record_at"`
+	RecordBytes int64     `json:"record_bytes"`
+	InUse       bool      `json:"in_use"` // another process holds the data folder (the check only reads)
 
-	OK      bool   // Open would accept the file
-	Verdict string // one paragraph for a person
+	OK      bool   `json:"ok"`      // Open would accept the file
+	Verdict string `json:"verdict"` // one paragraph for a person
 }
 
 // Check reads the database file and its last-flush record without changing either, and says

@@ -40,3 +40,29 @@ func TestTrimTopKeepsHeaviestAndTotals(t *testing.T) {
 		t.Errorf("overflow entry = %+v, want scope 3 holding 7 connections + 5 from before", of)
 	}
 }
+
+// decodeCounters reads the counters decodeHostDay reads, skipping the entry lists.
+func TestDecodeCountersMatchesDecodeHostDay(t *testing.T) {
+	v := hostDay{
+		{h: 3, c: [nfHost]uint64{1, 2, 3, 400, 5, 6}, peers: []pentry{{addr: ip("198.51.100.7"), proto: 6, port: 443, v: [4]uint64{1, 2, 300, 4}}, {}},
+			ports: []pentry{{addr: ip("2001:db8::1"), user: "a|b", proto: 17, port: 53, v: [4]uint64{9, 1 << 40}}}},
+		{h: 7, c: [nfHost]uint64{7, 0, 0, 1 << 33, 0, 1}},
+	}
+	val := string(appendHostDay(nil, v, hostCodec))
+	full, err := decodeHostDay(val, nil, hostCodec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnt, err := decodeCounters(val, nil, hostCodec)
+	if err != nil || len(cnt) != len(full) {
+		t.Fatalf("decodeCounters = %d slots, %v; want %d", len(cnt), err, len(full))
+	}
+	for i := range full {
+		if cnt[i].h != full[i].h || cnt[i].c != full[i].c || cnt[i].peers != nil {
+			t.Errorf("slot %d: %+v; want hour %d counters %v and no entries", i, cnt[i], full[i].h, full[i].c)
+		}
+	}
+	if _, err := decodeCounters(val[:len(val)-2], nil, hostCodec); err == nil {
+		t.Error("a value cut short decoded without error")
+	}
+}

@@ -265,6 +265,10 @@ func (s *Store) view(ctx context.Context, fn func(tx *buntdb.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Queries see every flush: host days held in memory are written first (held.go).
+	if err := s.writeOutHeld(); err != nil {
+		return err
+	}
 	return s.db.View(fn)
 }
 
@@ -344,7 +348,7 @@ func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[
 }
 
 func (s *Store) hostSeries(ctx context.Context, host netip.Addr, w Window, r Resolution, fn func(netip.Addr, HostBucket)) error {
-	return s.scanHostDays(ctx, hostCodec, host, w, r, func(h netip.Addr, b int64, sl *hostSlot) {
+	return s.scanHostDaysWith(ctx, hostCodec, host, w, r, decodeCounters, func(h netip.Addr, b int64, sl *hostSlot) {
 		c := sl.c
 		if c == ([nfHost]uint64{}) {
 			return // a slot with only peers or ports (the host's counters were refused at a cap)

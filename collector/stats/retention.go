@@ -120,6 +120,9 @@ func (s *Store) Prune(ctx context.Context) (PruneStats, error) {
 			}
 		}
 		ps.Deleted = len(dead)
+		if len(dead) > 0 {
+			clear(s.exUsed) // exemplar slots may be free again
+		}
 		_, _, err := tx.Set(prunedKey, strconv.FormatInt(now, 10), nil)
 		return err
 	})

@@ -69,6 +69,10 @@ type Options struct {
 	// instead of refusing it, and makes what it holds the new record: an operator's decision
 	// (`firebreak db check --accept`), never a default.
 	AcceptBehind bool
+	// HoldOpen is how long a host day still open may hold data in memory that the file does
+	// not have (see held.go); default 1 minute. A crash loses at most that much of the
+	// per-host statistics.
+	HoldOpen time.Duration
 }
 
 func (o *Options) defaults() {
@@ -97,6 +101,9 @@ func (o *Options) defaults() {
 	if o.Command == "" {
 		o.Command = strings.Join(os.Args, " ")
 	}
+	if o.HoldOpen <= 0 {
+		o.HoldOpen = time.Minute
+	}
 	if o.AutoShrinkPercentage <= 0 {
 		o.AutoShrinkPercentage = 100
 	}
@@ -123,6 +130,13 @@ type Store struct {
 	prunedAt  int64  // when Prune last ran, unix seconds of the store's clock (guarded by mu)
 
 	written bucketMemo // guarded by buntdb's writer lock (used inside Update only)
+	// exUsed counts the exemplar slots known to be taken per subject key prefix, so that a
+	// flush does not probe full subjects again (slots are freed only by Prune, which clears
+	// it). Guarded by buntdb's writer lock; bounded by maxExMemo.
+	exUsed map[string]uint8
+
+	heldMu sync.Mutex // held; taken before buntdb's writer lock
+	held   heldSet
 
 	migrated *Migrated // what Open migrated (nil: the file was current)
 
@@ -280,6 +294,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// accepted: bring it level.
 		st.markFlush(opts.Now())
 	}
+	st.exUsed = make(map[string]uint8)
+	st.held.m = make(map[string]*heldDay)
 	st.written = bucketMemo{hourAtOpen: -1, dayAtOpen: -1, hours: make(map[int32]struct{}), days: make(map[int32]struct{})}
 	_ = db.View(func(tx *buntdb.Tx) error {
 		st.written.hourAtOpen = newestBucket(tx, false)
@@ -335,7 +351,11 @@ func release(lk *flock.Flock) {
 // Close syncs and closes the database and releases the lock. Pending aggregator data is not
 // the store's: flush it before Close.
 func (s *Store) Close() error {
+	herr := s.writeOutHeld()
 	err := s.db.Close()
+	if err == nil {
+		err = herr
+	}
 	release(s.lock)
 	s.dirLock.Close()
 	if err != nil {
@@ -371,9 +391,23 @@ func (s *Store) Shrink(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// An automatic compaction already running writes the same compacted file: not an error.
-	if err := s.db.Shrink(); err != nil && !errors.Is(err, buntdb.ErrShrinkInProcess) {
-		return fmt.Errorf("shrink %s: %w", s.path, err)
+	if err := s.writeOutHeld(); err != nil {
+		return err
+	}
+	for {
+		err := s.db.Shrink()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, buntdb.ErrShrinkInProcess) {
+			return fmt.Errorf("shrink %s: %w", s.path, err)
+		}
+		// buntdb's own compaction is running: wait for it, then compact what came after.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	// The compacted file holds the flush marker in key order, not at its end: number a flush
 	// after it, so that a file cut short after the compaction is still found behind its record.
@@ -385,6 +419,9 @@ func (s *Store) Shrink(ctx context.Context) error {
 // wait while it runs; readers do not.
 func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.writeOutHeld(); err != nil {
 		return err
 	}
 	if err := s.db.Save(w); err != nil {

@@ -71,7 +71,7 @@ type DeniedSource struct {
 	Src     netip.Addr `json:"src"`
 	Count   uint64     `json:"count"`
 	Ports   int        `json:"ports"`    // distinct destination ports
-	TopPort string     `json:"top_port"` // "23/tcp"
+	TopPort string     `json:"top_port"` // "23/tcp"; "many ports" when most are beyond the per-source cap
 	First   time.Time  `json:"first"`    // start of the first and last bucket with denies
 	Last    time.Time  `json:"last"`
 }
@@ -212,9 +212,10 @@ func buildDenied(ctx context.Context, st *stats.Store, w Window, f Filter, res s
 	for _, d := range srcs {
 		s.Total += d.Count
 		row := DeniedSource{Src: d.Src, Count: d.Count, Ports: len(d.Ports), First: d.First, Last: d.Last}
-		for _, p := range d.Ports { // the overflow bucket only when there is nothing else
-			if row.TopPort = PortLabel(p.Proto, p.Port); p.Proto != 0 || p.Port != 0 {
-				break
+		if len(d.Ports) > 0 {
+			row.TopPort = PortLabel(d.Ports[0].Proto, d.Ports[0].Port)
+			if d.Ports[0].Proto == 0 && d.Ports[0].Port == 0 { // most in the overflow bucket: a scan
+				row.TopPort = "many ports"
 			}
 		}
 		if len(s.Sources) < maxDeniedRows {

@@ -136,8 +136,8 @@ func figure(v float64, unit string) string {
 	return fmtNum(v) + " " + unit
 }
 
-// rankedValue renders a top-list value of a finding: bytes for the detectors that rank by
-// bytes, counts for the others.
+// rankedValue renders a top-list value (peer, port, host) of a finding: bytes for the
+// detectors that rank by bytes, counts for the others.
 func rankedValue(f detect.Finding, v float64) string {
 	switch {
 	case f.Detector == detect.DetectorVolumeSpike, f.Detector == detect.DetectorPrinterEgress,

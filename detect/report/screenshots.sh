@@ -1,10 +1,10 @@
 #!/bin/sh
 # screenshots.sh: look at the dashboard the way a person would. Generates the 30-day clinic
 # scenario (README "A tour"), ingests it, runs the detections day by day and the proposals,
-# files its lines in the raw archive (for the drill-down), starts the daemon on 127.0.0.1 with
-# its syslog listener on loopback only, and saves headless-Chromium screenshots of the front page at 24 h,
-# 7 d and 30 d, of a drill-down (the busiest hour of the last 24 h), of the denied-traffic
-# panels and of the findings page. Not run by CI.
+# files its lines in the raw archive (for the drill-down), starts the daemon with syslog and
+# the dashboard on 127.0.0.1 only, and saves headless-Chromium screenshots of the front page at
+# 24 h, 7 d and 30 d, of two drill-downs (the busiest hour of the last 24 h, the busiest day of
+# the last 7 d), of the denied-traffic panels and of the findings page. Not run by CI.
 #
 #   detect/report/screenshots.sh [OUT_DIR] [--port 18480] [--keep]
 #
@@ -88,10 +88,15 @@ shot front-30d.png "/?range=30d"
 # The drill-down of the busiest hour of the last 24 h, as its bar links it.
 bar=$(curl -fsS "$base/?range=24h&format=json" | jq -r '.activity.bars | max_by(.bytes) | "from=\(.from)&to=\(.to)"' | sed 's/+/%2B/g')
 shot drilldown.png "/window?range=custom&$bar" 2600
+# The drill-down of the busiest day of the last 7 days: its hours, clickable in turn.
+day=$(curl -fsS "$base/?range=7d&format=json" | jq -r '.activity.bars | max_by(.bytes) | "from=\(.from)&to=\(.to)"' | sed 's/+/%2B/g')
+shot drilldown-day.png "/window?range=custom&$day" 2600
 shot denied.png "/denied?range=7d"
 shot findings-7d.png "/findings?range=7d&severity=high"
 # The figures shown, for the notes that go with the screenshots.
 for r in 24h 7d 30d; do
+	t=$(curl -fsS -o /dev/null -w '%{time_total}' "$base/?range=$r&refresh=1")
+	echo "$r: front page built and served in ${t}s"
 	curl -fsS "$base/?range=$r&format=json" | jq -r --arg r "$r" \
 		'"\($r): \(.activity.bars|length) bars, \(.activity.totals.bytes) bytes, \(.activity.totals.conns) connections, \(.denied.total) denies from \(.denied.source_count) sources, \(.findings.new|length) new + \(.findings.ongoing|length) ongoing findings"'
 done

@@ -523,6 +523,20 @@ func (s *cliSession) configCmd(line string, toks []token) (result, *cliError) {
 		return result{}, m.addACE(line, true)
 	case "time-range":
 		return s.enterTimeRange(toks) // timerange.go
+	case "logging":
+		// `logging host IFNAME ADDR`, kept verbatim (a syslog host is one
+		// of the box's own protected addresses).
+		if len(toks) != 4 || toks[1].s != "host" {
+			return result{}, invalidAt(toks[min(1, len(toks)-1)].pos)
+		}
+		if !m.hasNameif(toks[2].s) {
+			return result{}, invalidAt(toks[2].pos)
+		}
+		if _, err := netip.ParseAddr(toks[3].s); err != nil {
+			return result{}, invalidAt(toks[3].pos)
+		}
+		m.items = append(m.items, item{kind: itemVerbatim, lines: []string{strings.Join([]string{"logging host", toks[2].s, toks[3].s}, " ")}})
+		return result{}, nil
 	case "same-security-traffic":
 		return s.sameSecurity(toks, false) // clock.go
 	case "packet-tracer":
