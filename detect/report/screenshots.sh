@@ -95,6 +95,8 @@ shot denied.png "/denied?range=7d"
 shot findings-7d.png "/findings?range=7d&severity=high"
 # The figures shown, for the notes that go with the screenshots.
 for r in 24h 7d 30d; do
+	t=$(curl -fsS -o /dev/null -w '%{time_total}' "$base/?range=$r&refresh=1")
+	echo "$r: front page built and served in ${t}s"
 	curl -fsS "$base/?range=$r&format=json" | jq -r --arg r "$r" \
 		'"\($r): \(.activity.bars|length) bars, \(.activity.totals.bytes) bytes, \(.activity.totals.conns) connections, \(.denied.total) denies from \(.denied.source_count) sources, \(.findings.new|length) new + \(.findings.ongoing|length) ongoing findings"'
 done
