@@ -60,6 +60,9 @@ type Alerts struct {
 	Mail        bool   `yaml:"mail"` // mail report.smtp's recipients
 	// Webhooks receive a JSON POST {"text": ...} (Slack, Mattermost and Teams incoming webhooks).
 	Webhooks []string `yaml:"webhooks"`
+	// WebhookFormat: text (default; {"text": ...}) or teams (an Adaptive Card, which Teams
+	// Workflows webhooks need).
+	WebhookFormat string `yaml:"webhook_format"`
 	// MaxPerHour caps alert messages per channel per hour; the rest go into one digest sent
 	// when the hour ends. Default 10.
 	MaxPerHour int `yaml:"max_per_hour"`
@@ -105,6 +108,11 @@ func (v *validator) findings() {
 	case "", SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
 	default:
 		v.errf(ap+"min_severity", "severity %q must be low, medium, high or critical", a.MinSeverity)
+	}
+	switch a.WebhookFormat {
+	case "", "text", "teams":
+	default:
+		v.errf(ap+"webhook_format", "webhook format %q must be text or teams", a.WebhookFormat)
 	}
 	if a.MaxPerHour == 0 {
 		a.MaxPerHour = 10

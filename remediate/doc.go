@@ -28,6 +28,13 @@
 // target absorbs new findings instead of being duplicated; a rejected one is
 // not proposed again for the same findings.
 //
+// # Manual blocks
+//
+// Block is a person's block of an address or network (firebreak block): a block proposal with
+// Origin manual, the same protections (and the site's own networks refused), no budget, and
+// an effect judged on synthetic flows (manualFlows) since it has none of its own. Unblock is
+// a removal proposal of the applied block of exactly that target.
+//
 // # States
 //
 //	proposed ──approve──▶ approved ──push ok──▶ applied ──removal applied──▶ reverted | expired

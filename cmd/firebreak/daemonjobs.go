@@ -98,7 +98,7 @@ func newNotifier(cfg *policies.Config, log *slog.Logger, reg prometheus.Register
 		return nil, nil
 	}
 	o := alert.Options{Site: cfg.Site, MinSeverity: detect.Severity(a.MinSeverity), MaxPerHour: a.MaxPerHour,
-		Webhooks: a.Webhooks, Log: log, Registerer: reg, Delivered: testHookAlertDelivered}
+		Webhooks: a.Webhooks, WebhookFormat: a.WebhookFormat, Log: log, Registerer: reg, Delivered: testHookAlertDelivered}
 	if a.Mail {
 		sm := cfg.Report.SMTP
 		o.Mail = &report.MailConfig{Host: sm.Host, Port: sm.Port, From: sm.From, To: sm.To, User: sm.User, StartTLS: sm.StartTLS, Log: log}

@@ -9,10 +9,11 @@
 // max_per_hour messages in any hour; alerts beyond that are held and sent as one digest
 // listing them when the hour allows the next message.
 //
-// The webhook body is {"text": "..."}: Slack and Mattermost incoming webhooks and Microsoft
-// Teams' Office 365 "Incoming Webhook" connectors accept it as is. Teams webhooks made with
-// Workflows (Power Automate) expect an Adaptive Card and do not. A webhook URL is a secret (it
-// carries the token): only its host is logged.
+// The webhook body is {"text": "..."} (FormatText): Slack and Mattermost incoming webhooks and
+// Microsoft Teams' Office 365 "Incoming Webhook" connectors accept it as is. Teams webhooks made
+// with Workflows (Power Automate), which replace those connectors, take Adaptive Cards only:
+// FormatTeams posts the message as one. A webhook URL is a secret (it carries the token): only
+// its host is logged.
 package alert
 
 import (
@@ -40,6 +41,12 @@ const (
 	ChannelWebhook = "webhook"
 )
 
+// Webhook formats.
+const (
+	FormatText  = "text"  // {"text": ...}: Slack, Mattermost, Teams Office 365 connectors
+	FormatTeams = "teams" // a message with one Adaptive Card: Teams Workflows webhooks
+)
+
 // Defaults.
 const (
 	DefaultQueue    = 256
@@ -61,8 +68,10 @@ type Options struct {
 	MaxPerHour int
 	Mail       *report.MailConfig // nil: no mail
 	Webhooks   []string           // http(s) URLs
-	HTTP       *http.Client       // default: a client without a timeout of its own (Timeout bounds each attempt)
-	Log        *slog.Logger
+	// WebhookFormat is FormatText (default) or FormatTeams.
+	WebhookFormat string
+	HTTP          *http.Client // default: a client without a timeout of its own (Timeout bounds each attempt)
+	Log           *slog.Logger
 	// Registerer gets the metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	Now        func() time.Time // default time.Now
@@ -125,6 +134,13 @@ func New(o Options) (*Notifier, error) {
 	}
 	if o.MaxPerHour <= 0 {
 		o.MaxPerHour = 10
+	}
+	switch o.WebhookFormat {
+	case "":
+		o.WebhookFormat = FormatText
+	case FormatText, FormatTeams:
+	default:
+		return nil, fmt.Errorf("alert: webhook format %q (text or teams)", o.WebhookFormat)
 	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{}
@@ -341,9 +357,7 @@ func (d *dest) deliver(ctx context.Context, now time.Time, m message) {
 // post sends m as {"text": ...}; a 2xx answer is success, 429 and 5xx are retried, any
 // other status is permanent. Errors never contain the URL (its token).
 func (n *Notifier) post(ctx context.Context, raw string, m message) error {
-	body, err := json.Marshal(struct {
-		Text string `json:"text"`
-	}{escape(m.subject + "\n" + m.text)})
+	body, err := webhookBody(n.o.WebhookFormat, m)
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
@@ -371,6 +385,40 @@ func (n *Notifier) post(ctx context.Context, raw string, m message) error {
 	default:
 		return fmt.Errorf("webhook %s: %s: %w", req.URL.Host, resp.Status, ErrPermanent)
 	}
+}
+
+// webhookBody is m in the webhook format.
+func webhookBody(format string, m message) ([]byte, error) {
+	if format != FormatTeams {
+		return json.Marshal(struct {
+			Text string `json:"text"`
+		}{escape(m.subject + "\n" + m.text)})
+	}
+	type block struct {
+		Type   string `json:"type"`
+		Text   string `json:"text"`
+		Weight string `json:"weight,omitempty"`
+		Wrap   bool   `json:"wrap"`
+	}
+	type card struct {
+		Schema  string  `json:"$schema"`
+		Type    string  `json:"type"`
+		Version string  `json:"version"`
+		Body    []block `json:"body"`
+	}
+	type attachment struct {
+		ContentType string `json:"contentType"`
+		Content     card   `json:"content"`
+	}
+	body := []block{{Type: "TextBlock", Text: m.subject, Weight: "Bolder", Wrap: true}}
+	for _, l := range strings.Split(strings.TrimRight(m.text, "\n"), "\n") {
+		body = append(body, block{Type: "TextBlock", Text: l, Wrap: true})
+	}
+	return json.Marshal(struct {
+		Type        string       `json:"type"`
+		Attachments []attachment `json:"attachments"`
+	}{"message", []attachment{{ContentType: "application/vnd.microsoft.card.adaptive",
+		Content: card{Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4", Body: body}}}})
 }
 
 func one(site string, a Alert) message {

@@ -420,3 +420,36 @@ func TestFullQueueDrops(t *testing.T) {
 		t.Errorf("dropped %v, want 3", got)
 	}
 }
+
+func TestTeamsWorkflowsAdaptiveCard(t *testing.T) {
+	wh := startHook(t)
+	r := startNotifier(t, alert.Options{Webhooks: []string{wh.srv.URL}, WebhookFormat: alert.FormatTeams})
+	r.n.Notify([]detect.Upserted{upserted("abcd7777", detect.SeverityHigh, detect.ChangeNew)})
+	var msg struct {
+		Type        string
+		Attachments []struct {
+			ContentType string
+			Content     struct {
+				Type string
+				Body []struct{ Type, Text string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(recv(t, wh.bodies, "webhook")), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Type != "message" || len(msg.Attachments) != 1 || msg.Attachments[0].ContentType != "application/vnd.microsoft.card.adaptive" ||
+		msg.Attachments[0].Content.Type != "AdaptiveCard" {
+		t.Fatalf("not a Teams message with an Adaptive Card: %+v", msg)
+	}
+	var all []string
+	for _, b := range msg.Attachments[0].Content.Body {
+		all = append(all, b.Text)
+	}
+	if s := strings.Join(all, "\n"); !strings.Contains(s, "abcd7777") || !strings.Contains(s, "peer=203.0.113.7") {
+		t.Errorf("card text: %s", s)
+	}
+	if _, err := alert.New(alert.Options{MinSeverity: detect.SeverityHigh, WebhookFormat: "slack"}); err == nil {
+		t.Error("unknown webhook format accepted")
+	}
+}
