@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/firebreak-dev/firebreak/collector/stats"
+	"github.com/firebreak-dev/firebreak/display"
 	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/remediate/asaconfig"
@@ -127,8 +129,9 @@ func (a *app) unblockCmd() *cobra.Command {
 network, whether a person or a detector asked for it). The removal waits for approval
 (proposals approve, then push) like any other; when it is applied, the block is reverted.
 It fails when no block of ADDR is applied, naming wider blocks that cover it.`,
-		Example: `  firebreak unblock 192.0.2.77 --comment "false positive, ticket 4471"`,
-		Args:    cobra.ExactArgs(1),
+		Example:           `  firebreak unblock 192.0.2.77 --comment "false positive, ticket 4471"`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeBlockedTargets,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := parseTarget(args[0])
 			if err != nil {
@@ -151,4 +154,35 @@ It fails when no block of ADDR is applied, naming wider blocks that cover it.`,
 	cmd.Flags().StringVar(&comment, "comment", "", "why (kept in the audit log)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the removal proposal as JSON")
 	return cmd
+}
+
+// completeBlockedTargets completes unblock's argument with the targets of applied blocks (the
+// address alone for a host), each with its proposal and reason. Like the ID completions it
+// never forwards to the daemon: while the daemon holds the store it completes nothing.
+func (a *app) completeBlockedTargets(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	st, err := stats.Open(cmd.Context(), cfg.Collector.DataDir, storeOptions(cfg, time.Now))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer st.Close()
+	ps, _ := a.manager(cfg, st).List(cmd.Context())
+	var out []string
+	for _, p := range ps {
+		if p.Kind != remediate.KindBlock || p.State != remediate.StateApplied {
+			continue
+		}
+		t := p.Target.String()
+		if p.Target.IsSingleIP() {
+			t = p.Target.Addr().String()
+		}
+		out = append(out, t+"\t"+display.Text(p.ID+" "+p.Reason))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

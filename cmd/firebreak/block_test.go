@@ -91,6 +91,10 @@ func TestBlockUnblockCLIOverSSH(t *testing.T) {
 		t.Errorf("audit does not name the proposer %s and the reason:\n%s", me.Username, audit)
 	}
 
+	// Shell completion offers the applied block's address.
+	if out, _ := cli(0, "__complete", "unblock", ""); !strings.Contains(out, "192.0.2.77\tp-0001 manual block: phishing") {
+		t.Errorf("completion of unblock:\n%s", out)
+	}
 	cli(2, "unblock", "192.0.2.77/24") // host bits
 	if _, errOut := cli(1, "unblock", "192.0.2.0/24"); !strings.Contains(errOut, "no applied block") || !strings.Contains(errOut, "p-0001 blocks 192.0.2.77/32") {
 		t.Errorf("unblock of a wider prefix: %s", errOut)
