@@ -87,9 +87,9 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 			}
 			_, _, err := tx.Set(key(2), strings.Replace(v, `"comment":"ok"`, `"comment":"by the book"`, 1), nil)
 			return err
-		}, []string{"audit: TAMPERED at entry 2: edited:", "entry 2: 20", "p-0001", "approve"}},
+		}, []string{"audit: TAMPERED at entry 2: edited:", "  entry (at 2): 20", "p-0001", "approve"}},
 		{"delete", stats.LogDeleted, func(tx *buntdb.Tx) error { _, err := tx.Delete(key(2)); return err },
-			[]string{"audit: TAMPERED at entry 2: deleted: entry 2 is missing"}},
+			[]string{"audit: TAMPERED at entry 2: deleted: entry 2 is missing", "  the entry after it (at 3): 20"}},
 		{"reorder", stats.LogReordered, func(tx *buntdb.Tx) error {
 			if _, _, err := tx.Set(key(2), orig3, nil); err != nil {
 				return err
@@ -101,6 +101,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 	for _, tc := range cases {
 		edit(tc.change)
 		out := cli(1, "proposals", "audit", "--verify")
+		t.Logf("%s: proposals audit --verify (exit 1):\n%s", tc.name, out)
 		for _, w := range tc.want {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s: verify lacks %q:\n%s", tc.name, w, out)

@@ -838,7 +838,7 @@ func (a *app) verifyAudit(ctx context.Context, st *stats.Store, asJSON bool) err
 			intact = false
 			var e remediate.AuditEntry
 			if json.Unmarshal(c.Break.Payload, &e) == nil && !e.At.IsZero() {
-				e.Seq = c.Break.Seq
+				e.Seq = c.Break.PayloadAt
 				ac.Entry = &e
 			}
 		}
@@ -858,10 +858,14 @@ func (a *app) verifyAudit(ctx context.Context, st *stats.Store, asJSON bool) err
 				fmt.Fprintf(a.stdout, "%s: %d entries, intact, head %s\n", c.NS, c.Entries, c.Head)
 			} else {
 				fmt.Fprintf(a.stdout, "%s: TAMPERED at entry %d: %s: %s\n", c.NS, c.Break.Seq, c.Break.Kind, d(c.Break.Detail))
+				what := "entry"
+				if c.Break.PayloadAt != c.Break.Seq {
+					what = "the entry after it"
+				}
 				if e := c.Entry; e != nil {
-					fmt.Fprintf(a.stdout, "  entry %d: %s %s %s %s\n", e.Seq, e.At.UTC().Format(time.RFC3339), d(e.Proposal), d(e.Who), d(e.Action))
+					fmt.Fprintf(a.stdout, "  %s (at %d): %s %s %s %s\n", what, e.Seq, e.At.UTC().Format(time.RFC3339), d(e.Proposal), d(e.Who), d(e.Action))
 				} else if len(c.Break.Payload) > 0 {
-					fmt.Fprintf(a.stdout, "  entry %d: %s\n", c.Break.Seq, d(string(c.Break.Payload)))
+					fmt.Fprintf(a.stdout, "  %s (at %d): %s\n", what, c.Break.PayloadAt, d(string(c.Break.Payload)))
 				}
 			}
 			if c.ChainedUpTo > 0 {

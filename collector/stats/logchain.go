@@ -106,9 +106,11 @@ type LogBreak struct {
 	Seq    uint64 `json:"seq"`    // the entry concerned (for a deletion: the first missing one)
 	Kind   string `json:"kind"`   // LogEdited, LogDeleted, LogReordered, LogInserted
 	Detail string `json:"detail"` // what differs
-	// Payload is the entry's JSON (for a deletion: the entry after the gap), so the caller can
-	// name it by its fields; nil when there is none.
-	Payload json.RawMessage `json:"-"`
+	// Payload is the JSON of the entry at place PayloadAt (the entry concerned, or for a
+	// deletion the one after the gap), so the caller can name it by its fields; nil when there
+	// is none.
+	PayloadAt uint64          `json:"payload_at,omitempty"`
+	Payload   json.RawMessage `json:"-"`
 }
 
 // Kinds of LogBreak.
@@ -183,44 +185,44 @@ func (t *RecordTx) VerifyLog(ns string) (LogCheck, error) {
 		atKey[e.key] = i
 	}
 	prev, want := LogGenesis, uint64(1)
-	brk := func(seq uint64, kind, detail string, payload []byte) (LogCheck, error) {
-		c.Break = &LogBreak{Seq: seq, Kind: kind, Detail: detail, Payload: payload}
+	brk := func(seq uint64, kind, detail string, at uint64, payload []byte) (LogCheck, error) {
+		c.Break = &LogBreak{Seq: seq, Kind: kind, Detail: detail, PayloadAt: at, Payload: payload}
 		return c, nil
 	}
 	for i, e := range es {
 		if !e.ok {
-			return brk(e.key, LogEdited, "the stored bytes are not a chained log entry", []byte(e.raw))
+			return brk(e.key, LogEdited, "the stored bytes are not a chained log entry", e.key, []byte(e.raw))
 		}
 		if e.env.Seq != e.key {
 			if j, ok := atKey[e.env.Seq]; ok && es[j].ok && es[j].env.Seq == e.key {
-				return brk(min(e.key, e.env.Seq), LogReordered, fmt.Sprintf("entries %d and %d were swapped", e.key, e.env.Seq), e.env.V)
+				return brk(min(e.key, e.env.Seq), LogReordered, fmt.Sprintf("entries %d and %d were swapped", e.key, e.env.Seq), e.key, e.env.V)
 			}
 			if e.env.Seq > e.key {
-				return brk(e.key, LogDeleted, fmt.Sprintf("place %d holds entry %d: the entries after a deletion were renumbered", e.key, e.env.Seq), e.env.V)
+				return brk(e.key, LogDeleted, fmt.Sprintf("place %d holds entry %d: the entries after a deletion were renumbered", e.key, e.env.Seq), e.key, e.env.V)
 			}
-			return brk(e.key, LogInserted, fmt.Sprintf("place %d holds entry %d: entries were renumbered after an insertion", e.key, e.env.Seq), e.env.V)
+			return brk(e.key, LogInserted, fmt.Sprintf("place %d holds entry %d: entries were renumbered after an insertion", e.key, e.env.Seq), e.key, e.env.V)
 		}
 		if e.key > want {
 			gap := fmt.Sprintf("entry %d is missing", want)
 			if e.key > want+1 {
 				gap = fmt.Sprintf("entries %d to %d are missing", want, e.key-1)
 			}
-			return brk(want, LogDeleted, gap, e.env.V)
+			return brk(want, LogDeleted, gap, e.key, e.env.V)
 		}
 		if h := LogHash(ns, e.env.Seq, e.env.Prev, e.env.V); h != e.env.H {
-			return brk(e.key, LogEdited, "its bytes do not match its hash (changed after it was written)", e.env.V)
+			return brk(e.key, LogEdited, "its bytes do not match its hash (changed after it was written)", e.key, e.env.V)
 		}
 		if e.env.Prev != prev {
 			j, known := byHash[e.env.Prev]
 			switch {
 			case known && j < i-1:
-				return brk(es[j+1].key, LogInserted, fmt.Sprintf("entry %d follows entry %d: what lies between is not in the chain", e.key, es[j].key), es[j+1].env.V)
+				return brk(es[j+1].key, LogInserted, fmt.Sprintf("entry %d follows entry %d: what lies between is not in the chain", e.key, es[j].key), es[j+1].key, es[j+1].env.V)
 			case known && j > i:
-				return brk(e.key, LogReordered, fmt.Sprintf("entry %d was written after entry %d", e.key, es[j].key), e.env.V)
+				return brk(e.key, LogReordered, fmt.Sprintf("entry %d was written after entry %d", e.key, es[j].key), e.key, e.env.V)
 			case i == 0:
-				return brk(e.key, LogEdited, "the first entry does not start the chain", e.env.V)
+				return brk(e.key, LogEdited, "the first entry does not start the chain", e.key, e.env.V)
 			default:
-				return brk(es[i-1].key, LogEdited, fmt.Sprintf("entry %d was rewritten: its hash is not the one entry %d recorded", es[i-1].key, e.key), es[i-1].env.V)
+				return brk(es[i-1].key, LogEdited, fmt.Sprintf("entry %d was rewritten: its hash is not the one entry %d recorded", es[i-1].key, e.key), es[i-1].key, es[i-1].env.V)
 			}
 		}
 		prev, want = e.env.H, e.key+1
@@ -231,13 +233,13 @@ func (t *RecordTx) VerifyLog(ns string) (LogCheck, error) {
 		if c.Last > want {
 			gap = fmt.Sprintf("entries %d to %d (the last written) are missing", want, c.Last)
 		}
-		return brk(want, LogDeleted, gap, nil)
+		return brk(want, LogDeleted, gap, 0, nil)
 	}
 	if h, err := t.tx.Get(pfxLogHead + "|" + ns); err == nil && h != prev {
 		if len(es) == 0 {
-			return brk(1, LogDeleted, "every entry is missing", nil)
+			return brk(1, LogDeleted, "every entry is missing", 0, nil)
 		}
-		return brk(es[len(es)-1].key, LogEdited, "the last entry is not the one last written (edited and rehashed, or entries after it removed: its hash differs from the log head)", es[len(es)-1].env.V)
+		return brk(es[len(es)-1].key, LogEdited, "the last entry is not the one last written (edited and rehashed, or entries after it removed: its hash differs from the log head)", es[len(es)-1].key, es[len(es)-1].env.V)
 	}
 	return c, nil
 }
