@@ -113,7 +113,7 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 	for _, h := range readmeOpsSections {
 		cmds = append(cmds, inlineCommands(t, readme, h, groups)...)
 	}
-	lastBackup, lastDigest := "", ""
+	lastBackup, lastDigest, lastBlock := "", "", ""
 	seen := map[string]bool{}
 	for _, line := range cmds {
 		line = strings.ReplaceAll(line, "/etc/firebreak/site.yaml", site)
@@ -132,6 +132,9 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 				} else {
 					a = propID
 				}
+			case lastBlock != "" && proposalIDRE.MatchString(a):
+				// The README's example block ID stands for the one block just made.
+				a = lastBlock
 			case a == "DIGEST":
 				if lastDigest == "" {
 					t.Fatalf("README: %s comes before any proposals diff showed a digest", line)
@@ -159,6 +162,13 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 		if code != 0 {
 			t.Fatalf("README operations: %s\nexit %d: %s", line, code, errOut)
 		}
+		if expanded[0] == "block" {
+			m := proposalIDRE.FindString(out)
+			if m == "" {
+				t.Fatalf("README: %s printed no proposal ID:\n%s", line, out)
+			}
+			lastBlock = m
+		}
 		if len(expanded) >= 2 && expanded[0] == "proposals" && expanded[1] == "diff" {
 			// What the person saw and approves: the plan digest diff prints.
 			if m := digestRE.FindStringSubmatch(out); m != nil {
@@ -172,7 +182,8 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 	for _, want := range []string{"policy check", "status", "ingest", "db check", "db backup", "db restore",
 		"proposals diff", "proposals approve", "proposals push", "proposals feedback", "proposals audit",
 		"proposals expire", "proposals reconcile",
-		"findings ack", "findings resolve", "findings reopen", "findings suppress", "findings audit"} {
+		"findings ack", "findings resolve", "findings reopen", "findings suppress", "findings audit",
+		"block 192.0.2.77", "unblock 192.0.2.77", "proposals list"} {
 		if !seen[want] {
 			t.Errorf("README operations: no %q command ran (%d commands found)", want, len(cmds))
 		}
@@ -214,6 +225,8 @@ func detectIncidentDays(t *testing.T, truthPath string) {
 		t.Fatalf("propose: exit %d: %s", code, errOut)
 	}
 }
+
+var proposalIDRE = regexp.MustCompile(`\bp-\d{4,}\b`)
 
 var digestRE = regexp.MustCompile(`(?i)digest\W+([0-9a-f]{64})`)
 
@@ -273,6 +286,15 @@ func inlineCommands(t *testing.T, doc, heading string, groups map[string]bool) [
 			end := strings.Index(sec[3:], "```")
 			if end < 0 {
 				break
+			}
+			// A fenced block: its firebreak lines (a; b runs a, then b), not its YAML or
+			// the device's commands.
+			for _, l := range strings.Split(sec[3:3+end], "\n")[1:] {
+				for _, c := range strings.Split(strings.TrimSpace(l), "; ") {
+					if w := strings.Fields(c); len(w) >= 2 && w[0] == "firebreak" && groups[w[1]] {
+						out = append(out, c)
+					}
+				}
 			}
 			sec = sec[3+end+3:]
 			continue
