@@ -99,7 +99,8 @@ way out (a restored backup is older than its record: accept it afterwards).`,
 }
 
 func (a *app) dbBackupCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "backup FILE|-",
 		Short: "Write a consistent copy of the whole database, also while the daemon runs",
 		Long: `backup writes a snapshot of the database (statistics, findings, proposals and the audit
@@ -112,6 +113,9 @@ database file itself: restore it with db restore.`,
   firebreak db backup - | gzip > firebreak.db.gz`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && args[0] == "-" && a.daemon == nil {
+				return usageError{errors.New("db backup - --json: standard output carries the database; name a FILE")}
+			}
 			if args[0] == "-" || a.daemon != nil {
 				// Inside the daemon the client asked for "-" (see below); a person talking to
 				// the socket directly with a file gets the file written by the daemon.
@@ -167,11 +171,20 @@ database file itself: restore it with db restore.`,
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				return writeJSON(a.stdout, struct {
+					File  string       `json:"file"`
+					Bytes int64        `json:"bytes"`
+					Holds snapshotJSON `json:"holds"`
+				}{dst, fi.Size(), newSnapshotJSON(info)})
+			}
 			fmt.Fprintf(a.stdout, "backup        %s (%d bytes)\n", dst, fi.Size())
 			printSnapshot(a.stdout, info)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the file, its size and what it holds)")
+	return cmd
 }
 
 // backupOut is where a streamed backup goes: standard output, or (inside the daemon, asked
@@ -190,7 +203,8 @@ func (a *app) backupOut(name string) (io.Writer, func() error, error) {
 }
 
 func (a *app) dbRestoreCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "restore FILE",
 		Short: "Put a backup in place of the database (stop the daemon first)",
 		Long: `restore checks that FILE is a firebreak database this version can open (its schema the
@@ -217,6 +231,14 @@ file. The daemon must be stopped: it owns the database while it runs.`,
 			if err != nil {
 				return fmt.Errorf("restore: %w", err)
 			}
+			if asJSON {
+				return writeJSON(a.stdout, struct {
+					Restored string       `json:"restored"`
+					Into     string       `json:"into"`
+					Aside    string       `json:"moved_aside,omitempty"`
+					Holds    snapshotJSON `json:"holds"`
+				}{a.path(args[0]), cfg.Collector.DataDir, r.Aside, newSnapshotJSON(r.Info)})
+			}
 			fmt.Fprintf(a.stdout, "restored      %s into %s\n", a.path(args[0]), cfg.Collector.DataDir)
 			if r.Aside != "" {
 				fmt.Fprintf(a.stdout, "moved aside   %s\n", r.Aside)
@@ -225,6 +247,26 @@ file. The daemon must be stopped: it owns the database while it runs.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// snapshotJSON is what a database file holds, for --json.
+type snapshotJSON struct {
+	Schema       int       `json:"schema"`
+	Flush        uint64    `json:"last_flush"`
+	FlushAt      time.Time `json:"last_flush_at,omitzero"`
+	Keys         int       `json:"keys"`
+	Findings     int       `json:"findings"`
+	Proposals    int       `json:"proposals"`
+	Audit        int       `json:"audit_entries"`
+	FindingAudit int       `json:"finding_audit_entries"`
+}
+
+func newSnapshotJSON(info stats.SnapshotInfo) snapshotJSON {
+	return snapshotJSON{Schema: info.Schema, Flush: info.Flush, FlushAt: info.FlushAt, Keys: info.Keys,
+		Findings: info.Records[detect.NSFinding], Proposals: info.Records[remediate.NSProposals],
+		Audit: info.Logs[remediate.NSAudit], FindingAudit: info.Logs[detect.NSAudit]}
 }
 
 func printSnapshot(w io.Writer, info stats.SnapshotInfo) {

@@ -22,6 +22,7 @@ func (a *app) genCmd() *cobra.Command {
 		send     string
 		rate     int
 		sendFor  time.Duration
+		asJSON   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR",
@@ -80,6 +81,9 @@ a call).`,
 			if out == "" && send == "" {
 				return errors.New("--out DIR is required (or --send)")
 			}
+			if asJSON && send != "" {
+				return usageError{errors.New("--json describes the files of --out; it does not go with --send")}
+			}
 			if out != "" {
 				began := time.Now()
 				files, err := scenario.WriteDir(ctx, cfg, out)
@@ -88,6 +92,22 @@ a call).`,
 				}
 				lines := files.Result.Lines[0] + files.Result.Lines[1]
 				el := time.Since(began)
+				if asJSON {
+					return writeJSON(a.stdout, struct {
+						Lines       int64   `json:"lines"`
+						ASALines    int64   `json:"asa_lines"`
+						RouterLines int64   `json:"router_lines"`
+						Days        int     `json:"days"`
+						Seconds     float64 `json:"seconds"`
+						Incidents   int     `json:"incidents"`
+						ASA         string  `json:"asa_log"`
+						Routers     string  `json:"routers_log"`
+						Truth       string  `json:"truth"`
+						Policy      string  `json:"policy"`
+						Config      string  `json:"asa_config"`
+					}{int64(lines), int64(files.Result.Lines[0]), int64(files.Result.Lines[1]), files.Result.Days, el.Seconds(),
+						len(files.Result.Incidents), files.ASA, files.Routers, files.Truth, files.Policy, files.Config})
+				}
 				fmt.Fprintf(a.stdout, "wrote %d lines (%d ASA, %d router) over %d days in %s (%.0f lines/s)\n",
 					lines, files.Result.Lines[0], files.Result.Lines[1], files.Result.Days,
 					el.Round(time.Millisecond), float64(lines)/el.Seconds())
@@ -133,6 +153,7 @@ a call).`,
 	f.StringVar(&out, "out", "", "output folder (created)")
 	f.StringVar(&send, "send", "", "also replay the lines to udp://127.0.0.1:PORT (loopback only)")
 	f.IntVar(&rate, "rate", 10000, "lines per second for --send")
+	f.BoolVar(&asJSON, "json", false, "print what was written as JSON (with --out)")
 	f.DurationVar(&sendFor, "duration", 0, "with --send: send from memory for this long, repeating the lines (rate × duration datagrams)")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,8 +18,14 @@ import (
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
+// defaultIngestMemoryMiB is ingest's soft heap limit: a 5x clinic (12 M lines, 30 days) peaks
+// at about 260 MB live, which the collector's default GOGC lets grow to 515 MB of RSS; with
+// this limit the GC works harder only near it (measured: 423 MB RSS, CPU within the noise).
+const defaultIngestMemoryMiB = 400
+
 func (a *app) ingestCmd() *cobra.Command {
 	var asJSON bool
+	memMiB := int64(defaultIngestMemoryMiB)
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE...|-]",
 		Short: "Replay exported or archived syslog files into the statistics",
@@ -41,12 +48,28 @@ A progress bar (lines/s, bytes, ETA) is shown when standard error is a terminal.
 				files[i] = a.path(f)
 			}
 			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
+				if a.daemon == nil {
+					defer setIngestMemoryLimit(memMiB)()
+				}
 				return a.ingest(ctx, cfg, st, files, asJSON)
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counts as JSON (printed on failure too, with error)")
+	cmd.Flags().Int64Var(&memMiB, "memory-limit", memMiB,
+		"soft limit of the heap in MiB (Go's GC works harder near it; 0: none; GOMEMLIMIT, when set, wins); not applied when the daemon ingests")
 	return cmd
+}
+
+// setIngestMemoryLimit sets the process's soft memory limit to mib MiB unless GOMEMLIMIT
+// is set or mib ≤ 0, and returns what restores the limit before it (commands run in-process in
+// tests, and nothing else should keep ingest's limit).
+func setIngestMemoryLimit(mib int64) (restore func()) {
+	if mib <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(mib << 20)
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // ingestJSON is what ingest --json prints.

@@ -266,3 +266,65 @@ func TestVersionJSON(t *testing.T) {
 		t.Fatalf("version --json: exit %d, %v, %s", code, err, out)
 	}
 }
+
+// TestDBBackupRestoreJSON: backup and restore --json name the file and what it holds.
+func TestDBBackupRestoreJSON(t *testing.T) {
+	_, dir, base := cliRig(t, "")
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(t, "", append(append([]string{}, base...), args...)...)
+	}
+	if code, _, errOut := cli("ingest", filepath.Join("..", "..", "testdata", "syslog", "unparsed.log")); code != 0 {
+		t.Fatalf("ingest: %s", errOut)
+	}
+	file := filepath.Join(dir, "b.db")
+	code, out, errOut := cli("db", "backup", file, "--json")
+	var b struct {
+		File  string `json:"file"`
+		Bytes int64  `json:"bytes"`
+		Holds struct {
+			Schema int `json:"schema"`
+			Keys   int `json:"keys"`
+		} `json:"holds"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); code != 0 || err != nil {
+		t.Fatalf("backup --json: exit %d %v: %s %s", code, err, out, errOut)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || b.File != file || b.Bytes != fi.Size() || b.Holds.Keys == 0 || b.Holds.Schema == 0 {
+		t.Fatalf("backup --json: %+v (file: %v)", b, err)
+	}
+	if code, _, _ := cli("db", "backup", "-", "--json"); code != 2 {
+		t.Fatalf("backup - --json: exit %d, want 2 (standard output is the database)", code)
+	}
+	code, out, errOut = cli("db", "restore", file, "--json")
+	var r struct {
+		Restored string `json:"restored"`
+		Holds    struct {
+			Keys int `json:"keys"`
+		} `json:"holds"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil || r.Restored != file || r.Holds.Keys != b.Holds.Keys {
+		t.Fatalf("restore --json: exit %d %v: %+v %s", code, err, r, errOut)
+	}
+}
+
+func TestGenJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "g")
+	code, out, errOut := runCLI(t, "", "gen", "--days", "2", "--lines-per-day", "2000", "--seed", "3", "--out", dir, "--json")
+	var g struct {
+		Lines    int64  `json:"lines"`
+		ASALines int64  `json:"asa_lines"`
+		Days     int    `json:"days"`
+		ASA      string `json:"asa_log"`
+		Truth    string `json:"truth"`
+	}
+	if err := json.Unmarshal([]byte(out), &g); code != 0 || err != nil {
+		t.Fatalf("gen --json: exit %d %v: %s %s", code, err, out, errOut)
+	}
+	if g.Days != 2 || g.ASA != filepath.Join(dir, "asa1.log") || countLines(t, g.ASA) != int(g.ASALines) || g.ASALines == 0 {
+		t.Fatalf("gen --json: %+v", g)
+	}
+	if code, _, _ := runCLI(t, "", "gen", "--out", dir, "--send", "udp://127.0.0.1:9", "--json"); code != 2 {
+		t.Fatalf("gen --send --json: exit %d, want 2", code)
+	}
+}

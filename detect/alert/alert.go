@@ -423,7 +423,7 @@ func webhookBody(format string, m message) ([]byte, error) {
 
 func one(site string, a Alert) message {
 	return message{
-		subject: fmt.Sprintf("firebreak %s: %s %s %s (%s)", site, a.Severity, a.Detector, a.Subject, a.Change),
+		subject: clean(fmt.Sprintf("firebreak %s: %s %s %s (%s)", site, a.Severity, a.Detector, a.Subject, a.Change)),
 		text:    line(a) + "\n" + clean(a.Summary) + "\n",
 		alerts:  1,
 	}
@@ -451,15 +451,20 @@ func line(a Alert) string {
 	return clean(fmt.Sprintf("%s %s %s %s (%s) %s", a.ID, a.Severity, a.Detector, a.Subject, a.Change, a.Title))
 }
 
-// clean keeps one line of text: user names and summaries come from logs.
+// clean keeps one line of text: user names and summaries come from logs. It also defangs
+// what a chat app would turn into a link an admin might follow (SOC practice): a scheme's
+// "://" becomes "[:]//", and Markdown's "](" and "[" + "]" + ":" forms lose their adjacency,
+// so Mattermost and Teams (Markdown) and Slack (after escape) render them as plain text.
 func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+	return defang.Replace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r
-	}, s)
+	}, s))
 }
+
+var defang = strings.NewReplacer("://", "[:]//", "](", "] (", "]:", "] :", "www.", "www[.]")
 
 // escape writes &, < and > as entities, so chat apps read no markup or links from text that
 // came from logs (Slack's rule; Mattermost and Teams show the entities as the characters).

@@ -453,3 +453,55 @@ func TestTeamsWorkflowsAdaptiveCard(t *testing.T) {
 		t.Error("unknown webhook format accepted")
 	}
 }
+
+// TestLogTextCannotBecomeALink: a user name or summary from a log line that carries a
+// Markdown or Slack link, a bare URL or a line break reaches no webhook format or mail
+// subject as something a chat app would render as a link or a new line.
+func TestLogTextCannotBecomeALink(t *testing.T) {
+	hostile := "[reset your password](https://evil.example/x) <https://evil.example|click> www.evil.example\r\nBcc: x"
+	for _, format := range []string{alert.FormatText, alert.FormatTeams} {
+		wh := startHook(t)
+		r := startNotifier(t, alert.Options{Webhooks: []string{wh.srv.URL}, WebhookFormat: format})
+		u := upserted("eeee0001", detect.SeverityHigh, detect.ChangeNew)
+		u.Subject.User = hostile
+		u.Title = "VPN user " + hostile
+		u.Evidence.Summary = hostile
+		r.n.Notify([]detect.Upserted{u})
+		raw := recv(t, wh.bodies, "webhook")
+		var body any
+		if err := json.Unmarshal([]byte(raw), &body); err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					if k == "text" {
+						texts = append(texts, fmt.Sprint(e))
+					}
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(body)
+		all := strings.Join(texts, "\n")
+		if !strings.Contains(all, "eeee0001") {
+			t.Fatalf("%s: alert text missing: %s", format, all)
+		}
+		bad := []string{"://", "](", "www.evil", "\r", "\nBcc"}
+		if format == alert.FormatText {
+			bad = append(bad, "<https") // Slack's own link form
+		}
+		for _, bad := range bad {
+			if strings.Contains(all, bad) {
+				t.Errorf("%s: webhook text holds %q: %q", format, bad, all)
+			}
+		}
+	}
+}

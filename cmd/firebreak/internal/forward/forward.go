@@ -63,6 +63,8 @@ const (
 // connect (the kernel still names each of them). A group that does not exist, or that the
 // process may not give the socket (a non-root daemon must be a member), is an error. A folder
 // on the way that the group cannot search is logged: its members could not reach the socket.
+// The socket appears at path with its final group and mode; closing the listener does not
+// remove it (the caller removes path when it stops).
 func Listen(path, group string, log *slog.Logger) (*net.UnixListener, error) {
 	gid := -1
 	if group != "" {
@@ -77,22 +79,35 @@ func Listen(path, group string, log *slog.Logger) (*net.UnixListener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale socket: %w", err)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	// Bound in a private folder, given its group and mode there, then renamed into place:
+	// the socket is never reachable at path with the umask's permissions.
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".sock-")
+	if err != nil {
+		return nil, fmt.Errorf("socket folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	bound := filepath.Join(tmp, "s")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: bound, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
+	// Its name changes below; the caller removes path when it stops.
+	ln.SetUnlinkOnClose(false)
 	mode := os.FileMode(0o600)
 	if gid >= 0 {
-		// Group first, then the mode: the socket is never open to a group it is not meant for.
-		if err := os.Chown(path, -1, gid); err != nil {
+		if err := os.Chown(bound, -1, gid); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("give socket %s to group %s: %w (the daemon's user must be a member of %s)", path, group, err, group)
 		}
 		mode = 0o660
 	}
-	if err := os.Chmod(path, mode); err != nil {
+	if err := os.Chmod(bound, mode); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
+	}
+	if err := os.Rename(bound, path); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("socket %s: %w", path, err)
 	}
 	if gid >= 0 {
 		if dir := unsearchable(filepath.Dir(path), uint32(gid)); dir != "" {

@@ -26,6 +26,10 @@ func TestCallRunsInDaemonWithPeerIdentity(t *testing.T) {
 	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("socket mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
+	// Bound elsewhere and renamed into place: nothing of the private folder is left.
+	if ents, _ := os.ReadDir(filepath.Dir(sock)); len(ents) != 1 {
+		t.Fatalf("socket folder holds %d entries, want only the socket", len(ents))
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
