@@ -146,7 +146,7 @@ func BenchmarkUDPReceive(b *testing.B) {
 				got = fill
 			}
 			if got%udpBatch == 0 {
-				k, err := rd.Read()
+				k, err := rd.Read(time.Time{})
 				if err != nil || k != udpBatch {
 					b.Fatalf("read %d, %v", k, err)
 				}

@@ -19,7 +19,7 @@ import (
 
 // queued returns the bytes waiting in c's receive queue (SIOCINQ: for UDP, the size of the
 // next datagram; 0 when the queue is empty).
-func queued(t *testing.T, c *net.UDPConn) int {
+func queued(t *testing.T, c syscall.Conn) int {
 	t.Helper()
 	rc, err := c.SyscallConn()
 	if err != nil {

@@ -1,8 +1,8 @@
 package collector
 
 import (
-	"net"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -146,13 +146,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // udpWatch is the UDP socket whose kernel drops the metrics report, and its count when the
 // watch began.
 type udpWatch struct {
-	c    *net.UDPConn
+	c    syscall.Conn
 	base uint32
 	last atomic.Uint32 // the count when last read, reported once the socket is closed
 }
 
 // watchUDP makes UDPKernelDrops count c's drops from now on.
-func (m *Metrics) watchUDP(c *net.UDPConn) {
+func (m *Metrics) watchUDP(c syscall.Conn) {
 	base, _ := kernelDrops(c)
 	w := &udpWatch{c: c, base: base}
 	w.last.Store(base)

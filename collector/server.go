@@ -16,7 +16,8 @@ import (
 // Listeners are the daemon's open syslog sockets. Open them with Listen (so that a port in use
 // is reported before anything starts), then Run them.
 type Listeners struct {
-	udp     *net.UDPConn
+	udp     udpSocket
+	udpAddr net.Addr
 	tcp     net.Listener
 	cfg     *policies.Config
 	metrics *Metrics
@@ -29,12 +30,12 @@ func Listen(ctx context.Context, cfg *policies.Config, m *Metrics, log *slog.Log
 	l := &Listeners{cfg: cfg, metrics: m, log: log}
 	co := cfg.Collector
 	if co.UDPListen != policies.Off && co.UDPListen != "" {
-		c, err := ListenUDP(ctx, co.UDPListen, int(co.UDPReadBuffer))
+		nc, err := ListenUDP(ctx, co.UDPListen, int(co.UDPReadBuffer))
 		if err != nil {
 			return nil, err
 		}
-		l.udp = c
-		asked, got := int(co.UDPReadBuffer), UDPReadBuffer(c)
+		l.udpAddr = nc.LocalAddr()
+		asked, got := int(co.UDPReadBuffer), UDPReadBuffer(nc)
 		if bufferShort(asked, got) {
 			log.Warn("udp receive buffer is smaller than asked: bursts may be lost; raise net.core.rmem_max "+
 				"(sysctl -w net.core.rmem_max=N) or run with CAP_NET_ADMIN",
@@ -44,9 +45,15 @@ func Listen(ctx context.Context, cfg *policies.Config, m *Metrics, log *slog.Log
 		}
 		// Syslog from anywhere but the devices' sources is dropped by the kernel, before it
 		// takes room in the receive queue that the real stream needs (issue 13 #8).
-		if err := attachSourceFilter(c, syslogSources(cfg)); err != nil {
+		if err := attachSourceFilter(nc, syslogSources(cfg)); err != nil {
 			log.Warn("udp source filter not attached: unknown sources are dropped after they are read", "err", err)
 		}
+		c, err := detachUDP(nc)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		l.udp = c
 		m.watchUDP(c)
 	}
 	if co.TCPListen != policies.Off && co.TCPListen != "" {
@@ -66,7 +73,7 @@ func (l *Listeners) UDPAddr() net.Addr {
 	if l.udp == nil {
 		return nil
 	}
-	return l.udp.LocalAddr()
+	return l.udpAddr
 }
 
 func (l *Listeners) TCPAddr() net.Addr {

@@ -92,7 +92,7 @@ func attachSourceFilter(c *net.UDPConn, srcs []netip.Addr) error {
 
 // kernelDrops returns the datagrams the kernel dropped on c's socket (sk_drops): those the
 // source filter refused and those that found the receive queue full.
-func kernelDrops(c *net.UDPConn) (uint32, error) {
+func kernelDrops(c syscall.Conn) (uint32, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return 0, err

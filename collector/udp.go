@@ -16,7 +16,7 @@ type Allow func(netip.Addr) bool
 
 // udpReceiver reads datagrams from one socket into batches.
 type udpReceiver struct {
-	conn    *net.UDPConn
+	conn    udpSocket
 	allow   Allow
 	out     chan<- *Batch
 	pool    *batchPool
@@ -51,7 +51,7 @@ func ListenUDP(ctx context.Context, addr string, bufBytes int) (*net.UDPConn, er
 
 // UDPReadBuffer returns the socket's receive buffer as the kernel reports it (about twice
 // what was asked: the kernel counts its bookkeeping too), or 0 when it cannot tell.
-func UDPReadBuffer(c *net.UDPConn) int {
+func UDPReadBuffer(c syscall.Conn) int {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return 0
@@ -91,7 +91,7 @@ func (r *udpReceiver) run(ctx context.Context) error {
 	unknown := r.metrics.Dropped.WithLabelValues(DropUnknownSource)
 	oversize := r.metrics.Dropped.WithLabelValues(DropOversize)
 	queueFull := r.metrics.Dropped.WithLabelValues(DropQueueFull)
-	var first time.Time
+	var deadline time.Time // when the partial batch must go; zero: none yet
 	send := func() {
 		if b.Len() == 0 {
 			return
@@ -119,20 +119,14 @@ func (r *udpReceiver) run(ctx context.Context) error {
 		b.Release()
 	}()
 	for {
-		if b.Len() > 0 && first.IsZero() {
-			first = time.Now()
-			if err := r.conn.SetReadDeadline(first.Add(r.linger)); err != nil {
-				return deadlineErr(err)
-			}
+		if b.Len() > 0 && deadline.IsZero() {
+			deadline = time.Now().Add(r.linger)
 		}
-		n, err := rd.Read()
+		n, err := rd.Read(deadline)
 		if err != nil {
 			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 				send()
-				first = time.Time{}
-				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
-					return deadlineErr(err)
-				}
+				deadline = time.Time{}
 				continue
 			}
 			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
@@ -162,13 +156,7 @@ func (r *udpReceiver) run(ctx context.Context) error {
 			b.add(trimFrame(views[i][:size]), addr)
 			if b.full(r.maxMsg) {
 				send()
-				if first.IsZero() {
-					continue
-				}
-				first = time.Time{}
-				if err := r.conn.SetReadDeadline(time.Time{}); err != nil {
-					return deadlineErr(err)
-				}
+				deadline = time.Time{}
 			}
 		}
 		r.metrics.ReceivedBytes.Add(float64(bytes))
@@ -181,13 +169,11 @@ func (r *udpReceiver) run(ctx context.Context) error {
 	}
 }
 
-// deadlineErr is a failure to set the read deadline; on a socket closed for shutdown it is
-// the normal end.
-func deadlineErr(err error) error {
-	if errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	return fmt.Errorf("udp deadline: %w", err)
+// udpSocket is the daemon's UDP socket: a *net.UDPConn, or on Linux the same socket taken out
+// of the Go runtime's poller (detachUDP).
+type udpSocket interface {
+	syscall.Conn
+	Close() error
 }
 
 // udpBatch is how many datagrams one recvmmsg call may return.
@@ -210,9 +196,11 @@ func udpPauseFor(buf int) time.Duration {
 }
 
 // batchReader reads datagrams into the buffers it was made with (newBatchReader, per
-// platform): Read returns how many it read, Datagram the length and sender of each.
+// platform): Read waits until at least one datagram is there, the deadline passes (a net.Error
+// whose Timeout is true; a zero deadline: none) or the socket is closed (net.ErrClosed), and
+// returns how many it read; Datagram tells the length and sender of each.
 type batchReader interface {
-	Read() (int, error)
+	Read(deadline time.Time) (int, error)
 	Datagram(i int) (size int, src netip.Addr)
 }
 

@@ -52,13 +52,11 @@ func TestBatchReaderSenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		deadline := time.Now().Add(10 * time.Second)
 		var got []netip.Addr
 		var gotSizes []int
 		for len(got) < len(want) {
-			n, err := rd.Read()
+			n, err := rd.Read(deadline)
 			if err != nil {
 				t.Fatalf("%s: read after %d datagrams: %v", tc.listen, len(got), err)
 			}
@@ -73,10 +71,7 @@ func TestBatchReaderSenders(t *testing.T) {
 			}
 		}
 		// Nothing more: a Read waits, and the deadline ends it as a timeout.
-		if err := c.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := rd.Read(); err == nil {
+		if _, err := rd.Read(time.Now().Add(20 * time.Millisecond)); err == nil {
 			t.Errorf("%s: Read of an empty socket returned no error", tc.listen)
 		} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 			t.Errorf("%s: Read of an empty socket: %v, want a timeout", tc.listen, err)
