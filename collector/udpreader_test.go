@@ -1,8 +1,10 @@
 package collector
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -85,5 +87,71 @@ func TestUDPPauseNeedsABuffer(t *testing.T) {
 	}
 	if got := udpPauseFor(128 << 20); got != udpPause {
 		t.Errorf("pause with 64 MiB = %s, want %s", got, udpPause)
+	}
+}
+
+// The daemon's socket, taken out of the runtime's poller (detachUDP), keeps its address and
+// what was queued before; closing it ends a waiting Read with net.ErrClosed, and later Reads
+// too, so that the receiver stops at shutdown.
+func TestDetachedSocketReadsAndCloses(t *testing.T) {
+	c, err := ListenUDP(t.Context(), "127.0.0.1:0", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := net.DialUDP("udp", nil, c.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, m := range []string{"one", "two", "three"} {
+		if _, err := s.Write([]byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock, err := detachUDP(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufs := make([][]byte, 4)
+	for i := range bufs {
+		bufs[i] = make([]byte, 64)
+	}
+	rd, err := newBatchReader(sock, bufs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var got []string
+	for len(got) < 3 {
+		n, err := rd.Read(deadline)
+		if err != nil {
+			t.Fatalf("read after %v: %v", got, err)
+		}
+		for i := range n {
+			size, _ := rd.Datagram(i)
+			got = append(got, string(bufs[i][:size]))
+		}
+	}
+	if want := []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
+	}
+	done := make(chan error, 1)
+	go func() { // ends when Close ends its wait
+		_, err := rd.Read(time.Time{})
+		done <- err
+	}()
+	if err := sock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Read after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read still waiting 10 s after Close")
+	}
+	if _, err := rd.Read(time.Time{}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("second Read after Close: %v, want net.ErrClosed", err)
 	}
 }
