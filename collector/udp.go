@@ -63,15 +63,6 @@ func UDPReadBuffer(c syscall.Conn) int {
 	return n
 }
 
-func forceReadBuffer(c *net.UDPConn, n int) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return
-	}
-	_ = rc.Control(func(fd uintptr) {
-		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, n)
-	})
-}
 
 // run reads until the connection is closed. It owns no goroutines.
 func (r *udpReceiver) run(ctx context.Context) error {

@@ -633,7 +633,7 @@ func (h *header) scan(s string, strict bool) {
 
 // seqValue is the sequence number a `digits:` token gives, or prev when it is too long.
 func seqValue(tok string, prev uint32) uint32 {
-	if v, _, ok := digits(tok, 0, 1, 10); ok && len(tok) <= 10 && v <= 1<<32-1 {
+	if v, _, ok := digits(tok, 0, 1, 10); ok && len(tok) <= 10 && uint64(v) <= 1<<32-1 {
 		return uint32(v)
 	}
 	return prev
