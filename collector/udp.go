@@ -63,7 +63,6 @@ func UDPReadBuffer(c syscall.Conn) int {
 	return n
 }
 
-
 // run reads until the connection is closed. It owns no goroutines.
 func (r *udpReceiver) run(ctx context.Context) error {
 	// Datagrams are read up to udpBatch at a time with one recvmmsg call; each buffer has

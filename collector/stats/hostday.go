@@ -85,17 +85,11 @@ func decodeHostDay(val string, v hostDay, fam *dayFam) (hostDay, error) {
 	}
 	b := val[1:]
 	for len(b) > 0 {
-		var s hostSlot
-		s.h = b[0]
-		b = b[1:]
-		for i := range s.c {
-			x, n := uvarint(b)
-			if n <= 0 {
-				return v, errHostDay
-			}
-			s.c[i] = x
-			b = b[n:]
+		s, rest, ok := slotHead(b)
+		if !ok {
+			return v, errHostDay
 		}
+		b = rest
 		for k, nf := range [2]int{fam.nfA, fam.nfB} {
 			cnt, n := uvarint(b)
 			if n <= 0 || cnt > uint64(len(b)) {
@@ -131,17 +125,11 @@ func decodeCounters(val string, v hostDay, fam *dayFam) (hostDay, error) {
 	}
 	b := val[1:]
 	for len(b) > 0 {
-		var s hostSlot
-		s.h = b[0]
-		b = b[1:]
-		for i := range s.c {
-			x, n := uvarint(b)
-			if n <= 0 {
-				return v, errHostDay
-			}
-			s.c[i] = x
-			b = b[n:]
+		s, rest, ok := slotHead(b)
+		if !ok {
+			return v, errHostDay
 		}
+		b = rest
 		for _, nf := range [2]int{fam.nfA, fam.nfB} {
 			cnt, n := uvarint(b)
 			if n <= 0 || cnt > uint64(len(b)) {
@@ -159,6 +147,22 @@ func decodeCounters(val string, v hostDay, fam *dayFam) (hostDay, error) {
 		v = append(v, s)
 	}
 	return v, nil
+}
+
+// slotHead reads a slot's hour and counters from the start of b and returns the rest.
+func slotHead(b string) (hostSlot, string, bool) {
+	var s hostSlot
+	s.h = b[0]
+	b = b[1:]
+	for i := range s.c {
+		x, n := uvarint(b)
+		if n <= 0 {
+			return s, b, false
+		}
+		s.c[i] = x
+		b = b[n:]
+	}
+	return s, b, true
 }
 
 // skipEntry returns the length of the packed entry at the start of b (see decodeEntry).
