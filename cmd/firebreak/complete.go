@@ -8,6 +8,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/display"
+	"github.com/firebreak-dev/firebreak/policies"
 	"github.com/firebreak-dev/firebreak/remediate"
 )
 
@@ -35,6 +36,21 @@ func (a *app) completeProposals(group *cobra.Command) {
 	}
 }
 
+// completionStore opens the site's store for a shell completion. Completion never forwards to
+// the daemon nor waits: while the daemon holds the store it completes nothing (false). The
+// caller closes the store.
+func (a *app) completionStore(cmd *cobra.Command) (*policies.Config, *stats.Store, bool) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, nil, false
+	}
+	st, err := stats.Open(cmd.Context(), cfg.Collector.DataDir, storeOptions(cfg, time.Now))
+	if err != nil {
+		return nil, nil, false
+	}
+	return cfg, st, true
+}
+
 // completeProposalIDs completes the first argument with stored proposal IDs in one of states,
 // each with its kind, state, target and note. Like finding completion it never forwards to the
 // daemon nor waits: while the daemon holds the store it completes nothing.
@@ -43,12 +59,8 @@ func (a *app) completeProposalIDs(states []remediate.State) cobra.CompletionFunc
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		cfg, err := a.config()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		st, err := stats.Open(cmd.Context(), cfg.Collector.DataDir, storeOptions(cfg, time.Now))
-		if err != nil {
+		cfg, st, ok := a.completionStore(cmd)
+		if !ok {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		defer st.Close()

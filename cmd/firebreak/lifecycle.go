@@ -113,13 +113,8 @@ func (a *app) completeFindingIDs(cmd *cobra.Command, args []string, _ string) ([
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	// Completion never forwards to the daemon nor waits: a store held by it completes nothing.
-	cfg, err := a.config()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	st, err := stats.Open(cmd.Context(), cfg.Collector.DataDir, storeOptions(cfg, time.Now))
-	if err != nil {
+	_, st, ok := a.completionStore(cmd)
+	if !ok {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer st.Close()
