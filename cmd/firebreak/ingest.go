@@ -121,9 +121,9 @@ type ingestJSON struct {
 	Bytes          int64    `json:"bytes"`
 	Seconds        float64  `json:"seconds"`
 	LinesPerSecond float64  `json:"lines_per_second"`
-	Typed          uint64   `json:"typed"`
-	HeaderOnly     uint64   `json:"header_only"`
-	Unparsed       uint64   `json:"unparsed"`
+	Typed          int64    `json:"typed"`
+	HeaderOnly     int64    `json:"header_only"`
+	Unparsed       int64    `json:"unparsed"`
 	Oversize       int64    `json:"oversize"`
 	Flushes        uint64   `json:"flushes"`
 	DroppedKeys    uint64   `json:"dropped_keys"`
@@ -184,11 +184,10 @@ func (a *app) ingest(ctx context.Context, cfg *policies.Config, st *stats.Store,
 	}
 	el := time.Since(began)
 	s := p.Status()
-	js = ingestJSON{Lines: int64(res.Lines), Files: res.Files, Bytes: res.Bytes, Seconds: el.Seconds(),
-		LinesPerSecond: float64(res.Lines) / el.Seconds(), Typed: uint64(s.Typed), HeaderOnly: uint64(s.Header),
-		Unparsed: uint64(s.Unparsed), Oversize: int64(res.Oversize), Flushes: uint64(s.Agg.Flushes),
-		DroppedKeys: uint64(s.Agg.DroppedKeys), FromExport: int64(res.FromExport), ExportRefused: int64(res.ExportRefused),
-		DamagedMembers: res.DamagedMembers}
+	js = ingestJSON{Lines: res.Lines, Files: res.Files, Bytes: res.Bytes, Seconds: el.Seconds(),
+		LinesPerSecond: float64(res.Lines) / el.Seconds(), Typed: s.Typed, HeaderOnly: s.Header,
+		Unparsed: s.Unparsed, Oversize: res.Oversize, Flushes: s.Agg.Flushes, DroppedKeys: s.Agg.DroppedKeys,
+		FromExport: res.FromExport, ExportRefused: res.ExportRefused, DamagedMembers: res.DamagedMembers}
 	for _, ferr := range res.FileErrors {
 		js.FileErrors = append(js.FileErrors, ferr.Error())
 	}

@@ -249,7 +249,7 @@ func TestIngestJSON(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	want := countLines(t, file)
-	if js.Lines != int64(want) || js.Files != 1 || js.Typed+js.HeaderOnly+js.Unparsed != uint64(want) || js.Unparsed == 0 || js.Error != "" {
+	if js.Lines != int64(want) || js.Files != 1 || js.Typed+js.HeaderOnly+js.Unparsed != int64(want) || js.Unparsed == 0 || js.Error != "" {
 		t.Fatalf("ingest --json of %d lines: %+v", want, js)
 	}
 	// A missing file: exit 1, and the object names it.

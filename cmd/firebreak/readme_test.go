@@ -102,7 +102,7 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 	if err := os.MkdirAll(backups, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	detectIncidentDays(t, filepath.Join(clinic, "truth.json"))
+	backfillScenario(t, filepath.Join(clinic, "truth.json"))
 	propID, findingID := readmeTargets(t)
 
 	groups := map[string]bool{}
@@ -194,32 +194,23 @@ func runReadmeOperations(t *testing.T, readme, dir string) {
 	t.Logf("README operations: %d commands ran; %s pushed to the fake ASA", len(cmds), propID)
 }
 
-// detectIncidentDays runs detection on the day after each planted incident began, then
-// propose: the tour detects only the last day, which may hold no block to push.
-func detectIncidentDays(t *testing.T, truthPath string) {
+// backfillScenario backfills detection over the scenario's days in one process, then
+// proposes: the tour detects only the last day, which may hold no block to push.
+func backfillScenario(t *testing.T, truthPath string) {
 	t.Helper()
 	b, err := os.ReadFile(truthPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var truth struct {
-		Incidents []struct {
-			Start time.Time `json:"start"`
-		} `json:"incidents"`
+		Start, End time.Time
 	}
 	if err := json.Unmarshal(b, &truth); err != nil {
 		t.Fatal(err)
 	}
-	days := map[string]bool{}
-	for _, inc := range truth.Incidents {
-		day := inc.Start.AddDate(0, 0, 1).Format("2006-01-02")
-		if days[day] {
-			continue
-		}
-		days[day] = true
-		if code, _, errOut := runCLI(t, "", "detect", "--at", day); code != 0 {
-			t.Fatalf("detect --at %s: exit %d: %s", day, code, errOut)
-		}
+	from, to := truth.Start.Format(time.DateOnly), truth.End.Add(-time.Second).Format(time.DateOnly)
+	if code, _, errOut := runCLI(t, "", "detect", "--from", from, "--to", to); code != 0 {
+		t.Fatalf("detect --from %s --to %s: exit %d: %s", from, to, code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "", "propose"); code != 0 {
 		t.Fatalf("propose: exit %d: %s", code, errOut)
