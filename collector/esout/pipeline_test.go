@@ -93,16 +93,16 @@ func TestClusterDownWholeTime(t *testing.T) {
 	if d, _ := s.stored(); len(d) != 0 {
 		t.Errorf("a down cluster stored %d", len(d))
 	}
-	// What is queued is the newest: delivered once the cluster is back.
-	s.mu.Lock()
-	s.down = false
-	s.mu.Unlock()
-	o2 := newOutput(t, data, testOutput(s.URL(), bound, 64<<10))
+	// What is queued is the newest: delivered once the cluster is back. The cluster comes
+	// back as a new server: a request the stopped output left in flight (its batch from a
+	// segment dropped since) can still reach the old one, which stays down.
+	back := newBulkServer(t, testStreams.ASA)
+	o2 := newOutput(t, data, testOutput(back.URL(), bound, 64<<10))
 	stop = run(t, o2)
-	waitStored(t, s, int(st.Queued))
+	waitStored(t, back, int(st.Queued))
 	waitAcked(t, o2)
 	stop()
-	got, creates := s.stored()
+	got, creates := back.stored()
 	all := expected(n)
 	for id := range got {
 		if _, ok := all[id]; !ok || creates[id] != 1 {
