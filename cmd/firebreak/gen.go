@@ -65,8 +65,11 @@ a call).`,
 				}
 				cfg.Start = t
 			} else {
-				// End the scenario today, so its hourly statistics are within retention.
-				cfg.Start = time.Now().AddDate(0, 0, -max(cfg.Days, 1))
+				t, err := scenarioStart(cfg, time.Now())
+				if err != nil {
+					return err
+				}
+				cfg.Start = t
 			}
 			if siteFile != "" && cfg.Profile == scenario.ProfileHarbor {
 				return errors.New("--site applies to the clinic profile only")
@@ -222,4 +225,16 @@ func (c *lineCollector) lines() [][]byte {
 		prev = e
 	}
 	return out
+}
+
+// scenarioStart is the Start that ends cfg's scenario at the last midnight before now in the
+// site's zone (not the machine's): its hourly statistics are within retention and now is just
+// past its end at any hour of the day.
+func scenarioStart(cfg scenario.Config, now time.Time) (time.Time, error) {
+	loc, err := scenario.Location(cfg)
+	if err != nil {
+		return time.Time{}, err
+	}
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d-max(cfg.Days, 1), 0, 0, 0, 0, time.UTC), nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/collector/scenario"
 )
 
 // gen --send --duration sends rate × duration datagrams of generated syslog from memory.
@@ -64,5 +66,30 @@ func TestGenDurationRefusals(t *testing.T) {
 		if code, _, _ := runCLI(t, "", args...); code == 0 {
 			t.Errorf("%v: exit 0, want a refusal", args)
 		}
+	}
+}
+
+// TestScenarioStartInSiteZone: gen's default scenario ends at the site's last midnight, also
+// in the hours when the machine's (UTC) date is already the next day; the README tour's
+// `detect` (window ending now) relies on it.
+func TestScenarioStartInSiteZone(t *testing.T) {
+	now := time.Date(2026, 12, 4, 0, 44, 0, 0, time.UTC) // Dec 3 18:44 in Chicago, Dec 4 01:44 in Berlin
+	for _, tc := range []struct {
+		profile string
+		want    string
+	}{
+		{scenario.ProfileClinic, "2026-11-03"},
+		{scenario.ProfileHarbor, "2026-11-04"},
+	} {
+		got, err := scenarioStart(scenario.Config{Profile: tc.profile, Days: 30}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Format(time.DateOnly) != tc.want {
+			t.Errorf("%s: start %s, want %s", tc.profile, got.Format(time.DateOnly), tc.want)
+		}
+	}
+	if _, err := scenarioStart(scenario.Config{Profile: "nope"}, now); err == nil {
+		t.Error("an unknown profile gave a start")
 	}
 }

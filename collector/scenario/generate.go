@@ -88,6 +88,24 @@ func Generate(ctx context.Context, cfg Config, w Writers) (Truth, error) {
 	return g.run(ctx)
 }
 
+// Location is the zone the scenario's days are counted in (the site's): a Start's date is
+// midnight there.
+func Location(cfg Config) (*time.Location, error) {
+	zone := cfg.withDefaults().Site.Timezone
+	switch cfg.Profile {
+	case "", ProfileClinic:
+	case ProfileHarbor:
+		zone = harborZone
+	default:
+		return nil, fmt.Errorf("profile %q, want one of %v: %w", cfg.Profile, Profiles, ErrInvalidConfig)
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("scenario zone: %w", err)
+	}
+	return loc, nil
+}
+
 // kind is the message a rec becomes.
 type kind uint8
 

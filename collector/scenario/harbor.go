@@ -131,8 +131,10 @@ func a4(a, b, c, d int) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(a), byte(b), byte(c), byte(d)})
 }
 
+const harborZone = "Europe/Berlin"
+
 func newHarbor(cfg Config, w Writers) (*harbor, error) {
-	loc, err := time.LoadLocation("Europe/Berlin")
+	loc, err := time.LoadLocation(harborZone)
 	if err != nil {
 		return nil, fmt.Errorf("harbor zone: %w", err)
 	}
