@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,8 @@ type app struct {
 	cfg        *policies.Config
 	daemon     *daemonEnv // set when running a forwarded command inside the daemon
 	readsStdin bool       // the command reads stdin (forward it to the daemon)
+	cpuProfile string     // --cpuprofile
+	profile    *os.File   // open while the CPU profile runs
 }
 
 // errExit reports a failure that was already printed; main only sets the exit code.
@@ -63,7 +66,14 @@ func (a *app) execute(ctx context.Context) int {
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if a.profile != nil {
+		pprof.StopCPUProfile()
+		if cerr := a.profile.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("--cpuprofile: %w", cerr)
+		}
+	}
+	if err != nil {
 		if fe, ok := errors.AsType[errForwarded](err); ok {
 			return fe.code
 		}
@@ -77,6 +87,26 @@ func (a *app) execute(ctx context.Context) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// startProfile starts the --cpuprofile profile; execute stops it when the command returns.
+func (a *app) startProfile() error {
+	if a.cpuProfile == "" {
+		return nil
+	}
+	if a.daemon != nil {
+		return usageError{errors.New("--cpuprofile profiles this process: it cannot run inside the daemon")}
+	}
+	f, err := os.Create(a.path(a.cpuProfile))
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	a.profile = f
+	return nil
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -97,7 +127,7 @@ that a person reviews, approves and pushes over SSH.`,
 			if format == "json" {
 				a.log = slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: &a.logLevel}))
 			}
-			return nil
+			return a.startProfile()
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -105,6 +135,8 @@ that a person reviews, approves and pushes over SSH.`,
 	enumPersistentFlag(root, &format, "log-format", "text", "log format on standard error", "text", "json")
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "site policy file or folder (else $FIREBREAK_CONFIG, else /etc/firebreak/site.yaml)")
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", "", "data folder (default: the policy's collector.data_dir)")
+	// A file, not an HTTP endpoint: profiling needs no listener and is written when the command ends.
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole command to this file (for measuring)")
 	root.AddCommand(
 		a.versionCmd(),
 		a.parseCmd(),

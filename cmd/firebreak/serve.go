@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +40,6 @@ type serveState struct {
 }
 
 func (a *app) serveCmd() *cobra.Command {
-	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: receive syslog, keep statistics, serve the local API",
@@ -68,22 +66,9 @@ none it stops with exit status 2 (firebreak demo runs on embedded defaults).`,
 			if err != nil {
 				return err
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(a.path(cpuProfile))
-				if err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
-			}
 			return a.serve(cmd.Context(), cfg)
 		},
 	}
-	// A file, not an HTTP endpoint: profiling needs no listener and is written at shutdown.
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to this file (for load tests)")
 	return cmd
 }
 
