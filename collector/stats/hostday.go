@@ -265,13 +265,15 @@ func mergeSlot(cur, add *hostSlot, fam *dayFam, scale int) {
 	cur.ports = mergePacked(cur.ports, add.ports, fam.nfB, 1<<30)
 }
 
-// mergeHostDay adds the slots of add into cur; scale multiplies the caps (2 for days).
+// mergeHostDay adds the slots of add into cur; scale multiplies the caps (2 for days). It
+// takes add's entry lists: a slot cur lacks (an hour new to the day) moves in as it is, so add
+// must not be used afterwards.
 func mergeHostDay(cur, add hostDay, fam *dayFam, scale int) hostDay {
 	for i := range add {
 		s := cur.slot(add[i].h)
 		if s == nil {
-			cur = append(cur, hostSlot{h: add[i].h})
-			s = &cur[len(cur)-1]
+			cur = append(cur, add[i])
+			continue
 		}
 		mergeSlot(s, &add[i], fam, scale)
 	}
