@@ -156,7 +156,6 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	for _, d := range o.Config.Devices {
 		o.Metrics.DeviceLastReceived.WithLabelValues(d.Name) // shown as 0 until the first frame
 	}
-	site := o.Config.Location()
 	for range o.Workers {
 		ps := &parserSet{byDevice: make(map[netip.Addr]deviceParser), seen: make([]bool, len(o.Config.Devices))}
 		for i := range o.Config.Devices {
@@ -167,18 +166,25 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 				ps.byDevice[src] = deviceParser{pr: pr, dev: i}
 			}
 		}
-		ps.other = ciscolog.NewParser(ciscolog.Options{Now: o.Now, MaxFrame: MaxLine, Zone: func(host string) *time.Location {
-			if d, ok := o.Config.DeviceByName(host); ok {
-				return d.Location()
-			}
-			return site
-		}})
+		ps.other = hostParser(o.Config, o.Now)
 		for _, sk := range o.Outputs {
 			ps.outs = append(ps.outs, sk.NewEventWriter())
 		}
 		p.parsers = append(p.parsers, ps)
 	}
 	return p
+}
+
+// hostParser returns a parser for frames of no known sender (files, stdin): a stamp without a
+// zone is read in the zone of the device the frame names, else the site's.
+func hostParser(cfg *policies.Config, now func() time.Time) *ciscolog.Parser {
+	site := cfg.Location()
+	return ciscolog.NewParser(ciscolog.Options{Now: now, MaxFrame: MaxLine, Zone: func(host string) *time.Location {
+		if d, ok := cfg.DeviceByName(host); ok {
+			return d.Location()
+		}
+		return site
+	}})
 }
 
 // classifier adapts the site policy to what the aggregator asks.

@@ -58,7 +58,7 @@ func FuzzParse(f *testing.F) {
 	for _, l := range cutLines {
 		f.Add([]byte(l[:len(l)*2/3]))
 	}
-	p := newTestParser()
+	p, sp := newTestParser(), newTestParser()
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) > fuzzMaxInput {
 			return
@@ -66,6 +66,10 @@ func FuzzParse(f *testing.F) {
 		var ev Event
 		p.Parse(frame, &ev)
 		checkInvariants(t, "fuzz", &ev)
+		// A replay of several files merges them by Stamp: it must be the time Parse gives.
+		if st := sp.Stamp(string(frame)); !st.Equal(ev.Time) {
+			t.Errorf("Stamp %v, Parse's time %v for %q", st, ev.Time, frame)
+		}
 		for _, a := range []netip.Addr{ev.Src.Addr, ev.Dst.Addr, ev.Src.MappedAddr, ev.Dst.MappedAddr} {
 			if a.IsValid() && !addrInText(string(frame), a) {
 				t.Errorf("address %v is not written in the frame %q", a, frame)

@@ -79,23 +79,8 @@ func (p *Parser) ParseString(line string, ev *Event) {
 	*ev = Event{} // (cheaper than assigning a composite literal, which goes through a copy)
 	ev.Priority, ev.Severity, ev.ICMPType, ev.ICMPCode, ev.Count, ev.Raw = -1, -1, -1, -1, 1, line
 	s := trimRight(line)
-	t, ok := findTag(s)
-	msgAt := -1
-	if len(s) > 8 && s[0] == '<' {
-		// rsyslog's RFC 5424 templates put the Cisco tag in APP-NAME and the body in MSG.
-		if t2, at, ok2 := rfc5424AppTag(s); ok2 && (!ok || t2.start <= t.start) {
-			t, ok, msgAt = t2, true, at
-		}
-	}
 	var h header
-	if ok {
-		ev.Time = p.envelope(s[:t.start], &h)
-	} else {
-		h.scan(s, true)
-		if h.hasStamp {
-			ev.Time = p.resolve(&h.st, p.zoneOf(&h))
-		}
-	}
+	t, ok, msgAt := p.head(s, &h, &ev.Time)
 	ev.Priority = h.pri
 	if h.pri >= 0 {
 		ev.Severity = int8(h.pri & 7)
@@ -149,6 +134,38 @@ func (p *Parser) ParseString(line string, ev *Event) {
 		p.parseBody(collapseSpaces(body), ev)
 		ev.Text = body
 	}
+}
+
+// Stamp returns the time Parse gives the frame's event (zero when the frame states none)
+// without reading the message: what a replay of several files merges their lines by. It
+// costs a fraction of Parse (the envelope cache serves both).
+func (p *Parser) Stamp(line string) time.Time {
+	var h header
+	var ts time.Time
+	p.head(trimRight(line), &h, &ts)
+	return ts
+}
+
+// head finds the Cisco tag of s (ok false: none) and reads the header before it into *h and
+// its time into *ts; msgAt is where an RFC 5424 frame's MSG starts (-1: not one).
+func (p *Parser) head(s string, h *header, ts *time.Time) (t tag, ok bool, msgAt int) {
+	t, ok = findTag(s)
+	msgAt = -1
+	if len(s) > 8 && s[0] == '<' {
+		// rsyslog's RFC 5424 templates put the Cisco tag in APP-NAME and the body in MSG.
+		if t2, at, ok2 := rfc5424AppTag(s); ok2 && (!ok || t2.start <= t.start) {
+			t, ok, msgAt = t2, true, at
+		}
+	}
+	if ok {
+		*ts = p.envelope(s[:t.start], h)
+	} else {
+		h.scan(s, true)
+		if h.hasStamp {
+			*ts = p.resolve(&h.st, p.zoneOf(h))
+		}
+	}
+	return t, ok, msgAt
 }
 
 // parseBody types the body and reports whether the message is one it knows how to type.
