@@ -111,17 +111,28 @@ func benchStream(b *testing.B, lines [][]byte) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
 
-// BenchmarkParseMixedOwnSecond is the mixed stream with a different stamp on every line, so
-// that the Parser's envelope cache never helps: the cost of a frame read from scratch.
+// BenchmarkParseMixedOwnSecond is the mixed stream with a different stamp on every line, a
+// sparse replay's: the envelope cache helps only within a minute (it masks the seconds).
 func BenchmarkParseMixedOwnSecond(b *testing.B) {
+	benchStream(b, restamped(func(i int) string { return fmt.Sprintf("%02d:%02d:%02d", 8+i/3600, i/60%60, i%60) }))
+}
+
+// BenchmarkParseMixedOwnMinute gives every ASA line its own minute, so that the envelope cache
+// never helps: the cost of a frame read from scratch.
+func BenchmarkParseMixedOwnMinute(b *testing.B) {
+	benchStream(b, restamped(func(i int) string { return fmt.Sprintf("%02d:%02d:%02d", i/60%24, i%60, i/1440%60) }))
+}
+
+// restamped is the mixed stream with the clock of its `<166>Mar  3 08:15:02 fw-clinic %ASA-…`
+// lines rewritten from the line's index.
+func restamped(clock func(i int) string) [][]byte {
 	lines := mixedStream()
 	for i, l := range lines {
-		// `<166>Mar  3 08:15:02 fw-clinic %ASA-…`: rewrite hh:mm:ss from the line's index.
 		if string(l[4:12]) == ">Mar  3 " && l[14] == ':' {
-			copy(l[12:20], fmt.Sprintf("%02d:%02d:%02d", 8+i/3600, i/60%60, i%60))
+			copy(l[12:20], clock(i))
 		}
 	}
-	benchStream(b, lines)
+	return lines
 }
 
 func BenchmarkAppendECS(b *testing.B) {

@@ -16,7 +16,9 @@ import "time"
 // sequence numbers count up and the stamp has milliseconds. So the digits of the sequence
 // numbers and of the stamp's fraction are masked out of the key (a frame matches when it has
 // digits there, as many), the entry keeps the per-second time, and a hit reads those digits
-// from the frame: the sequence number as scan does and the fraction added to the time.
+// from the frame: the sequence number as scan does and the fraction added to the time. The
+// stamp's seconds are masked too (the entry keeps the minute's time): a device that logs less
+// than once a second, or a sparse replay, would otherwise miss at nearly every line.
 
 const (
 	envCacheWays = 4
@@ -34,9 +36,10 @@ type envEntry struct {
 	fallback bool
 	// mask: the digit runs left out of the key, in order; seqs of them are sequence numbers
 	// and, when frac, the last is the stamp's fraction. h.st.nsec is 0 and t is per second.
-	mask  [len(header{}.seqAt) + 1]span
+	mask  [len(header{}.seqAt) + 2]span
 	nmask int
 	seqs  int
+	sec   int // index in mask of the stamp's seconds; -1: not masked
 	frac  bool
 
 	// For a stamp with a year (or without a stamp) t is the time. Otherwise year is the clock's
@@ -113,7 +116,7 @@ func (e *envEntry) isMasked(env string) bool {
 // setMask masks the sequence numbers and the stamp's fraction of h, read from env, out of the
 // entry's key; nothing when scan saw more sequence numbers than it kept.
 func (e *envEntry) setMask(env string, h *header) {
-	e.nmask, e.seqs, e.frac = 0, 0, false
+	e.nmask, e.seqs, e.sec, e.frac = 0, 0, -1, false
 	if int(h.nseq) > len(h.seqAt) {
 		return
 	}
@@ -122,18 +125,44 @@ func (e *envEntry) setMask(env string, h *header) {
 		for b < len(env) && isDigit(env[b]) {
 			b++
 		}
+		// Only a token of its own (`120332: `) keeps its meaning whatever its digits: glued to
+		// a clock (`23:59:99:`, no stamp, read as a number) other digits make it a stamp.
+		if (at > 0 && env[at-1] != ' ' && env[at-1] != '>') || b >= len(env) || env[b] != ':' ||
+			(b+1 < len(env) && isDigit(env[b+1])) {
+			e.nmask = 0
+			return
+		}
 		e.mask[e.nmask] = span{at, uint8(b)}
 		e.nmask++
 	}
 	e.seqs = e.nmask
-	if h.hasStamp && h.st.fracEnd > h.st.fracAt {
-		m := span{h.st.fracAt, h.st.fracEnd}
-		// The stamp comes after the sequence numbers in IOS envelopes; keep the runs in order.
+	if !h.hasStamp {
+		return
+	}
+	// The stamp comes after the sequence numbers in IOS envelopes; keep the runs in order.
+	after := func(m span) bool {
 		for _, x := range e.mask[:e.nmask] {
-			if x.a > m.a {
-				e.nmask, e.seqs = 0, 0
-				return
+			if x.b > m.a {
+				return false
 			}
+		}
+		return true
+	}
+	if at := h.st.secAt; at > 0 && int(at)+2 <= len(env) {
+		m := span{at, at + 2}
+		if !after(m) {
+			e.nmask, e.seqs = 0, 0
+			return
+		}
+		e.sec = e.nmask
+		e.mask[e.nmask] = m
+		e.nmask++
+	}
+	if h.st.fracEnd > h.st.fracAt {
+		m := span{h.st.fracAt, h.st.fracEnd}
+		if !after(m) {
+			e.nmask, e.seqs, e.sec = 0, 0, -1
+			return
 		}
 		e.mask[e.nmask] = m
 		e.nmask++
@@ -141,20 +170,31 @@ func (e *envEntry) setMask(env string, h *header) {
 	}
 }
 
-// replay reads the masked digits of env into h and returns the fraction of a second.
-func (e *envEntry) replay(env string, h *header) time.Duration {
+// replay reads the masked digits of env into h and returns what to add to the entry's time
+// (the seconds and the fraction); ok is false when the seconds are out of range (60 is a leap
+// second), which scan would not read as a stamp.
+func (e *envEntry) replay(env string, h *header) (add time.Duration, ok bool) {
 	if e.seqs > 0 {
 		h.seq = 0
 		for _, m := range e.mask[:e.seqs] {
 			h.seq = seqValue(env[m.a:m.b], h.seq)
 		}
 	}
-	if !e.frac {
-		return 0
+	if e.sec >= 0 {
+		m := e.mask[e.sec]
+		sec := int(env[m.a]-'0')*10 + int(env[m.a+1]-'0')
+		if sec > 60 {
+			return 0, false
+		}
+		h.st.sec = sec
+		add = time.Duration(sec) * time.Second
 	}
-	m := e.mask[e.nmask-1]
-	h.st.nsec = fracNanos(env[m.a:m.b])
-	return time.Duration(h.st.nsec)
+	if e.frac {
+		m := e.mask[e.nmask-1]
+		h.st.nsec = fracNanos(env[m.a:m.b])
+		add += time.Duration(h.st.nsec)
+	}
+	return add, true
 }
 
 // victim returns the entry to overwrite for a new envelope, which becomes the one to look at
@@ -183,13 +223,19 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 	if e != nil {
 		*h = e.h
 		h.host = env[e.hostAt : e.hostAt+e.hostLen]
-		if e.fallback {
+		if e.nmask > 0 {
+			var ok bool
+			if frac, ok = e.replay(env, h); !ok {
+				e.n = 0 // scanned again below, as a new envelope
+				e = nil
+			}
+		}
+		if e != nil && e.fallback {
 			p.zoneFallbacks++
 		}
-		if e.nmask > 0 {
-			frac = e.replay(env, h)
-		}
-	} else {
+	}
+	if e == nil {
+		*h = header{}
 		h.scan(env, false)
 		var loc *time.Location
 		fallback := false
@@ -209,8 +255,12 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 		}
 		e.loc, e.fallback = loc, fallback
 		e.setMask(env, h)
+		if e.sec >= 0 {
+			frac = time.Duration(h.st.sec) * time.Second
+			e.h.st.sec = 0
+		}
 		if e.frac {
-			frac = time.Duration(h.st.nsec)
+			frac += time.Duration(h.st.nsec)
 			e.h.st.nsec = 0
 		}
 		e.fixed = !h.hasStamp || h.st.year != 0

@@ -57,6 +57,22 @@ func TestEnvelopeCache(t *testing.T) {
 		"<190>000127: 000128: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
 		"<190>1: 2: 3: 4: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
 		"<190>1: 2: 3: 5: fw-a: Mar  2 2027 00:00:00.875 UTC: %SYS-5-CONFIG_I: Configured from console by console",
+		// Other seconds of a cached minute share its entry (the seconds are masked), a leap
+		// second included; out-of-range seconds are no stamp, as scan reads them.
+		"<166>Dec 31 23:59:00 fw-a %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"<166>Dec 31 23:59:60 fw-a %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"<166>Dec 31 23:59:61 fw-a %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"<166>Dec 31 23:59:99 fw-b %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"Dec 31 2026 23:59:07 fw-b : %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"Dec 31 2026 23:59:60 fw-b : %ASA-6-302016: Teardown UDP connection 1 for o:1.2.3.4/53 to i:10.0.0.1/5353 duration 0:00:01 bytes 9",
+		"<190>13: fw-a: *Dec 31 23:59:07.999: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		"<190>13: fw-a: *Dec 31 23:59:77.999: %SEC-6-IPACCESSLOGP: list 1 denied tcp 1.2.3.4(1) -> 10.0.0.1(2), 1 packet",
+		// A number glued to a clock is read as a sequence number when the clock is no stamp;
+		// its digits must not be masked: other digits make a stamp (found by the fuzzer).
+		"<189>000124: *Dec 31 23:59:99: *Dec .: %SYS-5-RESTART: System restarted --",
+		"<189>000124: *Dec 31 23:59:54: *Dec .: %SYS-5-RESTART: System restarted --",
+		"<189>12:34:56: %SYS-5-RESTART: System restarted --",
+		"<189>99:34:56: %SYS-5-RESTART: System restarted --",
 	}
 	// Clock readings around the year end, going back once, and on either side of the day
 	// when a Mar 2 stamp stops being more than 31 days ahead (Jan 30).
@@ -147,7 +163,10 @@ func TestEnvelopeCacheIOSKey(t *testing.T) {
 		"<190>999999: rtr-a: *Mar  3 10:00:02.999 CET: ": true,
 		"<190>000000: rtr-a: *Mar  3 10:00:02.000 CET: ": true,
 		"<190>1203321: rtr-a: *Mar  3 10:00:02.23 CET: ": false, // runs of other lengths
-		"<190>120332: rtr-a: *Mar  3 10:00:03.234 CET: ": false, // another second
+		"<190>120332: rtr-a: *Mar  3 10:00:03.234 CET: ": true, // another second: masked too
+		"<190>120332: rtr-a: *Mar  3 10:00:59.234 CET: ": true,
+		"<190>120332: rtr-a: *Mar  3 10:01:02.234 CET: ": false, // another minute
+		"<190>120332: rtr-a: *Mar  3 10:00:0x.234 CET: ": false,
 		"<190>120332: rtr-b: *Mar  3 10:00:02.234 CET: ": false,
 		"<190>12033x: rtr-a: *Mar  3 10:00:02.234 CET: ": false,
 		"<190>120332: rtr-a: *Mar  3 10:00:02.2x4 CET: ": false,

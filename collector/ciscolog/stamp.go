@@ -12,6 +12,8 @@ type stamp struct {
 	// fracAt, fracEnd: where the fraction's digits lie in the scanned text (equal: none, and
 	// past 255, beyond any envelope the cache keeps).
 	fracAt, fracEnd uint8
+	// secAt: where the two digits of the seconds lie (0: not known, as past 255).
+	secAt uint8
 }
 
 type zoneKind uint8
@@ -301,6 +303,9 @@ func parseClock(s string, i int, st *stamp) (int, bool) {
 		return i, false
 	}
 	st.hour, st.min, st.sec = h, mi, se
+	if j-2 < 256 {
+		st.secAt = uint8(j - 2)
+	}
 	if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
 		k := j + 1
 		for k < len(s) && isDigit(s[k]) {

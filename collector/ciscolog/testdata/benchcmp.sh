@@ -20,7 +20,7 @@ i=1
 while [ "$i" -le "$rounds" ]; do
 	for v in old new; do
 		echo "## $v round $i, $(uptime | sed 's/.*load/load/')"
-		"$tmp/$v.test" -test.run XXX -test.bench 'ParseMixed$|ParseIOS$|ParseMixedOwnSecond$' -test.benchmem | grep '^Benchmark'
+		"$tmp/$v.test" -test.run XXX -test.bench 'ParseMixed$|ParseIOS$|ParseMixedOwnSecond$|ParseMixedOwnMinute$' -test.benchmem | grep '^Benchmark'
 	done
 	i=$((i + 1))
 done
