@@ -311,14 +311,14 @@ func (b *Batch) hostDays(hours []*hourSet, future int64, fam *dayFam) (hourly, d
 			hourly[k] = append(hourly[k], *s) // one slot per hour set: h is new in k
 			d := days[k]
 			if d == nil {
-				d = &dayAcc{peers: make(map[ekey]int), ports: make(map[ekey]int)}
+				d = &dayAcc{peers: newEntryIndex(0), ports: newEntryIndex(0)}
 				days[k] = d
 			}
 			for i := range d.s.c {
 				d.s.c[i] += s.c[i]
 			}
-			d.s.peers = d.add(d.s.peers, d.peers, s.peers, fam.nfA, 1<<30)
-			d.s.ports = d.add(d.s.ports, d.ports, s.ports, fam.nfB, 1<<30)
+			d.s.peers = d.add(d.s.peers, &d.peers, s.peers, fam.nfA, 1<<30)
+			d.s.ports = d.add(d.s.ports, &d.ports, s.ports, fam.nfB, 1<<30)
 		}
 	}
 	for k, d := range days {
@@ -374,25 +374,23 @@ func (b *Batch) denyFam() *dayFam {
 // dayAcc sums one host's hours into its day, with indexes of the entries.
 type dayAcc struct {
 	s            hostSlot
-	peers, ports map[ekey]int
+	peers, ports entryIndex
 }
 
 // add adds entries es into cur (indexed by idx); beyond max distinct entries they go to the
 // overflow entry of their scope.
-func (d *dayAcc) add(cur []pentry, idx map[ekey]int, es []pentry, nf, max int) []pentry {
+func (d *dayAcc) add(cur []pentry, idx *entryIndex, es []pentry, nf, max int) []pentry {
 	for i := range es {
 		e := &es[i]
-		k := e.key()
-		j, ok := idx[k]
+		j, ok := idx.get(e)
 		if !ok && len(cur) >= max {
 			of := pentry{rs: e.rs}
-			k = of.key()
-			j, ok = idx[k]
+			j, ok = idx.get(&of)
 			e = &of
 		}
 		if !ok {
 			j = len(cur)
-			idx[k] = j
+			idx.put(e, j)
 			cur = append(cur, pentry{addr: e.addr, user: e.user, rs: e.rs, proto: e.proto, port: e.port})
 		}
 		for x := range nf {

@@ -121,22 +121,69 @@ type ekey struct {
 
 func (e *pentry) key() ekey { return ekey{e.addr, e.user, e.rs, e.proto, e.port} }
 
+// entryIndex finds entries by identity, as an index into a list. Most entries (an IPv4
+// address or none, no user) pack into a uint64, which hashes several times cheaper than ekey
+// (an Addr and a string); the others go by ekey.
+type entryIndex struct {
+	packed map[uint64]int
+	other  map[ekey]int
+}
+
+func newEntryIndex(n int) entryIndex { return entryIndex{packed: make(map[uint64]int, n)} }
+
+// pack returns e's identity as a uint64 when it fits one.
+func (e *pentry) pack() (uint64, bool) {
+	if e.user != "" || e.rs > 7 {
+		return 0, false
+	}
+	var a uint64
+	switch {
+	case !e.addr.IsValid():
+	case e.addr.Is4():
+		b := e.addr.As4()
+		a = 1<<32 | uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+	default:
+		return 0, false
+	}
+	return a<<27 | uint64(e.proto)<<19 | uint64(e.port)<<3 | uint64(e.rs), true
+}
+
+func (x *entryIndex) get(e *pentry) (int, bool) {
+	if k, ok := e.pack(); ok {
+		i, found := x.packed[k]
+		return i, found
+	}
+	i, found := x.other[e.key()]
+	return i, found
+}
+
+func (x *entryIndex) put(e *pentry, i int) {
+	if k, ok := e.pack(); ok {
+		x.packed[k] = i
+		return
+	}
+	if x.other == nil {
+		x.other = make(map[ekey]int)
+	}
+	x.other[e.key()] = i
+}
+
 // mergePacked adds add into cur (entries of one key). Entries beyond max distinct ones go to
 // the overflow entry of their role scope (no address, proto 0, port 0), so a value never
 // grows past max+scopes entries, however many flushes add to it.
 func mergePacked(cur, add []pentry, nf, max int) []pentry {
-	var idx map[ekey]int
+	var idx entryIndex
 	if len(cur)*len(add) > 256 { // linear search is cheaper for the usual handful
-		idx = make(map[ekey]int, len(cur)+len(add))
+		idx = newEntryIndex(len(cur) + len(add))
 		for i := range cur {
-			idx[cur[i].key()] = i
+			idx.put(&cur[i], i)
 		}
 	}
 	find := func(e *pentry) int {
-		if idx == nil {
+		if idx.packed == nil {
 			return findEntry(cur, e)
 		}
-		if j, ok := idx[e.key()]; ok {
+		if j, ok := idx.get(e); ok {
 			return j
 		}
 		return -1
@@ -149,16 +196,16 @@ func mergePacked(cur, add []pentry, nf, max int) []pentry {
 			if j = find(&of); j < 0 {
 				cur = append(cur, of)
 				j = len(cur) - 1
-				if idx != nil {
-					idx[of.key()] = j
+				if idx.packed != nil {
+					idx.put(&of, j)
 				}
 			}
 		}
 		if j < 0 {
 			cur = append(cur, pentry{addr: e.addr, user: e.user, rs: e.rs, proto: e.proto, port: e.port})
 			j = len(cur) - 1
-			if idx != nil {
-				idx[e.key()] = j
+			if idx.packed != nil {
+				idx.put(e, j)
 			}
 		}
 		for k := range nf {

@@ -66,3 +66,30 @@ func TestDecodeCountersMatchesDecodeHostDay(t *testing.T) {
 		t.Error("a value cut short decoded without error")
 	}
 }
+
+// TestEntryIndexIdentity: entries with one identity share an index, any difference (address,
+// family, user, role scope, protocol, port) gives another, packed or not.
+func TestEntryIndexIdentity(t *testing.T) {
+	es := []pentry{
+		{}, {rs: 1}, {rs: 7}, {proto: 6}, {port: 443}, {proto: 6, port: 443},
+		{addr: netip.MustParseAddr("0.0.0.0")}, {addr: netip.MustParseAddr("192.0.2.1")},
+		{addr: netip.MustParseAddr("192.0.2.1"), proto: 17, port: 53, rs: 3},
+		{addr: netip.MustParseAddr("192.0.2.2"), proto: 17, port: 53, rs: 3},
+		{addr: netip.MustParseAddr("::ffff:192.0.2.1")}, {addr: netip.MustParseAddr("2001:db8::1")},
+		{addr: netip.MustParseAddr("2001:db8::1"), port: 443}, {user: "alice"}, {user: "alice", rs: 1},
+		{addr: netip.MustParseAddr("255.255.255.255"), proto: 255, port: 65535, rs: 7},
+	}
+	idx := newEntryIndex(0)
+	for i := range es {
+		if j, ok := idx.get(&es[i]); ok {
+			t.Fatalf("%+v found at %d before it was put (collides with %+v)", es[i], j, es[j])
+		}
+		idx.put(&es[i], i)
+	}
+	for i := range es {
+		c := es[i] // an equal entry, not the same one
+		if j, ok := idx.get(&c); !ok || j != i {
+			t.Errorf("%+v: got %d %v, want %d", c, j, ok, i)
+		}
+	}
+}
