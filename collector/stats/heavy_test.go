@@ -10,7 +10,7 @@ import (
 func TestSpaceSavingBounds(t *testing.T) {
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 7))
-		k := 16 + int(seed)*8
+		k := 2 + int(seed)*4 // below and above ssLinear: the scan and the map
 		s := newSpaceSaving(k)
 		zipf := rand.NewZipf(r, 1.2, 1, 5000)
 		truth := map[uint64]uint64{}
@@ -22,17 +22,17 @@ func TestSpaceSavingBounds(t *testing.T) {
 			s.add(key, w)
 		}
 		for key, tw := range truth {
-			i, kept := s.idx[key]
+			i, kept := s.find(key)
 			if tw > total/uint64(k) && !kept {
 				t.Fatalf("seed %d: key %d of weight %d > W/k = %d was evicted", seed, key, tw, total/uint64(k))
 			}
-			if kept && (s.w[i]-s.err[i] > tw || tw > s.w[i]) {
-				t.Fatalf("seed %d: key %d true %d, kept w %d err %d", seed, key, tw, s.w[i], s.err[i])
+			if e := s.e[i]; kept && (e.w-e.err > tw || tw > e.w) {
+				t.Fatalf("seed %d: key %d true %d, kept w %d err %d", seed, key, tw, e.w, e.err)
 			}
 		}
-		for i := range s.err {
-			if s.err[i] > total/uint64(k) {
-				t.Fatalf("seed %d: error %d > W/k %d", seed, s.err[i], total/uint64(k))
+		for _, e := range s.e {
+			if e.err > total/uint64(k) {
+				t.Fatalf("seed %d: error %d > W/k %d", seed, e.err, total/uint64(k))
 			}
 		}
 	}
