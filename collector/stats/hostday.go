@@ -334,6 +334,23 @@ func (b *Batch) hostFam() *dayFam {
 			for i, host := range hs.host.keys {
 				copy(slot(host).c[:], hs.host.vals[i][:nfHost])
 			}
+			// Each host's lists are cut from one array per list, made to size (appends to
+			// lists of their own grew each from nothing).
+			peers := make([]pentry, len(hs.peer.keys))
+			ports := make([]pentry, len(hs.port.keys))
+			cut := func(es []pentry, keys []uint64, shift uint, set func(*hostSlot, []pentry)) {
+				n := make(map[uint32]int, len(hs.host.keys))
+				for _, k := range keys {
+					n[uint32(k>>shift)]++
+				}
+				off := 0
+				for host, c := range n {
+					set(slot(host), es[off:off:off+c])
+					off += c
+				}
+			}
+			cut(peers, hs.peer.keys, 40, func(s *hostSlot, es []pentry) { s.peers = es })
+			cut(ports, hs.port.keys, 32, func(s *hostSlot, es []pentry) { s.ports = es })
 			for i, k := range hs.peer.keys {
 				host, e := b.peerEntry(k)
 				e.v = [4]uint64(hs.peer.vals[i][:4])
