@@ -51,6 +51,11 @@ type envEntry struct {
 	t, prev time.Time
 	ahead   time.Time // t minus 31 days: a clock before it puts the stamp in the year before
 	hasPrev bool
+	// The clock's year in loc (not UTC), valid for clock readings in [cyFrom, cyTo) (Unix
+	// seconds), when hasCY: reading it from the clock is a zone lookup per frame.
+	hasCY        bool
+	cy           int
+	cyFrom, cyTo int64
 }
 
 type span struct{ a, b uint8 }
@@ -264,7 +269,7 @@ func (p *Parser) envelope(env string, h *header) time.Time {
 			e.h.st.nsec = 0
 		}
 		e.fixed = !h.hasStamp || h.st.year != 0
-		e.hasYear, e.hasPrev, e.t = false, false, time.Time{}
+		e.hasYear, e.hasPrev, e.hasCY, e.t = false, false, false, time.Time{}
 		if h.hasStamp && e.fixed {
 			e.t = p.resolve(&e.h.st, loc)
 		}
@@ -286,8 +291,13 @@ func (p *Parser) envTime(e *envEntry, frac time.Duration) time.Time {
 	var y int
 	if e.loc == time.UTC {
 		y = p.yearOf(now)
+	} else if u := now.Unix(); e.hasCY && u >= e.cyFrom && u < e.cyTo {
+		y = e.cy
 	} else {
 		y = now.In(e.loc).Year()
+		e.hasCY, e.cy = true, y
+		e.cyFrom = time.Date(y, 1, 1, 0, 0, 0, 0, e.loc).Unix()
+		e.cyTo = time.Date(y+1, 1, 1, 0, 0, 0, 0, e.loc).Unix()
 	}
 	if !e.hasYear || y != e.year {
 		e.hasYear, e.year, e.t, e.hasPrev = true, y, p.stampIn(y, &e.h.st, e.loc), false
