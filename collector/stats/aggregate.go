@@ -229,6 +229,13 @@ var exemplarKeys = [...]string{ExemplarVPN: "vpn", ExemplarPair: "pair", Exempla
 // counter values: fixed arrays so that one generic table type serves every family.
 type cnt [8]uint64
 
+// peerCnt and portCnt are the counters of a peer and a port entry: the largest tables need
+// no room for a cnt.
+type (
+	peerCnt [nfPeer]uint64
+	portCnt [nfPort]uint64
+)
+
 // Slots of each family's cnt (the first nf are persisted, in this order).
 const (
 	hEv, hConnsC, hConnsS, hBytesC, hBytesS, hDenies, hFirst, hLast = 0, 1, 2, 3, 4, 5, 6, 7
@@ -361,7 +368,7 @@ func drop[K comparable, V any](a *Aggregator, t *table[K, V], k K) (V, bool) {
 }
 
 // fold moves the counters of key from into key to (created if needed) in t.
-func fold[K comparable](a *Aggregator, t *table[K, cnt], from, to K) {
+func fold[K comparable](a *Aggregator, t *table[K, peerCnt], from, to K) {
 	v, ok := drop(a, t, from)
 	if !ok {
 		return
@@ -378,8 +385,8 @@ type hourSet struct {
 	t    int32
 	site cnt
 	host table[uint32, cnt]
-	peer table[uint64, cnt]
-	port table[uint64, cnt]
+	peer table[uint64, peerCnt]
+	port table[uint64, portCnt]
 	deny table[uint64, cnt]
 	dacl table[uint64, cnt]
 	ifc  table[uint32, cnt]

@@ -353,13 +353,13 @@ func (b *Batch) hostFam() *dayFam {
 			cut(ports, hs.port.keys, 32, func(s *hostSlot, es []pentry) { s.ports = es })
 			for i, k := range hs.peer.keys {
 				host, e := b.peerEntry(k)
-				e.v = [4]uint64(hs.peer.vals[i][:4])
+				copy(e.v[:], hs.peer.vals[i][:])
 				s := slot(host)
 				s.peers = append(s.peers, e)
 			}
 			for i, k := range hs.port.keys {
 				host, e := portEntry(k)
-				e.v = [4]uint64(hs.port.vals[i][:4])
+				copy(e.v[:], hs.port.vals[i][:])
 				s := slot(host)
 				s.ports = append(s.ports, e)
 			}
