@@ -587,7 +587,9 @@ type Aggregator struct {
 	addrs []addrInfo // id → info; id 0 is the invalid address
 
 	caps        map[int32]*hourCaps
-	hostsByHour map[int32]map[netip.Addr]struct{} // hosts with counters, per recent hour
+	hostsByHour map[int32]*hostSet // hosts with counters, per recent hour
+	hostsLast   *hostSet           // hostsByHour[hostsT], the hour of the last event
+	hostsT      int32
 	clocks      map[devClock]int64                // newest event time per device (late)
 	capLast     *hourCaps
 	capT        int32
@@ -621,7 +623,7 @@ type Aggregator struct {
 func NewAggregator(cls Classifier, opts AggOptions) *Aggregator {
 	opts.defaults()
 	a := &Aggregator{cls: cls, opts: opts, cur: newPendingSet(), recycle: make(chan *pendingSet, 1),
-		hostsByHour: make(map[int32]map[netip.Addr]struct{}), clocks: make(map[devClock]int64)}
+		hostsByHour: make(map[int32]*hostSet), clocks: make(map[devClock]int64)}
 	a.peerEx, _ = cls.(PeerExemplars)
 	a.pairEx, _ = cls.(PairExemplars)
 	a.setHorizon()
@@ -1021,21 +1023,58 @@ func (a *Aggregator) Add(ev *ciscolog.Event) bool {
 // address-table resets); later ones count only in the site and interface totals, and in
 // Stats().HostsCapped. Lines naming a flood of forged internal hosts then cost bounded keys.
 func (a *Aggregator) hostAdmitted(t int32, h uint32) bool {
-	set := a.hostsByHour[t]
-	if set == nil {
-		set = make(map[netip.Addr]struct{})
-		a.hostsByHour[t] = set
+	set := a.hostsLast
+	if set == nil || a.hostsT != t {
+		if set = a.hostsByHour[t]; set == nil {
+			set = &hostSet{v4: make(map[uint32]struct{})}
+			a.hostsByHour[t] = set
+		}
+		a.hostsLast, a.hostsT = set, t
 	}
 	x := a.addrs[h].addr
-	if _, ok := set[x]; ok {
+	if set.has(x) {
 		return true
 	}
-	if len(set) >= a.opts.MaxHostsPerHour {
+	if set.n >= a.opts.MaxHostsPerHour {
 		a.stats.HostsCapped++
 		return false
 	}
-	set[x] = struct{}{}
+	set.add(x)
 	return true
+}
+
+// hostSet is a set of addresses; IPv4 ones are kept by their 32 bits (hashed several times
+// cheaper than an Addr).
+type hostSet struct {
+	v4    map[uint32]struct{}
+	other map[netip.Addr]struct{}
+	n     int
+}
+
+func (s *hostSet) has(a netip.Addr) bool {
+	if a.Is4() {
+		_, ok := s.v4[addr4Bits(a)]
+		return ok
+	}
+	_, ok := s.other[a]
+	return ok
+}
+
+func (s *hostSet) add(a netip.Addr) {
+	s.n++
+	if a.Is4() {
+		s.v4[addr4Bits(a)] = struct{}{}
+		return
+	}
+	if s.other == nil {
+		s.other = make(map[netip.Addr]struct{})
+	}
+	s.other[a] = struct{}{}
+}
+
+func addr4Bits(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 func (a *Aggregator) addHost(hs *hourSet, h uint32, ts int64, role Role, allowed, denied, flow bool,

@@ -320,6 +320,7 @@ func (a *Aggregator) take() *Batch {
 			delete(a.hostsByHour, t)
 		}
 	}
+	a.hostsLast = nil
 	a.capLast = nil
 	a.wantFlush = false
 	a.setHorizon()
