@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/collector/stats"
 	"github.com/firebreak-dev/firebreak/policies"
 )
 
@@ -41,6 +42,9 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 		now = env.Now
 	}
 	began := now()
+	renv := *env
+	renv.Stats = &runStats{Stats: env.Stats}
+	env = &renv
 	dets := env.Detectors
 	if dets == nil {
 		dets = Enabled(env.Policy)
@@ -160,4 +164,26 @@ func foldTerms(fs []Finding) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// runStats is one Run's view of the statistics: the pairs, which two detectors read for the
+// same window (a scan of every pair record), are read once. The detectors only read what it
+// returns. Each Run has its own (runs may be concurrent; a Run's detectors are not).
+type runStats struct {
+	Stats
+	pairsSince time.Time
+	pairs      []stats.Pair
+	hasPairs   bool
+}
+
+func (r *runStats) Pairs(ctx context.Context, since time.Time) ([]stats.Pair, error) {
+	if r.hasPairs && r.pairsSince.Equal(since) {
+		return r.pairs, nil
+	}
+	p, err := r.Stats.Pairs(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	r.pairs, r.pairsSince, r.hasPairs = p, since, true
+	return p, nil
 }
