@@ -163,7 +163,7 @@ func TestEnvelopeCacheIOSKey(t *testing.T) {
 		"<190>999999: rtr-a: *Mar  3 10:00:02.999 CET: ": true,
 		"<190>000000: rtr-a: *Mar  3 10:00:02.000 CET: ": true,
 		"<190>1203321: rtr-a: *Mar  3 10:00:02.23 CET: ": false, // runs of other lengths
-		"<190>120332: rtr-a: *Mar  3 10:00:03.234 CET: ": true, // another second: masked too
+		"<190>120332: rtr-a: *Mar  3 10:00:03.234 CET: ": true,  // another second: masked too
 		"<190>120332: rtr-a: *Mar  3 10:00:59.234 CET: ": true,
 		"<190>120332: rtr-a: *Mar  3 10:01:02.234 CET: ": false, // another minute
 		"<190>120332: rtr-a: *Mar  3 10:00:0x.234 CET: ": false,

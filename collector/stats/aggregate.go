@@ -590,7 +590,7 @@ type Aggregator struct {
 	hostsByHour map[int32]*hostSet // hosts with counters, per recent hour
 	hostsLast   *hostSet           // hostsByHour[hostsT], the hour of the last event
 	hostsT      int32
-	clocks      map[devClock]int64                // newest event time per device (late)
+	clocks      map[devClock]int64 // newest event time per device (late)
 	capLast     *hourCaps
 	capT        int32
 	maxHour     int32
