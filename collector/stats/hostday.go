@@ -78,11 +78,23 @@ func appendHostDay(b []byte, v hostDay, fam *dayFam) []byte {
 var errHostDay = errors.New("malformed host value")
 
 // decodeHostDay appends the slots of val to v (entry slices are freshly allocated: a decoded
-// value is merged and re-encoded, or read once by a query).
+// value is merged and re-encoded, or kept).
 func decodeHostDay(val string, v hostDay, fam *dayFam) (hostDay, error) {
+	return decodeSlots(val, v, fam, false)
+}
+
+// decodeForQuery is decodeHostDay for a scan that is done with each value's slots before it
+// decodes the next: the entry lists reuse the ones of the slots in v's capacity (the scan
+// allocates for its largest value, not for each).
+func decodeForQuery(val string, v hostDay, fam *dayFam) (hostDay, error) {
+	return decodeSlots(val, v, fam, true)
+}
+
+func decodeSlots(val string, v hostDay, fam *dayFam, reuse bool) (hostDay, error) {
 	if len(val) == 0 || val[0] != hostDayFormat {
 		return v, errHostDay
 	}
+	old, len0 := v[len(v):cap(v)], len(v) // slots of an earlier decode, each overwritten below
 	b := val[1:]
 	for len(b) > 0 {
 		s, rest, ok := slotHead(b)
@@ -90,13 +102,20 @@ func decodeHostDay(val string, v hostDay, fam *dayFam) (hostDay, error) {
 			return v, errHostDay
 		}
 		b = rest
+		var bufs [2][]pentry
+		if i := len(v) - len0; reuse && i < len(old) {
+			bufs = [2][]pentry{old[i].peers[:0], old[i].ports[:0]}
+		}
 		for k, nf := range [2]int{fam.nfA, fam.nfB} {
 			cnt, n := uvarint(b)
 			if n <= 0 || cnt > uint64(len(b)) {
 				return v, errHostDay
 			}
 			b = b[n:]
-			es := make([]pentry, 0, cnt)
+			es := bufs[k]
+			if !reuse || uint64(cap(es)) < cnt {
+				es = make([]pentry, 0, cnt)
+			}
 			for range cnt {
 				var err error
 				var used int
@@ -493,11 +512,12 @@ func (f *flusher) flushDays(b *Batch, fam *dayFam) error {
 	return nil
 }
 
-// hostDays scans the host days of host (every host when invalid) that overlap buckets
-// [lo, hi) of resolution r, calling fn with each slot in range and its bucket.
+// scanHostDays scans the host days of host (every host when invalid) that overlap buckets
+// [lo, hi) of resolution r, calling fn with each slot in range and its bucket. fn must not
+// keep the slot's entry lists: the next value is decoded into them.
 func (s *Store) scanHostDays(ctx context.Context, fam *dayFam, host netip.Addr, w Window, r Resolution,
 	fn func(h netip.Addr, bucket int64, slot *hostSlot)) error {
-	return s.scanHostDaysWith(ctx, fam, host, w, r, decodeHostDay, fn)
+	return s.scanHostDaysWith(ctx, fam, host, w, r, decodeForQuery, fn)
 }
 
 // scanHostDaysWith is scanHostDays with the given value decoder (decodeCounters when only the

@@ -330,22 +330,38 @@ func (s *Store) HostSeries(ctx context.Context, host netip.Addr, w Window, r Res
 // AllHostSeries returns every internal host's buckets in w, oldest first per host.
 func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[netip.Addr][]HostBucket, error) {
 	out := make(map[netip.Addr][]HostBucket)
+	// Keys come sorted by host, so a host's buckets are a run: the runs are cut from chunks
+	// of seriesChunk buckets (a slice per host grown from nothing allocated twice as much).
 	var cur netip.Addr
-	var series []HostBucket
-	err := s.hostSeries(ctx, netip.Addr{}, w, r, func(h netip.Addr, b HostBucket) {
-		if h != cur { // keys come sorted by host: finish the previous one
-			if len(series) > 0 {
-				out[cur] = series
-			}
-			cur, series = h, out[h]
+	var chunk []HostBucket
+	start := 0
+	finish := func() {
+		if len(chunk) == start {
+			return
 		}
-		series = append(series, b)
-	})
-	if len(series) > 0 {
-		out[cur] = series
+		run := chunk[start:len(chunk):len(chunk)]
+		if prev, ok := out[cur]; ok { // not a run after all: keep both
+			run = append(prev[:len(prev):len(prev)], run...)
+		}
+		out[cur] = run
 	}
+	err := s.hostSeries(ctx, netip.Addr{}, w, r, func(h netip.Addr, b HostBucket) {
+		if h != cur {
+			finish()
+			cur, start = h, len(chunk)
+		}
+		if len(chunk) == cap(chunk) { // the run so far moves to a new chunk
+			n := make([]HostBucket, len(chunk)-start, max(seriesChunk, 2*(len(chunk)-start)))
+			copy(n, chunk[start:])
+			chunk, start = n, 0
+		}
+		chunk = append(chunk, b)
+	})
+	finish()
 	return out, err
 }
+
+const seriesChunk = 4096
 
 func (s *Store) hostSeries(ctx context.Context, host netip.Addr, w Window, r Resolution, fn func(netip.Addr, HostBucket)) error {
 	return s.scanHostDaysWith(ctx, hostCodec, host, w, r, decodeCounters, func(h netip.Addr, b int64, sl *hostSlot) {
