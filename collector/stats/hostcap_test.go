@@ -42,3 +42,25 @@ func TestManyDistinctHostsKeepStateBounded(t *testing.T) {
 		t.Errorf("keys grow with the forged hosts: %d for 100k, %d for 400k", keys[0], keys[1])
 	}
 }
+
+// TestHostSetFamilies: IPv4 addresses are kept by their bits, the others by Addr; an IPv4
+// address and its IPv4-mapped IPv6 form are different hosts, and the count covers both.
+func TestHostSetFamilies(t *testing.T) {
+	s := &hostSet{v4: make(map[uint32]struct{})}
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("::ffff:10.0.0.1"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("255.255.255.255"),
+	}
+	for i, a := range addrs {
+		if s.has(a) {
+			t.Fatalf("%v is in the set before it was added", a)
+		}
+		s.add(a)
+		if !s.has(a) || s.n != i+1 {
+			t.Fatalf("after adding %v: has %v, n %d", a, s.has(a), s.n)
+		}
+	}
+	if s.has(netip.MustParseAddr("10.0.0.2")) || s.has(netip.MustParseAddr("2001:db8::2")) {
+		t.Error("an address never added is in the set")
+	}
+}
