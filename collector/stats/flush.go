@@ -437,12 +437,10 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
-				clear(st.exUsed) // the transaction is rolled back: forget what it took
 				return err
 			}
 		}
 		if err := f.writeHeld(false); err != nil {
-			clear(st.exUsed)
 			return err
 		}
 		for _, hs := range hours {
@@ -453,6 +451,8 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 		return nil
 	})
 	if err != nil {
+		// The transaction is rolled back, or its commit failed: forget what it took.
+		clear(st.exUsed)
 		return FlushStats{}, fmt.Errorf("flush to %s: %w", st.path, err)
 	}
 	f.commitHeld()

@@ -82,3 +82,40 @@ func TestPruneDeletesWhatIsPastRetention(t *testing.T) {
 		t.Error("pruneDue right after a prune")
 	}
 }
+
+// TestPrunedSpanStartsOver: a first/last-seen record that Prune deleted starts over when the
+// source comes back (nothing a flush remembers of the records it wrote brings back the old
+// first sighting).
+func TestPrunedSpanStartsOver(t *testing.T) {
+	ctx := context.Background()
+	var clock atomic.Int64
+	clock.Store(t0.Unix())
+	now := func() time.Time { return time.Unix(clock.Load(), 0).UTC() }
+	st, err := Open(ctx, t.TempDir(), Options{Now: now, Command: "stats.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	login := func(at time.Time) {
+		a := NewAggregator(siteCls{}, AggOptions{Now: now})
+		ev := vpnLogin(at, "alice", "198.51.100.20")
+		a.Add(&ev)
+		flush(t, a, st)
+	}
+	login(t0.Add(-2 * time.Hour))
+	login(t0.Add(-time.Hour)) // merged into the record the first flush wrote
+	srcs, err := st.VPNSources(ctx, "alice")
+	if err != nil || len(srcs) != 1 || !srcs[0].First.Equal(t0.Add(-2*time.Hour)) || !srcs[0].Last.Equal(t0.Add(-time.Hour)) {
+		t.Fatalf("VPNSources = %+v, %v; want one source seen from t0-2h to t0-1h", srcs, err)
+	}
+	clock.Store(t0.Add(402 * 24 * time.Hour).Unix())
+	if ps, err := st.Prune(ctx); err != nil || ps.Deleted == 0 {
+		t.Fatalf("Prune = %+v, %v", ps, err)
+	}
+	back := now().Add(-time.Hour)
+	login(back)
+	srcs, err = st.VPNSources(ctx, "alice")
+	if err != nil || len(srcs) != 1 || !srcs[0].First.Equal(back) {
+		t.Fatalf("after the prune, VPNSources = %+v, %v; want first seen %v", srcs, err, back)
+	}
+}
