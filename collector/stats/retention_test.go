@@ -15,14 +15,7 @@ import (
 // exemplars past theirs, and keeps the daily totals; nothing in the file carries a TTL.
 func TestPruneDeletesWhatIsPastRetention(t *testing.T) {
 	ctx := context.Background()
-	var clock atomic.Int64
-	clock.Store(t0.Unix())
-	now := func() time.Time { return time.Unix(clock.Load(), 0).UTC() }
-	st, err := Open(ctx, t.TempDir(), Options{Now: now, Command: "stats.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	clock, now, st := openAtT0(t)
 	a := NewAggregator(siteCls{}, AggOptions{Now: now})
 	ws, web := ep("10.2.0.5", 50000, "inside"), ep("198.51.100.7", 443, "outside")
 	ev := built(t0.Add(-2*time.Hour), ws, web)
@@ -88,14 +81,7 @@ func TestPruneDeletesWhatIsPastRetention(t *testing.T) {
 // first sighting).
 func TestPrunedSpanStartsOver(t *testing.T) {
 	ctx := context.Background()
-	var clock atomic.Int64
-	clock.Store(t0.Unix())
-	now := func() time.Time { return time.Unix(clock.Load(), 0).UTC() }
-	st, err := Open(ctx, t.TempDir(), Options{Now: now, Command: "stats.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	clock, now, st := openAtT0(t)
 	login := func(at time.Time) {
 		a := NewAggregator(siteCls{}, AggOptions{Now: now})
 		ev := vpnLogin(at, "alice", "198.51.100.20")
@@ -118,4 +104,19 @@ func TestPrunedSpanStartsOver(t *testing.T) {
 	if err != nil || len(srcs) != 1 || !srcs[0].First.Equal(back) {
 		t.Fatalf("after the prune, VPNSources = %+v, %v; want first seen %v", srcs, err, back)
 	}
+}
+
+// openAtT0 opens a store in a temporary folder whose clock starts at t0 and moves when the
+// test stores another time in clock; Cleanup closes it.
+func openAtT0(t *testing.T) (clock *atomic.Int64, now func() time.Time, st *Store) {
+	t.Helper()
+	clock = new(atomic.Int64)
+	clock.Store(t0.Unix())
+	now = func() time.Time { return time.Unix(clock.Load(), 0).UTC() }
+	st, err := Open(context.Background(), t.TempDir(), Options{Now: now, Command: "stats.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return clock, now, st
 }
