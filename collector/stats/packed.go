@@ -140,8 +140,7 @@ func (e *pentry) pack() (uint64, bool) {
 	switch {
 	case !e.addr.IsValid():
 	case e.addr.Is4():
-		b := e.addr.As4()
-		a = 1<<32 | uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+		a = 1<<32 | uint64(addr4Bits(e.addr))
 	default:
 		return 0, false
 	}
