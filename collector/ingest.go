@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/firebreak-dev/firebreak/collector/ciscolog"
 )
@@ -242,7 +241,7 @@ func (ms *mergeStamp) of(line []byte) int64 {
 	}
 	c := clockAt(line, start)
 	if c < 0 {
-		return stampNanos(ms.p.Stamp(unsafe.String(unsafe.SliceData(line), len(line))))
+		return stampNanos(ms.p.Stamp(line))
 	}
 	// The host: the token after the clock (and a fraction of a second).
 	h := c + 8
@@ -264,7 +263,7 @@ func (ms *mergeStamp) of(line []byte) int64 {
 			return m.base + sec*int64(time.Second)
 		}
 	}
-	t := stampNanos(ms.p.Stamp(unsafe.String(unsafe.SliceData(line), len(line))))
+	t := stampNanos(ms.p.Stamp(line))
 	if t != 0 {
 		m := &ms.m[ms.next]
 		ms.next = (ms.next + 1) % len(ms.m)

@@ -121,7 +121,8 @@ func (e *envEntry) isMasked(env string) bool {
 // setMask masks the sequence numbers and the stamp's fraction of h, read from env, out of the
 // entry's key; nothing when scan saw more sequence numbers than it kept.
 func (e *envEntry) setMask(env string, h *header) {
-	e.nmask, e.seqs, e.sec, e.frac = 0, 0, -1, false
+	none := func() { e.nmask, e.seqs, e.sec, e.frac = 0, 0, -1, false }
+	none()
 	if int(h.nseq) > len(h.seqAt) {
 		return
 	}
@@ -134,7 +135,7 @@ func (e *envEntry) setMask(env string, h *header) {
 		// a clock (`23:59:99:`, no stamp, read as a number) other digits make it a stamp.
 		if (at > 0 && env[at-1] != ' ' && env[at-1] != '>') || b >= len(env) || env[b] != ':' ||
 			(b+1 < len(env) && isDigit(env[b+1])) {
-			e.nmask = 0
+			none()
 			return
 		}
 		e.mask[e.nmask] = span{at, uint8(b)}
@@ -156,7 +157,7 @@ func (e *envEntry) setMask(env string, h *header) {
 	if at := h.st.secAt; at > 0 && int(at)+2 <= len(env) {
 		m := span{at, at + 2}
 		if !after(m) {
-			e.nmask, e.seqs = 0, 0
+			none()
 			return
 		}
 		e.sec = e.nmask
@@ -166,7 +167,7 @@ func (e *envEntry) setMask(env string, h *header) {
 	if h.st.fracEnd > h.st.fracAt {
 		m := span{h.st.fracAt, h.st.fracEnd}
 		if !after(m) {
-			e.nmask, e.seqs, e.sec = 0, 0, -1
+			none()
 			return
 		}
 		e.mask[e.nmask] = m

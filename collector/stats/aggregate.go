@@ -751,8 +751,7 @@ func (a *Aggregator) addr(x netip.Addr) (uint32, *addrInfo) {
 	var k4 uint32
 	var k6 [16]byte
 	if x.Is4() {
-		b := x.As4()
-		k4 = uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		k4 = addr4Bits(x)
 		if id, ok := a.addr4[k4]; ok {
 			return id, &a.addrs[id]
 		}
@@ -1072,6 +1071,7 @@ func (s *hostSet) add(a netip.Addr) {
 	s.other[a] = struct{}{}
 }
 
+// addr4Bits is an IPv4 address as a uint32 (the aggregator's and the host sets' map keys).
 func addr4Bits(a netip.Addr) uint32 {
 	b := a.As4()
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
