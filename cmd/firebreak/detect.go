@@ -45,7 +45,11 @@ day, so a day costs the same whatever the history.`,
   firebreak detect --window 6h --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
+			withStore := a.withStore
+			if noStore {
+				withStore = a.withReadStore
+			}
+			return withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
 				end := time.Now().Truncate(time.Hour)
 				if at != "" {
 					t, err := parseTime(at, cfg.Location())

@@ -107,6 +107,27 @@ func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *po
 // withStoreOr is withStore with the command line to forward and where its standard output
 // goes when the daemon runs it (a command that streams data back, such as db backup).
 func (a *app) withStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	return a.withStoreOpen(cmd, fwdArgs, fwdOut, stats.Open, fn)
+}
+
+// withReadStore is withStore for a command that only reads: the store is opened read-only
+// (mapped, not loaded: a day of a long history costs a day's reading), or read-write when the
+// file must be migrated first.
+func (a *app) withReadStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	return a.withStoreOpen(cmd, a.args, a.stdout, openReadOnly, fn)
+}
+
+func openReadOnly(ctx context.Context, dir string, opts stats.Options) (*stats.Store, error) {
+	st, err := stats.OpenReadOnly(ctx, dir, opts)
+	if errors.Is(err, stats.ErrNeedsWrite) {
+		return stats.Open(ctx, dir, opts)
+	}
+	return st, err
+}
+
+func (a *app) withStoreOpen(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer,
+	open func(context.Context, string, stats.Options) (*stats.Store, error),
+	fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
 	ctx := cmd.Context()
 	cfg, err := a.config()
 	if err != nil {
@@ -115,7 +136,7 @@ func (a *app) withStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer
 	if a.daemon != nil {
 		return fn(ctx, cfg, a.daemon.store)
 	}
-	st, err := stats.Open(ctx, cfg.Collector.DataDir, storeOptions(cfg, time.Now))
+	st, err := open(ctx, cfg.Collector.DataDir, storeOptions(cfg, time.Now))
 	if lerr, ok := errors.AsType[*stats.LockedError](err); ok {
 		sock := cfg.Collector.APISocketPath()
 		a.log.Debug("database is held by another process; forwarding", "owner_pid", lerr.PID, "socket", sock)

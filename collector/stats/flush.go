@@ -393,6 +393,9 @@ func (b *Batch) Write(ctx context.Context, st *Store) (FlushStats, error) {
 	if err := ctx.Err(); err != nil {
 		return FlushStats{}, err
 	}
+	if err := st.writable(); err != nil {
+		return FlushStats{}, err
+	}
 	start := st.opts.Now()
 	f := &flusher{st: st, now: start.Unix(), ctx: ctx}
 	f.fs.Forced = b.forced

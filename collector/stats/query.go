@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/ciscolog"
-	"github.com/tidwall/buntdb"
 )
 
 // Resolution selects hourly or daily buckets.
@@ -261,7 +260,7 @@ type ExemplarKey struct {
 // prefixEnd is the smallest string greater than every string starting with p.
 func prefixEnd(p string) string { return p[:len(p)-1] + string(p[len(p)-1]+1) }
 
-func (s *Store) view(ctx context.Context, fn func(tx *buntdb.Tx) error) error {
+func (s *Store) view(ctx context.Context, fn func(tx kvTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -269,19 +268,19 @@ func (s *Store) view(ctx context.Context, fn func(tx *buntdb.Tx) error) error {
 	if err := s.writeOutHeld(); err != nil {
 		return err
 	}
-	return s.db.View(fn)
+	return s.viewTx(fn)
 }
 
 // scanPrefix iterates keys starting with p, in order. fn returns false to stop.
 func (s *Store) scanPrefix(ctx context.Context, p string, fn func(key, val string) bool) error {
 	if p == "" {
-		return s.view(ctx, func(tx *buntdb.Tx) error { return tx.Ascend("", fn) })
+		return s.view(ctx, func(tx kvTx) error { return tx.Ascend("", fn) })
 	}
 	return s.scanRange(ctx, p, prefixEnd(p), fn)
 }
 
 func (s *Store) scanRange(ctx context.Context, ge, lt string, fn func(key, val string) bool) error {
-	return s.view(ctx, func(tx *buntdb.Tx) error {
+	return s.view(ctx, func(tx kvTx) error {
 		return tx.AscendRange("", ge, lt, fn)
 	})
 }

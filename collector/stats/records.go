@@ -46,7 +46,7 @@ func logPrefix(ns string) string  { return pfxLog + "|" + ns + "|" }
 // RecordTx is a transaction over records, handed to the function given to Store.Update or
 // Store.View. It is valid only during that call.
 type RecordTx struct {
-	tx       *buntdb.Tx
+	tx       kvTx
 	writable bool
 	appended []LogRecord // for Store.OnLog once the transaction commits
 }
@@ -221,6 +221,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *RecordTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.writable(); err != nil {
+		return err
+	}
 	rt := &RecordTx{writable: true}
 	err := s.db.Update(func(tx *buntdb.Tx) error {
 		rt.tx, rt.appended = tx, rt.appended[:0]
@@ -241,7 +244,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *RecordTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *buntdb.Tx) error { return fn(&RecordTx{tx: tx}) })
+	return s.viewTx(func(tx kvTx) error { return fn(&RecordTx{tx: tx}) })
 }
 
 // PutRecord is Update with one RecordTx.Put.

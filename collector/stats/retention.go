@@ -93,6 +93,9 @@ func (s *Store) Prune(ctx context.Context) (PruneStats, error) {
 	if err := ctx.Err(); err != nil {
 		return PruneStats{}, err
 	}
+	if err := s.writable(); err != nil {
+		return PruneStats{}, err
+	}
 	began := time.Now()
 	now := s.opts.Now().Unix()
 	var ps PruneStats

@@ -115,7 +115,8 @@ func (o *Options) defaults() {
 // Store is the single owner of the data dir's buntdb file. All methods are safe for concurrent
 // use; buntdb serialises writers and lets readers run in parallel with a stable view.
 type Store struct {
-	db      *buntdb.DB
+	db      *buntdb.DB // nil when opened read-only
+	snap    *snapshot  // the file, when opened read-only (readonly.go)
 	lock    *flock.Flock
 	dirLock *os.File // the kernel lock on the data folder, held until Close
 	dir     string
@@ -204,19 +205,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts.defaults()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	dl, ok, err := lockDir(dir)
+	dl, lk, err := lockData(dir, opts.Command)
 	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, lockedError(filepath.Join(dir, LockFile))
-	}
-	lk, err := acquire(filepath.Join(dir, LockFile), opts.Command)
-	if err != nil {
-		dl.Close()
 		return nil, err
 	}
 	unlock := func() {
@@ -308,6 +298,27 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	return st, nil
 }
 
+// lockData creates dir if needed and takes its two locks (the folder's and the lock file's),
+// or fails with a *LockedError.
+func lockData(dir, cmd string) (*os.File, *flock.Flock, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	dl, ok, err := lockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, lockedError(filepath.Join(dir, LockFile))
+	}
+	lk, err := acquire(filepath.Join(dir, LockFile), cmd)
+	if err != nil {
+		dl.Close()
+		return nil, nil, err
+	}
+	return dl, lk, nil
+}
+
 // acquire takes the exclusive lock and writes "pid\ncommand\n" into the lock file.
 func acquire(path, cmd string) (*flock.Flock, error) {
 	lk := flock.New(path, flock.SetPermissions(0o640))
@@ -351,6 +362,11 @@ func release(lk *flock.Flock) {
 // Close syncs and closes the database and releases the lock. Pending aggregator data is not
 // the store's: flush it before Close.
 func (s *Store) Close() error {
+	if s.snap != nil {
+		release(s.lock)
+		s.dirLock.Close()
+		return nil
+	}
 	herr := s.writeOutHeld()
 	err := s.db.Close()
 	if err == nil {
@@ -378,7 +394,7 @@ func (s *Store) Metrics() Metrics {
 	if fi, err := os.Stat(s.path); err == nil {
 		m.FileSize = fi.Size()
 	}
-	_ = s.db.View(func(tx *buntdb.Tx) error {
+	_ = s.viewTx(func(tx kvTx) error {
 		m.Keys, _ = tx.Len()
 		return nil
 	})
@@ -389,6 +405,9 @@ func (s *Store) Metrics() Metrics {
 // at open; call this after large expiries).
 func (s *Store) Shrink(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.writable(); err != nil {
 		return err
 	}
 	if err := s.writeOutHeld(); err != nil {
@@ -421,6 +440,9 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.writable(); err != nil {
+		return err
+	}
 	if err := s.writeOutHeld(); err != nil {
 		return err
 	}
@@ -444,6 +466,9 @@ func (s *Store) recordFlush(start time.Time, d time.Duration, keys int) {
 // the flush's own transaction, so a file holding marker N holds flush N), then the record
 // beside it. Open compares the two.
 func (s *Store) markFlush(at time.Time) {
+	if s.snap != nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seq := s.flushSeq + 1

@@ -1,0 +1,384 @@
+package stats
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/buntdb"
+	"github.com/tidwall/match"
+)
+
+// A snapshot is a read-only image of a buntdb file for OpenReadOnly: the file is mapped, not
+// loaded, and a sorted index of its live keys points into the mapping. buntdb.Open copies every
+// key and value into a tree on the heap, which costs about 6 ms per MB in page faults and
+// inserts; a one-shot command that reads a day of a 90-day store pays that for the whole file.
+//
+// The reader follows buntdb's own loader (buntdb.go readLoad, v1.3.2): a sequence of RESP arrays
+// "set key value [ex|ae n]", "del key" and "flushdb", NUL bytes between commands ignored, a
+// command cut short at the end of the file (a torn last write) dropped, anything else an
+// invalid file. TestSnapshotMatchesBuntdb holds the two to the same result.
+
+// kvTx is what the store's read paths (and RecordTx) use of a transaction: a *buntdb.Tx, or a
+// *snapshot, whose writes fail with buntdb.ErrTxNotWritable.
+type kvTx interface {
+	Get(key string, ignoreExpired ...bool) (string, error)
+	Set(key, value string, opts *buntdb.SetOptions) (string, bool, error)
+	Delete(key string) (string, error)
+	Ascend(index string, iterator func(key, value string) bool) error
+	AscendRange(index, greaterOrEqual, lessThan string, iterator func(key, value string) bool) error
+	AscendKeys(pattern string, iterator func(key, value string) bool) error
+	DescendLessOrEqual(index, pivot string, iterator func(key, value string) bool) error
+	Len() (int, error)
+}
+
+var _ kvTx = (*buntdb.Tx)(nil)
+
+type snapshot struct {
+	data string
+	ents []snapOp // live keys, sorted, unique
+	// exp holds when each key set with a TTL expires (unix nanoseconds); a key past it reads as
+	// absent, as buntdb's Get does.
+	exp  map[string]int64
+	torn int // bytes of a command cut short at the end of the file
+}
+
+var _ kvTx = (*snapshot)(nil)
+
+// snapInvalid is buntdb.ErrInvalid, with where.
+func snapInvalid(off int, what string) error {
+	return fmt.Errorf("%w: %s at byte %d", buntdb.ErrInvalid, what, off)
+}
+
+// snapOp is one set or del of the file by the offsets of its key and value (no pointers: the
+// garbage collector does not scan the index).
+type snapOp struct {
+	k, kl, v, vl uint32
+}
+
+const snapDel = math.MaxUint32 // vl of a del
+
+// minCommand is the shortest command ("*2\r\n$3\r\ndel\r\n$0\r\n\r\n"): len/minCommand
+// bounds the number of ops, so the index is allocated once. Only the part used is touched.
+const minCommand = 21
+
+// maxSnapshot bounds the file a snapshot indexes (32-bit offsets).
+const maxSnapshot = math.MaxUint32 - 1
+
+// readSnapshot indexes data, a buntdb file last modified at modTime; keys with a TTL are
+// judged against now as buntdb's loader judges them. The index points into data, which must
+// not change afterwards.
+func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
+	if len(data) > maxSnapshot {
+		return nil, fmt.Errorf("%w: a %d-byte file is too large to read in place", ErrNeedsWrite, len(data))
+	}
+	s := &snapshot{data: data}
+	ops := make([]snapOp, 0, len(data)/minCommand+1)
+	var exps map[uint32]int64 // by key offset
+	var parts [5]snapOp       // k, kl of each part
+	off := 0
+	for off < len(data) {
+		if data[off] == 0 {
+			off++
+			continue
+		}
+		start := off
+		n, next, err := respLen(data, off, '*')
+		if err != nil {
+			if errors.Is(err, errShort) {
+				s.torn = len(data) - start
+				break
+			}
+			return nil, err
+		}
+		off = next
+		np := 0
+		short := false
+		for i := 0; i < n; i++ {
+			ln, next, err := respLen(data, off, '$')
+			if err != nil {
+				if errors.Is(err, errShort) {
+					short = true
+					break
+				}
+				return nil, err
+			}
+			if ln > len(data)-next-2 {
+				short = true
+				break
+			}
+			if data[next+ln] != '\r' || data[next+ln+1] != '\n' {
+				return nil, snapInvalid(next+ln, "value not followed by CRLF")
+			}
+			if np < len(parts) {
+				parts[np] = snapOp{k: uint32(next), kl: uint32(ln)}
+			}
+			np++
+			off = next + ln + 2
+		}
+		if short {
+			s.torn = len(data) - start
+			break
+		}
+		if np == 0 {
+			continue
+		}
+		part := func(i int) string { return data[parts[i].k : parts[i].k+parts[i].kl] }
+		cmd := part(0)
+		switch {
+		case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "set"):
+			if np < 3 || np == 4 || np > 5 {
+				return nil, snapInvalid(start, "set with "+strconv.Itoa(np)+" parts")
+			}
+			op := snapOp{k: parts[1].k, kl: parts[1].kl, v: parts[2].k, vl: parts[2].kl}
+			if np == 5 {
+				arg := strings.ToLower(part(3))
+				if arg != "ex" && arg != "ae" {
+					return nil, snapInvalid(start, "set option "+strconv.Quote(part(3)))
+				}
+				ex, err := strconv.ParseInt(part(4), 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("%w: ttl at byte %d: %w", buntdb.ErrInvalid, start, err)
+				}
+				var exat time.Time
+				if arg == "ex" {
+					exat = modTime.Add(time.Duration(ex) * time.Second)
+				} else {
+					exat = time.Unix(ex, 0)
+				}
+				if exat.After(now) {
+					if exps == nil {
+						exps = make(map[uint32]int64)
+					}
+					exps[op.k] = exat.UnixNano()
+				} else {
+					op.vl = snapDel
+				}
+			}
+			ops = append(ops, op)
+		case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "del"):
+			if np != 2 {
+				return nil, snapInvalid(start, "del with "+strconv.Itoa(np)+" parts")
+			}
+			ops = append(ops, snapOp{k: parts[1].k, kl: parts[1].kl, vl: snapDel})
+		case strings.EqualFold(cmd, "flushdb"):
+			ops = ops[:0]
+		default:
+			return nil, snapInvalid(start, "command "+strconv.Quote(cmd))
+		}
+	}
+	s.index(ops)
+	for i := range s.ents {
+		if at, ok := exps[s.ents[i].k]; ok {
+			if s.exp == nil {
+				s.exp = make(map[string]int64)
+			}
+			s.exp[s.key(i)] = at
+		}
+	}
+	return s, nil
+}
+
+func (s *snapshot) key(i int) string {
+	e := &s.ents[i]
+	return s.data[e.k : e.k+e.kl]
+}
+
+func (s *snapshot) val(i int) string {
+	e := &s.ents[i]
+	return s.data[e.v : e.v+e.vl]
+}
+
+func (s *snapshot) opKey(o *snapOp) string { return s.data[o.k : o.k+o.kl] }
+
+// index orders ops by key and keeps each key's last op, if it is a set. A compacted file is in
+// key order with later writes appended: only the part after the sorted prefix is sorted, then
+// merged in.
+func (s *snapshot) index(ops []snapOp) {
+	p := 1
+	for p < len(ops) && s.opKey(&ops[p-1]) < s.opKey(&ops[p]) {
+		p++
+	}
+	p = min(p, len(ops))
+	head, tail := ops[:p], ops[p:]
+	// Ties by offset: file order, so the last op on a key is the last of its run.
+	slices.SortFunc(tail, func(a, b snapOp) int {
+		if c := strings.Compare(s.opKey(&a), s.opKey(&b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.k, b.k)
+	})
+	out := make([]snapOp, 0, len(ops))
+	i, j := 0, 0
+	for i < len(head) || j < len(tail) {
+		var o snapOp
+		switch {
+		case j == len(tail):
+			o = head[i]
+			i++
+		case i == len(head):
+			o = tail[j]
+			j++
+		default:
+			c := strings.Compare(s.opKey(&head[i]), s.opKey(&tail[j]))
+			if c < 0 {
+				o = head[i]
+				i++
+			} else {
+				if c == 0 {
+					i++ // the tail is later in the file
+				}
+				o = tail[j]
+				j++
+			}
+		}
+		if j < len(tail) && s.opKey(&tail[j]) == s.opKey(&o) {
+			continue // a later op on the key follows in the tail
+		}
+		if o.vl != snapDel {
+			out = append(out, o)
+		}
+	}
+	s.ents = out
+}
+
+var errShort = errors.New("command cut short")
+
+// respLen reads "<c><decimal>\r\n" at off and returns the number and the offset after it.
+func respLen(data string, off int, c byte) (int, int, error) {
+	nl := strings.IndexByte(data[off:], '\n')
+	if nl < 0 {
+		return 0, 0, errShort
+	}
+	line := data[off : off+nl+1]
+	if line[0] != c {
+		return 0, 0, snapInvalid(off, "want "+strconv.QuoteRune(rune(c)))
+	}
+	if len(line) < 4 || line[len(line)-2] != '\r' {
+		return 0, 0, snapInvalid(off, "bad length line")
+	}
+	n := 0
+	for i := 1; i < len(line)-2; i++ {
+		d := line[i]
+		if d < '0' || d > '9' {
+			return 0, 0, snapInvalid(off, "bad length")
+		}
+		n = n*10 + int(d-'0')
+		if n > len(data) {
+			return 0, 0, errShort // longer than the file: cut short, as buntdb's ReadFull finds
+		}
+	}
+	return n, off + nl + 1, nil
+}
+
+func (s *snapshot) live(i int) bool {
+	if len(s.exp) == 0 {
+		return true
+	}
+	at, ok := s.exp[s.key(i)]
+	return !ok || time.Now().UnixNano() < at
+}
+
+// lowerBound is the index of the first key ≥ k.
+func (s *snapshot) lowerBound(k string) int {
+	lo, hi := 0, len(s.ents)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.key(m) < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+func (s *snapshot) Get(key string, ignoreExpired ...bool) (string, error) {
+	i := s.lowerBound(key)
+	if i == len(s.ents) || s.key(i) != key || !(s.live(i) || len(ignoreExpired) > 0 && ignoreExpired[0]) {
+		return "", buntdb.ErrNotFound
+	}
+	return s.val(i), nil
+}
+
+func (s *snapshot) Set(string, string, *buntdb.SetOptions) (string, bool, error) {
+	return "", false, buntdb.ErrTxNotWritable
+}
+
+func (s *snapshot) Delete(string) (string, error) { return "", buntdb.ErrTxNotWritable }
+
+func (s *snapshot) ascendFrom(i int, lt string, fn func(k, v string) bool) error {
+	for ; i < len(s.ents); i++ {
+		k := s.key(i)
+		if lt != "" && k >= lt {
+			break
+		}
+		if s.live(i) && !fn(k, s.val(i)) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *snapshot) Ascend(index string, fn func(k, v string) bool) error {
+	if index != "" {
+		return buntdb.ErrNotFound // no indexes: the schema has none
+	}
+	return s.ascendFrom(0, "", fn)
+}
+
+func (s *snapshot) AscendRange(index, ge, lt string, fn func(k, v string) bool) error {
+	if index != "" {
+		return buntdb.ErrNotFound
+	}
+	if lt <= ge {
+		return nil
+	}
+	return s.ascendFrom(s.lowerBound(ge), lt, fn)
+}
+
+// AscendKeys matches pattern as buntdb does, scanning only the range of its literal prefix.
+func (s *snapshot) AscendKeys(pattern string, fn func(k, v string) bool) error {
+	if pattern == "" {
+		return nil
+	}
+	if pattern[0] == '*' {
+		if pattern == "*" {
+			return s.Ascend("", fn)
+		}
+		return s.Ascend("", func(k, v string) bool {
+			return !match.Match(k, pattern) || fn(k, v)
+		})
+	}
+	min, max := match.Allowable(pattern)
+	i := s.lowerBound(min)
+	for ; i < len(s.ents) && s.key(i) <= max; i++ {
+		if k := s.key(i); match.Match(k, pattern) && s.live(i) && !fn(k, s.val(i)) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *snapshot) DescendLessOrEqual(index, pivot string, fn func(k, v string) bool) error {
+	if index != "" {
+		return buntdb.ErrNotFound
+	}
+	i := s.lowerBound(pivot)
+	if i == len(s.ents) || s.key(i) != pivot {
+		i--
+	}
+	for ; i >= 0; i-- {
+		if s.live(i) && !fn(s.key(i), s.val(i)) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *snapshot) Len() (int, error) { return len(s.ents), nil }
