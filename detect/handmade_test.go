@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +331,50 @@ func TestRunRecoversPanicsAndIsIdempotent(t *testing.T) {
 		if res.Findings[0].Change != want {
 			t.Errorf("run %d: change %s; want %s", i, res.Findings[0].Change, want)
 		}
+	}
+}
+
+// rendezvous is a detector that finishes only once every other rendezvous of its group has
+// started: run one after another, the first would wait forever.
+type rendezvous struct {
+	name    string
+	started chan struct{} // closed by this detector when it starts
+	others  []chan struct{}
+}
+
+func (r rendezvous) Name() string { return r.name }
+func (r rendezvous) Run(ctx context.Context, _ *Env, w TimeRange) ([]Finding, error) {
+	close(r.started)
+	for _, o := range r.others {
+		select {
+		case <-o:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return []Finding{{Key: r.name + w.To.String(), Severity: SeverityLow, Title: r.name}}, nil
+}
+
+// TestRunDetectorsSideBySide: a run's detectors run concurrently, and the run reports them
+// in their order whatever order they end in.
+func TestRunDetectorsSideBySide(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: Run runs one detector at a time")
+	}
+	at := monday.AddDate(0, 0, 9)
+	env := handEnv(t, at, &logBuilder{})
+	a, b := make(chan struct{}), make(chan struct{})
+	env.Detectors = []Detector{
+		rendezvous{name: "first", started: a, others: []chan struct{}{b}},
+		rendezvous{name: "second", started: b, others: []chan struct{}{a}},
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, env, at, 24*time.Hour)
+	if err != nil {
+		t.Fatalf("Run = %v (%v); want both detectors to meet", err, res.Errors)
+	}
+	if !slices.Equal(res.Detectors, []string{"first", "second"}) || len(res.Findings) != 2 {
+		t.Errorf("detectors %v, %d findings; want first, second and one finding each", res.Detectors, len(res.Findings))
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/collector/stats"
@@ -51,10 +53,27 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 	}
 	w := TimeRange{From: at.Add(-window), To: at}
 	res := RunResult{Window: w}
+	// The detectors only read the statistics: they run side by side, as many at a time as
+	// there are CPUs, and their results are taken in their order.
+	type result struct {
+		fs  []Finding
+		err error
+	}
+	results := make([]result, len(dets))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, d := range dets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i].fs, results[i].err = runOne(ctx, env, d, w)
+		})
+	}
+	wg.Wait()
 	var found []Finding
-	for _, d := range dets {
+	for i, d := range dets {
 		res.Detectors = append(res.Detectors, d.Name())
-		fs, err := runOne(ctx, env, d, w)
+		fs, err := results[i].fs, results[i].err
 		if err != nil {
 			env.log().Warn("detector failed", "detector", d.Name(), "err", err)
 			res.Errors = append(res.Errors, DetectError{Detector: d.Name(), Err: err.Error()})
@@ -168,15 +187,19 @@ func foldTerms(fs []Finding) []Finding {
 
 // runStats is one Run's view of the statistics: the pairs, which two detectors read for the
 // same window (a scan of every pair record), are read once. The detectors only read what it
-// returns. Each Run has its own (runs may be concurrent; a Run's detectors are not).
+// returns. Each Run has its own; its detectors share it from their goroutines (the first to ask
+// reads the pairs, the others wait for them).
 type runStats struct {
 	Stats
+	mu         sync.Mutex
 	pairsSince time.Time
 	pairs      []stats.Pair
 	hasPairs   bool
 }
 
 func (r *runStats) Pairs(ctx context.Context, since time.Time) ([]stats.Pair, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.hasPairs && r.pairsSince.Equal(since) {
 		return r.pairs, nil
 	}
