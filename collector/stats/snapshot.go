@@ -63,9 +63,15 @@ type snapOp struct {
 
 const snapDel = math.MaxUint32 // vl of a del
 
-// minCommand is the shortest command ("*2\r\n$3\r\ndel\r\n$0\r\n\r\n"): len/minCommand
-// bounds the number of ops, so the index is allocated once. Only the part used is touched.
-const minCommand = 21
+// opGuess is the command size the index is first sized for (a host day's value is a few
+// hundred bytes); smaller commands grow it.
+const opGuess = 256
+
+// setHead and delHead are how buntdb writes a set without TTL and a del.
+const (
+	setHead = "*3\r\n$3\r\nset\r\n"
+	delHead = "*2\r\n$3\r\ndel\r\n"
+)
 
 // maxSnapshot bounds the file a snapshot indexes (32-bit offsets).
 const maxSnapshot = math.MaxUint32 - 1
@@ -78,7 +84,7 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 		return nil, fmt.Errorf("%w: a %d-byte file is too large to read in place", ErrNeedsWrite, len(data))
 	}
 	s := &snapshot{data: data}
-	ops := make([]snapOp, 0, len(data)/minCommand+1)
+	ops := make([]snapOp, 0, len(data)/opGuess+16)
 	var exps map[uint32]int64 // by key offset
 	var parts [5]snapOp       // k, kl of each part
 	off := 0
@@ -88,6 +94,15 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 			continue
 		}
 		start := off
+		// The commands buntdb writes, read without the general path's checks of the verb.
+		if fast := strings.HasPrefix(data[off:], setHead); fast || strings.HasPrefix(data[off:], delHead) {
+			op, next, ok := fastOp(data, off+len(setHead), fast)
+			if ok {
+				ops = append(ops, op)
+				off = next
+				continue
+			}
+		}
 		n, next, err := respLen(data, off, '*')
 		if err != nil {
 			if errors.Is(err, errShort) {
@@ -206,6 +221,16 @@ func (s *snapshot) index(ops []snapOp) {
 	}
 	p = min(p, len(ops))
 	head, tail := ops[:p], ops[p:]
+	if len(tail) == 0 { // in key order already: drop the dels in place
+		out := ops[:0]
+		for _, o := range ops {
+			if o.vl != snapDel {
+				out = append(out, o)
+			}
+		}
+		s.ents = out
+		return
+	}
 	// Ties by offset: file order, so the last op on a key is the last of its run.
 	slices.SortFunc(tail, func(a, b snapOp) int {
 		if c := strings.Compare(s.opKey(&a), s.opKey(&b)); c != 0 {
@@ -245,6 +270,29 @@ func (s *snapshot) index(ops []snapOp) {
 		}
 	}
 	s.ents = out
+}
+
+// fastOp reads the key (and, for a set, the value) of a set or del whose head ends at off.
+// Anything unusual (a torn or invalid part) is left to the general path: ok is false.
+func fastOp(data string, off int, set bool) (snapOp, int, bool) {
+	var op snapOp
+	for i := range 2 {
+		if i == 1 && !set {
+			op.vl = snapDel
+			break
+		}
+		ln, next, err := respLen(data, off, '$')
+		if err != nil || ln > len(data)-next-2 || data[next+ln] != '\r' || data[next+ln+1] != '\n' {
+			return op, 0, false
+		}
+		if i == 0 {
+			op.k, op.kl = uint32(next), uint32(ln)
+		} else {
+			op.v, op.vl = uint32(next), uint32(ln)
+		}
+		off = next + ln + 2
+	}
+	return op, off, true
 }
 
 var errShort = errors.New("command cut short")
