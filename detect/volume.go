@@ -29,17 +29,43 @@ const (
 	persistM      = 3
 )
 
+// hourSeries is a series of hourly values known from first to at (exclusive); hours without a
+// value are 0.
 type hourSeries struct {
 	first  time.Time
-	at     time.Time // exclusive end of known data
-	values map[int64]float64
+	at     time.Time
+	values []float64 // by hour from first
+}
+
+func newHourSeries(first, at time.Time) *hourSeries {
+	n := max(0, int(at.Sub(first).Hours())+1)
+	return &hourSeries{first: first, at: at, values: make([]float64, n)}
+}
+
+// set records v for the hour starting at start (an hour boundary from first).
+func (h *hourSeries) set(start time.Time, v float64) {
+	if i, ok := h.index(start); ok {
+		h.values[i] = v
+	}
+}
+
+func (h *hourSeries) index(start time.Time) (int, bool) {
+	d := start.Unix() - h.first.Unix()
+	if d < 0 || d%3600 != 0 || d/3600 >= int64(len(h.values)) {
+		return 0, false
+	}
+	return int(d / 3600), true
 }
 
 func (h *hourSeries) get(start time.Time) (float64, bool) {
 	if start.Before(h.first) || !start.Before(h.at) {
 		return 0, false
 	}
-	return h.values[start.Unix()], true
+	i, ok := h.index(start)
+	if !ok {
+		return 0, true
+	}
+	return h.values[i], true
 }
 
 // spike is the judgement of one series over the window.
@@ -126,16 +152,17 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		}
 		// Cheap gate: a host whose recent bytes cannot pass min_excess is not judged.
 		var recent float64
-		s := &hourSeries{first: bs[0].Start, at: at, values: make(map[int64]float64, len(bs))}
 		for _, b := range bs {
-			v := float64(b.Bytes())
-			s.values[b.Start.Unix()] = v
 			if !b.Start.Before(judgeFrom) {
-				recent += v
+				recent += float64(b.Bytes())
 			}
 		}
 		if recent < bcfg.MinExcess {
 			continue
+		}
+		s := newHourSeries(bs[0].Start, at)
+		for _, b := range bs {
+			s.set(b.Start, float64(b.Bytes()))
 		}
 		sp, ok := judge(s, w, bcfg, pers)
 		if !ok {
@@ -156,9 +183,9 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		return nil, fmt.Errorf("site series: %w", err)
 	}
 	if len(site) > 0 && w.From.Sub(site[0].Start) >= minHist {
-		s := &hourSeries{first: site[0].Start, at: at, values: make(map[int64]float64, len(site))}
+		s := newHourSeries(site[0].Start, at)
 		for _, b := range site {
-			s.values[b.Start.Unix()] = float64(b.Bytes)
+			s.set(b.Start, float64(b.Bytes))
 		}
 		if sp, ok := judge(s, w, bcfg, pers); ok && !d.scheduled(cfg, sp) {
 			// The hosts behind the spike: bytes in the fired hours.

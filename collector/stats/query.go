@@ -729,26 +729,34 @@ func (s *Store) VPNSources(ctx context.Context, user string) ([]VPNSource, error
 func (s *Store) Pairs(ctx context.Context, since time.Time) ([]Pair, error) {
 	var out []Pair
 	var parts [8]string
-	err := s.scanPrefix(ctx, pfxPair+string(sep), func(key, val string) bool {
-		f := splitKey(key, parts[:0]) // pair|client|server|proto|port|fam
-		if len(f) != 6 {
+	var client addrCache // keys come sorted by client
+	p := pfxPair + string(sep)
+	err := s.view(ctx, func(tx kvTx) error {
+		// Tens of thousands of pairs: count them first, so the result is allocated once.
+		n := 0
+		_ = tx.AscendRange("", p, prefixEnd(p), func(string, string) bool { n++; return true })
+		out = make([]Pair, 0, n)
+		return tx.AscendRange("", p, prefixEnd(p), func(key, val string) bool {
+			f := splitKey(key, parts[:0]) // pair|client|server|proto|port|fam
+			if len(f) != 6 {
+				return true
+			}
+			first, last, c := parseSpan(val, 2)
+			if last.Before(since) {
+				return true
+			}
+			proto, port := parseProtoPort(f[3], f[4])
+			fam := ciscolog.FamilyUnknown
+			switch f[5] {
+			case "asa":
+				fam = ciscolog.FamilyASA
+			case "ios":
+				fam = ciscolog.FamilyIOS
+			}
+			out = append(out, Pair{Client: client.parse(f[1]), Server: parseAddr(f[2]), Proto: proto, Port: port, Family: fam,
+				First: first, Last: last, Permitted: c[0], Denied: c[1]})
 			return true
-		}
-		first, last, c := parseSpan(val, 2)
-		if last.Before(since) {
-			return true
-		}
-		proto, port := parseProtoPort(f[3], f[4])
-		fam := ciscolog.FamilyUnknown
-		switch f[5] {
-		case "asa":
-			fam = ciscolog.FamilyASA
-		case "ios":
-			fam = ciscolog.FamilyIOS
-		}
-		out = append(out, Pair{Client: parseAddr(f[1]), Server: parseAddr(f[2]), Proto: proto, Port: port, Family: fam,
-			First: first, Last: last, Permitted: c[0], Denied: c[1]})
-		return true
+		})
 	})
 	return out, err
 }
