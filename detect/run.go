@@ -62,7 +62,8 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 	results := make([]result, len(dets))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
-	for i, d := range dets {
+	for _, i := range heaviestFirst(dets) {
+		d := dets[i]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -133,6 +134,23 @@ func Run(ctx context.Context, env *Env, at time.Time, window time.Duration) (Run
 		return res, fmt.Errorf("%d of %d: %w", len(res.Errors), len(dets), ErrDetectors)
 	}
 	return res, nil
+}
+
+// heavy are the detectors that read the most (weeks of every host's hours, a day of every
+// host's peers): started first, they do not leave one CPU busy at the end of a run.
+var heavy = map[string]bool{DetectorVolumeSpike: true, DetectorUnusualPorts: true}
+
+// heaviestFirst returns the indexes of dets, the heavy ones first, the rest in order.
+func heaviestFirst(dets []Detector) []int {
+	order := make([]int, 0, len(dets))
+	for pass := range 2 {
+		for i, d := range dets {
+			if heavy[d.Name()] == (pass == 0) {
+				order = append(order, i)
+			}
+		}
+	}
+	return order
 }
 
 // runOne runs d, turning a panic into an error so one broken detector cannot stop the rest.

@@ -429,14 +429,27 @@ func (s *Store) PeerPorts(ctx context.Context, host netip.Addr, w Window, r Reso
 		out = append(out, *p)
 	}
 	slices.SortFunc(out, func(a, b PeerPortCount) int {
-		return cmp.Or(comparePeers(a.PeerCount, b.PeerCount), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
+		if c := comparePeers(a.PeerCount, b.PeerCount); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
 	})
 	return out, err
 }
 
+// comparePeers orders most bytes first, then most connections, then by address; it compares
+// only as far as it must (a day's peer ports are tens of thousands of entries to sort).
 func comparePeers(a, b PeerCount) int {
-	return cmp.Or(cmp.Compare(b.Bytes(), a.Bytes()), cmp.Compare(b.ConnsInitiated+b.ConnsAccepted, a.ConnsInitiated+a.ConnsAccepted),
-		a.Host.Compare(b.Host), a.Peer.Compare(b.Peer))
+	if c := cmp.Compare(b.Bytes(), a.Bytes()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.ConnsInitiated+b.ConnsAccepted, a.ConnsInitiated+a.ConnsAccepted); c != 0 {
+		return c
+	}
+	if c := a.Host.Compare(b.Host); c != 0 {
+		return c
+	}
+	return a.Peer.Compare(b.Peer)
 }
 
 // Peers returns the external peers of host (of every internal host when host is the zero
