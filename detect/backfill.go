@@ -21,7 +21,7 @@ type SeriesCache struct {
 
 	mu       sync.Mutex
 	from, to time.Time // the hourly range held, [from, to)
-	hosts    map[netip.Addr][]stats.HostBucket
+	hosts    map[netip.Addr][]stats.HourBytes
 }
 
 // NewSeriesCache wraps s.
@@ -29,23 +29,23 @@ func NewSeriesCache(s Stats) *SeriesCache { return &SeriesCache{Stats: s} }
 
 func wholeHour(t time.Time) bool { return !t.IsZero() && t.Unix()%3600 == 0 }
 
-// AllHostSeries answers hourly windows on whole hours from the cache, reading only what lies
-// past the hours held; a window that starts before them (or after their end) replaces them.
-// The result is the store's for the same window; its slices must not be appended to.
-func (c *SeriesCache) AllHostSeries(ctx context.Context, w stats.Window, r stats.Resolution) (map[netip.Addr][]stats.HostBucket, error) {
-	if r != stats.Hourly || !wholeHour(w.From) || !wholeHour(w.To) || !w.From.Before(w.To) {
-		return c.Stats.AllHostSeries(ctx, w, r)
+// AllHostBytes answers windows on whole hours from the cache, reading only what lies past the
+// hours held; a window that starts before them (or after their end) replaces them. The
+// result is the store's for the same window; its slices must not be appended to.
+func (c *SeriesCache) AllHostBytes(ctx context.Context, w stats.Window) (map[netip.Addr][]stats.HourBytes, error) {
+	if !wholeHour(w.From) || !wholeHour(w.To) || !w.From.Before(w.To) {
+		return c.Stats.AllHostBytes(ctx, w)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hosts == nil || w.From.Before(c.from) || !w.From.Before(c.to) {
-		all, err := c.Stats.AllHostSeries(ctx, w, r)
+		all, err := c.Stats.AllHostBytes(ctx, w)
 		if err != nil {
 			return nil, err
 		}
 		c.hosts, c.from, c.to = all, w.From, w.To
 	} else if w.To.After(c.to) {
-		add, err := c.Stats.AllHostSeries(ctx, stats.Window{From: c.to, To: w.To}, r)
+		add, err := c.Stats.AllHostBytes(ctx, stats.Window{From: c.to, To: w.To})
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +57,7 @@ func (c *SeriesCache) AllHostSeries(ctx context.Context, w stats.Window, r stats
 	// Let go of the hours before the window: the next day's window starts later still.
 	if w.From.After(c.from) {
 		for h, bs := range c.hosts {
-			i := sort.Search(len(bs), func(i int) bool { return !bs[i].Start.Before(w.From) })
+			i := sort.Search(len(bs), func(i int) bool { return !bs[i].Start().Before(w.From) })
 			if i == len(bs) {
 				delete(c.hosts, h)
 				continue
@@ -66,9 +66,9 @@ func (c *SeriesCache) AllHostSeries(ctx context.Context, w stats.Window, r stats
 		}
 		c.from = w.From
 	}
-	out := make(map[netip.Addr][]stats.HostBucket, len(c.hosts))
+	out := make(map[netip.Addr][]stats.HourBytes, len(c.hosts))
 	for h, bs := range c.hosts {
-		j := sort.Search(len(bs), func(i int) bool { return !bs[i].Start.Before(w.To) })
+		j := sort.Search(len(bs), func(i int) bool { return !bs[i].Start().Before(w.To) })
 		if j > 0 {
 			out[h] = bs[:j:j]
 		}

@@ -25,11 +25,11 @@ func TestSeriesCacheMatchesTheStore(t *testing.T) {
 		{From: end.Add(-25 * 24 * time.Hour), To: end.Add(-24 * 24 * time.Hour)},          // before what is held
 		{From: end.Add(-3 * 24 * time.Hour), To: end.Add(-2 * 24 * time.Hour)},            // after it
 	} {
-		want, err := f.st.AllHostSeries(ctx, w, stats.Hourly)
+		want, err := f.st.AllHostBytes(ctx, w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.AllHostSeries(ctx, w, stats.Hourly)
+		got, err := c.AllHostBytes(ctx, w)
 		if err != nil {
 			t.Fatal(err)
 		}

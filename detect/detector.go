@@ -28,7 +28,7 @@ type Detector interface {
 // Stats is the part of the statistics store the detectors read. *stats.Store satisfies it.
 type Stats interface {
 	Terms(ctx context.Context, field stats.Field, w stats.Window, r stats.Resolution) (stats.TermCounts, error)
-	AllHostSeries(ctx context.Context, w stats.Window, r stats.Resolution) (map[netip.Addr][]stats.HostBucket, error)
+	AllHostBytes(ctx context.Context, w stats.Window) (map[netip.Addr][]stats.HourBytes, error)
 	HostSeries(ctx context.Context, host netip.Addr, w stats.Window, r stats.Resolution) ([]stats.HostBucket, error)
 	SiteSeries(ctx context.Context, w stats.Window, r stats.Resolution) ([]stats.SiteBucket, error)
 	Peers(ctx context.Context, host netip.Addr, w stats.Window, r stats.Resolution) ([]stats.PeerCount, error)

@@ -131,7 +131,7 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		at = at.Add(time.Hour)
 	}
 	fetch := stats.Window{From: w.From.Add(-time.Duration(volumeWeeks*7*24+persistWindow) * time.Hour), To: at}
-	all, err := env.Stats.AllHostSeries(ctx, fetch, stats.Hourly)
+	all, err := env.Stats.AllHostBytes(ctx, fetch)
 	if err != nil {
 		return nil, fmt.Errorf("host series: %w", err)
 	}
@@ -144,7 +144,7 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 	slices.SortFunc(hosts, netip.Addr.Compare)
 	for _, h := range hosts {
 		bs := all[h]
-		if len(bs) == 0 || w.From.Sub(bs[0].Start) < minHist {
+		if len(bs) == 0 || w.From.Sub(bs[0].Start()) < minHist {
 			continue
 		}
 		if _, own := cfg.DeviceAddress(h); own {
@@ -153,16 +153,16 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 		// Cheap gate: a host whose recent bytes cannot pass min_excess is not judged.
 		var recent float64
 		for _, b := range bs {
-			if !b.Start.Before(judgeFrom) {
-				recent += float64(b.Bytes())
+			if !b.Start().Before(judgeFrom) {
+				recent += float64(b.Bytes)
 			}
 		}
 		if recent < bcfg.MinExcess {
 			continue
 		}
-		s := newHourSeries(bs[0].Start, at)
+		s := newHourSeries(bs[0].Start(), at)
 		for _, b := range bs {
-			s.set(b.Start, float64(b.Bytes()))
+			s.set(b.Start(), float64(b.Bytes))
 		}
 		sp, ok := judge(s, w, bcfg, pers)
 		if !ok {
@@ -192,8 +192,8 @@ func (d VolumeDetector) Run(ctx context.Context, env *Env, w TimeRange) ([]Findi
 			contrib := make(map[string]float64)
 			for h, bs := range all {
 				for _, b := range bs {
-					if !b.Start.Before(sp.first) && b.Start.Before(sp.last) {
-						contrib[h.String()] += float64(b.Bytes())
+					if !b.Start().Before(sp.first) && b.Start().Before(sp.last) {
+						contrib[h.String()] += float64(b.Bytes)
 					}
 				}
 			}

@@ -328,36 +328,80 @@ func (s *Store) HostSeries(ctx context.Context, host netip.Addr, w Window, r Res
 
 // AllHostSeries returns every internal host's buckets in w, oldest first per host.
 func (s *Store) AllHostSeries(ctx context.Context, w Window, r Resolution) (map[netip.Addr][]HostBucket, error) {
-	out := make(map[netip.Addr][]HostBucket)
-	// Keys come sorted by host, so a host's buckets are a run: the runs are cut from chunks
-	// of seriesChunk buckets (a slice per host grown from nothing allocated twice as much).
-	var cur netip.Addr
-	var chunk []HostBucket
-	start := 0
-	finish := func() {
-		if len(chunk) == start {
-			return
+	var runs hostRuns[HostBucket]
+	err := s.hostSeries(ctx, netip.Addr{}, w, r, runs.add)
+	return runs.done(), err
+}
+
+// HourBytes is one hour of a host's traffic: the bytes of its connections, both roles.
+type HourBytes struct {
+	Hour  int32 // unix seconds / 3600
+	Bytes uint64
+}
+
+// Start is when the hour begins.
+func (h HourBytes) Start() time.Time { return time.Unix(int64(h.Hour)*3600, 0).UTC() }
+
+// AllHostBytes returns every internal host's bytes per hour in w, oldest first per host: the
+// hours AllHostSeries(w, Hourly) returns, with only their bytes (a volume baseline reads weeks
+// of every host's hours; a HostBucket is 72 bytes, an HourBytes 16).
+func (s *Store) AllHostBytes(ctx context.Context, w Window) (map[netip.Addr][]HourBytes, error) {
+	var runs hostRuns[HourBytes]
+	err := s.scanHostDaysWith(ctx, hostCodec, netip.Addr{}, w, Hourly, decodeCounters, func(h netip.Addr, b int64, sl *hostSlot) {
+		if sl.c == ([nfHost]uint64{}) {
+			return // as hostSeries
 		}
-		run := chunk[start:len(chunk):len(chunk)]
-		if prev, ok := out[cur]; ok { // not a run after all: keep both
-			run = append(prev[:len(prev):len(prev)], run...)
-		}
-		out[cur] = run
-	}
-	err := s.hostSeries(ctx, netip.Addr{}, w, r, func(h netip.Addr, b HostBucket) {
-		if h != cur {
-			finish()
-			cur, start = h, len(chunk)
-		}
-		if len(chunk) == cap(chunk) { // the run so far moves to a new chunk
-			n := make([]HostBucket, len(chunk)-start, max(seriesChunk, 2*(len(chunk)-start)))
-			copy(n, chunk[start:])
-			chunk, start = n, 0
-		}
-		chunk = append(chunk, b)
+		var c HostCounters
+		c.set(sl.c[:])
+		runs.add(h, HourBytes{Hour: int32(b), Bytes: c.Bytes()})
 	})
-	finish()
-	return out, err
+	return runs.done(), err
+}
+
+// hostRuns collects values that come sorted by host into a slice per host. Keys come sorted
+// by host, so a host's values are a run: the runs are cut from chunks of seriesChunk values (a
+// slice per host grown from nothing allocated twice as much).
+type hostRuns[T any] struct {
+	out   map[netip.Addr][]T
+	cur   netip.Addr
+	chunk []T
+	start int
+}
+
+func (r *hostRuns[T]) add(h netip.Addr, v T) {
+	if r.out == nil {
+		r.out = make(map[netip.Addr][]T)
+	}
+	if h != r.cur {
+		r.finish()
+		r.cur, r.start = h, len(r.chunk)
+	}
+	if len(r.chunk) == cap(r.chunk) { // the run so far moves to a new chunk
+		n := make([]T, len(r.chunk)-r.start, max(seriesChunk, 2*(len(r.chunk)-r.start)))
+		copy(n, r.chunk[r.start:])
+		r.chunk, r.start = n, 0
+	}
+	r.chunk = append(r.chunk, v)
+}
+
+func (r *hostRuns[T]) finish() {
+	if len(r.chunk) == r.start {
+		return
+	}
+	run := r.chunk[r.start:len(r.chunk):len(r.chunk)]
+	if prev, ok := r.out[r.cur]; ok { // not a run after all: keep both
+		run = append(prev[:len(prev):len(prev)], run...)
+	}
+	r.out[r.cur] = run
+}
+
+// done returns the runs (an empty map when there were none).
+func (r *hostRuns[T]) done() map[netip.Addr][]T {
+	r.finish()
+	if r.out == nil {
+		r.out = make(map[netip.Addr][]T)
+	}
+	return r.out
 }
 
 const seriesChunk = 4096

@@ -417,3 +417,46 @@ func TestParsedLines(t *testing.T) {
 		t.Errorf("user.source terms = %+v, %v; want alice and netadmin", terms, err)
 	}
 }
+
+// AllHostBytes is AllHostSeries(Hourly) cut to each bucket's hour and bytes, over several days,
+// with hours that have events but no bytes and windows that cut days.
+func TestAllHostBytesIsAllHostSeriesBytes(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir(), t0.Add(72*time.Hour))
+	defer st.Close()
+	a := NewAggregator(siteCls{}, AggOptions{})
+	for d := range 3 {
+		for _, ev := range scenario() {
+			ev.Time = ev.Time.Add(time.Duration(d*24+d) * time.Hour)
+			a.Add(&ev)
+		}
+	}
+	flush(t, a, st)
+	for _, w := range []Window{{}, {From: t0.Add(20 * time.Hour), To: t0.Add(50 * time.Hour)}, {From: t0.Add(time.Hour)}} {
+		series, err := st.AllHostSeries(ctx, w, Hourly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[netip.Addr][]HourBytes{}
+		for h, bs := range series {
+			for _, b := range bs {
+				want[h] = append(want[h], HourBytes{Hour: int32(b.Start.Unix() / 3600), Bytes: b.Bytes()})
+			}
+		}
+		got, err := st.AllHostBytes(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 && w.From.IsZero() {
+			t.Fatal("no host series: the scenario wrote nothing")
+		}
+		if d := cmp.Diff(want, got, addrEq); d != "" {
+			t.Errorf("window %v: AllHostBytes differs from AllHostSeries (-series +bytes):\n%s", w, d)
+		}
+		for _, bs := range got {
+			if bs[0].Start() != time.Unix(int64(bs[0].Hour)*3600, 0).UTC() {
+				t.Errorf("Start of hour %d = %v", bs[0].Hour, bs[0].Start())
+			}
+		}
+	}
+}
