@@ -117,12 +117,24 @@ func (a *app) withReadStore(cmd *cobra.Command, fn func(ctx context.Context, cfg
 	return a.withStoreOpen(cmd, a.args, a.stdout, openReadOnly, fn)
 }
 
-func openReadOnly(ctx context.Context, dir string, opts stats.Options) (*stats.Store, error) {
-	st, err := stats.OpenReadOnly(ctx, dir, opts)
-	if errors.Is(err, stats.ErrNeedsWrite) {
-		return stats.Open(ctx, dir, opts)
+// withAppendStore is withStore for a command that reads statistics and writes records only
+// (detect): the store is mapped and its record transactions appended to the file
+// (stats.OpenAppend), or opened read-write when the file must be changed first.
+func (a *app) withAppendStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	return a.withStoreOpen(cmd, a.args, a.stdout, orOpen(stats.OpenAppend), fn)
+}
+
+var openReadOnly = orOpen(stats.OpenReadOnly)
+
+// orOpen falls back to stats.Open when open says the file needs a read-write open.
+func orOpen(open func(context.Context, string, stats.Options) (*stats.Store, error)) func(context.Context, string, stats.Options) (*stats.Store, error) {
+	return func(ctx context.Context, dir string, opts stats.Options) (*stats.Store, error) {
+		st, err := open(ctx, dir, opts)
+		if errors.Is(err, stats.ErrNeedsWrite) {
+			return stats.Open(ctx, dir, opts)
+		}
+		return st, err
 	}
-	return st, err
 }
 
 func (a *app) withStoreOpen(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer,

@@ -19,6 +19,33 @@ var ErrReadOnly = errors.New("database is open read-only")
 // can be read: an older schema, which Open migrates. Open it read-write instead.
 var ErrNeedsWrite = errors.New("database must be opened read-write")
 
+// OpenAppend is OpenReadOnly with record transactions: Update (and PutRecord, DeleteRecord,
+// AppendLog) commit by appending their sets and deletes to the file, one write and an fsync
+// per transaction, in buntdb's own format, so that the next Open reads them as buntdb's; the
+// store's reads see them at once. Statistics writes (Batch.Write, Prune, Shrink, Backup)
+// still fail with ErrReadOnly. A file that ends in a torn write gives ErrNeedsWrite (an
+// append after it would be lost): Open truncates it.
+//
+// It is for one-shot commands that read a day of a long history and store what they found
+// (detect): they pay for the day, not for loading the file.
+func OpenAppend(ctx context.Context, dir string, opts Options) (*Store, error) {
+	st, err := OpenReadOnly(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if st.snap.torn > 0 {
+		st.Close()
+		return nil, fmt.Errorf("%w: %s ends in a torn write", ErrNeedsWrite, st.path)
+	}
+	f, err := os.OpenFile(st.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open %s for appending: %w", st.path, err)
+	}
+	st.appendF = f
+	return st, nil
+}
+
 // OpenReadOnly locks dir as Open does and opens dir/firebreak.db for reading only: the file is
 // mapped and indexed (snapshot.go) instead of loaded into buntdb, so that a one-shot command
 // reading a day of a long history does not pay for copying all of it. Queries, View and the
@@ -112,7 +139,7 @@ func openSnapshot(dir string, opts Options) (*Store, error) {
 		opts.Logger.Warn("database ends in a torn write; reading what precedes it (the next read-write open truncates it)",
 			"path", path, "bytes", snap.torn)
 	}
-	st := &Store{snap: snap, dir: dir, path: path, opts: opts, log: opts.Logger, flushSeq: seq}
+	st := &Store{snap: snap, ov: &layer{under: snap}, dir: dir, path: path, opts: opts, log: opts.Logger, flushSeq: seq}
 	st.held.m = make(map[string]*heldDay)
 	st.m.Path = path
 	opts.Logger.Debug("stats store open read-only", "path", path, "keys", len(snap.ents))
@@ -127,10 +154,54 @@ func (s *Store) writable() error {
 	return nil
 }
 
-// viewTx runs fn over the file: a buntdb read transaction, or the snapshot.
+// viewTx runs fn over the file: a buntdb read transaction, or the snapshot with what has
+// been appended since.
 func (s *Store) viewTx(fn func(tx kvTx) error) error {
-	if s.snap != nil {
-		return fn(s.snap)
+	if s.ov != nil {
+		s.ovMu.RLock()
+		defer s.ovMu.RUnlock()
+		return fn(s.ov)
 	}
 	return s.db.View(func(tx *buntdb.Tx) error { return fn(tx) })
+}
+
+// appendTx runs fn in a transaction over the layer and appends its writes to the file. A
+// failed append is cut off the file again where possible; after one that is not, every
+// later transaction fails.
+func (s *Store) appendTx(fn func(tx kvTx) error) error {
+	if s.appendF == nil {
+		return fmt.Errorf("%s: %w", s.path, ErrReadOnly)
+	}
+	s.ovMu.Lock()
+	defer s.ovMu.Unlock()
+	if s.appendErr != nil {
+		return s.appendErr
+	}
+	tx := newLayerTx(s.ov)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if len(tx.cmds) == 0 {
+		return nil
+	}
+	fi, err := s.appendF.Stat()
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", s.path, err)
+	}
+	if _, err := s.appendF.Write(tx.cmds); err != nil {
+		if terr := s.appendF.Truncate(fi.Size()); terr != nil {
+			s.appendErr = fmt.Errorf("append to %s: %w; and the partial write could not be cut off: %w", s.path, err, terr)
+			return s.appendErr
+		}
+		return fmt.Errorf("append to %s: %w", s.path, err)
+	}
+	if err := s.appendF.Sync(); err != nil {
+		// The kernel may have dropped the pages: what the file holds is unknown.
+		s.appendErr = fmt.Errorf("sync %s: %w", s.path, err)
+		return s.appendErr
+	}
+	for _, e := range tx.ents {
+		s.ov.put(e)
+	}
+	return nil
 }

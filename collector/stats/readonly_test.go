@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -261,4 +262,158 @@ func TestOpenReadOnlyRefuses(t *testing.T) {
 			t.Error("the read-only open truncated the torn tail; the next read-write open does that")
 		}
 	})
+}
+
+// recordOps is a sequence of record transactions: puts with and without a TTL, a delete,
+// log appends (several in one transaction), a transaction that fails, and reads of its own
+// writes.
+func recordOps(t *testing.T, st *Store) []LogRecord {
+	t.Helper()
+	ctx := context.Background()
+	var hooked []LogRecord
+	st.OnLog(func(r LogRecord) { hooked = append(hooked, r) })
+	for i := range 4 {
+		if err := st.PutRecord(ctx, "proposal", fmt.Sprint("p", i), map[string]int{"i": i}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutRecord(ctx, "proposal", "ttl", "soon", 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := st.DeleteRecord(ctx, "finding", "b"); err != nil || !found {
+		t.Fatalf("DeleteRecord(finding, b) = %v, %v; want found", found, err)
+	}
+	if found, err := st.DeleteRecord(ctx, "finding", "nope"); err != nil || found {
+		t.Fatalf("DeleteRecord(finding, nope) = %v, %v; want not found", found, err)
+	}
+	err := st.Update(ctx, func(tx *RecordTx) error {
+		for i := range 3 {
+			if _, err := tx.AppendLog("audit", map[string]int{"batch": i}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put("finding", "a", struct{ N int }{10}, 0); err != nil {
+			return err
+		}
+		var got struct{ N int }
+		if ok, err := tx.Get("finding", "a", &got); err != nil || !ok || got.N != 10 {
+			t.Errorf("Get in the transaction = %v %v %v; want its own write", ok, err, got)
+		}
+		n := 0
+		_ = tx.List("proposal", func(string, []byte) error { n++; return nil })
+		if n != 5 {
+			t.Errorf("List(proposal) in the transaction = %d records; want 5", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = st.Update(ctx, func(tx *RecordTx) error {
+		_ = tx.Put("finding", "a", struct{ N int }{99}, 0)
+		_, _ = tx.AppendLog("audit", "lost")
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing Update = %v", err)
+	}
+	return hooked
+}
+
+// dumpFile lists key=value and whether each key has a TTL, as buntdb reads the file.
+func dumpFile(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := buntdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out []string
+	_ = db.View(func(tx *buntdb.Tx) error {
+		return tx.Ascend("", func(k, v string) bool {
+			d, _ := tx.TTL(k)
+			ttl := ""
+			if d > 0 {
+				ttl = fmt.Sprintf(" ttl %.0fh", d.Hours())
+			}
+			out = append(out, k+"="+v+ttl)
+			return true
+		})
+	})
+	return out
+}
+
+// TestOpenAppendWritesWhatOpenWrites: the same record transactions on two copies of a store,
+// one opened with Open and one with OpenAppend, leave files that buntdb reads the same; the
+// appending store reads its own writes, fires the log hooks and keeps the audit chain.
+func TestOpenAppendWritesWhatOpenWrites(t *testing.T) {
+	ctx := context.Background()
+	rwDir, apDir := t.TempDir(), t.TempDir()
+	filledStore(t, rwDir)
+	filledStore(t, apDir)
+
+	rw := openStore(t, rwDir, t0.Add(2*time.Hour))
+	rwHooks := recordOps(t, rw)
+	rwReads := readAll(t, rw)
+	if err := rw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ap, err := OpenAppend(ctx, apDir, Options{Now: fixedNow(t0.Add(2 * time.Hour)), Command: "append"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apHooks := recordOps(t, ap)
+	apReads := readAll(t, ap)
+	if d := cmp.Diff(rwReads, apReads, addrEq); d != "" {
+		t.Errorf("reads after the writes differ (-Open +OpenAppend):\n%s", d)
+	}
+	if d := cmp.Diff(rwHooks, apHooks); d != "" || len(apHooks) != 3 {
+		t.Errorf("log hooks differ (-Open +OpenAppend), want 3:\n%s", d)
+	}
+	if lc := apReads["VerifyLog"].(LogCheck); lc.Entries != 6 || lc.Break != nil {
+		t.Errorf("VerifyLog = %+v; want 6 entries, intact", lc)
+	}
+	if _, err := ap.Prune(ctx); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Prune on an appending store = %v; want ErrReadOnly", err)
+	}
+	if err := ap.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, got := dumpFile(t, filepath.Join(rwDir, DBFile)), dumpFile(t, filepath.Join(apDir, DBFile))
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("files differ as buntdb reads them (-Open +OpenAppend):\n%s", d)
+	}
+	// And Open goes on from the appended file: its chain, its records.
+	st := openStore(t, apDir, t0.Add(2*time.Hour))
+	defer st.Close()
+	if _, err := st.AppendLog(ctx, "audit", "after"); err != nil {
+		t.Fatal(err)
+	}
+	if lc, err := st.VerifyLog(ctx, "audit"); err != nil || lc.Entries != 7 || lc.Break != nil {
+		t.Errorf("VerifyLog after reopening = %+v, %v; want 7 entries, intact", lc, err)
+	}
+}
+
+// A torn last write must be truncated before anything is appended after it.
+func TestOpenAppendRefusesATornFile(t *testing.T) {
+	dir := t.TempDir()
+	filledStore(t, dir)
+	f, err := os.OpenFile(filepath.Join(dir, DBFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("*3\r\n$3\r\nset\r\n$1\r\nx")
+	f.Close()
+	if _, err := OpenAppend(context.Background(), dir, Options{}); !errors.Is(err, ErrNeedsWrite) {
+		t.Fatalf("OpenAppend = %v; want ErrNeedsWrite", err)
+	}
+	st := openStore(t, dir, t0) // the lock was released; Open truncates the tail
+	st.Close()
+	ap, err := OpenAppend(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatalf("OpenAppend after Open truncated the tail = %v", err)
+	}
+	ap.Close()
 }

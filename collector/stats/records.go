@@ -221,14 +221,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx *RecordTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.writable(); err != nil {
-		return err
-	}
 	rt := &RecordTx{writable: true}
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		rt.tx, rt.appended = tx, rt.appended[:0]
-		return fn(rt)
-	})
+	var err error
+	if s.snap != nil {
+		err = s.appendTx(func(tx kvTx) error {
+			rt.tx = tx
+			return fn(rt)
+		})
+	} else {
+		err = s.db.Update(func(tx *buntdb.Tx) error {
+			rt.tx, rt.appended = tx, rt.appended[:0]
+			return fn(rt)
+		})
+	}
 	if err == nil {
 		for _, r := range rt.appended {
 			for _, h := range s.logHooks {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tidwall/buntdb"
-	"github.com/tidwall/match"
 )
 
 // A snapshot is a read-only image of a buntdb file for OpenReadOnly: the file is mapped, not
@@ -32,8 +31,6 @@ type kvTx interface {
 	Delete(key string) (string, error)
 	Ascend(index string, iterator func(key, value string) bool) error
 	AscendRange(index, greaterOrEqual, lessThan string, iterator func(key, value string) bool) error
-	AscendKeys(pattern string, iterator func(key, value string) bool) error
-	DescendLessOrEqual(index, pivot string, iterator func(key, value string) bool) error
 	Len() (int, error)
 }
 
@@ -388,45 +385,6 @@ func (s *snapshot) AscendRange(index, ge, lt string, fn func(k, v string) bool) 
 		return nil
 	}
 	return s.ascendFrom(s.lowerBound(ge), lt, fn)
-}
-
-// AscendKeys matches pattern as buntdb does, scanning only the range of its literal prefix.
-func (s *snapshot) AscendKeys(pattern string, fn func(k, v string) bool) error {
-	if pattern == "" {
-		return nil
-	}
-	if pattern[0] == '*' {
-		if pattern == "*" {
-			return s.Ascend("", fn)
-		}
-		return s.Ascend("", func(k, v string) bool {
-			return !match.Match(k, pattern) || fn(k, v)
-		})
-	}
-	min, max := match.Allowable(pattern)
-	i := s.lowerBound(min)
-	for ; i < len(s.ents) && s.key(i) <= max; i++ {
-		if k := s.key(i); match.Match(k, pattern) && s.live(i) && !fn(k, s.val(i)) {
-			break
-		}
-	}
-	return nil
-}
-
-func (s *snapshot) DescendLessOrEqual(index, pivot string, fn func(k, v string) bool) error {
-	if index != "" {
-		return buntdb.ErrNotFound
-	}
-	i := s.lowerBound(pivot)
-	if i == len(s.ents) || s.key(i) != pivot {
-		i--
-	}
-	for ; i >= 0; i-- {
-		if s.live(i) && !fn(s.key(i), s.val(i)) {
-			break
-		}
-	}
-	return nil
 }
 
 func (s *snapshot) Len() (int, error) { return len(s.ents), nil }

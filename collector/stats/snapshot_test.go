@@ -26,8 +26,8 @@ func dumpTx(tx kvTx) []string {
 }
 
 // loadBoth reads the file at path with buntdb (on a copy: buntdb truncates a torn tail) and
-// as a snapshot, and fails the test unless they agree, key for key and on every query the
-// store's code uses.
+// as a snapshot, and fails the test unless they agree, key for key and on every read the
+// store's code makes of a snapshot (Get, AscendRange, Len).
 func loadBoth(t *testing.T, path string, keys []string, rng *rand.Rand) *snapshot {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -72,19 +72,6 @@ func loadBoth(t *testing.T, path string, keys []string, rng *rand.Rand) *snapsho
 			_ = snap.AscendRange("", lo, hi, func(k, _ string) bool { got = append(got, k); return true })
 			if !slices.Equal(want, got) {
 				t.Fatalf("AscendRange(%q, %q) = %q; buntdb %q", lo, hi, got, want)
-			}
-			want, got = nil, nil
-			_ = tx.DescendLessOrEqual("", lo, func(k, _ string) bool { want = append(want, k); return len(want) < 3 })
-			_ = snap.DescendLessOrEqual("", lo, func(k, _ string) bool { got = append(got, k); return len(got) < 3 })
-			if !slices.Equal(want, got) {
-				t.Fatalf("DescendLessOrEqual(%q) = %q; buntdb %q", lo, got, want)
-			}
-			pat := lo[:rng.IntN(len(lo)+1)] + "*"
-			want, got = nil, nil
-			_ = tx.AscendKeys(pat, func(k, _ string) bool { want = append(want, k); return true })
-			_ = snap.AscendKeys(pat, func(k, _ string) bool { got = append(got, k); return true })
-			if !slices.Equal(want, got) {
-				t.Fatalf("AscendKeys(%q) = %q; buntdb %q", pat, got, want)
 			}
 		}
 		wn, _ := tx.Len()
@@ -322,5 +309,118 @@ func BenchmarkReadSnapshot(b *testing.B) {
 		if err != nil || len(snap.ents) == 0 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLayerMatchesBuntdb applies the same random sets and deletes, in several transactions, to
+// a buntdb file and to a layer over a snapshot of it; the layer answers as buntdb does, and
+// its commands appended to the file make buntdb read what the layer shows.
+func TestLayerMatchesBuntdb(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 99))
+			dir := t.TempDir()
+			path := filepath.Join(dir, "t.db")
+			db, err := buntdb.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for i := range 40 {
+				keys = append(keys, fmt.Sprintf("k|%02d", i))
+			}
+			_ = db.Update(func(tx *buntdb.Tx) error {
+				for _, k := range keys[:30] {
+					_, _, _ = tx.Set(k, "base "+k, nil)
+				}
+				return nil
+			})
+			db.Close()
+			data, _ := os.ReadFile(path)
+			snap, err := readSnapshot(string(data), time.Now(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ov := &layer{under: snap}
+			var appended []byte
+			db, err = buntdb.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for round := range 5 {
+				ltx := newLayerTx(ov)
+				err := db.Update(func(tx *buntdb.Tx) error {
+					for range 15 {
+						k := keys[rng.IntN(len(keys))]
+						if rng.IntN(3) == 0 {
+							_, werr := tx.Delete(k)
+							_, gerr := ltx.Delete(k)
+							if !errors.Is(gerr, werr) && gerr != werr {
+								t.Fatalf("Delete(%q) = %v; buntdb %v", k, gerr, werr)
+							}
+							continue
+						}
+						v := fmt.Sprintf("r%d %s", round, k)
+						_, wrep, _ := tx.Set(k, v, nil)
+						_, grep, _ := ltx.Set(k, v, nil)
+						if wrep != grep {
+							t.Fatalf("Set(%q) replaced = %v; buntdb %v", k, grep, wrep)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range ltx.ents {
+					ov.put(e)
+				}
+				appended = append(appended, ltx.cmds...)
+				_ = db.View(func(tx *buntdb.Tx) error {
+					if d := cmp.Diff(dumpTx(tx), dumpTx(ov)); d != "" {
+						t.Fatalf("round %d: contents differ (-buntdb +layer):\n%s", round, d)
+					}
+					for range 20 {
+						lo, hi := keys[rng.IntN(len(keys))], keys[rng.IntN(len(keys))]+"~"
+						var want, got []string
+						_ = tx.AscendRange("", lo, hi, func(k, v string) bool { want = append(want, k+v); return len(want) < 7 })
+						_ = ov.AscendRange("", lo, hi, func(k, v string) bool { got = append(got, k+v); return len(got) < 7 })
+						if !slices.Equal(want, got) {
+							t.Fatalf("AscendRange(%q, %q) = %q; buntdb %q", lo, hi, got, want)
+						}
+					}
+					for _, k := range keys {
+						wv, werr := tx.Get(k)
+						gv, gerr := ov.Get(k)
+						if wv != gv || (werr == nil) != (gerr == nil) {
+							t.Fatalf("Get(%q) = %q, %v; buntdb %q, %v", k, gv, gerr, wv, werr)
+						}
+					}
+					wn, _ := tx.Len()
+					gn, _ := ov.Len()
+					if wn != gn {
+						t.Fatalf("Len = %d; buntdb %d", gn, wn)
+					}
+					return nil
+				})
+			}
+			// The original file with the layer's commands appended reads as the layer.
+			cp := filepath.Join(dir, "appended.db")
+			if err := os.WriteFile(cp, append(data, appended...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db2, err := buntdb.Open(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db2.Close()
+			_ = db2.View(func(tx *buntdb.Tx) error {
+				if d := cmp.Diff(dumpTx(ov), dumpTx(tx)); d != "" {
+					t.Errorf("appended file differs (-layer +buntdb):\n%s", d)
+				}
+				return nil
+			})
+		})
 	}
 }

@@ -117,6 +117,12 @@ func (o *Options) defaults() {
 type Store struct {
 	db      *buntdb.DB // nil when opened read-only
 	snap    *snapshot  // the file, when opened read-only (readonly.go)
+	// ov is what has been appended over snap (nil with db); appendF is the file to append to
+	// (OpenAppend). ovMu guards ov and appendErr: readers share it, a transaction holds it.
+	ov        *layer
+	appendF   *os.File
+	ovMu      sync.RWMutex
+	appendErr error
 	lock    *flock.Flock
 	dirLock *os.File // the kernel lock on the data folder, held until Close
 	dir     string
@@ -363,8 +369,15 @@ func release(lk *flock.Flock) {
 // the store's: flush it before Close.
 func (s *Store) Close() error {
 	if s.snap != nil {
+		var err error
+		if s.appendF != nil {
+			err = s.appendF.Close()
+		}
 		release(s.lock)
 		s.dirLock.Close()
+		if err != nil {
+			return fmt.Errorf("close %s: %w", s.path, err)
+		}
 		return nil
 	}
 	herr := s.writeOutHeld()
