@@ -115,20 +115,20 @@ func (o *Options) defaults() {
 // Store is the single owner of the data dir's buntdb file. All methods are safe for concurrent
 // use; buntdb serialises writers and lets readers run in parallel with a stable view.
 type Store struct {
-	db      *buntdb.DB // nil when opened read-only
-	snap    *snapshot  // the file, when opened read-only (readonly.go)
+	db   *buntdb.DB // nil when opened read-only
+	snap *snapshot  // the file, when opened read-only (readonly.go)
 	// ov is what has been appended over snap (nil with db); appendF is the file to append to
 	// (OpenAppend). ovMu guards ov and appendErr: readers share it, a transaction holds it.
 	ov        *layer
 	appendF   *os.File
 	ovMu      sync.RWMutex
 	appendErr error
-	lock    *flock.Flock
-	dirLock *os.File // the kernel lock on the data folder, held until Close
-	dir     string
-	path    string
-	opts    Options
-	log     *slog.Logger
+	lock      *flock.Flock
+	dirLock   *os.File // the kernel lock on the data folder, held until Close
+	dir       string
+	path      string
+	opts      Options
+	log       *slog.Logger
 
 	mu        sync.Mutex
 	m         Metrics
