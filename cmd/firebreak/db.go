@@ -123,7 +123,7 @@ database file itself: restore it with db restore.`,
 				if err != nil {
 					return err
 				}
-				err = a.withStore(cmd, func(ctx context.Context, _ *policies.Config, st *stats.Store) error {
+				err = a.withWriteStore(cmd, func(ctx context.Context, _ *policies.Config, st *stats.Store) error {
 					return st.Backup(ctx, out)
 				})
 				return errors.Join(err, closeOut())
@@ -147,7 +147,7 @@ database file itself: restore it with db restore.`,
 					break
 				}
 			}
-			err = a.withStoreOr(cmd, fwd, tmp, func(ctx context.Context, _ *policies.Config, st *stats.Store) error {
+			err = a.withWriteStoreOr(cmd, fwd, tmp, func(ctx context.Context, _ *policies.Config, st *stats.Store) error {
 				return st.Backup(ctx, tmp)
 			})
 			if err != nil {

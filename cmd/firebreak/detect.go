@@ -45,7 +45,7 @@ day, so a day costs the same whatever the history.`,
   firebreak detect --window 6h --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			withStore := a.withAppendStore
+			withStore := a.withStore
 			if noStore {
 				withStore = a.withReadStore
 			}

@@ -100,28 +100,30 @@ func (e errForwarded) Error() string { return fmt.Sprintf("exit status %d", e.co
 // withStore runs fn with the statistics store: the daemon's when running inside it, else one
 // opened (and locked) for this command. When the daemon holds the lock, the whole command line
 // is forwarded to it instead, so every command works the same whether or not it runs.
+//
+// The store is mapped, not loaded, and record transactions are appended to its file
+// (stats.OpenAppend): a command that reads a day of a long history pays for the day. It is
+// opened read-write when the file must be changed first (an older schema, a torn last write).
+// Statistics cannot be written through it: ingest and db backup use withWriteStore.
 func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
-	return a.withStoreOr(cmd, a.args, a.stdout, fn)
+	return a.withStoreOpen(cmd, a.args, a.stdout, orOpen(stats.OpenAppend), fn)
 }
 
-// withStoreOr is withStore with the command line to forward and where its standard output
-// goes when the daemon runs it (a command that streams data back, such as db backup).
-func (a *app) withStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+// withWriteStore is withStore with the store loaded into buntdb (stats.Open), for commands
+// that write statistics or snapshot the database.
+func (a *app) withWriteStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
+	return a.withWriteStoreOr(cmd, a.args, a.stdout, fn)
+}
+
+// withWriteStoreOr is withWriteStore with the command line to forward and where its standard
+// output goes when the daemon runs it (a command that streams data back, such as db backup).
+func (a *app) withWriteStoreOr(cmd *cobra.Command, fwdArgs []string, fwdOut io.Writer, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
 	return a.withStoreOpen(cmd, fwdArgs, fwdOut, stats.Open, fn)
 }
 
-// withReadStore is withStore for a command that only reads: the store is opened read-only
-// (mapped, not loaded: a day of a long history costs a day's reading), or read-write when the
-// file must be migrated first.
+// withReadStore is withStore for a command that only reads (stats.OpenReadOnly).
 func (a *app) withReadStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
 	return a.withStoreOpen(cmd, a.args, a.stdout, openReadOnly, fn)
-}
-
-// withAppendStore is withStore for a command that reads statistics and writes records only
-// (detect): the store is mapped and its record transactions appended to the file
-// (stats.OpenAppend), or opened read-write when the file must be changed first.
-func (a *app) withAppendStore(cmd *cobra.Command, fn func(ctx context.Context, cfg *policies.Config, st *stats.Store) error) error {
-	return a.withStoreOpen(cmd, a.args, a.stdout, orOpen(stats.OpenAppend), fn)
 }
 
 var openReadOnly = orOpen(stats.OpenReadOnly)

@@ -49,7 +49,7 @@ A progress bar (lines/s, bytes, ETA) is shown when standard error is a terminal.
 				}
 				files[i] = a.path(f)
 			}
-			return a.withStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
+			return a.withWriteStore(cmd, func(ctx context.Context, cfg *policies.Config, st *stats.Store) error {
 				if a.daemon == nil {
 					defer setIngestMemoryLimit(memMiB)()
 				}
