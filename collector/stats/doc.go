@@ -8,7 +8,16 @@
 // *LockedError naming the owner; the CLI either prints it or talks to the daemon's local API.
 // buntdb has no cross-process locking of its own, so nothing else may open the file. buntdb
 // syncs once per second (EverySecond) and compacts its append-only file automatically
-// (AutoShrink); Close syncs, closes and unlocks. A file damaged other than by a partial last
+// (AutoShrink); Close syncs, closes and unlocks.
+//
+// OpenReadOnly and OpenAppend take the same locks and map the file instead of loading it
+// (snapshot.go reads buntdb's format in place; a sorted index of offsets points into the
+// mapping): a one-shot command that reads a day of a long history pays for the day, not for
+// copying the whole file to the heap. OpenAppend also commits record transactions, by
+// appending their sets and deletes in buntdb's own format (layer.go), one write and an fsync
+// each, so that the next Open reads them as buntdb's. Neither writes statistics (Batch.Write,
+// Prune, Shrink and Backup fail with ErrReadOnly), and both refuse what would need the file
+// changed first (an older schema, and for OpenAppend a torn last write) with ErrNeedsWrite. A file damaged other than by a partial last
 // write fails Open with ErrCorrupt naming the file. A partial last write (crash, kill -9) is
 // truncated by buntdb on open; since buntdb writes a transaction as one write() without a
 // commit marker, the complete commands of a torn flush survive: after a crash each key of the
