@@ -284,3 +284,13 @@ func scanAOF(br *bufio.Reader, r *CheckReport) error {
 		}
 	}
 }
+
+// behindRecord is the error for a file whose flush marker (seq, at) is behind the last-flush
+// record beside it, or nil.
+func behindRecord(path string, rec lastFlush, hasRec bool, seq uint64, at time.Time, fileBytes int64) *BehindError {
+	if !hasRec || seq >= rec.Flush {
+		return nil
+	}
+	return &BehindError{Path: path, DBFlush: seq, DBAt: at, RecordFlush: rec.Flush, RecordAt: rec.At,
+		RecordBytes: rec.DBBytes, FileBytes: fileBytes}
+}

@@ -115,9 +115,7 @@ func openSnapshot(dir string, opts Options) (*Store, error) {
 	if v, err := snap.Get(flushKey); err == nil {
 		seq, seqAt = parseFlushMarker(v)
 	}
-	if hasRec && seq < rec.Flush {
-		be := &BehindError{Path: path, DBFlush: seq, DBAt: seqAt, RecordFlush: rec.Flush, RecordAt: rec.At,
-			RecordBytes: rec.DBBytes, FileBytes: fileBytes}
+	if be := behindRecord(path, rec, hasRec, seq, seqAt, fileBytes); be != nil {
 		if opts.AcceptBehind {
 			return nil, fmt.Errorf("%w to accept a loss: %w", ErrNeedsWrite, be)
 		}

@@ -258,9 +258,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		}
 		return nil
 	})
-	if hasRec && seq < rec.Flush {
-		be := &BehindError{Path: path, DBFlush: seq, DBAt: seqAt, RecordFlush: rec.Flush, RecordAt: rec.At,
-			RecordBytes: rec.DBBytes, FileBytes: fileBytes}
+	if be := behindRecord(path, rec, hasRec, seq, seqAt, fileBytes); be != nil {
 		if !opts.AcceptBehind {
 			_ = db.Close()
 			unlock()
