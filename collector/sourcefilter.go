@@ -102,9 +102,7 @@ func kernelDrops(c syscall.Conn) (uint32, error) {
 	var serr error
 	err = rc.Control(func(fd uintptr) {
 		n := uint32(unsafe.Sizeof(info))
-		_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.SOL_SOCKET, soMeminfo,
-			uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&n)), 0)
-		if e != 0 {
+		if e := getsockopt(fd, syscall.SOL_SOCKET, soMeminfo, unsafe.Pointer(&info[0]), &n); e != 0 {
 			serr = e
 		} else if n/4 <= skMeminfoDrops {
 			serr = errors.New("SO_MEMINFO without a drop count")

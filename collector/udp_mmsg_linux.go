@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // detachUDP takes c's socket out of the Go runtime's poller and returns it as a blocking file
@@ -72,14 +74,7 @@ type mmsgReader struct {
 	read   func(fd uintptr) // recvmmsg without waiting; bound once: a method value per call would allocate
 	wait   func(fd uintptr) // poll(2) for input for up to waitMs
 	waitMs int
-	pfd    [1]pollFd
-}
-
-// pollFd is struct pollfd.
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
+	pfd    [1]unix.PollFd
 }
 
 // mmsghdr is struct mmsghdr: a msghdr and the datagram's length.
@@ -118,11 +113,12 @@ func newBatchReader(c syscall.Conn, bufs [][]byte) (batchReader, error) {
 			return
 		}
 	}
-	r.pfd[0].events = 0x1 // POLLIN
+	r.pfd[0].Events = unix.POLLIN
 	r.wait = func(fd uintptr) {
-		r.pfd[0].fd = int32(fd)
-		// Blocking: the goroutine's thread waits in the kernel, the runtime runs others.
-		_, _, _ = syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&r.pfd[0])), 1, uintptr(r.waitMs))
+		r.pfd[0].Fd = int32(fd)
+		// Blocking: the goroutine's thread waits in the kernel, the runtime runs others
+		// (x/sys uses ppoll where the architecture has no poll).
+		_, _ = unix.Poll(r.pfd[:], r.waitMs)
 	}
 	return r, nil
 }

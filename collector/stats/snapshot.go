@@ -71,13 +71,13 @@ const (
 )
 
 // maxSnapshot bounds the file a snapshot indexes (32-bit offsets).
-const maxSnapshot = math.MaxUint32 - 1
+const maxSnapshot int64 = math.MaxUint32 - 1
 
 // readSnapshot indexes data, a buntdb file last modified at modTime; keys with a TTL are
 // judged against now as buntdb's loader judges them. The index points into data, which must
 // not change afterwards.
 func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
-	if len(data) > maxSnapshot {
+	if int64(len(data)) > maxSnapshot {
 		return nil, fmt.Errorf("%w: a %d-byte file is too large to read in place", ErrNeedsWrite, len(data))
 	}
 	s := &snapshot{data: data}
