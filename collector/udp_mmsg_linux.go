@@ -75,6 +75,7 @@ type mmsgReader struct {
 	wait   func(fd uintptr) // poll(2) for input for up to waitMs
 	waitMs int
 	pfd    [1]unix.PollFd
+	waitTs unix.Timespec // ppoll's timeout, a field so that a wait does not allocate
 }
 
 // mmsghdr is struct mmsghdr: a msghdr and the datagram's length.
@@ -116,9 +117,10 @@ func newBatchReader(c syscall.Conn, bufs [][]byte) (batchReader, error) {
 	r.pfd[0].Events = unix.POLLIN
 	r.wait = func(fd uintptr) {
 		r.pfd[0].Fd = int32(fd)
-		// Blocking: the goroutine's thread waits in the kernel, the runtime runs others
-		// (x/sys uses ppoll where the architecture has no poll).
-		_, _ = unix.Poll(r.pfd[:], r.waitMs)
+		// Blocking: the goroutine's thread waits in the kernel, the runtime runs others.
+		// ppoll: every architecture has it (arm64 has no poll).
+		r.waitTs = unix.NsecToTimespec(int64(r.waitMs) * 1e6)
+		_, _ = unix.Ppoll(r.pfd[:], &r.waitTs, nil)
 	}
 	return r, nil
 }
