@@ -101,7 +101,8 @@ func openSnapshot(dir string, opts Options) (*Store, error) {
 		fileBytes = fi.Size()
 		data, err := mapFile(f, fi.Size())
 		if err != nil {
-			return nil, err
+			// Not mapped (a 32-bit address space, a kernel refusing): buntdb can still load it.
+			return nil, fmt.Errorf("%w: %w", ErrNeedsWrite, err)
 		}
 		if snap, err = readSnapshot(data, fi.ModTime(), time.Now()); err != nil {
 			if errors.Is(err, buntdb.ErrInvalid) {
