@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,13 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 	}
 	s := &snapshot{data: data}
 	ops := make([]snapOp, 0, len(data)/opGuess+16)
+	sorted := 0 // ops[:sorted] are in strictly increasing key order
+	add := func(op snapOp) {
+		if sorted == len(ops) && (sorted == 0 || s.opKey(&ops[sorted-1]) < s.opKey(&op)) {
+			sorted++
+		}
+		ops = append(ops, op)
+	}
 	var exps map[uint32]int64 // by key offset
 	var parts [5]snapOp       // k, kl of each part
 	off := 0
@@ -95,7 +103,7 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 		if fast := strings.HasPrefix(data[off:], setHead); fast || strings.HasPrefix(data[off:], delHead) {
 			op, next, ok := fastOp(data, off+len(setHead), fast)
 			if ok {
-				ops = append(ops, op)
+				add(op)
 				off = next
 				continue
 			}
@@ -172,19 +180,19 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 					op.vl = snapDel
 				}
 			}
-			ops = append(ops, op)
+			add(op)
 		case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "del"):
 			if np != 2 {
 				return nil, snapInvalid(start, "del with "+strconv.Itoa(np)+" parts")
 			}
-			ops = append(ops, snapOp{k: parts[1].k, kl: parts[1].kl, vl: snapDel})
+			add(snapOp{k: parts[1].k, kl: parts[1].kl, vl: snapDel})
 		case strings.EqualFold(cmd, "flushdb"):
-			ops = ops[:0]
+			ops, sorted = ops[:0], 0
 		default:
 			return nil, snapInvalid(start, "command "+strconv.Quote(cmd))
 		}
 	}
-	s.index(ops)
+	s.index(ops, sorted)
 	for i := range s.ents {
 		if at, ok := exps[s.ents[i].k]; ok {
 			if s.exp == nil {
@@ -208,16 +216,12 @@ func (s *snapshot) val(i int) string {
 
 func (s *snapshot) opKey(o *snapOp) string { return s.data[o.k : o.k+o.kl] }
 
-// index orders ops by key and keeps each key's last op, if it is a set. A compacted file is in
-// key order with later writes appended: only the part after the sorted prefix is sorted, then
-// merged in.
-func (s *snapshot) index(ops []snapOp) {
-	p := 1
-	for p < len(ops) && s.opKey(&ops[p-1]) < s.opKey(&ops[p]) {
-		p++
-	}
-	p = min(p, len(ops))
-	head, tail := ops[:p], ops[p:]
+// index orders ops by key and keeps each key's last op, if it is a set. ops[:sorted] is in
+// strictly increasing key order (a compacted file is, with later writes appended): only the
+// rest is sorted, then merged in, each of its keys found in the sorted part by galloping, so
+// that a short tail costs a few comparisons, not one per key.
+func (s *snapshot) index(ops []snapOp, sorted int) {
+	head, tail := ops[:sorted], ops[sorted:]
 	if len(tail) == 0 { // in key order already: drop the dels in place
 		out := ops[:0]
 		for _, o := range ops {
@@ -236,37 +240,40 @@ func (s *snapshot) index(ops []snapOp) {
 		return cmp.Compare(a.k, b.k)
 	})
 	out := make([]snapOp, 0, len(ops))
-	i, j := 0, 0
-	for i < len(head) || j < len(tail) {
-		var o snapOp
-		switch {
-		case j == len(tail):
-			o = head[i]
-			i++
-		case i == len(head):
-			o = tail[j]
-			j++
-		default:
-			c := strings.Compare(s.opKey(&head[i]), s.opKey(&tail[j]))
-			if c < 0 {
-				o = head[i]
-				i++
-			} else {
-				if c == 0 {
-					i++ // the tail is later in the file
-				}
-				o = tail[j]
-				j++
+	keep := func(os []snapOp) {
+		for _, o := range os {
+			if o.vl != snapDel {
+				out = append(out, o)
 			}
 		}
-		if j < len(tail) && s.opKey(&tail[j]) == s.opKey(&o) {
-			continue // a later op on the key follows in the tail
-		}
-		if o.vl != snapDel {
-			out = append(out, o)
-		}
 	}
+	lo := 0
+	for j := range tail {
+		t := &tail[j]
+		tk := s.opKey(t)
+		if j+1 < len(tail) && s.opKey(&tail[j+1]) == tk {
+			continue // a later op on the key follows
+		}
+		pos := s.gallop(head, lo, tk)
+		keep(head[lo:pos])
+		lo = pos
+		if lo < len(head) && s.opKey(&head[lo]) == tk {
+			lo++ // replaced by the later op
+		}
+		keep(tail[j : j+1])
+	}
+	keep(head[lo:])
 	s.ents = out
+}
+
+// gallop returns the index of the first op of head[lo:] whose key is not below k.
+func (s *snapshot) gallop(head []snapOp, lo int, k string) int {
+	bound := 1
+	for lo+bound <= len(head) && s.opKey(&head[lo+bound-1]) < k {
+		bound *= 2
+	}
+	start, end := lo+bound/2, min(lo+bound, len(head))
+	return start + sort.Search(end-start, func(i int) bool { return s.opKey(&head[start+i]) >= k })
 }
 
 // fastOp reads the key (and, for a set, the value) of a set or del whose head ends at off.
