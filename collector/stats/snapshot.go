@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,6 +75,10 @@ const (
 // maxSnapshot bounds the file a snapshot indexes (32-bit offsets).
 const maxSnapshot int64 = math.MaxUint32 - 1
 
+// snapSplitMin is the file size from which readSnapshot parses the two halves of the file at
+// once (touching the mapped pages is most of its cost).
+var snapSplitMin = 4 << 20
+
 // readSnapshot indexes data, a buntdb file last modified at modTime; keys with a TTL are
 // judged against now as buntdb's loader judges them. The index points into data, which must
 // not change afterwards.
@@ -82,18 +87,115 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 		return nil, fmt.Errorf("%w: a %d-byte file is too large to read in place", ErrNeedsWrite, len(data))
 	}
 	s := &snapshot{data: data}
-	ops := make([]snapOp, 0, len(data)/opGuess+16)
-	sorted := 0 // ops[:sorted] are in strictly increasing key order
-	add := func(op snapOp) {
-		if sorted == len(ops) && (sorted == 0 || s.opKey(&ops[sorted-1]) < s.opKey(&op)) {
-			sorted++
+	p := newSnapParse(data, len(data), modTime, now)
+	p.stop = -1
+	if len(data) >= snapSplitMin && runtime.GOMAXPROCS(0) > 1 {
+		// Guess a command start near the middle; a second goroutine parses from there while
+		// this one parses up to it. The guess holds if this parse stops exactly there.
+		if mid := commandNear(data, len(data)/2); mid > 0 {
+			q := newSnapParse(data, len(data)-mid, modTime, now)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				q.run(mid, len(data))
+			}()
+			p.run(0, mid)
+			<-done
+			if p.err == nil && p.torn == 0 && p.stop == mid {
+				p.join(q)
+			}
 		}
-		ops = append(ops, op)
 	}
-	var exps map[uint32]int64 // by key offset
-	var parts [5]snapOp       // k, kl of each part
-	off := 0
-	for off < len(data) {
+	if p.stop < 0 {
+		p.run(0, len(data))
+	} else if p.err == nil && p.stop < len(data) && p.torn == 0 {
+		p.run(p.stop, len(data)) // the guess was inside a value: go on alone
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	s.torn = p.torn
+	s.index(p.ops, p.sorted)
+	for i := range s.ents {
+		if at, ok := p.exps[s.ents[i].k]; ok {
+			if s.exp == nil {
+				s.exp = make(map[string]int64)
+			}
+			s.exp[s.key(i)] = at
+		}
+	}
+	return s, nil
+}
+
+// commandNear returns the first offset at or after from where a set or del as buntdb writes
+// them starts after a line end, within a MB, or -1.
+func commandNear(data string, from int) int {
+	end := min(len(data), from+1<<20)
+	for i := from; i < end; {
+		j := strings.Index(data[i:end], "\n*")
+		if j < 0 {
+			return -1
+		}
+		c := i + j + 1
+		if strings.HasPrefix(data[c:], setHead) || strings.HasPrefix(data[c:], delHead) {
+			return c
+		}
+		i = c
+	}
+	return -1
+}
+
+// snapParse is the parse of a stretch of a file: the ops of the commands that start in it.
+type snapParse struct {
+	data         string
+	modTime, now time.Time
+	ops          []snapOp
+	sorted       int              // ops[:sorted] are in strictly increasing key order
+	exps         map[uint32]int64 // expiry of the TTL'd sets, by key offset
+	flushed      bool             // a flushdb: whatever came before the stretch is gone
+	torn         int              // bytes of a command cut short at the end of the file
+	stop         int              // the offset the parse stopped at
+	err          error
+}
+
+func newSnapParse(data string, size int, modTime, now time.Time) *snapParse {
+	return &snapParse{data: data, modTime: modTime, now: now, ops: make([]snapOp, 0, size/opGuess+16)}
+}
+
+func (p *snapParse) add(op snapOp) {
+	if p.sorted == len(p.ops) && (p.sorted == 0 || p.key(&p.ops[p.sorted-1]) < p.key(&op)) {
+		p.sorted++
+	}
+	p.ops = append(p.ops, op)
+}
+
+func (p *snapParse) key(o *snapOp) string { return p.data[o.k : o.k+o.kl] }
+
+// join appends q, the parse of the stretch that follows p's.
+func (p *snapParse) join(q *snapParse) {
+	p.err, p.torn, p.stop = q.err, q.torn, q.stop
+	if q.flushed {
+		p.ops, p.sorted, p.exps = q.ops, q.sorted, q.exps
+		return
+	}
+	if p.sorted == len(p.ops) && (len(p.ops) == 0 || len(q.ops) == 0 || p.key(&p.ops[len(p.ops)-1]) < p.key(&q.ops[0])) {
+		p.sorted += q.sorted
+	}
+	p.ops = append(p.ops, q.ops...)
+	for k, v := range q.exps {
+		if p.exps == nil {
+			p.exps = make(map[uint32]int64)
+		}
+		p.exps[k] = v
+	}
+}
+
+// run parses the commands that start in [off, end); the last may end past end.
+func (p *snapParse) run(off, end int) {
+	data := p.data
+	var parts [5]snapOp // k, kl of each part
+	defer func() { p.stop = off }()
+	for off < end {
 		if data[off] == 0 {
 			off++
 			continue
@@ -103,7 +205,7 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 		if fast := strings.HasPrefix(data[off:], setHead); fast || strings.HasPrefix(data[off:], delHead) {
 			op, next, ok := fastOp(data, off+len(setHead), fast)
 			if ok {
-				add(op)
+				p.add(op)
 				off = next
 				continue
 			}
@@ -111,10 +213,11 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 		n, next, err := respLen(data, off, '*')
 		if err != nil {
 			if errors.Is(err, errShort) {
-				s.torn = len(data) - start
-				break
+				p.torn, off = len(data)-start, len(data)
+				return
 			}
-			return nil, err
+			p.err = err
+			return
 		}
 		off = next
 		np := 0
@@ -126,14 +229,16 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 					short = true
 					break
 				}
-				return nil, err
+				p.err = err
+				return
 			}
 			if ln > len(data)-next-2 {
 				short = true
 				break
 			}
 			if data[next+ln] != '\r' || data[next+ln+1] != '\n' {
-				return nil, snapInvalid(next+ln, "value not followed by CRLF")
+				p.err = snapInvalid(next+ln, "value not followed by CRLF")
+				return
 			}
 			if np < len(parts) {
 				parts[np] = snapOp{k: uint32(next), kl: uint32(ln)}
@@ -142,66 +247,64 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 			off = next + ln + 2
 		}
 		if short {
-			s.torn = len(data) - start
-			break
+			p.torn, off = len(data)-start, len(data)
+			return
 		}
 		if np == 0 {
 			continue
 		}
-		part := func(i int) string { return data[parts[i].k : parts[i].k+parts[i].kl] }
-		cmd := part(0)
-		switch {
-		case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "set"):
-			if np < 3 || np == 4 || np > 5 {
-				return nil, snapInvalid(start, "set with "+strconv.Itoa(np)+" parts")
-			}
-			op := snapOp{k: parts[1].k, kl: parts[1].kl, v: parts[2].k, vl: parts[2].kl}
-			if np == 5 {
-				arg := strings.ToLower(part(3))
-				if arg != "ex" && arg != "ae" {
-					return nil, snapInvalid(start, "set option "+strconv.Quote(part(3)))
-				}
-				ex, err := strconv.ParseInt(part(4), 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("%w: ttl at byte %d: %w", buntdb.ErrInvalid, start, err)
-				}
-				var exat time.Time
-				if arg == "ex" {
-					exat = modTime.Add(time.Duration(ex) * time.Second)
-				} else {
-					exat = time.Unix(ex, 0)
-				}
-				if exat.After(now) {
-					if exps == nil {
-						exps = make(map[uint32]int64)
-					}
-					exps[op.k] = exat.UnixNano()
-				} else {
-					op.vl = snapDel
-				}
-			}
-			add(op)
-		case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "del"):
-			if np != 2 {
-				return nil, snapInvalid(start, "del with "+strconv.Itoa(np)+" parts")
-			}
-			add(snapOp{k: parts[1].k, kl: parts[1].kl, vl: snapDel})
-		case strings.EqualFold(cmd, "flushdb"):
-			ops, sorted = ops[:0], 0
-		default:
-			return nil, snapInvalid(start, "command "+strconv.Quote(cmd))
+		if p.err = p.command(start, parts[:min(np, len(parts))], np); p.err != nil {
+			return
 		}
 	}
-	s.index(ops, sorted)
-	for i := range s.ents {
-		if at, ok := exps[s.ents[i].k]; ok {
-			if s.exp == nil {
-				s.exp = make(map[string]int64)
-			}
-			s.exp[s.key(i)] = at
+}
+
+// command applies one command of np parts (the first five in parts) that starts at start.
+func (p *snapParse) command(start int, parts []snapOp, np int) error {
+	part := func(i int) string { return p.key(&parts[i]) }
+	cmd := part(0)
+	switch {
+	case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "set"):
+		if np < 3 || np == 4 || np > 5 {
+			return snapInvalid(start, "set with "+strconv.Itoa(np)+" parts")
 		}
+		op := snapOp{k: parts[1].k, kl: parts[1].kl, v: parts[2].k, vl: parts[2].kl}
+		if np == 5 {
+			arg := strings.ToLower(part(3))
+			if arg != "ex" && arg != "ae" {
+				return snapInvalid(start, "set option "+strconv.Quote(part(3)))
+			}
+			ex, err := strconv.ParseInt(part(4), 10, 64)
+			if err != nil {
+				return fmt.Errorf("%w: ttl at byte %d: %w", buntdb.ErrInvalid, start, err)
+			}
+			var exat time.Time
+			if arg == "ex" {
+				exat = p.modTime.Add(time.Duration(ex) * time.Second)
+			} else {
+				exat = time.Unix(ex, 0)
+			}
+			if exat.After(p.now) {
+				if p.exps == nil {
+					p.exps = make(map[uint32]int64)
+				}
+				p.exps[op.k] = exat.UnixNano()
+			} else {
+				op.vl = snapDel
+			}
+		}
+		p.add(op)
+	case len(cmd) >= 3 && strings.EqualFold(cmd[:3], "del"):
+		if np != 2 {
+			return snapInvalid(start, "del with "+strconv.Itoa(np)+" parts")
+		}
+		p.add(snapOp{k: parts[1].k, kl: parts[1].kl, vl: snapDel})
+	case strings.EqualFold(cmd, "flushdb"):
+		p.ops, p.sorted, p.flushed = p.ops[:0], 0, true
+	default:
+		return snapInvalid(start, "command "+strconv.Quote(cmd))
 	}
-	return s, nil
+	return nil
 }
 
 func (s *snapshot) key(i int) string {

@@ -3,6 +3,7 @@ package stats
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func loadBoth(t *testing.T, path string, keys []string, rng *rand.Rand) *snapsho
 		t.Fatalf("buntdb.Open: %v", err)
 	}
 	defer db.Close()
-	snap, err := readSnapshot(string(data), fi.ModTime(), time.Now())
+	snap, err := readBothWays(t, string(data), fi.ModTime(), time.Now())
 	if err != nil {
 		t.Fatalf("readSnapshot: %v", err)
 	}
@@ -85,6 +86,23 @@ func loadBoth(t *testing.T, path string, keys []string, rng *rand.Rand) *snapsho
 		t.Fatal(err)
 	}
 	return snap
+}
+
+// readBothWays reads data in one pass and split in two halves parsed at once (as files of
+// snapSplitMin bytes or more are), and fails the test unless both give the same.
+func readBothWays(t testing.TB, data string, modTime, now time.Time) (*snapshot, error) {
+	t.Helper()
+	one, err1 := readSnapshot(data, modTime, now)
+	defer func(old int) { snapSplitMin = old }(snapSplitMin)
+	snapSplitMin = 0
+	two, err2 := readSnapshot(data, modTime, now)
+	if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+		t.Fatalf("one pass: %v; in two halves: %v", err1, err2)
+	}
+	if err1 == nil && (!slices.Equal(one.ents, two.ents) || one.torn != two.torn || !maps.Equal(one.exp, two.exp)) {
+		t.Fatalf("one pass and two halves differ: %d/%d keys, torn %d/%d", len(one.ents), len(two.ents), one.torn, two.torn)
+	}
+	return one, err1
 }
 
 // TestSnapshotMatchesBuntdb writes files with buntdb itself (sets, overwrites, deletes, TTLs
@@ -195,6 +213,8 @@ func TestSnapshotFormatCases(t *testing.T) {
 		{name: "nul bytes between commands", data: "\x00" + set("a", "1") + "\x00\x00" + set("b", "2")},
 		{name: "upper-case commands", data: "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n" + set("b", "2")},
 		{name: "flushdb", data: set("a", "1") + "*1\r\n$7\r\nflushdb\r\n" + set("b", "2")},
+		{name: "flushdb in the second half", data: set("a", "1") + set("b", "2") + set("c", "3") + set("d", "4") + "*1\r\n$7\r\nflushdb\r\n" + set("e", "5")},
+		{name: "a command inside a value at the middle", data: set("a", "x\n"+set("zz", "inner")+"\n") + set("b", "2")},
 		{name: "absolute expiry", data: "*5\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nae\r\n$" + fmt.Sprint(len(future)) + "\r\n" + future + "\r\n" +
 			"*5\r\n$3\r\nset\r\n$1\r\nb\r\n$1\r\n2\r\n$2\r\nae\r\n$" + fmt.Sprint(len(past)) + "\r\n" + past + "\r\n"},
 		{name: "empty command", data: "*0\r\n" + set("a", "1")},
@@ -216,7 +236,7 @@ func TestSnapshotFormatCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			fi, _ := os.Stat(path)
-			snap, serr := readSnapshot(tc.data, fi.ModTime(), time.Now())
+			snap, serr := readBothWays(t, tc.data, fi.ModTime(), time.Now())
 			if tc.snapOnly {
 				if serr != nil || snap.torn == 0 || len(snap.ents) != 1 {
 					t.Fatalf("readSnapshot = %+v, %v; want the first key and a torn tail", snap, serr)
@@ -253,7 +273,7 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Add("\x00*1\r\n$7\r\nflushdb\r\n*5\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n$2\r\nex\r\n$2\r\n10\r\n")
 	f.Add("*3\r\n$3\r\nset\r\n$1\r\nb\r\n$9\r\nab")
 	f.Fuzz(func(t *testing.T, data string) {
-		s, err := readSnapshot(data, time.Unix(1e9, 0), time.Unix(1e9+5, 0))
+		s, err := readBothWays(t, data, time.Unix(1e9, 0), time.Unix(1e9+5, 0))
 		if err != nil {
 			return
 		}
