@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/firebreak-dev/firebreak/collector/sockopt"
 	"golang.org/x/net/bpf"
 	"golang.org/x/net/ipv4"
 )
@@ -102,7 +103,7 @@ func kernelDrops(c syscall.Conn) (uint32, error) {
 	var serr error
 	err = rc.Control(func(fd uintptr) {
 		n := uint32(unsafe.Sizeof(info))
-		if e := getsockopt(fd, syscall.SOL_SOCKET, soMeminfo, unsafe.Pointer(&info[0]), &n); e != 0 {
+		if e := sockopt.Get(fd, syscall.SOL_SOCKET, soMeminfo, unsafe.Pointer(&info[0]), &n); e != 0 {
 			serr = e
 		} else if n/4 <= skMeminfoDrops {
 			serr = errors.New("SO_MEMINFO without a drop count")

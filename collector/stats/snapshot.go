@@ -88,7 +88,6 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 	}
 	s := &snapshot{data: data}
 	p := newSnapParse(data, len(data), modTime, now)
-	p.stop = -1
 	if len(data) >= snapSplitMin && runtime.GOMAXPROCS(0) > 1 {
 		// Guess a command start near the middle; a second goroutine parses from there while
 		// this one parses up to it. The guess holds if this parse stops exactly there.
@@ -106,10 +105,9 @@ func readSnapshot(data string, modTime, now time.Time) (*snapshot, error) {
 			}
 		}
 	}
-	if p.stop < 0 {
-		p.run(0, len(data))
-	} else if p.err == nil && p.stop < len(data) && p.torn == 0 {
-		p.run(p.stop, len(data)) // the guess was inside a value: go on alone
+	// Unsplit, p.stop is 0; after a guess inside a value, where the first parse stopped.
+	if p.err == nil && p.torn == 0 && p.stop < len(data) {
+		p.run(p.stop, len(data))
 	}
 	if p.err != nil {
 		return nil, p.err

@@ -3,6 +3,8 @@ package forward
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/firebreak-dev/firebreak/collector/sockopt"
 )
 
 // soPeerGroups is SO_PEERGROUPS (Linux 4.13; 59 on the common architectures;
@@ -15,7 +17,7 @@ func peerGroups(fd uintptr) []uint32 {
 	buf := make([]uint32, 64)
 	for range 2 {
 		n := uint32(len(buf) * 4)
-		e := getsockopt(fd, syscall.SOL_SOCKET, soPeerGroups, unsafe.Pointer(&buf[0]), &n)
+		e := sockopt.Get(fd, syscall.SOL_SOCKET, soPeerGroups, unsafe.Pointer(&buf[0]), &n)
 		switch {
 		case e == 0:
 			return append([]uint32{}, buf[:n/4]...)
